@@ -1,0 +1,2 @@
+// @tidemark/cli — see README.md for what this package holds.
+export {};

@@ -1,0 +1,2 @@
+// @tidemark/contract-checks — see README.md for what this package holds.
+export {};

@@ -1,0 +1,2 @@
+// @tidemark/contracts — see README.md for what this package holds.
+export {};

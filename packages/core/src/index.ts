@@ -1,0 +1,2 @@
+// @tidemark/core — see README.md for what this package holds.
+export {};

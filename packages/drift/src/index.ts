@@ -1,0 +1,2 @@
+// @tidemark/drift — see README.md for what this package holds.
+export {};

@@ -1,0 +1,2 @@
+// @tidemark/freshness — see README.md for what this package holds.
+export {};

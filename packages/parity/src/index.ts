@@ -1,0 +1,2 @@
+// @tidemark/parity — see README.md for what this package holds.
+export {};

@@ -1,0 +1,2 @@
+// @tidemark/routing — see README.md for what this package holds.
+export {};

@@ -1,0 +1,2 @@
+// @tidemark/runtime — see README.md for what this package holds.
+export {};

@@ -1,0 +1,35 @@
+import { defineConfig } from 'vitest/config';
+
+// Tests import workspace packages through the "source" export condition, so unit tests run
+// against src/*.ts without a build. Integration tests (test/) talk to a real Kafka broker
+// started (or reused) by the global setup.
+const conditions = ['source', 'node', 'import', 'module', 'default'];
+
+export default defineConfig({
+  resolve: { conditions },
+  ssr: { resolve: { conditions, externalConditions: ['source'] } },
+  test: {
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'unit',
+          include: ['packages/*/src/**/*.test.ts', 'services/*/src/**/*.test.ts'],
+          testTimeout: 20_000,
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'integration',
+          include: ['test/**/*.test.ts'],
+          globalSetup: ['test/setup/kafka.global.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+          // Each file runs its own consumers and child processes; two cores, so keep it modest.
+          maxWorkers: 2,
+        },
+      },
+    ],
+  },
+});
