@@ -1,2 +1,88 @@
-// @tidemark/core — see README.md for what this package holds.
-export {};
+// @tidemark/core: the shared, pure vocabulary of Tidemark — events, records, topics, ids, time, outputs, state.
+export { TidemarkError, EnvelopeError, ConfigError, describeError } from './errors.js';
+export type { EnvelopeErrorReason } from './errors.js';
+export {
+  systemClock,
+  ManualClock,
+  parseTime,
+  formatTime,
+  parseDuration,
+  formatDuration,
+} from './time.js';
+export type { Clock } from './time.js';
+export { canonicalJson, fingerprint } from './ids.js';
+export {
+  EVENT_TYPES,
+  eventSchemas,
+  CloudEventAttributesSchema,
+  ContentUpsertedDataSchema,
+  ContentDeletedDataSchema,
+  IndexDataSchema,
+  ConnectorRunDataSchema,
+  InventorySnapshotDataSchema,
+  FindingDataSchema,
+  ContentUpsertedEventSchema,
+  ContentDeletedEventSchema,
+  IndexUpsertedEventSchema,
+  IndexRemovedEventSchema,
+  ConnectorRunEventSchema,
+  InventorySnapshotEventSchema,
+  FindingEventSchema,
+} from './events.js';
+export type {
+  CloudEvent,
+  CloudEventAttributes,
+  ContentUpsertedData,
+  ContentDeletedData,
+  IndexData,
+  ConnectorRunData,
+  InventorySnapshotData,
+  ContentUpsertedEvent,
+  ContentDeletedEvent,
+  IndexUpsertedEvent,
+  IndexRemovedEvent,
+  ConnectorRunEvent,
+  InventorySnapshotEvent,
+  FindingEvent,
+  ContentEvent,
+  SyncEvent,
+  InputEvent,
+} from './events.js';
+export { createEnvelopeParser, parseEnvelope, DEFAULT_ENVELOPE_LIMITS } from './envelope.js';
+export type {
+  EnvelopeLimits,
+  EnvelopeInput,
+  EnvelopeParser,
+  EnvelopeParserOptions,
+  AnyCloudEvent,
+} from './envelope.js';
+export type { RecordHeaders, InputRecord, OutputRecord } from './records.js';
+export { DEFAULT_TOPICS, resolveTopics, stateTopic, topicRoleForEventType } from './topics.js';
+export type { TopicRole, TopicCatalog } from './topics.js';
+export {
+  SEVERITY_RANK,
+  EVIDENCE_LIMITS,
+  DLQ_HEADERS,
+  findingFingerprint,
+  buildFinding,
+  findingRecord,
+  alertRecord,
+  ticketRecord,
+  dlqRecord,
+  envelopeInvalidFinding,
+} from './outputs.js';
+export type {
+  Severity,
+  FindingStatus,
+  FindingSubject,
+  FindingOwner,
+  Finding,
+  FindingInput,
+  OutputOptions,
+  Alert,
+  TicketItem,
+  Ticket,
+} from './outputs.js';
+export { KeyValueState } from './state.js';
+export type { PartitionState, StateChange } from './state.js';
+export type { HandlerContext, ServiceDefinition } from './service.js';

@@ -1,0 +1,177 @@
+import { describe, expect, it } from 'vitest';
+import { createEnvelopeParser, parseEnvelope } from './envelope.js';
+import { EnvelopeError } from './errors.js';
+
+const upsert = {
+  specversion: '1.0',
+  id: 'evt-1',
+  source: 'connector/confluence-prod',
+  type: 'content.upserted',
+  time: '2026-11-02T10:00:00Z',
+  subject: 'confluence/P-1',
+  data: {
+    system: 'confluence',
+    docId: 'P-1',
+    revision: 3,
+    contentClass: 'policy',
+    title: 'Travel policy',
+    owner: 'ana@example.com',
+    effectiveDate: '2026-01-01',
+    reviewedAt: null,
+  },
+};
+
+const json = (v: unknown) => Buffer.from(JSON.stringify(v));
+const withData = (patch: Record<string, unknown>) => ({
+  ...upsert,
+  data: { ...upsert.data, ...patch },
+});
+
+describe('parseEnvelope', () => {
+  it('accepts a structured-mode event and keeps unknown extra fields', () => {
+    const event = parseEnvelope({
+      value: json({ ...upsert, extra: 1, data: { ...upsert.data, x: 2 } }),
+    });
+    expect(event.type).toBe('content.upserted');
+    expect(event.data).toMatchObject({ docId: 'P-1', revision: 3, x: 2 });
+    expect((event as unknown as Record<string, unknown>)['extra']).toBe(1);
+  });
+
+  it('accepts binary mode: ce_* headers and data as the value', () => {
+    const { data, ...attrs } = upsert;
+    const headers = Object.fromEntries(
+      Object.entries(attrs).map(([k, v]) => [`ce_${k}`, String(v)]),
+    );
+    const event = parseEnvelope({ value: json(data), headers });
+    expect(event).toMatchObject({
+      id: 'evt-1',
+      type: 'content.upserted',
+      subject: 'confluence/P-1',
+    });
+    expect(event.data).toEqual(data);
+  });
+
+  it.each([
+    ['not JSON', Buffer.from('{"nope'), 'invalid-json', /^record is not valid JSON: /],
+    ['a tombstone', null, 'invalid-json', /^record has no value \(tombstone\)/],
+    [
+      'an array',
+      json([1]),
+      'not-cloudevent',
+      /^record is not a CloudEvent: expected a JSON object$/,
+    ],
+    [
+      'wrong specversion',
+      json({ ...upsert, specversion: '0.3' }),
+      'not-cloudevent',
+      /^record is not a CloudEvents 1.0 event: specversion is "0.3", expected "1.0"$/,
+    ],
+    [
+      'unknown type',
+      json({ ...upsert, type: 'content.moved' }),
+      'unknown-type',
+      /^unknown event type "content.moved"$/,
+    ],
+    [
+      'negative revision',
+      json(withData({ revision: -1 })),
+      'schema',
+      /^content.upserted event breaks its schema: data.revision must be >= 0$/,
+    ],
+    [
+      'missing title',
+      json({ ...upsert, data: { ...upsert.data, title: undefined } }),
+      'schema',
+      /^content.upserted event breaks its schema: data.title is required$/,
+    ],
+    [
+      'bad time',
+      json({ ...upsert, time: 'yesterday' }),
+      'schema',
+      /^content.upserted event breaks its schema: time must match format "date-time"$/,
+    ],
+    [
+      'a __proto__ key',
+      Buffer.from(
+        JSON.stringify(upsert).replace('"data":{', '"data":{"__proto__":{"admin":true},'),
+      ),
+      'forbidden-key',
+      /^record contains the forbidden key "__proto__"$/,
+    ],
+    [
+      'a constructor.prototype key',
+      json(withData({ attributes: { constructor: { prototype: { x: 1 } } } })),
+      'forbidden-key',
+      /^record contains the forbidden key "constructor"$/,
+    ],
+  ])('rejects %s', (_name, value, reason, message) => {
+    let caught: unknown;
+    try {
+      parseEnvelope({ value });
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(EnvelopeError);
+    expect((caught as EnvelopeError).reason).toBe(reason);
+    expect((caught as EnvelopeError).message).toMatch(message);
+    expect((caught as EnvelopeError).retriable).toBe(false);
+  });
+
+  it('allows a plain "constructor" key that holds no prototype', () => {
+    const event = parseEnvelope({ value: json(withData({ attributes: { constructor: 'ACME' } })) });
+    expect(event.data).toMatchObject({ attributes: { constructor: 'ACME' } });
+  });
+
+  it('enforces the size and depth limits', () => {
+    const parser = createEnvelopeParser({ maxBytes: 200, maxDepth: 4 });
+    expect(() => parser.parse({ value: json(upsert) })).toThrow(
+      /^record is \d+ bytes, over the 200-byte limit$/,
+    );
+    const deep = createEnvelopeParser({ maxDepth: 4 });
+    expect(() =>
+      deep.parse({ value: json(withData({ attributes: { a: { b: { c: 1 } } } })) }),
+    ).toThrow('record nests deeper than 4 levels');
+  });
+
+  it('requires finishedAt on a finished connector run but not on a started one', () => {
+    const run = (status: string, extra: Record<string, unknown> = {}) =>
+      json({
+        ...upsert,
+        type: 'connector.run',
+        subject: undefined,
+        data: {
+          connector: 'c1',
+          system: 'confluence',
+          runId: 'r1',
+          status,
+          startedAt: upsert.time,
+          ...extra,
+        },
+      });
+    expect(parseEnvelope({ value: run('started') }).type).toBe('connector.run');
+    expect(() => parseEnvelope({ value: run('succeeded') })).toThrow(
+      'connector.run event breaks its schema: data.finishedAt is required',
+    );
+    expect(parseEnvelope({ value: run('failed', { finishedAt: upsert.time }) }).type).toBe(
+      'connector.run',
+    );
+  });
+
+  it('rejects an inventory chunk index outside its chunk count', () => {
+    const chunk = (chunk: number) =>
+      json({
+        ...upsert,
+        type: 'inventory.snapshot',
+        data: {
+          system: 'gdrive',
+          side: 'source',
+          snapshotId: 's1',
+          chunk,
+          chunks: 2,
+          docIds: ['a'],
+        },
+      });
+    expect(parseEnvelope({ value: chunk(1) }).type).toBe('inventory.snapshot');
+    expect(() => parseEnvelope({ value: chunk(2) })).toThrow('data.chunk must be < data.chunks');
+  });
+});

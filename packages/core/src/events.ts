@@ -1,0 +1,194 @@
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+
+// One definition per event (spec/events.md): TypeBox gives both the TypeScript type and the JSON Schema
+// that Ajv validates at run time and that `tidemark contracts publish` registers.
+
+/** CloudEvents `type` values Tidemark reads or writes. */
+export const EVENT_TYPES = {
+  contentUpserted: 'content.upserted',
+  contentDeleted: 'content.deleted',
+  indexUpserted: 'index.upserted',
+  indexRemoved: 'index.removed',
+  connectorRun: 'connector.run',
+  inventorySnapshot: 'inventory.snapshot',
+  finding: 'tidemark.finding',
+  alert: 'tidemark.alert',
+  ticket: 'tidemark.ticket',
+} as const;
+
+const Id = Type.String({ minLength: 1, maxLength: 1024 });
+const Time = Type.String({ format: 'date-time' });
+const Revision = Type.Integer({ minimum: 0 });
+const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
+
+/** `data` of `content.upserted`. */
+export const ContentUpsertedDataSchema = Type.Object({
+  system: Id,
+  docId: Id,
+  revision: Revision,
+  contentClass: Type.String({ minLength: 1 }),
+  title: Type.String(),
+  owner: Type.Optional(Nullable(Type.String())),
+  effectiveDate: Type.Optional(Nullable(Type.String({ format: 'date' }))),
+  reviewedAt: Type.Optional(Nullable(Time)),
+  deprecated: Type.Optional(Type.Boolean()),
+  supersededBy: Type.Optional(Nullable(Type.String())),
+  classification: Type.Optional(Type.String()),
+  language: Type.Optional(Type.String()),
+  sizeBytes: Type.Optional(Type.Integer({ minimum: 0 })),
+  aclHash: Type.Optional(Type.String()),
+  attributes: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+});
+
+/** `data` of `content.deleted`: identity and revision are required; the rest may be carried along. */
+export const ContentDeletedDataSchema = Type.Object({
+  system: Id,
+  docId: Id,
+  revision: Revision,
+  contentClass: Type.Optional(Type.String()),
+  classification: Type.Optional(Type.String()),
+  aclHash: Type.Optional(Type.String()),
+  attributes: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+});
+
+/** `data` of `index.upserted` and `index.removed`. */
+export const IndexDataSchema = Type.Object({
+  connector: Id,
+  system: Id,
+  docId: Id,
+  revision: Revision,
+  sourceTime: Time,
+  aclHash: Type.Optional(Type.String()),
+});
+
+/** `data` of `connector.run`; `finishedAt` is required unless the status is `started`. */
+export const ConnectorRunDataSchema = Type.Object(
+  {
+    connector: Id,
+    system: Id,
+    runId: Id,
+    status: Type.Union([
+      Type.Literal('started'),
+      Type.Literal('succeeded'),
+      Type.Literal('failed'),
+    ]),
+    startedAt: Time,
+    finishedAt: Type.Optional(Time),
+    itemsSeen: Type.Optional(Type.Integer({ minimum: 0 })),
+    itemsFailed: Type.Optional(Type.Integer({ minimum: 0 })),
+    error: Type.Optional(Type.String()),
+  },
+  {
+    if: { properties: { status: { const: 'started' } } },
+    then: {},
+    else: { required: ['finishedAt'] },
+  },
+);
+
+/** `data` of `inventory.snapshot`: one chunk of one side's id list. */
+export const InventorySnapshotDataSchema = Type.Object({
+  system: Id,
+  side: Type.Union([Type.Literal('source'), Type.Literal('index')]),
+  snapshotId: Id,
+  chunk: Type.Integer({ minimum: 0 }),
+  chunks: Type.Integer({ minimum: 1 }),
+  docIds: Type.Array(Type.String(), { maxItems: 10_000 }),
+});
+
+const Severity = Type.Union([
+  Type.Literal('info'),
+  Type.Literal('warning'),
+  Type.Literal('high'),
+  Type.Literal('critical'),
+]);
+const StringMap = Type.Record(Type.String(), Type.String());
+
+/** `data` of `tidemark.finding` (spec/outputs.md), read back by the alert router. */
+export const FindingDataSchema = Type.Object({
+  check: Type.String({ pattern: '^[a-z][a-z0-9-]*\\.[a-z][a-z0-9-]*$' }),
+  status: Type.Union([Type.Literal('firing'), Type.Literal('resolved')]),
+  severity: Severity,
+  fingerprint: Type.String({ minLength: 1 }),
+  subject: Type.Intersect([Type.Object({ system: Type.String() }), StringMap]),
+  owner: Type.Object({
+    steward: Type.Optional(Type.String()),
+    team: Type.Optional(Type.String()),
+    platformOwner: Type.Optional(Type.String()),
+  }),
+  summary: Type.String(),
+  evidence: Type.Record(Type.String(), Type.Unknown()),
+  observedAt: Time,
+  contract: Type.Optional(Type.Object({ file: Type.String(), version: Type.String() })),
+  traceparent: Type.Optional(Type.String()),
+  shadow: Type.Optional(Type.Boolean()),
+  restricted: Type.Optional(Type.Boolean()),
+  labels: Type.Optional(StringMap),
+  dueBy: Type.Optional(Time),
+});
+
+/** CloudEvents 1.0 context attributes common to every event (extra attributes are allowed). */
+export const CloudEventAttributesSchema = Type.Object({
+  specversion: Type.Literal('1.0'),
+  id: Type.String({ minLength: 1, maxLength: 256 }),
+  source: Type.String({ minLength: 1 }),
+  type: Type.String({ minLength: 1 }),
+  time: Time,
+  subject: Type.Optional(Type.String()),
+  datacontenttype: Type.Optional(Type.String()),
+});
+
+const event = <K extends string, D extends TSchema>(type: K, data: D) =>
+  Type.Object({ ...CloudEventAttributesSchema.properties, type: Type.Literal(type), data });
+
+export const ContentUpsertedEventSchema = event(
+  EVENT_TYPES.contentUpserted,
+  ContentUpsertedDataSchema,
+);
+export const ContentDeletedEventSchema = event(
+  EVENT_TYPES.contentDeleted,
+  ContentDeletedDataSchema,
+);
+export const IndexUpsertedEventSchema = event(EVENT_TYPES.indexUpserted, IndexDataSchema);
+export const IndexRemovedEventSchema = event(EVENT_TYPES.indexRemoved, IndexDataSchema);
+export const ConnectorRunEventSchema = event(EVENT_TYPES.connectorRun, ConnectorRunDataSchema);
+export const InventorySnapshotEventSchema = event(
+  EVENT_TYPES.inventorySnapshot,
+  InventorySnapshotDataSchema,
+);
+export const FindingEventSchema = event(EVENT_TYPES.finding, FindingDataSchema);
+
+/** JSON Schemas of every event Tidemark consumes, by CloudEvents `type`. */
+export const eventSchemas: Readonly<Record<string, TSchema>> = {
+  [EVENT_TYPES.contentUpserted]: ContentUpsertedEventSchema,
+  [EVENT_TYPES.contentDeleted]: ContentDeletedEventSchema,
+  [EVENT_TYPES.indexUpserted]: IndexUpsertedEventSchema,
+  [EVENT_TYPES.indexRemoved]: IndexRemovedEventSchema,
+  [EVENT_TYPES.connectorRun]: ConnectorRunEventSchema,
+  [EVENT_TYPES.inventorySnapshot]: InventorySnapshotEventSchema,
+  [EVENT_TYPES.finding]: FindingEventSchema,
+};
+
+export type CloudEventAttributes = Static<typeof CloudEventAttributesSchema>;
+export type ContentUpsertedData = Static<typeof ContentUpsertedDataSchema>;
+export type ContentDeletedData = Static<typeof ContentDeletedDataSchema>;
+export type IndexData = Static<typeof IndexDataSchema>;
+export type ConnectorRunData = Static<typeof ConnectorRunDataSchema>;
+export type InventorySnapshotData = Static<typeof InventorySnapshotDataSchema>;
+export type ContentUpsertedEvent = Static<typeof ContentUpsertedEventSchema>;
+export type ContentDeletedEvent = Static<typeof ContentDeletedEventSchema>;
+export type IndexUpsertedEvent = Static<typeof IndexUpsertedEventSchema>;
+export type IndexRemovedEvent = Static<typeof IndexRemovedEventSchema>;
+export type ConnectorRunEvent = Static<typeof ConnectorRunEventSchema>;
+export type InventorySnapshotEvent = Static<typeof InventorySnapshotEventSchema>;
+export type FindingEvent = Static<typeof FindingEventSchema>;
+/** Events on `content.changes.v1`. */
+export type ContentEvent = ContentUpsertedEvent | ContentDeletedEvent;
+/** Events on `sync.events.v1`. */
+export type SyncEvent = IndexUpsertedEvent | IndexRemovedEvent | ConnectorRunEvent;
+/** Every input event of spec/events.md. */
+export type InputEvent = ContentEvent | SyncEvent | InventorySnapshotEvent;
+/** Any CloudEvent with a JSON object as data. */
+export type CloudEvent<D = Record<string, unknown>> = CloudEventAttributes & {
+  data: D;
+  [attribute: string]: unknown;
+};
