@@ -85,4 +85,11 @@ export type {
 } from './outputs.js';
 export { KeyValueState } from './state.js';
 export type { PartitionState, StateChange } from './state.js';
-export type { HandlerContext, ServiceDefinition } from './service.js';
+export { noopMetrics } from './service.js';
+export type {
+  HandlerContext,
+  ServiceDefinition,
+  MetricDefinition,
+  MetricsSink,
+  GlobalTable,
+} from './service.js';

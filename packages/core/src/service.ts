@@ -11,6 +11,37 @@ export interface HandlerContext {
   topics: TopicCatalog;
   /** W3C trace context of the input record, when it carried one. */
   traceparent?: string;
+  /** Where handlers record the service's own metrics (declared in `ServiceDefinition.metrics`). */
+  metrics: MetricsSink;
+}
+
+/** A metric a service records, declared up front so every host can create it. */
+export interface MetricDefinition {
+  /** Prometheus name, e.g. `tidemark_sync_lag_seconds`. */
+  name: string;
+  help: string;
+  kind: 'histogram' | 'counter' | 'gauge';
+  labelNames: readonly string[];
+  /** Histogram bucket upper bounds. */
+  buckets?: readonly number[];
+}
+
+/** Receives metric observations from handlers; the Kafka host backs it with Prometheus, replay with memory. */
+export interface MetricsSink {
+  /** Histogram observation, counter increment (by `value`), or gauge set. */
+  record(name: string, labels: Record<string, string>, value: number): void;
+}
+
+/** A sink that drops everything, for tests that don't look at metrics. */
+export const noopMetrics: MetricsSink = { record: () => undefined };
+
+/**
+ * A table every instance reads in full from a compacted topic (e.g. the document registry that lets an
+ * instance resolve references to documents of partitions it does not own). The host feeds it from the
+ * beginning before the service is ready, then keeps following the topic.
+ */
+export interface GlobalTable {
+  apply(key: string, value: Buffer | null): void;
 }
 
 /**
@@ -35,4 +66,8 @@ export interface ServiceDefinition<S extends PartitionState = PartitionState, E 
   ): OutputRecord[] | Promise<OutputRecord[]>;
   /** Periodic work per owned partition (deadlines due by `ctx.now`). */
   tick?(state: S, ctx: HandlerContext): OutputRecord[];
+  /** Metrics the handlers record through `ctx.metrics`. */
+  metrics?: readonly MetricDefinition[];
+  /** Compacted topics read in full by every instance, with the tables they feed. */
+  tables?: ReadonlyArray<{ topic: string; table: GlobalTable }>;
 }
