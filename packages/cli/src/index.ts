@@ -1,2 +1,6 @@
-// @tidemark/cli — see README.md for what this package holds.
-export {};
+// @tidemark/cli: the `tidemark` command. Commands are thin: they read files and flags, call packages, print.
+export { createProgram } from './program.js';
+export { planTopics, compareTopics, SERVICE_NAMES } from './topic-plan.js';
+export type { TopicSpec, ExistingTopic, TopicReport } from './topic-plan.js';
+export { processOutput } from './io.js';
+export type { Output } from './io.js';

@@ -1,0 +1,57 @@
+import type { Command } from 'commander';
+import { resolveTopics } from '@tidemark/core';
+import { compareTopics, planTopics } from '../topic-plan.js';
+import { connectAdmin, describeTopics } from '../kafka-admin.js';
+import { brokersOption, type Output } from '../io.js';
+
+/** `tidemark topics create`: creates every topic Tidemark needs; safe to run again. */
+export function registerTopics(program: Command, out: Output): void {
+  const topics = program.command('topics').description('manage the Kafka topics Tidemark uses');
+  topics
+    .command('create')
+    .description(
+      'create all input, output and changelog topics (idempotent; never changes existing ones)',
+    )
+    .option('-p, --partitions <n>', 'partitions of the co-partitioned topics', '3')
+    .addOption(brokersOption())
+    .action(async (opts: { partitions: string; brokers: string }) => {
+      const partitions = Number(opts.partitions);
+      if (!Number.isInteger(partitions) || partitions < 1) {
+        throw new UsageError(
+          `--partitions must be a whole number ≥ 1, got ${JSON.stringify(opts.partitions)}`,
+        );
+      }
+      const catalog = resolveTopics();
+      const admin = await connectAdmin({ brokers: opts.brokers });
+      try {
+        const report = compareTopics(
+          planTopics(catalog, partitions),
+          await describeTopics(admin),
+          catalog,
+        );
+        if (report.create.length > 0) {
+          await admin.createTopics({
+            waitForLeaders: true,
+            topics: report.create.map((t) => ({
+              topic: t.name,
+              numPartitions: t.partitions,
+              replicationFactor: -1,
+              configEntries: [{ name: 'cleanup.policy', value: t.cleanupPolicy }],
+            })),
+          });
+        }
+        for (const t of report.create)
+          out.info(`created ${t.name} (${t.partitions} partitions, ${t.cleanupPolicy})`);
+        for (const name of report.ok) out.info(`exists  ${name}`);
+        for (const p of report.problems) out.error(`problem: ${p}`);
+        if (report.problems.length > 0) out.exitCode(1);
+      } finally {
+        await admin.disconnect();
+      }
+    });
+}
+
+/** A mistake in how a command was called; exits 2 like other usage errors. */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}

@@ -1,0 +1,18 @@
+import { Command } from 'commander';
+import { registerDoctor } from './commands/doctor.js';
+import { registerTopics } from './commands/topics.js';
+import type { Output } from './io.js';
+
+/** Builds the `tidemark` command tree; each area registers its own subcommands. */
+export function createProgram(out: Output): Command {
+  const program = new Command('tidemark')
+    .description(
+      'Tidemark: data-quality and freshness monitor for knowledge sync pipelines.\n' +
+        'Checks contracts, drift, freshness SLAs and delete/permission parity on Kafka event streams.',
+    )
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  registerTopics(program, out);
+  registerDoctor(program, out);
+  return program;
+}

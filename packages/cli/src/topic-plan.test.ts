@@ -1,0 +1,65 @@
+import { describe, expect, it } from 'vitest';
+import { resolveTopics } from '@tidemark/core';
+import { compareTopics, planTopics } from './topic-plan.js';
+
+const topics = resolveTopics();
+
+describe('planTopics', () => {
+  it('plans inputs, outputs, silences and one compacted changelog per service', () => {
+    const plan = planTopics(topics, 6);
+    expect(plan.find((t) => t.name === 'content.changes.v1')).toMatchObject({
+      partitions: 6,
+      cleanupPolicy: 'delete',
+    });
+    expect(plan.find((t) => t.name === 'dq.silences.v1')).toMatchObject({
+      partitions: 1,
+      cleanupPolicy: 'compact',
+    });
+    expect(plan.filter((t) => t.name.startsWith('tidemark.')).map((t) => t.name)).toEqual([
+      'tidemark.contract-checker.state',
+      'tidemark.freshness-monitor.state',
+      'tidemark.parity-verifier.state',
+      'tidemark.drift-detector.state',
+      'tidemark.alert-router.state',
+    ]);
+  });
+
+  it('honours topic overrides', () => {
+    const plan = planTopics(resolveTopics({ findings: 'acme.findings' }), 3);
+    expect(plan.map((t) => t.name)).toContain('acme.findings');
+    expect(plan.map((t) => t.name)).not.toContain('dq.findings.v1');
+  });
+});
+
+describe('compareTopics', () => {
+  it('creates what is missing and accepts what matches', () => {
+    const plan = planTopics(topics, 3);
+    const report = compareTopics(
+      plan,
+      [{ name: 'content.changes.v1', partitions: 3, cleanupPolicy: 'delete' }],
+      topics,
+    );
+    expect(report.ok).toEqual(['content.changes.v1']);
+    expect(report.create).toHaveLength(plan.length - 1);
+    expect(report.problems).toEqual([]);
+  });
+
+  it('reports broken co-partitioning, wrong cleanup policy and changelog partition mismatch', () => {
+    const plan = planTopics(topics, 3);
+    const report = compareTopics(
+      plan,
+      [
+        { name: 'content.changes.v1', partitions: 3 },
+        { name: 'sync.events.v1', partitions: 6 },
+        { name: 'dq.silences.v1', partitions: 1, cleanupPolicy: 'delete' },
+        { name: 'tidemark.alert-router.state', partitions: 2, cleanupPolicy: 'compact' },
+      ],
+      topics,
+    );
+    expect(report.problems).toEqual([
+      'topic dq.silences.v1 has cleanup.policy=delete, expected compact (alert silences (compacted))',
+      'content.changes.v1 has 3 partitions but sync.events.v1 has 6: they must be co-partitioned (same key, same partition count) so one instance sees both sides of a document',
+      'changelog tidemark.alert-router.state has 2 partitions but the inputs have 3',
+    ]);
+  });
+});

@@ -1,0 +1,133 @@
+import { stateTopic, type TopicCatalog } from '@tidemark/core';
+
+/** Names of Tidemark's services; each owns a changelog topic for its partition state. */
+export const SERVICE_NAMES = [
+  'contract-checker',
+  'freshness-monitor',
+  'parity-verifier',
+  'drift-detector',
+  'alert-router',
+] as const;
+
+/** A topic Tidemark needs, with how it must be configured. */
+export interface TopicSpec {
+  name: string;
+  partitions: number;
+  cleanupPolicy: 'delete' | 'compact';
+  /** Why the topic exists, for `doctor` and `topics create` output. */
+  purpose: string;
+}
+
+/** Every topic of a Tidemark deployment, for a given partition count of the co-partitioned inputs. */
+export function planTopics(topics: TopicCatalog, partitions: number): TopicSpec[] {
+  const specs: TopicSpec[] = [
+    {
+      name: topics.contentChanges,
+      partitions,
+      cleanupPolicy: 'delete',
+      purpose: 'input: source content changes',
+    },
+    {
+      name: topics.syncEvents,
+      partitions,
+      cleanupPolicy: 'delete',
+      purpose: 'input: index/sync events (co-partitioned with content changes)',
+    },
+    {
+      name: topics.inventorySnapshots,
+      partitions,
+      cleanupPolicy: 'delete',
+      purpose: 'input: chunked inventory snapshots',
+    },
+    {
+      name: topics.findings,
+      partitions,
+      cleanupPolicy: 'delete',
+      purpose: 'output: raw check results',
+    },
+    { name: topics.alerts, partitions, cleanupPolicy: 'delete', purpose: 'output: routed alerts' },
+    {
+      name: topics.tickets,
+      partitions,
+      cleanupPolicy: 'delete',
+      purpose: 'output: steward tickets',
+    },
+    { name: topics.dlq, partitions, cleanupPolicy: 'delete', purpose: 'output: dead letters' },
+    {
+      name: topics.silences,
+      partitions: 1,
+      cleanupPolicy: 'compact',
+      purpose: 'alert silences (compacted)',
+    },
+  ];
+  for (const service of SERVICE_NAMES) {
+    specs.push({
+      name: stateTopic(service),
+      partitions,
+      cleanupPolicy: 'compact',
+      purpose: `${service} partition state changelog`,
+    });
+  }
+  return specs;
+}
+
+/** A topic as it exists on the broker. */
+export interface ExistingTopic {
+  name: string;
+  partitions: number;
+  cleanupPolicy?: string;
+}
+
+/** What `topics create` will do and what `doctor` complains about. */
+export interface TopicReport {
+  create: TopicSpec[];
+  ok: string[];
+  problems: string[];
+}
+
+/**
+ * Compares the plan with the broker. Partition counts of existing topics are never changed here
+ * (adding partitions re-maps keys and breaks per-partition state), only reported.
+ */
+export function compareTopics(
+  plan: TopicSpec[],
+  existing: ExistingTopic[],
+  topics: TopicCatalog,
+): TopicReport {
+  const byName = new Map(existing.map((t) => [t.name, t]));
+  const report: TopicReport = { create: [], ok: [], problems: [] };
+  for (const spec of plan) {
+    const found = byName.get(spec.name);
+    if (!found) {
+      report.create.push(spec);
+      continue;
+    }
+    if (found.cleanupPolicy !== undefined && found.cleanupPolicy !== spec.cleanupPolicy) {
+      report.problems.push(
+        `topic ${spec.name} has cleanup.policy=${found.cleanupPolicy}, expected ${spec.cleanupPolicy} (${spec.purpose})`,
+      );
+    } else {
+      report.ok.push(spec.name);
+    }
+  }
+  const content = byName.get(topics.contentChanges);
+  const sync = byName.get(topics.syncEvents);
+  if (content && sync && content.partitions !== sync.partitions) {
+    report.problems.push(
+      `${topics.contentChanges} has ${content.partitions} partitions but ${topics.syncEvents} has ${sync.partitions}: ` +
+        'they must be co-partitioned (same key, same partition count) so one instance sees both sides of a document',
+    );
+  }
+  const inputPartitions = content?.partitions ?? sync?.partitions;
+  if (inputPartitions !== undefined) {
+    for (const spec of plan) {
+      const found = byName.get(spec.name);
+      if (found && spec.name.startsWith('tidemark.') && found.partitions !== inputPartitions) {
+        report.problems.push(
+          `changelog ${spec.name} has ${found.partitions} partitions but the inputs have ${inputPartitions}`,
+        );
+      }
+    }
+  }
+  return report;
+}
