@@ -1,0 +1,577 @@
+// CEL for contract rules.
+//
+// Evaluator: @bufbuild/cel 0.6.1, used directly. Why this one:
+// - it is the engine @confluentinc/schemaregistry's CEL executor is built on (that one pins @bufbuild/cel 0.3), so a
+//   rule published in a Schema Registry ruleSet means the same thing there as here;
+// - used directly we parse and plan each rule once and call the planned program per event, whereas the
+//   registry's executor stringifies rule and schema on every evaluation (see DESIGN.md, known traps);
+// - its parser and `unparse` let `planPublish` rewrite a rule for the registry's `message` variable;
+// - 0.6 passes more of the cel-spec conformance suite than 0.3 (cel.test.ts runs a sample of it here).
+//
+// Type checking: @bufbuild/cel 0.6.1 does not export a type checker (its internal Checker handles only constants and
+// identifiers), so `analyzeExpression` infers result types itself from the parsed AST and the overload signatures the
+// library's own function resolver declares (env.funcs). It rejects what is certainly wrong — undeclared variables,
+// unknown functions, calls no overload accepts, a result type that is not bool — and lets through what depends on the
+// data (`data` is a map of dyn). The linter then evaluates each rule once on a sample content.upserted event and
+// rejects a rule whose result there is a value that is not a bool. Whatever is left surfaces at run time as an error
+// result (`{ ok: false }`) that the checker turns into a finding — never an exception.
+import {
+  celEnv,
+  celType,
+  isCelError,
+  parse,
+  plan,
+  unparse,
+  type CelEnv,
+  type CelInput,
+  type CelResult,
+} from '@bufbuild/cel';
+import { strings } from '@bufbuild/cel/ext';
+import { create } from '@bufbuild/protobuf';
+import {
+  ExprSchema,
+  Expr_IdentSchema,
+  Expr_SelectSchema,
+  type Expr,
+  type ParsedExpr,
+} from '@bufbuild/cel-spec/cel/expr/syntax_pb.js';
+import { TidemarkError } from '@tidemark/core';
+import { CONTRACT_DEFAULTS } from './defaults.js';
+import type { ContractMode, Severity } from './schema.js';
+
+/** Variables a rule may use: the event's `data` and its CloudEvents attributes. */
+export const RULE_VARIABLES: Readonly<Record<string, CelKind>> = {
+  data: 'map',
+  id: 'string',
+  source: 'string',
+  type: 'string',
+  time: 'string',
+  subject: 'string',
+  specversion: 'string',
+};
+
+/** Coarse CEL types the analysis distinguishes; `dyn` means "known only at run time". */
+export type CelKind =
+  | 'bool'
+  | 'int'
+  | 'uint'
+  | 'double'
+  | 'string'
+  | 'bytes'
+  | 'null'
+  | 'list'
+  | 'map'
+  | 'timestamp'
+  | 'duration'
+  | 'type'
+  | 'dyn';
+
+/** One reason an expression cannot be used; `offset` is a character offset into the expression when known. */
+export interface CelProblem {
+  message: string;
+  offset: number | undefined;
+}
+
+/** A contract rule as the evaluator needs it. */
+export interface RuleSpec {
+  name: string;
+  expression: string;
+  message: string;
+  /** @default 'warning' */
+  severity?: Severity;
+  /** @default 'enforce' */
+  mode?: ContractMode;
+}
+
+/** The result of evaluating a rule on one event: a bool, or the error a finding should carry. */
+export type RuleResult = { ok: true; value: boolean } | { ok: false; error: string };
+
+/** The variables a rule is evaluated over: a CloudEvent object (`data` plus attributes) fits as is. */
+export type RuleActivation = Readonly<Record<string, unknown>>;
+
+/** A rule compiled once at load and evaluated per event. */
+export interface CompiledRule {
+  readonly name: string;
+  readonly severity: Severity;
+  readonly message: string;
+  readonly shadow: boolean;
+  readonly expression: string;
+  /** Evaluates the rule; never throws: CEL errors and non-bool results come back as `{ ok: false, error }`. */
+  evaluate(activation: RuleActivation): RuleResult;
+}
+
+/** A rule expression that does not compile, does not return bool, or uses what is not declared. */
+export class RuleCompileError extends TidemarkError {
+  readonly rule: string;
+  readonly problems: readonly CelProblem[];
+
+  constructor(rule: string, problems: readonly CelProblem[]) {
+    super(`rule "${rule}": ${problems.map((p) => p.message).join('; ')}`, {
+      retriable: false,
+      context: { rule, problems: problems.map((p) => p.message) },
+    });
+    this.rule = rule;
+    this.problems = problems;
+  }
+}
+
+// The strings extension is what the Schema Registry's CEL executor registers too.
+const env: CelEnv = celEnv({ funcs: strings });
+
+type Program = (activation: Record<string, CelInput>) => CelResult;
+const programs = new Map<string, { program: Program; problems: CelProblem[] }>();
+
+/** Parses and checks an expression; returns every problem found (empty when usable). */
+export function analyzeExpression(expression: string): CelProblem[] {
+  return programFor(expression).problems;
+}
+
+function programFor(expression: string): { program: Program; problems: CelProblem[] } {
+  let entry = programs.get(expression);
+  if (entry === undefined) {
+    entry = build(expression);
+    programs.set(expression, entry);
+  }
+  return entry;
+}
+
+const unusable: Program = () => {
+  throw new Error('unreachable: rule did not compile');
+};
+
+function build(expression: string): { program: Program; problems: CelProblem[] } {
+  let parsed: ParsedExpr & { expr: Expr };
+  try {
+    parsed = parse(expression);
+  } catch (error) {
+    return { program: unusable, problems: [syntaxProblem(error)] };
+  }
+  const problems: CelProblem[] = [];
+  const result = new Inference(parsed, problems).infer(
+    parsed.expr,
+    new Map(Object.entries(RULE_VARIABLES)),
+  );
+  if (problems.length === 0 && result !== 'bool' && result !== 'dyn') {
+    problems.push({ message: `must return bool, but returns ${result}`, offset: undefined });
+  }
+  if (problems.length > 0) return { program: unusable, problems };
+  return { program: plan(env, parsed) as Program, problems };
+}
+
+function syntaxProblem(error: unknown): CelProblem {
+  const e = error as {
+    rawMessage?: unknown;
+    message?: unknown;
+    location?: { start?: { offset?: unknown } };
+  };
+  const offset = e.location?.start?.offset;
+  const text = typeof e.rawMessage === 'string' ? e.rawMessage : String(e.message ?? error);
+  return {
+    message: `syntax error: ${text}`,
+    offset: typeof offset === 'number' ? offset : undefined,
+  };
+}
+
+/** Compiles a rule once; throws RuleCompileError with every problem when it cannot be used. */
+export function compileRule(rule: RuleSpec): CompiledRule {
+  const { program, problems } = programFor(rule.expression);
+  if (problems.length > 0) throw new RuleCompileError(rule.name, problems);
+  const name = rule.name;
+  return Object.freeze({
+    name,
+    severity: rule.severity ?? CONTRACT_DEFAULTS.severity.rule,
+    message: rule.message,
+    shadow: rule.mode === 'shadow',
+    expression: rule.expression,
+    evaluate(activation: RuleActivation): RuleResult {
+      return evaluateProgram(program, activation);
+    },
+  });
+}
+
+function evaluateProgram(program: Program, activation: RuleActivation): RuleResult {
+  let value: CelResult;
+  try {
+    // The activation's own properties are the variables; the analysis has rejected any other identifier.
+    value = program(activation as Record<string, CelInput>);
+  } catch (error) {
+    return { ok: false, error: error instanceof Error ? error.message : String(error) };
+  }
+  if (isCelError(value)) return { ok: false, error: value.message };
+  if (typeof value === 'boolean') return { ok: true, value };
+  return { ok: false, error: `returned ${describeType(value)}, not bool` };
+}
+
+function describeType(value: unknown): string {
+  try {
+    return kindOf(String(celType(value as never)));
+  } catch {
+    return typeof value;
+  }
+}
+
+/** Evaluates an expression on a sample activation, for the linter: the CEL type name of a non-bool result, else undefined. */
+export function nonBoolResultOn(
+  expression: string,
+  activation: RuleActivation,
+): string | undefined {
+  const { program, problems } = programFor(expression);
+  if (problems.length > 0) return undefined;
+  const result = evaluateProgram(program, activation);
+  if (result.ok) return undefined;
+  const match = /^returned (\S+), not bool$/.exec(result.error);
+  return match?.[1];
+}
+
+function kindOf(typeName: string): CelKind {
+  if (typeName.startsWith('list')) return 'list';
+  if (typeName.startsWith('map')) return 'map';
+  if (typeName.startsWith('type')) return 'type';
+  switch (typeName) {
+    case 'bool':
+    case 'int':
+    case 'uint':
+    case 'double':
+    case 'string':
+    case 'bytes':
+    case 'dyn':
+      return typeName;
+    case 'null_type':
+      return 'null';
+    case 'google.protobuf.Timestamp':
+      return 'timestamp';
+    case 'google.protobuf.Duration':
+      return 'duration';
+    default:
+      return 'dyn';
+  }
+}
+
+interface Overload {
+  target: CelKind | undefined;
+  args: CelKind[];
+  result: CelKind;
+}
+
+// Overload signatures by function name, read from the library's resolver so they never drift from the evaluator.
+const overloads = new Map<string, Overload[]>();
+for (const fn of env.funcs) {
+  const list = overloads.get(fn.name) ?? [];
+  list.push({
+    target: fn.target === undefined ? undefined : kindOf(String(fn.target)),
+    args: fn.arguments.map((a) => kindOf(String(a))),
+    result: kindOf(String(fn.result)),
+  });
+  overloads.set(fn.name, list);
+}
+
+const TYPE_IDENTIFIERS = new Set([
+  'bool',
+  'int',
+  'uint',
+  'double',
+  'string',
+  'bytes',
+  'list',
+  'map',
+  'null_type',
+  'type',
+]);
+const fits = (param: CelKind, arg: CelKind) => param === 'dyn' || arg === 'dyn' || param === arg;
+
+/** Result-type inference over a parsed expression; records problems rather than throwing. */
+class Inference {
+  constructor(
+    private readonly parsed: ParsedExpr,
+    private readonly problems: CelProblem[],
+  ) {}
+
+  private at(expr: Expr): number | undefined {
+    return this.parsed.sourceInfo?.positions[String(expr.id)];
+  }
+
+  private report(expr: Expr, message: string): CelKind {
+    this.problems.push({ message, offset: this.at(expr) });
+    return 'dyn';
+  }
+
+  infer(expr: Expr, scope: ReadonlyMap<string, CelKind>): CelKind {
+    const kind = expr.exprKind;
+    switch (kind.case) {
+      case 'constExpr':
+        switch (kind.value.constantKind.case) {
+          case 'boolValue':
+            return 'bool';
+          case 'int64Value':
+            return 'int';
+          case 'uint64Value':
+            return 'uint';
+          case 'doubleValue':
+            return 'double';
+          case 'stringValue':
+            return 'string';
+          case 'bytesValue':
+            return 'bytes';
+          case 'nullValue':
+            return 'null';
+          default:
+            return 'dyn';
+        }
+      case 'identExpr': {
+        const name = kind.value.name;
+        const declared = scope.get(name);
+        if (declared !== undefined) return declared;
+        if (TYPE_IDENTIFIERS.has(name)) return 'type';
+        return this.report(
+          expr,
+          `undeclared reference to '${name}' (rules see ${Object.keys(RULE_VARIABLES).join(', ')})`,
+        );
+      }
+      case 'selectExpr': {
+        const operand = kind.value.operand;
+        const base = operand === undefined ? 'dyn' : this.infer(operand, scope);
+        if (kind.value.testOnly) return 'bool';
+        if (base === 'map' || base === 'dyn') return 'dyn';
+        return this.report(expr, `cannot select field '${kind.value.field}' of a ${base}`);
+      }
+      case 'callExpr':
+        return this.inferCall(expr, kind.value.function, kind.value.target, kind.value.args, scope);
+      case 'listExpr':
+        for (const element of kind.value.elements) this.infer(element, scope);
+        return 'list';
+      case 'structExpr':
+        for (const entry of kind.value.entries) {
+          if (entry.keyKind.case === 'mapKey') this.infer(entry.keyKind.value, scope);
+          if (entry.value) this.infer(entry.value, scope);
+        }
+        return kind.value.messageName === '' ? 'map' : 'dyn';
+      case 'comprehensionExpr': {
+        const c = kind.value;
+        if (c.iterRange) this.infer(c.iterRange, scope);
+        const accu = c.accuInit ? this.infer(c.accuInit, scope) : 'dyn';
+        const inner = new Map(scope);
+        inner.set(c.iterVar, 'dyn');
+        if (c.iterVar2 !== '') inner.set(c.iterVar2, 'dyn');
+        inner.set(c.accuVar, accu);
+        if (c.loopCondition) this.infer(c.loopCondition, inner);
+        const step = c.loopStep ? this.infer(c.loopStep, inner) : 'dyn';
+        inner.set(c.accuVar, step === accu ? accu : 'dyn');
+        return c.result ? this.infer(c.result, inner) : 'dyn';
+      }
+      default:
+        return 'dyn';
+    }
+  }
+
+  private inferCall(
+    expr: Expr,
+    name: string,
+    target: Expr | undefined,
+    args: Expr[],
+    scope: ReadonlyMap<string, CelKind>,
+  ): CelKind {
+    const targetKind = target === undefined ? undefined : this.infer(target, scope);
+    const argKinds = args.map((a) => this.infer(a, scope));
+    switch (name) {
+      case '_&&_':
+      case '_||_':
+        argKinds.forEach((k, i) => {
+          const arg = args[i];
+          if (arg !== undefined && k !== 'bool' && k !== 'dyn')
+            this.report(arg, `operand of ${name.slice(1, -1)} must be bool, not ${k}`);
+        });
+        return 'bool';
+      case '@not_strictly_false':
+        return 'bool';
+      case '_?_:_': {
+        const [, whenTrue, whenFalse] = argKinds;
+        if (argKinds[0] !== 'bool' && argKinds[0] !== 'dyn' && args[0])
+          this.report(args[0], `condition must be bool, not ${argKinds[0]}`);
+        return whenTrue === whenFalse && whenTrue !== undefined ? whenTrue : 'dyn';
+      }
+      case '_[_]':
+        return 'dyn';
+      default:
+        break;
+    }
+    const candidates = overloads.get(name);
+    if (candidates === undefined) {
+      // Internal helpers the parser emits for optional syntax and blocks evaluate fine; only user names are checked.
+      return name.startsWith('@') ? 'dyn' : this.report(expr, `unknown function '${name}'`);
+    }
+    const shaped = candidates.filter(
+      (o) =>
+        (o.target === undefined) === (targetKind === undefined) &&
+        o.args.length === argKinds.length,
+    );
+    if (shaped.length === 0) {
+      return this.report(
+        expr,
+        `'${name}' does not take ${argKinds.length} argument(s)${targetKind ? ' as a method' : ''}`,
+      );
+    }
+    const matching = shaped.filter(
+      (o) =>
+        (o.target === undefined || targetKind === undefined || fits(o.target, targetKind)) &&
+        o.args.every((p, i) => fits(p, argKinds[i] ?? 'dyn')),
+    );
+    if (matching.length === 0) {
+      const shown = [...(targetKind ? [targetKind] : []), ...argKinds].join(', ');
+      return this.report(
+        expr,
+        `no matching overload for '${displayName(name)}' applied to (${shown})`,
+      );
+    }
+    const results = new Set(matching.map((o) => o.result));
+    const [only] = results;
+    return results.size === 1 && only !== undefined ? only : 'dyn';
+  }
+}
+
+function displayName(fn: string): string {
+  const operators: Record<string, string> = {
+    '_+_': '+',
+    '_-_': '-',
+    '_*_': '*',
+    '_/_': '/',
+    '_%_': '%',
+    '_<_': '<',
+    '_<=_': '<=',
+    '_>_': '>',
+    '_>=_': '>=',
+    '_==_': '==',
+    '_!=_': '!=',
+    '!_': '!',
+    '-_': '-',
+    '@in': 'in',
+  };
+  return operators[fn] ?? fn;
+}
+
+/**
+ * Rewrites a rule for the Schema Registry's CEL executor, which binds the whole record as `message`:
+ * every free use of a rule variable (`data`, `id`, …) becomes `message.<name>`. Returns CEL source text.
+ */
+export function toRegistryExpression(expression: string): string {
+  const parsed = parse(expression);
+  let nextId = 1n + maxId(parsed.expr);
+  const macroCalls = parsed.sourceInfo?.macroCalls ?? {};
+  for (const call of Object.values(macroCalls)) nextId = maxBig(nextId, 1n + maxId(call));
+  const fresh = () => nextId++;
+  const rewrite = (expr: Expr | undefined, bound: ReadonlySet<string>): void => {
+    if (expr === undefined) return;
+    const kind = expr.exprKind;
+    switch (kind.case) {
+      case 'identExpr':
+        if (kind.value.name in RULE_VARIABLES && !bound.has(kind.value.name)) {
+          expr.exprKind = {
+            case: 'selectExpr',
+            value: create(Expr_SelectSchema, {
+              operand: create(ExprSchema, {
+                id: fresh(),
+                exprKind: {
+                  case: 'identExpr',
+                  value: create(Expr_IdentSchema, { name: 'message' }),
+                },
+              }),
+              field: kind.value.name,
+            }),
+          };
+        }
+        return;
+      case 'selectExpr':
+        rewrite(kind.value.operand, bound);
+        return;
+      case 'callExpr': {
+        rewrite(kind.value.target, bound);
+        // In a macro call as kept in sourceInfo (x.exists(v, body)), the first argument names a bound variable.
+        const isMacroCall = kind.value.target !== undefined && macroNames.has(kind.value.function);
+        const first = kind.value.args[0];
+        if (isMacroCall && first?.exprKind.case === 'identExpr') {
+          const inner = new Set(bound).add(first.exprKind.value.name);
+          for (const arg of kind.value.args.slice(1)) rewrite(arg, inner);
+        } else {
+          for (const arg of kind.value.args) rewrite(arg, bound);
+        }
+        return;
+      }
+      case 'listExpr':
+        for (const e of kind.value.elements) rewrite(e, bound);
+        return;
+      case 'structExpr':
+        for (const entry of kind.value.entries) {
+          if (entry.keyKind.case === 'mapKey') rewrite(entry.keyKind.value, bound);
+          rewrite(entry.value, bound);
+        }
+        return;
+      case 'comprehensionExpr': {
+        const c = kind.value;
+        rewrite(c.iterRange, bound);
+        rewrite(c.accuInit, bound);
+        const inner = new Set(bound).add(c.iterVar).add(c.accuVar);
+        if (c.iterVar2 !== '') inner.add(c.iterVar2);
+        rewrite(c.loopCondition, inner);
+        rewrite(c.loopStep, inner);
+        rewrite(c.result, inner);
+        return;
+      }
+      default:
+        return;
+    }
+  };
+  rewrite(parsed.expr, new Set());
+  for (const call of Object.values(macroCalls)) rewrite(call, new Set());
+  return unparse(parsed);
+}
+
+const macroNames = new Set(['all', 'exists', 'exists_one', 'map', 'filter']);
+
+function maxId(expr: Expr | undefined): bigint {
+  if (expr === undefined) return 0n;
+  let max = expr.id;
+  const visit = (value: unknown): void => {
+    if (value === null || typeof value !== 'object') return;
+    if (Array.isArray(value)) {
+      value.forEach(visit);
+      return;
+    }
+    const record = value as Record<string, unknown>;
+    if (typeof record.id === 'bigint') max = maxBig(max, record.id);
+    for (const [key, child] of Object.entries(record)) if (key !== 'id') visit(child);
+  };
+  visit(expr.exprKind);
+  return max;
+}
+
+function maxBig(a: bigint, b: bigint): bigint {
+  return a > b ? a : b;
+}
+
+/** A content.upserted event with every spec field filled, used by the linter to probe a rule's result type. */
+export function sampleActivation(system: string, contentClass: string | undefined): RuleActivation {
+  return {
+    specversion: '1.0',
+    id: 'lint-sample',
+    source: `connector/${system}`,
+    type: 'content.upserted',
+    time: '2025-01-01T00:00:00Z',
+    subject: `${system}/sample`,
+    data: {
+      system,
+      docId: 'sample',
+      revision: 1,
+      contentClass: contentClass ?? 'document',
+      title: 'Sample',
+      owner: 'steward@example.com',
+      effectiveDate: '2025-01-01',
+      reviewedAt: '2025-01-01T00:00:00Z',
+      deprecated: false,
+      supersededBy: null,
+      classification: 'internal',
+      language: 'en',
+      sizeBytes: 1024,
+      aclHash: 'sha256:0',
+      attributes: {},
+    },
+  };
+}
