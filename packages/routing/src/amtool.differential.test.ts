@@ -65,7 +65,7 @@ const nodeArb: fc.Memo<TreeNode> = fc.memo((depth) =>
           freq: 5,
         }),
         cont: fc.boolean(),
-        routes: depth <= 1 ? fc.constant([]) : fc.array(nodeArb(depth - 1), { maxLength: 3 }),
+        routes: depth <= 1 ? fc.constant<TreeNode[]>([]) : fc.array(nodeArb(depth - 1), { maxLength: 3 }),
       },
       { requiredKeys: ['hasReceiver', 'matchers', 'oneLine', 'cont', 'routes'] },
     )
@@ -78,7 +78,7 @@ const nodeArb: fc.Memo<TreeNode> = fc.memo((depth) =>
         else node.match = { [name]: value };
       }
       if (cont) node.continue = true;
-      if (routes.length > 0) node.routes = routes;
+      if (routes.length > 0) node.routes = [...routes];
       return node;
     }),
 );

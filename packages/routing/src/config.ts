@@ -142,7 +142,7 @@ interface RawRoute {
 }
 
 function duration(r: YamlReader, at: Located | undefined): number | undefined {
-  const s = r.str(at);
+  const s = r.text(at);
   if (s === undefined || !at) return undefined;
   return r.attempt(at, () => parseDuration(s));
 }
@@ -435,9 +435,11 @@ export function parseRoutingConfig(
   { partitionLabel = ROUTING_DEFAULTS.partitionLabel }: RoutingConfigOptions = {},
 ): RoutingConfig {
   const r = new YamlReader(text, file);
+  // After a syntax error the tree is a guess; reporting its fields would only add noise.
+  if (r.problems.length > 0) throw new ConfigError(`invalid routing config ${file}`, r.sortedProblems());
   const top = r.map(r.root, ['route', 'receivers', 'inhibit_rules', 'time_intervals', 'mute_time_intervals']);
   if (!top) {
-    throw new ConfigError(`invalid routing config ${file}`, r.problems);
+    throw new ConfigError(`invalid routing config ${file}`, r.sortedProblems());
   }
   const receivers = readReceivers(r, top.get('receivers'));
   const timeIntervals = new Map<string, readonly TimeInterval[]>();
@@ -446,7 +448,7 @@ export function parseRoutingConfig(
   const routeAt = top.get('route');
   if (!routeAt || r.isNull(routeAt)) {
     r.problem(r.root, 'no routes provided');
-    throw new ConfigError(`invalid routing config ${file}`, r.problems);
+    throw new ConfigError(`invalid routing config ${file}`, r.sortedProblems());
   }
   const raw = readRoute(r, routeAt);
   if (raw.receiver === undefined) r.problem(routeAt, 'root route must specify a default receiver');
@@ -456,6 +458,6 @@ export function parseRoutingConfig(
   if (raw.activeTimeIntervals.length > 0) r.problem(routeAt, 'root route must not have any active time intervals');
   const route = buildRoute(raw, undefined, 0);
   checkTree(r, raw, route, receivers, timeIntervals, partitionLabel);
-  if (r.problems.length > 0) throw new ConfigError(`invalid routing config ${file}`, r.problems);
+  if (r.problems.length > 0) throw new ConfigError(`invalid routing config ${file}`, r.sortedProblems());
   return Object.freeze({ file, route, receivers, inhibitRules: Object.freeze(inhibitRules), timeIntervals });
 }

@@ -1,3 +1,4 @@
+import { TidemarkError } from '@tidemark/core';
 import { RE2JS } from 're2js';
 
 /** Alertmanager's four match operators. */
@@ -16,10 +17,9 @@ export interface Matcher {
 }
 
 /** A matcher string that Alertmanager's parser would reject; the message says why. */
-export class MatcherSyntaxError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'MatcherSyntaxError';
+export class MatcherSyntaxError extends TidemarkError {
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super(message, { ...options, retriable: false });
   }
 }
 
@@ -41,7 +41,7 @@ function compileRegex(value: string): (s: string) => boolean {
     re = RE2JS.compile(`^(?:${value})$`);
   } catch (error) {
     const detail = error instanceof Error ? error.message : String(error);
-    throw new MatcherSyntaxError(`invalid regular expression ${JSON.stringify(value)}: ${detail}`);
+    throw new MatcherSyntaxError(`invalid regular expression ${JSON.stringify(value)}: ${detail}`, { cause: error });
   }
   return (s) => re.matches(s);
 }

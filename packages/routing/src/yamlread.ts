@@ -22,7 +22,7 @@ export class YamlReader {
     this.#file = file;
     this.#doc = parseDocument(text, { lineCounter: this.#lines, prettyErrors: false, uniqueKeys: true });
     for (const e of [...this.#doc.errors, ...this.#doc.warnings]) {
-      const line = e.linePos?.[0]?.line ?? 1;
+      const line = this.#lines.linePos(e.pos[0]).line;
       this.problems.push(`${file}:${line}: ${e.message.split('\n')[0] ?? e.message}`);
     }
     this.root = { node: this.#resolve(this.#doc.contents as Node | null), path: '' };
@@ -37,6 +37,15 @@ export class YamlReader {
   line(at: Located): number {
     const offset = at.node?.range?.[0];
     return offset === undefined ? 1 : this.#lines.linePos(offset).line;
+  }
+
+  /** Problems sorted by line (stable), the order a person fixes them in. */
+  sortedProblems(): string[] {
+    const lineOf = (p: string): number => Number(/^[^\n]*?:(\d+):/.exec(p)?.[1] ?? 0);
+    return this.problems
+      .map((p, i) => [p, i] as const)
+      .sort((a, b) => lineOf(a[0]) - lineOf(b[0]) || a[1] - b[1])
+      .map(([p]) => p);
   }
 
   /** Records a problem at a node. */

@@ -1,0 +1,45 @@
+import type { Finding } from '@tidemark/core';
+
+/** Owners known from `contracts/` beyond what a finding carries; every lookup may answer undefined. */
+export interface OwnersLookup {
+  /** Steward of a content class of a system. */
+  contentClassSteward?(system: string, contentClass: string): string | undefined;
+  /** Team that owns a source system. */
+  systemTeam?(system: string): string | undefined;
+  /** Platform owner responsible for a system's connectors and index. */
+  platformOwner?(system: string): string | undefined;
+}
+
+/** Which step of the fallback chain found the assignee. */
+export type OwnerSource = 'document' | 'content-class' | 'system-team' | 'platform' | 'unowned';
+
+/** Who a ticket item goes to. */
+export interface OwnerResolution {
+  /** Person or group to assign; `unowned` when nobody was found. */
+  readonly assignee: string;
+  readonly team?: string;
+  readonly via: OwnerSource;
+}
+
+/** Assignee name of tickets nobody could be found for. */
+export const UNOWNED = 'unowned';
+
+const nonEmpty = (s: string | undefined): string | undefined => (s === undefined || s === '' ? undefined : s);
+
+/**
+ * Resolves who acts on a finding: the document's owner (the finding's steward), then the content class's
+ * steward, then the system's team, then the platform owner; `unowned` when none is known.
+ */
+export function resolveOwner(finding: Finding, owners: OwnersLookup = {}): OwnerResolution {
+  const { system, contentClass } = finding.subject;
+  const team = nonEmpty(finding.owner.team) ?? nonEmpty(owners.systemTeam?.(system));
+  const withTeam = team === undefined ? {} : { team };
+  const document = nonEmpty(finding.owner.steward);
+  if (document) return { assignee: document, ...withTeam, via: 'document' };
+  const steward = contentClass ? nonEmpty(owners.contentClassSteward?.(system, contentClass)) : undefined;
+  if (steward) return { assignee: steward, ...withTeam, via: 'content-class' };
+  if (team) return { assignee: team, team, via: 'system-team' };
+  const platform = nonEmpty(finding.owner.platformOwner) ?? nonEmpty(owners.platformOwner?.(system));
+  if (platform) return { assignee: platform, via: 'platform' };
+  return { assignee: UNOWNED, via: 'unowned' };
+}

@@ -1,0 +1,661 @@
+import { SEVERITY_RANK, buildFinding, fingerprint, formatTime, parseTime } from '@tidemark/core';
+import type { Alert, Finding, Severity, Ticket, TicketItem } from '@tidemark/core';
+import { ROUTING_DEFAULTS } from './config.js';
+import type { InhibitRule, Receiver, Route, RoutingConfig } from './config.js';
+import { findingLabels } from './labels.js';
+import { formatMatcher, matchesAll } from './matcher.js';
+import type { Labels } from './matcher.js';
+import { UNOWNED, resolveOwner } from './owners.js';
+import type { OwnersLookup } from './owners.js';
+import { groupKeyOf, groupLabels, match, walkRoutes } from './route.js';
+import { silenceActive } from './silence.js';
+import type { SilenceTable } from './silence.js';
+import type {
+  AlertEntry,
+  FindingEntry,
+  GroupEntry,
+  RouterEntry,
+  RouterIndexes,
+  RouterState,
+  SilenceEntry,
+  TicketEntry,
+} from './state.js';
+import { anyIntervalContains } from './timeinterval.js';
+
+/** Check id of the finding raised when ticket items have nobody to go to. */
+export const UNOWNED_CHECK = 'routing.unowned';
+/** Check id of the `info` finding raised when a silence is about to end. */
+export const SILENCE_EXPIRING_CHECK = 'routing.silence-expiring';
+/** Alertmanager's zero time, the `endsAt` of a firing alert. */
+export const ZERO_TIME = '0001-01-01T00:00:00Z';
+
+/** Options of createRouter; every number defaults to ROUTING_DEFAULTS. */
+export interface RouterOptions {
+  config: RoutingConfig;
+  /** Owner fallbacks for tickets. @default no lookups (only what findings carry) */
+  owners?: OwnersLookup;
+  /** Silences (from contracts/silences.yaml and dq.silences.v1). @default none */
+  silences?: SilenceTable;
+  /** How long before a silence ends its notice fires. @default ROUTING_DEFAULTS.silenceExpiryLead */
+  silenceExpiryLead?: number;
+  /** The partition whose state raises silence notices (silences are global; one partition speaks). @default 0 */
+  silenceNoticePartition?: number;
+  /** @default ROUTING_DEFAULTS.ticketItemLimit */
+  ticketItemLimit?: number;
+  /** @default ROUTING_DEFAULTS.alertFindingSample */
+  alertFindingSample?: number;
+  /** @default ROUTING_DEFAULTS.resolvedRetention */
+  resolvedRetention?: number;
+  /** Runbook link of an alert, from its labels. @default none */
+  runbookUrl?: (labels: Labels) => string | undefined;
+}
+
+/** What a tick emits: alert notifications, ticket actions, and findings of the router's own. */
+export interface RouterOutput {
+  /** For `dq.alerts.v1`, in send order. */
+  alerts: Alert[];
+  /** For `dq.tickets.v1`. */
+  tickets: Ticket[];
+  /** `routing.unowned` and `routing.silence-expiring`, for `dq.findings.v1` (they come back as input). */
+  findings: Finding[];
+}
+
+/** Turns findings into alerts and tickets; pure: state in, state changed, `now` given. */
+export interface Router {
+  readonly config: RoutingConfig;
+  /** Takes one finding (dedup, alert lifecycle, grouping, ticket items); what to send comes out of tick. */
+  ingest(state: RouterState, finding: Finding, now: number): void;
+  /** Runs the timers due by `now`: group flushes, ticket actions, silence notices, cleanup. */
+  tick(state: RouterState, now: number): RouterOutput;
+  /** Whether an inhibit rule mutes these labels now (a firing source alert agrees on every `equal` label). */
+  isInhibited(state: RouterState, labels: Labels): boolean;
+}
+
+const PRIORITY: Record<Severity, Ticket['priority']> = { critical: 'P1', high: 'P2', warning: 'P3', info: 'P4' };
+
+// Phrases for ticket titles ("12 policies past their review clock"); unknown checks get a generic one.
+const CHECK_PHRASES: Record<string, string> = {
+  'freshness.review-overdue': 'past their review clock',
+  'freshness.sync-lag': 'not yet applied to the index within the SLA',
+  'contract.required': 'missing required metadata',
+  'contract.allowed': 'with values outside the allowed set',
+  'contract.rule': 'breaking a contract rule',
+  'contract.reference': 'with dangling references',
+  'parity.delete-missed': 'deleted at the source but still in the index',
+  'parity.acl-mismatch': 'with an index access list that differs from the source',
+  'parity.orphan': 'in the index but no longer at the source',
+  'parity.missing': 'at the source but missing from the index',
+};
+
+function equalKey(rule: InhibitRule, labels: Labels): string {
+  return JSON.stringify(rule.equal.map((n) => labels[n] ?? ''));
+}
+
+/** Builds a router over a validated config. */
+export function createRouter({
+  config,
+  owners = {},
+  silences,
+  silenceExpiryLead = ROUTING_DEFAULTS.silenceExpiryLead,
+  silenceNoticePartition = 0,
+  ticketItemLimit = ROUTING_DEFAULTS.ticketItemLimit,
+  alertFindingSample = ROUTING_DEFAULTS.alertFindingSample,
+  resolvedRetention = ROUTING_DEFAULTS.resolvedRetention,
+  runbookUrl,
+}: RouterOptions): Router {
+  const routesById = new Map<string, Route>();
+  walkRoutes(config.route, (r) => routesById.set(r.id, r));
+  const rules = config.inhibitRules;
+
+  // ---------------------------------------------------------------- indexes
+  function indexes(state: RouterState): RouterIndexes {
+    if (state.indexes) return state.indexes;
+    const ix: RouterIndexes = {
+      groups: new Set(),
+      dirtyTickets: new Set(),
+      ticketMembers: new Map(),
+      resolvedFindings: new Map(),
+      closedTickets: new Map(),
+      inhibitSources: rules.map(() => new Map()),
+      silenceNotices: new Set(),
+      nextGroupDue: Number.POSITIVE_INFINITY,
+    };
+    state.indexes = ix;
+    for (const [key, e] of state.kv.entries()) {
+      const id = key.slice(key.indexOf(':') + 1);
+      switch (e.kind) {
+        case 'group':
+          ix.groups.add(key);
+          ix.nextGroupDue = Math.min(ix.nextGroupDue, e.nextFlushAt);
+          break;
+        case 'ticket':
+          if (e.dirty) ix.dirtyTickets.add(id);
+          else if (!e.opened) ix.closedTickets.set(id, e.periodEnd);
+          break;
+        case 'finding':
+          if (e.status === 'resolved') ix.resolvedFindings.set(id, e.observedAt);
+          for (const t of e.tickets ?? []) memberSet(ix, t).add(id);
+          break;
+        case 'alert':
+          if (e.status === 'firing') indexSource(ix, id, e.labels, true);
+          break;
+        case 'silence':
+          ix.silenceNotices.add(id);
+          break;
+      }
+    }
+    return ix;
+  }
+
+  function memberSet(ix: RouterIndexes, base: string): Set<string> {
+    let s = ix.ticketMembers.get(base);
+    if (!s) ix.ticketMembers.set(base, (s = new Set()));
+    return s;
+  }
+
+  function indexSource(ix: RouterIndexes, fp: string, labels: Labels, firing: boolean): void {
+    rules.forEach((rule, i) => {
+      if (!matchesAll(rule.sourceMatchers, labels)) return;
+      const byKey = ix.inhibitSources[i] as Map<string, Set<string>>;
+      const k = equalKey(rule, labels);
+      let set = byKey.get(k);
+      if (firing) {
+        if (!set) byKey.set(k, (set = new Set()));
+        set.add(fp);
+      } else if (set) {
+        set.delete(fp);
+        if (set.size === 0) byKey.delete(k);
+      }
+    });
+  }
+
+  function isInhibited(state: RouterState, labels: Labels): boolean {
+    const ix = indexes(state);
+    return rules.some((rule, i) => {
+      if (!matchesAll(rule.targetMatchers, labels)) return false;
+      const sources = ix.inhibitSources[i]?.get(equalKey(rule, labels));
+      if (!sources || sources.size === 0) return false;
+      // Like Alertmanager: when the alert is also a source, only sources that are not targets inhibit it,
+      // so two alerts matching both sides never mute each other.
+      if (!matchesAll(rule.sourceMatchers, labels)) return true;
+      for (const src of sources) {
+        const a = state.kv.get(`alert:${src}`) as AlertEntry | undefined;
+        if (a && !matchesAll(rule.targetMatchers, a.labels)) return true;
+      }
+      return false;
+    });
+  }
+
+  function isSilenced(labels: Labels, now: number): boolean {
+    // A notice about a silence must not be muted by the silence it warns about.
+    if (labels.check === SILENCE_EXPIRING_CHECK) return false;
+    return silences?.isSilenced(labels, now) ?? false;
+  }
+
+  // ---------------------------------------------------------------- alerts
+  function createAlert(state: RouterState, fp: string, labels: Record<string, string>, at: number, now: number): AlertEntry {
+    const ix = indexes(state);
+    const groups: string[] = [];
+    const ticketReceivers: string[] = [];
+    for (const route of match(config.route, labels)) {
+      const receiver = config.receivers.get(route.receiver) as Receiver;
+      if (receiver.kind === 'tickets') {
+        if (!ticketReceivers.includes(receiver.name)) ticketReceivers.push(receiver.name);
+        continue;
+      }
+      const gl = groupLabels(route, labels);
+      const gKey = `group:${fingerprint([route.id, gl])}`;
+      let g = state.kv.get(gKey) as GroupEntry | undefined;
+      if (!g) {
+        g = {
+          kind: 'group',
+          routeId: route.id,
+          receiver: route.receiver,
+          groupKey: groupKeyOf(route, gl),
+          labels: gl,
+          // Alertmanager flushes at once an alert older than group_wait (e.g. after a restart).
+          nextFlushAt: at + route.groupWait < now ? now : now + route.groupWait,
+          flushed: false,
+          members: [],
+          notified: {},
+        };
+        ix.groups.add(gKey);
+        ix.nextGroupDue = Math.min(ix.nextGroupDue, g.nextFlushAt);
+      }
+      if (!g.members.includes(fp)) g.members.push(fp);
+      state.kv.set(gKey, g);
+      groups.push(gKey);
+    }
+    return {
+      kind: 'alert',
+      labels,
+      status: 'firing',
+      startsAt: at,
+      firing: 0,
+      total: 0,
+      sample: [],
+      summary: '',
+      groups,
+      ticketReceivers,
+    };
+  }
+
+  function alertSummary(finding: Finding): string {
+    return finding.restricted
+      ? `${finding.check} on ${finding.subject.system} (restricted document: details withheld)`
+      : finding.summary;
+  }
+
+  function attach(state: RouterState, fp: string, labels: Record<string, string>, finding: Finding, at: number, now: number): AlertEntry {
+    const key = `alert:${fp}`;
+    let a = state.kv.get(key) as AlertEntry | undefined;
+    if (!a) a = createAlert(state, fp, labels, at, now);
+    if (a.status === 'resolved') {
+      // A new firing episode of the same label set.
+      a.status = 'firing';
+      a.startsAt = at;
+      delete a.endsAt;
+      a.total = 0;
+      a.sample = [];
+    }
+    const wasFiring = a.firing > 0;
+    a.firing += 1;
+    a.total += 1;
+    if (a.sample.length < alertFindingSample && !a.sample.includes(finding.fingerprint)) a.sample.push(finding.fingerprint);
+    a.summary = alertSummary(finding);
+    if (finding.traceparent) a.traceparent = finding.traceparent;
+    state.kv.set(key, a);
+    if (!wasFiring) indexSource(indexes(state), fp, a.labels, true);
+    return a;
+  }
+
+  function detach(state: RouterState, fp: string, at: number): void {
+    const key = `alert:${fp}`;
+    const a = state.kv.get(key) as AlertEntry | undefined;
+    if (!a || a.status !== 'firing') return;
+    a.firing = Math.max(0, a.firing - 1);
+    if (a.firing === 0) {
+      a.status = 'resolved';
+      a.endsAt = Math.max(at, a.startsAt);
+      indexSource(indexes(state), fp, a.labels, false);
+      if (a.groups.length === 0) {
+        state.kv.delete(key);
+        return;
+      }
+    }
+    state.kv.set(key, a);
+  }
+
+  // ---------------------------------------------------------------- tickets
+  function ticketBases(state: RouterState, finding: Finding, a: AlertEntry, at: number): string[] {
+    const out: string[] = [];
+    for (const name of a.ticketReceivers) {
+      const receiver = config.receivers.get(name);
+      if (!receiver) continue;
+      const owner = resolveOwner(finding, owners);
+      const family = finding.check.split('.')[0] ?? finding.check;
+      const system = finding.subject.system;
+      const periodStart = Math.floor(at / receiver.period) * receiver.period;
+      const base = fingerprint({ assignee: owner.assignee, family, system, period: periodStart });
+      if (out.includes(base)) continue;
+      out.push(base);
+      if (!state.kv.has(`ticket:${base}`)) {
+        const t: TicketEntry = {
+          kind: 'ticket',
+          receiver: name,
+          queue:
+            owner.via === 'unowned'
+              ? ROUTING_DEFAULTS.unownedQueue
+              : (receiver.queue ?? owner.team ?? owner.assignee),
+          assignee: owner.assignee,
+          ...(owner.team ? { team: owner.team } : {}),
+          via: owner.via,
+          family,
+          system,
+          periodStart,
+          periodEnd: periodStart + receiver.period,
+          generation: 0,
+          version: 0,
+          opened: false,
+          dirty: false,
+        };
+        state.kv.set(`ticket:${base}`, t);
+      }
+    }
+    return out;
+  }
+
+  function markTicket(state: RouterState, base: string): void {
+    const key = `ticket:${base}`;
+    const t = state.kv.get(key) as TicketEntry | undefined;
+    if (!t) return;
+    if (!t.dirty) {
+      t.dirty = true;
+      state.kv.set(key, t);
+    }
+    indexes(state).dirtyTickets.add(base);
+    indexes(state).closedTickets.delete(base);
+  }
+
+  function itemOf(finding: Finding, receiverSla: number, at: number): NonNullable<FindingEntry['item']> {
+    const dueBy = finding.dueBy ? parseTime(finding.dueBy) : at + receiverSla;
+    return {
+      system: finding.subject.system,
+      ...(finding.subject.docId ? { docId: finding.subject.docId } : {}),
+      check: finding.check,
+      // Restricted documents: ids and the check only, never the summary (it may quote the document).
+      reason: finding.restricted ? `${finding.check} (restricted document)` : finding.summary,
+      severity: finding.severity,
+      dueBy,
+    };
+  }
+
+  // ---------------------------------------------------------------- ingest
+  function ingest(state: RouterState, finding: Finding, now: number): void {
+    if (finding.shadow) return;
+    const ix = indexes(state);
+    const at = parseTime(finding.observedAt);
+    const fKey = `finding:${finding.fingerprint}`;
+    const prev = state.kv.get(fKey) as FindingEntry | undefined;
+    if (prev && at < prev.observedAt) return; // an older observation replayed: the newer one stands
+    const labels = findingLabels(finding);
+    const alertFp = fingerprint(labels);
+    if (prev && prev.status === finding.status && prev.alert === alertFp) {
+      if (at > prev.observedAt) {
+        prev.observedAt = at;
+        state.kv.set(fKey, prev);
+        if (prev.status === 'resolved') ix.resolvedFindings.set(finding.fingerprint, at);
+      }
+      return; // the same finding again: one alert, one ticket item
+    }
+    if (prev?.status === 'firing') detach(state, prev.alert, at);
+    const entry: FindingEntry = { kind: 'finding', status: finding.status, alert: alertFp, observedAt: at };
+    let bases: string[] = [];
+    if (finding.status === 'firing') {
+      ix.resolvedFindings.delete(finding.fingerprint);
+      const a = attach(state, alertFp, labels, finding, at, now);
+      const kept = prev?.status === 'firing' ? (prev.tickets ?? []) : [];
+      const candidates = ticketBases(state, finding, a, at);
+      // A finding already on a ticket stays there; a new item is not added while the alert is muted.
+      const muted = candidates.some((b) => !kept.includes(b)) && (isSilenced(labels, now) || isInhibited(state, labels));
+      bases = candidates.filter((b) => kept.includes(b) || !muted);
+      if (bases.length > 0) {
+        const receiver = config.receivers.get(a.ticketReceivers[0] as string) as Receiver;
+        entry.item = itemOf(finding, receiver.sla, at);
+        entry.tickets = bases;
+      }
+    } else {
+      ix.resolvedFindings.set(finding.fingerprint, at);
+    }
+    for (const b of prev?.tickets ?? []) {
+      if (!bases.includes(b)) {
+        ix.ticketMembers.get(b)?.delete(finding.fingerprint);
+        markTicket(state, b);
+      }
+    }
+    for (const b of bases) {
+      const members = memberSet(ix, b);
+      const isNew = !members.has(finding.fingerprint);
+      members.add(finding.fingerprint);
+      const changed = isNew || JSON.stringify(prev?.item) !== JSON.stringify(entry.item);
+      if (changed) markTicket(state, b);
+    }
+    state.kv.set(fKey, entry);
+  }
+
+  // ---------------------------------------------------------------- tick
+  function toAlert(a: AlertEntry, fp: string, g: GroupEntry, status: 'firing' | 'resolved'): Alert {
+    const count = a.status === 'firing' ? a.firing : a.total;
+    const runbook = runbookUrl?.(a.labels);
+    const description =
+      count > 1 ? `${count} findings of ${a.labels.check ?? 'a check'} on ${a.labels.system ?? 'a system'}; latest: ${a.summary}` : undefined;
+    return {
+      status,
+      labels: { ...a.labels },
+      annotations: {
+        summary: count > 1 ? `${count} × ${a.labels.check ?? 'finding'} on ${a.labels.system ?? ''}` : a.summary,
+        ...(description ? { description } : {}),
+        ...(runbook ? { runbook_url: runbook } : {}),
+      },
+      startsAt: formatTime(a.startsAt),
+      endsAt: status === 'resolved' ? formatTime(a.endsAt ?? a.startsAt) : ZERO_TIME,
+      fingerprint: fp,
+      receiver: g.receiver,
+      groupKey: g.groupKey,
+      findings: { count, sample: [...a.sample] },
+      ...(a.traceparent ? { traceparent: a.traceparent } : {}),
+    };
+  }
+
+  function flushGroup(state: RouterState, gKey: string, g: GroupEntry, now: number, out: RouterOutput): void {
+    const route = routesById.get(g.routeId) ?? config.route;
+    const routeMuted =
+      anyIntervalContains(route.muteTimeIntervals, config.timeIntervals, now) ||
+      (route.activeTimeIntervals.length > 0 &&
+        !anyIntervalContains(route.activeTimeIntervals, config.timeIntervals, now));
+    const keep: string[] = [];
+    for (const fp of g.members) {
+      const a = state.kv.get(`alert:${fp}`) as AlertEntry | undefined;
+      if (!a) continue;
+      const lastSent = g.notified[fp];
+      if (a.status === 'resolved') {
+        // The resolve is never lost: a receiver that was told "firing" is told "resolved", muted or not.
+        if (lastSent !== undefined) {
+          out.alerts.push(toAlert(a, fp, g, 'resolved'));
+          delete g.notified[fp];
+        }
+        releaseAlert(state, fp, a, gKey);
+        continue;
+      }
+      keep.push(fp);
+      const muted = routeMuted || isSilenced(a.labels, now) || isInhibited(state, a.labels);
+      if (muted) continue;
+      if (lastSent === undefined || now >= lastSent + route.repeatInterval) {
+        out.alerts.push(toAlert(a, fp, g, 'firing'));
+        g.notified[fp] = now;
+      }
+    }
+    g.members = keep;
+    const kept = new Set(keep);
+    for (const fp of Object.keys(g.notified)) if (!kept.has(fp)) delete g.notified[fp];
+    g.flushed = true;
+    g.nextFlushAt = now + route.groupInterval;
+    if (keep.length === 0) {
+      state.kv.delete(gKey);
+      indexes(state).groups.delete(gKey);
+    } else {
+      state.kv.set(gKey, g);
+    }
+  }
+
+  function releaseAlert(state: RouterState, fp: string, a: AlertEntry, gKey: string): void {
+    a.groups = a.groups.filter((k) => k !== gKey);
+    if (a.groups.length === 0) state.kv.delete(`alert:${fp}`);
+    else state.kv.set(`alert:${fp}`, a);
+  }
+
+  function ticketOf(state: RouterState, base: string, t: TicketEntry, action: Ticket['action'], members: Set<string>): Ticket {
+    const items: TicketItem[] = [];
+    const alerts = new Set<string>();
+    let severity: Severity = 'info';
+    let dueBy = Number.POSITIVE_INFINITY;
+    const checks = new Map<string, number>();
+    for (const fp of [...members].sort()) {
+      const f = state.kv.get(`finding:${fp}`) as FindingEntry | undefined;
+      if (!f?.item) continue;
+      if (SEVERITY_RANK[f.item.severity] > SEVERITY_RANK[severity]) severity = f.item.severity;
+      dueBy = Math.min(dueBy, f.item.dueBy);
+      checks.set(f.item.check, (checks.get(f.item.check) ?? 0) + 1);
+      if (items.length < ticketItemLimit) {
+        items.push({
+          system: f.item.system,
+          ...(f.item.docId ? { docId: f.item.docId } : {}),
+          check: f.item.check,
+          reason: f.item.reason,
+          fingerprint: fp,
+        });
+        alerts.add(f.alert);
+      }
+    }
+    const count = members.size;
+    const ticketKey = t.generation === 0 ? base : fingerprint({ base, generation: t.generation });
+    const topCheck = [...checks.entries()].sort((x, y) => y[1] - x[1] || (x[0] < y[0] ? -1 : 1))[0]?.[0];
+    const phrase = (topCheck && CHECK_PHRASES[topCheck]) ?? `with ${t.family} findings`;
+    const title =
+      action === 'resolve'
+        ? `Resolved: ${t.family} findings in ${t.system}`
+        : `${count} document${count === 1 ? '' : 's'} in ${t.system} ${phrase}`;
+    const lines = items.map((i) => `- ${i.docId ?? i.fingerprint}: ${i.reason}`);
+    if (count > items.length) lines.push(`… and ${count - items.length} more`);
+    const body =
+      action === 'resolve'
+        ? `All ${t.family} findings in ${t.system} for this period are resolved.`
+        : `${count} document${count === 1 ? '' : 's'} in ${t.system} need attention (${t.family}).\n${lines.join('\n')}`;
+    return {
+      ticketKey,
+      action,
+      version: t.version,
+      queue: t.queue,
+      assignee: t.assignee,
+      ...(t.team ? { team: t.team } : {}),
+      priority: PRIORITY[severity],
+      ...(Number.isFinite(dueBy) ? { dueBy: formatTime(dueBy) } : {}),
+      title,
+      body,
+      items,
+      itemCount: count,
+      alerts: [...alerts],
+    };
+  }
+
+  function unownedFinding(t: TicketEntry, ticketKey: string, count: number, status: 'firing' | 'resolved', now: number): Finding {
+    return buildFinding({
+      check: UNOWNED_CHECK,
+      status,
+      severity: 'warning',
+      subject: { system: t.system, checkFamily: t.family, period: formatTime(t.periodStart) },
+      owner: {},
+      summary: `${count} ${t.family} item${count === 1 ? '' : 's'} in ${t.system} have no owner (no document owner, content-class steward, system team or platform owner)`,
+      evidence: { ticketKey, count },
+      observedAt: formatTime(now),
+    });
+  }
+
+  function flushTicket(state: RouterState, base: string, now: number, out: RouterOutput): void {
+    const key = `ticket:${base}`;
+    const t = state.kv.get(key) as TicketEntry | undefined;
+    if (!t) return;
+    const members = indexes(state).ticketMembers.get(base) ?? new Set<string>();
+    t.dirty = false;
+    let action: Ticket['action'] | undefined;
+    if (members.size > 0) action = t.opened ? 'update' : 'open';
+    else if (t.opened) action = 'resolve';
+    if (action) {
+      t.version += 1;
+      const ticket = ticketOf(state, base, t, action, members);
+      out.tickets.push(ticket);
+      if (t.via === 'unowned' && t.family !== 'routing' && action !== 'update') {
+        out.findings.push(unownedFinding(t, ticket.ticketKey, members.size, action === 'open' ? 'firing' : 'resolved', now));
+      }
+      t.opened = action !== 'resolve';
+      if (action === 'resolve') t.generation += 1; // a later item in this period opens a new ticket
+    }
+    if (members.size === 0) {
+      indexes(state).ticketMembers.delete(base);
+      indexes(state).closedTickets.set(base, t.periodEnd);
+    }
+    state.kv.set(key, t);
+  }
+
+  function silenceNotices(state: RouterState, now: number, out: RouterOutput): void {
+    if (!silences || state.partition !== silenceNoticePartition) return;
+    const ix = indexes(state);
+    const notice = (id: string, status: 'firing' | 'resolved', endsAt: number): Finding => {
+      const s = silences.get(id);
+      const system = s?.matchers.find((m) => m.name === 'system' && m.type === '=')?.value ?? '*';
+      return buildFinding({
+        check: SILENCE_EXPIRING_CHECK,
+        status,
+        severity: 'info',
+        subject: { system, silence: id },
+        owner: {},
+        summary: s
+          ? `Silence ${id} by ${s.createdBy} (${s.comment}) ends at ${formatTime(endsAt)}`
+          : `Silence ${id} is gone`,
+        evidence: s
+          ? { silenceId: id, endsAt: formatTime(endsAt), createdBy: s.createdBy, matchers: s.matchers.map(formatMatcher) }
+          : { silenceId: id },
+        observedAt: formatTime(now),
+      });
+    };
+    for (const s of silences.all()) {
+      if (!silenceActive(s, now) || s.endsAt - now > silenceExpiryLead) continue;
+      const key = `silence:${s.id}`;
+      const e = state.kv.get(key) as SilenceEntry | undefined;
+      if (e && e.endsAt === s.endsAt) continue;
+      state.kv.set(key, { kind: 'silence', endsAt: s.endsAt });
+      ix.silenceNotices.add(s.id);
+      out.findings.push(notice(s.id, 'firing', s.endsAt));
+    }
+    for (const id of [...ix.silenceNotices]) {
+      const s = silences.get(id);
+      const e = state.kv.get(`silence:${id}`) as SilenceEntry | undefined;
+      if (s && silenceActive(s, now) && s.endsAt - now <= silenceExpiryLead) continue;
+      out.findings.push(notice(id, 'resolved', e?.endsAt ?? now));
+      state.kv.delete(`silence:${id}`);
+      ix.silenceNotices.delete(id);
+    }
+  }
+
+  function tick(state: RouterState, now: number): RouterOutput {
+    const ix = indexes(state);
+    const out: RouterOutput = { alerts: [], tickets: [], findings: [] };
+    if (now >= ix.nextGroupDue) {
+      let next = Number.POSITIVE_INFINITY;
+      for (const gKey of [...ix.groups].sort()) {
+        const g = state.kv.get(gKey) as GroupEntry | undefined;
+        if (!g) {
+          ix.groups.delete(gKey);
+          continue;
+        }
+        if (g.nextFlushAt <= now) flushGroup(state, gKey, g, now, out);
+        if (ix.groups.has(gKey)) next = Math.min(next, g.nextFlushAt);
+      }
+      ix.nextGroupDue = next;
+    }
+    for (const base of [...ix.dirtyTickets].sort()) flushTicket(state, base, now, out);
+    ix.dirtyTickets.clear();
+    silenceNotices(state, now, out);
+    for (const [fp, at] of ix.resolvedFindings) {
+      if (at + resolvedRetention <= now) {
+        state.kv.delete(`finding:${fp}`);
+        ix.resolvedFindings.delete(fp);
+      }
+    }
+    // A closed ticket is kept until its period is over (plus the retention), so a late item of the same period
+    // opens a new generation rather than reusing the first key.
+    for (const [base, periodEnd] of ix.closedTickets) {
+      if (periodEnd + resolvedRetention <= now) {
+        state.kv.delete(`ticket:${base}`);
+        ix.closedTickets.delete(base);
+      }
+    }
+    return out;
+  }
+
+  return { config, ingest, tick, isInhibited };
+}
+
+/** Entries of a router state by kind, for tests and inspection. */
+export function entriesOf<K extends RouterEntry['kind']>(
+  state: RouterState,
+  kind: K,
+): Array<[string, Extract<RouterEntry, { kind: K }>]> {
+  const out: Array<[string, Extract<RouterEntry, { kind: K }>]> = [];
+  for (const [key, e] of state.kv.entries()) {
+    if (e.kind === kind) out.push([key.slice(key.indexOf(':') + 1), e as Extract<RouterEntry, { kind: K }>]);
+  }
+  return out;
+}
+
+export { UNOWNED };
