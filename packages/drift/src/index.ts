@@ -26,3 +26,91 @@ export {
   kolmogorovDurbinCdf,
   kolmogorovPelzGoodCdf,
 } from './compare/special.js';
+export { MAD_SCALE, MEAN_AD_SCALE, WEEK_MS, robustScore, selectVolumeBaseline } from './compare/volume.js';
+export type { RobustScore, VolumeBaseline, VolumeBaselineOptions } from './compare/volume.js';
+export { createRng, normal, hashUnit } from './stat/random.js';
+export type { Rng } from './stat/random.js';
+export {
+  DEFAULT_SKETCH_K,
+  createQuantileSketch,
+  recordValue,
+  mergeQuantileSketches,
+  sketchRank,
+  sketchQuantiles,
+  sketchItems,
+  sketchSize,
+  quantileSketchFromJSON,
+} from './stat/sketch.js';
+export type { QuantileSketch } from './stat/sketch.js';
+export {
+  DEFAULT_SAMPLE_SIZE,
+  createPrioritySample,
+  recordSample,
+  mergePrioritySamples,
+  sampleValues,
+  prioritySampleFromJSON,
+} from './stat/sample.js';
+export type { PrioritySample } from './stat/sample.js';
+export {
+  DEFAULT_CATEGORY_CAPACITY,
+  MISSING_CATEGORY,
+  MAX_CATEGORY_LENGTH,
+  createCategoryCounts,
+  recordCategory,
+  mergeCategoryCounts,
+  categoryTable,
+  categoryCountsToJSON,
+  categoryCountsFromJSON,
+} from './stat/categories.js';
+export type { CategoryCounts, CategoryCountsJSON } from './stat/categories.js';
+export {
+  createAccumulation,
+  recordNumeric,
+  recordCategorical,
+  recordVolume,
+  mergeAccumulations,
+  mergeAll,
+  accumulationToJSON,
+  accumulationFromJSON,
+  compareNumeric,
+  compareCategorical,
+} from './stat/accumulation.js';
+export type {
+  FeatureKind,
+  FeatureAccumulation,
+  FeatureAccumulationJSON,
+  NumericAccumulation,
+  CategoricalAccumulation,
+  VolumeAccumulation,
+  AccumulationLimits,
+  NumericComparison,
+} from './stat/accumulation.js';
+export { DRIFT_DEFAULTS, MAX_ROLLING_WINDOWS, MAX_VOLUME_HISTORY, resolveDriftConfig } from './check/config.js';
+export type {
+  DriftConfig,
+  DriftFeatureConfig,
+  DriftThresholds,
+  DriftBaselineConfig,
+  ResolvedDriftConfig,
+  ResolvedFeatureConfig,
+} from './check/config.js';
+export {
+  createPartitionState,
+  recordEvent,
+  closeWindows,
+  seriesKey,
+  partialKey,
+  readField,
+  partitionStateToJSON,
+  partitionStateFromJSON,
+} from './check/partition.js';
+export type { DriftEvent, SeriesId, DriftPartial, DriftPartitionState, DriftPartitionStateJSON } from './check/partition.js';
+export {
+  MIN_VOLUME_BASELINE,
+  MAX_SILENT_WINDOWS,
+  createDeciderState,
+  mergeAndDecide,
+  deciderStateToJSON,
+  deciderStateFromJSON,
+} from './check/decider.js';
+export type { DriftDeciderState, DriftDeciderStateJSON } from './check/decider.js';
