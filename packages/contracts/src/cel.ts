@@ -416,11 +416,11 @@ class Inference {
         o.args.every((p, i) => fits(p, argKinds[i] ?? 'dyn')),
     );
     if (matching.length === 0) {
-      const shown = [...(targetKind ? [targetKind] : []), ...argKinds].join(', ');
-      return this.report(
-        expr,
-        `no matching overload for '${displayName(name)}' applied to (${shown})`,
-      );
+      const call =
+        targetKind === undefined
+          ? `'${displayName(name)}' applied to (${argKinds.join(', ')})`
+          : `${targetKind}.${name}(${argKinds.join(', ')})`;
+      return this.report(expr, `no matching overload for ${call}`);
     }
     const results = new Set(matching.map((o) => o.result));
     const [only] = results;

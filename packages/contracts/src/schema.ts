@@ -25,6 +25,17 @@ const StringEnum = <const T extends readonly string[]>(
   options: { description?: string } = {},
 ) => Type.Unsafe<T[number]>({ type: 'string', enum: [...values], ...options });
 
+// Maps keyed by names: unknown-shaped keys are errors, not silently accepted.
+const KeyedMap = <T extends TSchema>(
+  keyPattern: string,
+  value: T,
+  options: { description?: string } = {},
+) =>
+  Type.Record(Type.String({ pattern: keyPattern }), value, {
+    additionalProperties: false,
+    ...options,
+  });
+
 const Duration = Type.String({
   pattern: DURATION_PATTERN,
   description: 'Prometheus-style duration: 30s, 15m, 4h, 7d, 1h30m.',
@@ -52,7 +63,7 @@ const ClassList = Type.Array(Name, {
   uniqueItems: true,
   description: 'Content classes (keys of `classes`) this entry applies to; all when absent.',
 });
-const Labels = Type.Record(Type.String({ pattern: LABEL_NAME_PATTERN }), Type.String(), {
+const Labels = KeyedMap(LABEL_NAME_PATTERN, Type.String(), {
   description: 'Labels added to findings, for routing.',
 });
 
@@ -208,7 +219,7 @@ const classProperties = {
   labels: Type.Optional(Labels),
   mode: Type.Optional(Mode),
   required: Type.Optional(Type.Array(FieldPath, { uniqueItems: true })),
-  allowed: Type.Optional(Type.Record(Type.String({ pattern: FIELD_PATH_PATTERN }), Allowed)),
+  allowed: Type.Optional(KeyedMap(FIELD_PATH_PATTERN, Allowed)),
 };
 
 /** Settings of one content class; each overrides the system-level value of the same name. */
@@ -236,9 +247,7 @@ const Connectors = Type.Object(
   {
     heartbeat: Type.Optional(Duration),
     failingRuns: Type.Optional(Type.Integer({ minimum: 1 })),
-    instances: Type.Optional(
-      Type.Record(Type.String({ pattern: NAME_PATTERN }), ConnectorInstance),
-    ),
+    instances: Type.Optional(KeyedMap(NAME_PATTERN, ConnectorInstance)),
   },
   { additionalProperties: false },
 );
@@ -279,7 +288,7 @@ export const SourceContractSchema = Type.Object(
     drift: Type.Optional(Type.Array(SystemDrift)),
     connectors: Type.Optional(Connectors),
     parity: Type.Optional(Parity),
-    classes: Type.Optional(Type.Record(Type.String({ pattern: NAME_PATTERN }), ContentClassSchema)),
+    classes: Type.Optional(KeyedMap(NAME_PATTERN, ContentClassSchema)),
   },
   { additionalProperties: false },
 );
@@ -300,7 +309,7 @@ export const OwnersSchema = Type.Object(
   {
     apiVersion: Type.Literal(API_VERSION),
     kind: Type.Literal('Owners'),
-    teams: Type.Record(Type.String({ pattern: NAME_PATTERN }), Team),
+    teams: KeyedMap(NAME_PATTERN, Team),
   },
   { additionalProperties: false },
 );

@@ -31,7 +31,8 @@ export function checkSourceContract(
   const system = str(contract.system) ?? 'system';
   const classes = isObj(contract.classes) ? contract.classes : {};
   const classNames = Object.keys(classes);
-  const report = (path: DocPath, message: string) => problems.push(source.problem(path, message));
+  const report: Report = (path, message, options) =>
+    problems.push(source.problem(path, message, options));
 
   for (const section of SECTIONS_WITH_CLASSES) {
     items(contract[section]).forEach((entry, i) => {
@@ -94,7 +95,7 @@ export function checkSourceContract(
   return problems;
 }
 
-type Report = (path: DocPath, message: string) => void;
+type Report = (path: DocPath, message: string, options?: { key?: boolean }) => void;
 
 function checkOwner(report: Report, path: DocPath, owner: unknown, context: LintContext): void {
   if (!isObj(owner) || context.teams === undefined) return;
@@ -256,6 +257,7 @@ function checkDrift(report: Report, scopes: ReadonlyArray<{ path: DocPath; body:
           report(
             at('thresholds', key),
             `${displayPath(at('thresholds', key))}: does not apply to a ${kind} feature (use ${applicable.join(', ')})`,
+            { key: true },
           );
         }
       }

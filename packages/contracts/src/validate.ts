@@ -90,6 +90,7 @@ export function validateDocument(
     for (const error of validate.errors ?? []) {
       // apiVersion was reported above in a friendlier form.
       if (error.instancePath === '/apiVersion') continue;
+      if (error.keyword === 'required' && error.params.missingProperty === 'apiVersion') continue;
       problems.push(describe(source, value, error));
     }
   }
@@ -128,7 +129,15 @@ function describe(source: SourceDocument, root: unknown, error: ErrorObject): Li
         prefixed(path, `missing required field "${String(params.missingProperty)}"`),
       );
     case 'type':
-      if (isDuration) return source.problem(path, prefixed(path, durationMessage(error.data)));
+      if (isDuration) {
+        return source.problem(
+          path,
+          prefixed(
+            path,
+            `must be a duration such as "30s", "15m", "4h", "7d" (got ${show(error.data)})`,
+          ),
+        );
+      }
       return source.problem(
         path,
         prefixed(path, `must be ${typeWords(params.type)} (got ${show(error.data)})`),
@@ -187,7 +196,13 @@ function durationMessage(value: unknown): string {
 function typeWords(type: unknown): string {
   const types = Array.isArray(type) ? type.map(String) : String(type).split(',');
   const words = types.map((t) =>
-    t === 'object' ? 'a mapping' : t === 'array' ? 'a list' : `a ${t}`,
+    t === 'object'
+      ? 'a mapping'
+      : t === 'array'
+        ? 'a list'
+        : t === 'integer'
+          ? 'an integer'
+          : `a ${t}`,
   );
   return words.join(' or ');
 }

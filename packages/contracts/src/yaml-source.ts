@@ -101,8 +101,10 @@ export class SourceDocument {
       case Scalar.QUOTE_DOUBLE:
       case Scalar.QUOTE_SINGLE:
         return raw.slice(1, -1) === value ? start + 1 + valueOffset : start;
-      case Scalar.BLOCK_LITERAL:
-        return literalBlockOffset(raw, value, valueOffset) ?? start;
+      case Scalar.BLOCK_LITERAL: {
+        const inBlock = literalBlockOffset(raw, value, valueOffset);
+        return inBlock === undefined ? start : node.range[0] + inBlock;
+      }
       default:
         return start;
     }
