@@ -2,13 +2,13 @@
 // from Debian's prometheus-alertmanager package). Random route trees and label sets from fast-check; the
 // same YAML file is given to both, and the matched receivers (in order) must be identical.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '@tidemark/core';
-import { stringify } from 'yaml';
+import { parse, stringify } from 'yaml';
 import { parseRoutingConfig } from './config.js';
 import { match } from './route.js';
 
@@ -20,23 +20,33 @@ function findAmtool(): string | undefined {
 const amtool = findAmtool();
 const inCi = Boolean(process.env.CI);
 if (!amtool && inCi) {
-  throw new Error('amtool is missing in CI: .ci/run must install Debian package prometheus-alertmanager');
+  throw new Error(
+    'amtool is missing in CI: .ci/run must install Debian package prometheus-alertmanager',
+  );
 }
 
 const NAMES = ['a', 'b', 'c', 'system'] as const;
 const LABEL_VALUES = ['x', 'y', 'X', 'xx', 'x,y', 'q"z', 'back\\slash', ''] as const;
 const EQ_VALUES = ['x', 'y', 'X', 'xx', 'x,y', 'q"z', ''] as const;
-const RE_VALUES = ['x', 'x|y', '.*', '.+', 'x.*', '(?i)X', '[xy]', 'x+', 'x,y', '', 'y|', 'back\\\\slash'] as const;
+const RE_VALUES = [
+  'x',
+  'x|y',
+  '.*',
+  '.+',
+  'x.*',
+  '(?i)X',
+  '[xy]',
+  'x+',
+  'x,y',
+  '',
+  'y|',
+  'back\\\\slash',
+] as const;
 
 // A matcher as Alertmanager's matcher-string syntax, quoted (with OpenMetrics escapes) or bare.
 const quote = (v: string): string => `"${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
 const matcherArb = fc
-  .tuple(
-    fc.constantFrom(...NAMES),
-    fc.constantFrom('=', '!=', '=~', '!~'),
-    fc.boolean(),
-    fc.nat(),
-  )
+  .tuple(fc.constantFrom(...NAMES), fc.constantFrom('=', '!=', '=~', '!~'), fc.boolean(), fc.nat())
   .map(([name, op, quoted, i]) => {
     const values: readonly string[] = op === '=' || op === '!=' ? EQ_VALUES : RE_VALUES;
     const v = values[i % values.length] as string;
@@ -61,11 +71,15 @@ const nodeArb: fc.Memo<TreeNode> = fc.memo((depth) =>
         hasReceiver: fc.boolean(),
         matchers: fc.array(matcherArb, { maxLength: 3 }),
         oneLine: fc.boolean(),
-        legacy: fc.option(fc.tuple(fc.constantFrom(...NAMES), fc.constantFrom(...EQ_VALUES), fc.boolean()), {
-          freq: 5,
-        }),
+        legacy: fc.option(
+          fc.tuple(fc.constantFrom(...NAMES), fc.constantFrom(...EQ_VALUES), fc.boolean()),
+          {
+            freq: 5,
+          },
+        ),
         cont: fc.boolean(),
-        routes: depth <= 1 ? fc.constant<TreeNode[]>([]) : fc.array(nodeArb(depth - 1), { maxLength: 3 }),
+        routes:
+          depth <= 1 ? fc.constant<TreeNode[]>([]) : fc.array(nodeArb(depth - 1), { maxLength: 3 }),
       },
       { requiredKeys: ['hasReceiver', 'matchers', 'oneLine', 'cont', 'routes'] },
     )
@@ -99,7 +113,9 @@ function nameReceivers(root: TreeNode): string[] {
   return names;
 }
 
-const labelSetArb = fc.dictionary(fc.constantFrom(...NAMES), fc.constantFrom(...LABEL_VALUES), { maxKeys: 4 });
+const labelSetArb = fc.dictionary(fc.constantFrom(...NAMES), fc.constantFrom(...LABEL_VALUES), {
+  maxKeys: 4,
+});
 
 const dir = mkdtempSync(join(tmpdir(), 'tidemark-amtool-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -108,9 +124,13 @@ const REJECTED = ['<config rejected>'];
 
 function amtoolReceivers(file: string, labels: Record<string, string>): string[] {
   const args = Object.entries(labels).map(([k, v]) => `${k}=${quote(v)}`);
-  const r = spawnSync(amtool as string, ['config', 'routes', 'test', `--config.file=${file}`, ...args], {
-    encoding: 'utf8',
-  });
+  const r = spawnSync(
+    amtool as string,
+    ['config', 'routes', 'test', `--config.file=${file}`, ...args],
+    {
+      encoding: 'utf8',
+    },
+  );
   if (r.status !== 0) {
     // amtool exits non-zero only when it cannot load the config (labels are always valid here).
     if (/error/i.test(r.stderr)) return REJECTED;
@@ -133,7 +153,9 @@ function tidemarkReceivers(text: string, file: string, labels: Record<string, st
 
 describe.skipIf(!amtool)('route matching vs amtool (Alertmanager 0.25)', () => {
   if (!amtool) {
-    console.warn('amtool not installed: skipping the Alertmanager differential test (apt-get install prometheus-alertmanager)');
+    console.warn(
+      'amtool not installed: skipping the Alertmanager differential test (apt-get install prometheus-alertmanager)',
+    );
   }
 
   it('matches the same receivers, in the same order, for random trees and label sets', () => {
@@ -141,28 +163,72 @@ describe.skipIf(!amtool)('route matching vs amtool (Alertmanager 0.25)', () => {
     let compared = 0;
     let rejected = 0;
     fc.assert(
-      fc.property(nodeArb(3), fc.array(labelSetArb, { minLength: 1, maxLength: 4 }), (tree, labelSets) => {
-        const root: TreeNode = { ...structuredClone(tree) };
-        delete root.matchers;
-        delete root.match;
-        delete root.match_re;
-        // Keep a root `continue` now and then: Alertmanager rejects it, so must Tidemark.
-        if (run % 10 !== 0) delete root.continue;
-        const receivers = nameReceivers(root);
-        const text = stringify({ route: root, receivers: receivers.map((name) => ({ name })) });
-        const file = join(dir, `conf-${run++}.yml`);
-        writeFileSync(file, text);
-        for (const labels of labelSets) {
-          const ours = tidemarkReceivers(text, file, labels);
-          if (ours === REJECTED) rejected++;
-          expect(ours, `${text}\nlabels ${JSON.stringify(labels)}`).toEqual(amtoolReceivers(file, labels));
-          compared++;
-        }
-      }),
+      fc.property(
+        nodeArb(3),
+        fc.array(labelSetArb, { minLength: 1, maxLength: 4 }),
+        (tree, labelSets) => {
+          const root: TreeNode = { ...structuredClone(tree) };
+          delete root.matchers;
+          delete root.match;
+          delete root.match_re;
+          // Keep a root `continue` now and then: Alertmanager rejects it, so must Tidemark.
+          if (run % 10 !== 0) delete root.continue;
+          const receivers = nameReceivers(root);
+          const text = stringify({ route: root, receivers: receivers.map((name) => ({ name })) });
+          const file = join(dir, `conf-${run++}.yml`);
+          writeFileSync(file, text);
+          for (const labels of labelSets) {
+            const ours = tidemarkReceivers(text, file, labels);
+            if (ours === REJECTED) rejected++;
+            expect(ours, `${text}\nlabels ${JSON.stringify(labels)}`).toEqual(
+              amtoolReceivers(file, labels),
+            );
+            compared++;
+          }
+        },
+      ),
       { numRuns: 100 },
     );
     expect(compared).toBeGreaterThanOrEqual(100);
     // Most generated configs are valid; the comparison is about matching, not only about rejection.
     expect(rejected).toBeLessThan(compared / 2);
   }, 60_000);
+});
+
+describe.skipIf(!amtool)('contracts/routing.yaml vs amtool', () => {
+  // Alertmanager receivers are integrations, so Tidemark's kind/queue/period/sla are dropped for amtool; so are
+  // inhibit rule names, which Alertmanager only accepts from a later version than Debian's 0.25.
+  const text = readFileSync(new URL('../../../contracts/routing.yaml', import.meta.url), 'utf8');
+  const doc = parse(text) as {
+    receivers: Array<Record<string, unknown>>;
+    inhibit_rules: Array<Record<string, unknown>>;
+  };
+  const amText = stringify({
+    ...doc,
+    receivers: doc.receivers.map((r) => ({ name: r.name })),
+    inhibit_rules: doc.inhibit_rules.map(({ name: _name, ...rule }) => rule),
+  });
+  const file = join(dir, 'shipped.yml');
+  writeFileSync(file, amText);
+  const config = parseRoutingConfig(text, 'contracts/routing.yaml');
+
+  it('is a valid Alertmanager config', () => {
+    const r = spawnSync(amtool as string, ['check-config', file], { encoding: 'utf8' });
+    expect(r.stdout + r.stderr).toContain('SUCCESS');
+    expect(r.status).toBe(0);
+  });
+
+  it.each([
+    { check: 'freshness.review-overdue', severity: 'warning', system: 'policies' },
+    { check: 'contract.required', severity: 'critical', system: 'policies' },
+    { check: 'freshness.sync-lag', severity: 'critical', system: 'wiki', connector: 'c1' },
+    { check: 'parity.orphan', severity: 'high', system: 'wiki' },
+    { check: 'drift.numeric', severity: 'warning', system: 'crm' },
+    { check: 'routing.unowned', severity: 'warning', system: 'crm' },
+    { check: 'routing.silence-expiring', severity: 'critical', system: '*' },
+  ])('routes %j like Alertmanager', (labels) => {
+    expect(match(config.route, labels).map((r) => r.receiver)).toEqual(
+      amtoolReceivers(file, labels),
+    );
+  });
 });

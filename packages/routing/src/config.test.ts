@@ -4,7 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { ROUTING_DEFAULTS, parseRoutingConfig } from './config.js';
 import type { Route } from './config.js';
 
-const fixture = (name: string): string => readFileSync(new URL(`./testdata/${name}`, import.meta.url), 'utf8');
+const fixture = (name: string): string =>
+  readFileSync(new URL(`./testdata/${name}`, import.meta.url), 'utf8');
 
 describe('parseRoutingConfig: invalid configs (one fixture each, every problem listed)', () => {
   const cases: Array<[string, string[]]> = [
@@ -15,7 +16,10 @@ describe('parseRoutingConfig: invalid configs (one fixture each, every problem l
         ':8: receivers[0].webhook_configs: unknown field (allowed: name, kind, queue, period, sla)',
       ],
     ],
-    ['conf.undefined-receiver.yml', [':5: route.routes[0]: undefined receiver "nobody" used in route']],
+    [
+      'conf.undefined-receiver.yml',
+      [':5: route.routes[0]: undefined receiver "nobody" used in route'],
+    ],
     ['conf.root-matchers.yml', [':2: route: root route must not have any matchers']],
     ['conf.root-no-receiver.yml', [':2: route: root route must specify a default receiver']],
     ['conf.root-continue.yml', [':2: route: cannot have continue in root route']],
@@ -29,7 +33,9 @@ describe('parseRoutingConfig: invalid configs (one fixture each, every problem l
     ],
     [
       'conf.group-by-wildcard-mixed.yml',
-      [':3: route.group_by: cannot have wildcard group_by (`...`) and other labels at the same time'],
+      [
+        ':3: route.group_by: cannot have wildcard group_by (`...`) and other labels at the same time',
+      ],
     ],
     ['conf.group-by-duplicate.yml', [':3: route.group_by: duplicated label "system" in group_by']],
     [
@@ -41,7 +47,9 @@ describe('parseRoutingConfig: invalid configs (one fixture each, every problem l
     ],
     [
       'conf.bad-duration.yml',
-      [':4: route.group_wait: not a duration: "30 seconds" (use e.g. "30s", "15m", "4h", "7d", "1h30m")'],
+      [
+        ':4: route.group_wait: not a duration: "30 seconds" (use e.g. "30s", "15m", "4h", "7d", "1h30m")',
+      ],
     ],
     [
       'conf.partition-label.yml',
@@ -50,7 +58,10 @@ describe('parseRoutingConfig: invalid configs (one fixture each, every problem l
         ':10: inhibit_rules[0].equal: must include "system" so a source alert and its targets live in one partition',
       ],
     ],
-    ['conf.undefined-time-interval.yml', [':5: route.routes[0]: undefined time interval "weekend" used in route']],
+    [
+      'conf.undefined-time-interval.yml',
+      [':5: route.routes[0]: undefined time interval "weekend" used in route'],
+    ],
     [
       'conf.bad-time-interval.yml',
       [
@@ -69,7 +80,10 @@ describe('parseRoutingConfig: invalid configs (one fixture each, every problem l
         ':7: receivers[1].kind: must be "alerts" or "tickets", got "pager"',
       ],
     ],
-    ['conf.alerts-receiver-ticket-fields.yml', [':7: receivers[0].queue: only tickets receivers take queue']],
+    [
+      'conf.alerts-receiver-ticket-fields.yml',
+      [':7: receivers[0].queue: only tickets receivers take queue'],
+    ],
     ['conf.no-route.yml', [':1: no routes provided']],
     [
       'conf.not-yaml.yml',
@@ -79,10 +93,7 @@ describe('parseRoutingConfig: invalid configs (one fixture each, every problem l
         ':5: Flow sequence in block collection must be sufficiently indented and end with a ]',
       ],
     ],
-    [
-      'conf.duplicate-key.yml',
-      [':3: Map keys must be unique'],
-    ],
+    ['conf.duplicate-key.yml', [':3: Map keys must be unique']],
     [
       'conf.inhibit-no-matchers.yml',
       [
@@ -108,7 +119,9 @@ describe('parseRoutingConfig: invalid configs (one fixture each, every problem l
 
   it('has a fixture under testdata/ for every case and a case for every fixture', async () => {
     const { readdirSync } = await import('node:fs');
-    const files = readdirSync(new URL('./testdata/', import.meta.url)).filter((f) => f.startsWith('conf.'));
+    const files = readdirSync(new URL('./testdata/', import.meta.url)).filter((f) =>
+      f.startsWith('conf.'),
+    );
     expect(files.sort()).toEqual(cases.map(([f]) => f).sort());
   });
 });
@@ -143,10 +156,54 @@ receivers: [{ name: root }, { name: pager }, { name: other, kind: tickets, queue
   const critical = a.routes[0] as Route;
 
   it.each([
-    ['root', config.route, { receiver: 'root', groupBy: ['system'], groupByAll: false, groupWait: 60_000, groupInterval: ROUTING_DEFAULTS.groupInterval, repeatInterval: ROUTING_DEFAULTS.repeatInterval }],
-    ['check=a', a, { receiver: 'root', groupBy: ['system'], groupByAll: false, groupWait: 60_000, groupInterval: 600_000, repeatInterval: ROUTING_DEFAULTS.repeatInterval }],
-    ['check=a/critical', critical, { receiver: 'pager', groupBy: ['system'], groupByAll: true, groupWait: 60_000, groupInterval: 600_000, repeatInterval: 3_600_000 }],
-    ['check=b', b, { receiver: 'other', groupBy: ['system', 'connector'], groupByAll: false, groupWait: 60_000, groupInterval: ROUTING_DEFAULTS.groupInterval, repeatInterval: ROUTING_DEFAULTS.repeatInterval }],
+    [
+      'root',
+      config.route,
+      {
+        receiver: 'root',
+        groupBy: ['system'],
+        groupByAll: false,
+        groupWait: 60_000,
+        groupInterval: ROUTING_DEFAULTS.groupInterval,
+        repeatInterval: ROUTING_DEFAULTS.repeatInterval,
+      },
+    ],
+    [
+      'check=a',
+      a,
+      {
+        receiver: 'root',
+        groupBy: ['system'],
+        groupByAll: false,
+        groupWait: 60_000,
+        groupInterval: 600_000,
+        repeatInterval: ROUTING_DEFAULTS.repeatInterval,
+      },
+    ],
+    [
+      'check=a/critical',
+      critical,
+      {
+        receiver: 'pager',
+        groupBy: ['system'],
+        groupByAll: true,
+        groupWait: 60_000,
+        groupInterval: 600_000,
+        repeatInterval: 3_600_000,
+      },
+    ],
+    [
+      'check=b',
+      b,
+      {
+        receiver: 'other',
+        groupBy: ['system', 'connector'],
+        groupByAll: false,
+        groupWait: 60_000,
+        groupInterval: ROUTING_DEFAULTS.groupInterval,
+        repeatInterval: ROUTING_DEFAULTS.repeatInterval,
+      },
+    ],
   ])('%s', (_name, route, expected) => {
     expect({
       receiver: route.receiver,
@@ -175,14 +232,18 @@ receivers: [{ name: root }, { name: pager }, { name: other, kind: tickets, queue
   });
 
   it('accepts the partition check being turned off', () => {
-    const c = parseRoutingConfig('route: { receiver: a }\nreceivers: [{ name: a }]\n', 'x.yml', { partitionLabel: null });
+    const c = parseRoutingConfig('route: { receiver: a }\nreceivers: [{ name: a }]\n', 'x.yml', {
+      partitionLabel: null,
+    });
     expect(c.route.groupBy).toEqual([]);
   });
 
   it('defaults match Alertmanager', () => {
-    expect([ROUTING_DEFAULTS.groupWait, ROUTING_DEFAULTS.groupInterval, ROUTING_DEFAULTS.repeatInterval]).toEqual([
-      30_000, 300_000, 14_400_000,
-    ]);
+    expect([
+      ROUTING_DEFAULTS.groupWait,
+      ROUTING_DEFAULTS.groupInterval,
+      ROUTING_DEFAULTS.repeatInterval,
+    ]).toEqual([30_000, 300_000, 14_400_000]);
   });
 });
 

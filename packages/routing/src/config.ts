@@ -147,7 +147,11 @@ function duration(r: YamlReader, at: Located | undefined): number | undefined {
   return r.attempt(at, () => parseDuration(s));
 }
 
-function matcherList(r: YamlReader, fields: Map<string, Located>, prefix: '' | 'source_' | 'target_'): Matcher[] {
+function matcherList(
+  r: YamlReader,
+  fields: Map<string, Located>,
+  prefix: '' | 'source_' | 'target_',
+): Matcher[] {
   const out: Matcher[] = [];
   for (const item of r.seq(fields.get(`${prefix}matchers`) ?? { node: null, path: '' })) {
     const s = r.str(item);
@@ -189,8 +193,10 @@ function readRoute(r: YamlReader, at: Located): RawRoute {
     const names: string[] = [];
     for (const l of groupBy) {
       if (l === '...') raw.groupByAll = true;
-      else if (!LABEL_NAME.test(l)) r.problem(gbAt, `invalid label name ${JSON.stringify(l)} in group_by list`);
-      else if (names.includes(l)) r.problem(gbAt, `duplicated label ${JSON.stringify(l)} in group_by`);
+      else if (!LABEL_NAME.test(l))
+        r.problem(gbAt, `invalid label name ${JSON.stringify(l)} in group_by list`);
+      else if (names.includes(l))
+        r.problem(gbAt, `duplicated label ${JSON.stringify(l)} in group_by`);
       else names.push(l);
     }
     if (raw.groupByAll && names.length > 0) {
@@ -208,7 +214,9 @@ function readRoute(r: YamlReader, at: Located): RawRoute {
     if (v === 0) r.problem(f.get(key) as Located, `${key} cannot be zero`);
     else if (v !== undefined) raw[field] = v;
   }
-  raw.routes = r.seq(f.get('routes') ?? { node: null, path: '' }).map((child) => readRoute(r, child));
+  raw.routes = r
+    .seq(f.get('routes') ?? { node: null, path: '' })
+    .map((child) => readRoute(r, child));
   return raw;
 }
 
@@ -269,7 +277,8 @@ function readReceivers(r: YamlReader, at: Located | undefined): Map<string, Rece
       r.problem(item, 'missing name on receiver');
       continue;
     }
-    if (out.has(name)) r.problem(item, `notification config name ${JSON.stringify(name)} is not unique`);
+    if (out.has(name))
+      r.problem(item, `notification config name ${JSON.stringify(name)} is not unique`);
     const kindAt = f.get('kind');
     const kind = r.str(kindAt) ?? 'alerts';
     if (kind !== 'alerts' && kind !== 'tickets') {
@@ -292,8 +301,12 @@ function readReceivers(r: YamlReader, at: Located | undefined): Map<string, Rece
 }
 
 function readTimeInterval(r: YamlReader, at: Located): TimeInterval {
-  const f = r.map(at, ['times', 'weekdays', 'days_of_month', 'months', 'years', 'location']) ?? new Map();
-  const ranges = (key: string, parse: (s: string) => InclusiveRange): InclusiveRange[] | undefined => {
+  const f =
+    r.map(at, ['times', 'weekdays', 'days_of_month', 'months', 'years', 'location']) ?? new Map();
+  const ranges = (
+    key: string,
+    parse: (s: string) => InclusiveRange,
+  ): InclusiveRange[] | undefined => {
     const a = f.get(key);
     if (!a || r.isNull(a)) return undefined;
     const out: InclusiveRange[] = [];
@@ -334,10 +347,15 @@ function readTimeInterval(r: YamlReader, at: Located): TimeInterval {
   if (years) ti.years = years;
   const locAt = f.get('location');
   const location = r.str(locAt);
-  if (location !== undefined && locAt && r.attempt(locAt, () => checkLocation(location)) !== undefined) {
+  if (
+    location !== undefined &&
+    locAt &&
+    r.attempt(locAt, () => checkLocation(location)) !== undefined
+  ) {
     ti.location = location;
   }
-  if (location === 'Local') r.problem(locAt as Located, 'location "Local" depends on the host; name a zone');
+  if (location === 'Local')
+    r.problem(locAt as Located, 'location "Local" depends on the host; name a zone');
   return Object.freeze(ti);
 }
 
@@ -356,13 +374,19 @@ function readTimeIntervals(
         continue;
       }
       if (out.has(name)) r.problem(item, `time interval ${JSON.stringify(name)} is not unique`);
-      const list = r.seq(f.get('time_intervals') ?? { node: null, path: '' }).map((ti) => readTimeInterval(r, ti));
+      const list = r
+        .seq(f.get('time_intervals') ?? { node: null, path: '' })
+        .map((ti) => readTimeInterval(r, ti));
       out.set(name, Object.freeze(list));
     }
   }
 }
 
-function readInhibitRules(r: YamlReader, at: Located | undefined, partitionLabel: string | null): InhibitRule[] {
+function readInhibitRules(
+  r: YamlReader,
+  at: Located | undefined,
+  partitionLabel: string | null,
+): InhibitRule[] {
   const out: InhibitRule[] = [];
   for (const item of r.seq(at ?? { node: null, path: '' })) {
     const f = r.map(item, [
@@ -380,7 +404,8 @@ function readInhibitRules(r: YamlReader, at: Located | undefined, partitionLabel
     const equalAt = f.get('equal');
     const equal = r.strings(equalAt) ?? [];
     for (const l of equal) {
-      if (!LABEL_NAME.test(l) && equalAt) r.problem(equalAt, `invalid label name ${JSON.stringify(l)}`);
+      if (!LABEL_NAME.test(l) && equalAt)
+        r.problem(equalAt, `invalid label name ${JSON.stringify(l)}`);
     }
     if (partitionLabel !== null && !equal.includes(partitionLabel)) {
       r.problem(
@@ -413,7 +438,8 @@ function checkTree(
     r.problem(raw.at, `undefined receiver ${JSON.stringify(raw.receiver)} used in route`);
   }
   for (const name of [...raw.muteTimeIntervals, ...raw.activeTimeIntervals]) {
-    if (!intervals.has(name)) r.problem(raw.at, `undefined time interval ${JSON.stringify(name)} used in route`);
+    if (!intervals.has(name))
+      r.problem(raw.at, `undefined time interval ${JSON.stringify(name)} used in route`);
   }
   if (partitionLabel !== null && !route.groupByAll && !route.groupBy.includes(partitionLabel)) {
     r.problem(
@@ -422,7 +448,9 @@ function checkTree(
         `effective group_by is [${route.groupBy.join(', ')}]`,
     );
   }
-  raw.routes.forEach((child, i) => checkTree(r, child, route.routes[i] as Route, receivers, intervals, partitionLabel));
+  raw.routes.forEach((child, i) =>
+    checkTree(r, child, route.routes[i] as Route, receivers, intervals, partitionLabel),
+  );
 }
 
 /**
@@ -436,8 +464,15 @@ export function parseRoutingConfig(
 ): RoutingConfig {
   const r = new YamlReader(text, file);
   // After a syntax error the tree is a guess; reporting its fields would only add noise.
-  if (r.problems.length > 0) throw new ConfigError(`invalid routing config ${file}`, r.sortedProblems());
-  const top = r.map(r.root, ['route', 'receivers', 'inhibit_rules', 'time_intervals', 'mute_time_intervals']);
+  if (r.problems.length > 0)
+    throw new ConfigError(`invalid routing config ${file}`, r.sortedProblems());
+  const top = r.map(r.root, [
+    'route',
+    'receivers',
+    'inhibit_rules',
+    'time_intervals',
+    'mute_time_intervals',
+  ]);
   if (!top) {
     throw new ConfigError(`invalid routing config ${file}`, r.sortedProblems());
   }
@@ -454,10 +489,19 @@ export function parseRoutingConfig(
   if (raw.receiver === undefined) r.problem(routeAt, 'root route must specify a default receiver');
   if (raw.matchers.length > 0) r.problem(routeAt, 'root route must not have any matchers');
   if (raw.continue) r.problem(routeAt, 'cannot have continue in root route');
-  if (raw.muteTimeIntervals.length > 0) r.problem(routeAt, 'root route must not have any mute time intervals');
-  if (raw.activeTimeIntervals.length > 0) r.problem(routeAt, 'root route must not have any active time intervals');
+  if (raw.muteTimeIntervals.length > 0)
+    r.problem(routeAt, 'root route must not have any mute time intervals');
+  if (raw.activeTimeIntervals.length > 0)
+    r.problem(routeAt, 'root route must not have any active time intervals');
   const route = buildRoute(raw, undefined, 0);
   checkTree(r, raw, route, receivers, timeIntervals, partitionLabel);
-  if (r.problems.length > 0) throw new ConfigError(`invalid routing config ${file}`, r.sortedProblems());
-  return Object.freeze({ file, route, receivers, inhibitRules: Object.freeze(inhibitRules), timeIntervals });
+  if (r.problems.length > 0)
+    throw new ConfigError(`invalid routing config ${file}`, r.sortedProblems());
+  return Object.freeze({
+    file,
+    route,
+    receivers,
+    inhibitRules: Object.freeze(inhibitRules),
+    timeIntervals,
+  });
 }

@@ -25,6 +25,9 @@ export function findingLabels(finding: Finding): Record<string, string> {
  * The key the alert-router re-keys a finding by before routing (its repartition topic): the value of the
  * partition label, so every group, inhibition and ticket of one system lives in one partition.
  */
-export function routingKey(finding: Finding, partitionLabel: string = ROUTING_DEFAULTS.partitionLabel): string {
+export function routingKey(
+  finding: Finding,
+  partitionLabel: string = ROUTING_DEFAULTS.partitionLabel,
+): string {
   return findingLabels(finding)[partitionLabel] ?? '';
 }

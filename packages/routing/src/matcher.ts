@@ -41,7 +41,9 @@ function compileRegex(value: string): (s: string) => boolean {
     re = RE2JS.compile(`^(?:${value})$`);
   } catch (error) {
     const detail = error instanceof Error ? error.message : String(error);
-    throw new MatcherSyntaxError(`invalid regular expression ${JSON.stringify(value)}: ${detail}`, { cause: error });
+    throw new MatcherSyntaxError(`invalid regular expression ${JSON.stringify(value)}: ${detail}`, {
+      cause: error,
+    });
   }
   return (s) => re.matches(s);
 }
@@ -93,17 +95,21 @@ export function formatMatchers(ms: readonly Pick<Matcher, 'type' | 'name' | 'val
 const TYPE_ORDER: Record<MatchType, number> = { '=': 0, '!=': 1, '=~': 2, '!~': 3 };
 
 /** Sorts matchers by name, value, then operator — Alertmanager's order, which route keys depend on. */
-export function sortMatchers<M extends Pick<Matcher, 'type' | 'name' | 'value'>>(ms: readonly M[]): M[] {
+export function sortMatchers<M extends Pick<Matcher, 'type' | 'name' | 'value'>>(
+  ms: readonly M[],
+): M[] {
   const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
   return [...ms].sort(
-    (a, b) => cmp(a.name, b.name) || cmp(a.value, b.value) || TYPE_ORDER[a.type] - TYPE_ORDER[b.type],
+    (a, b) =>
+      cmp(a.name, b.name) || cmp(a.value, b.value) || TYPE_ORDER[a.type] - TYPE_ORDER[b.type],
   );
 }
 
 // `=~` before `=` so the tilde is not read as part of the value; values may span lines; whitespace is
 // Go's `\s` (ASCII only).
 // Written by hand (no JS library parses Alertmanager's matcher syntax); mirrors pkg/labels/parse.go.
-const MATCHER_RE = /^[\t\n\f\r ]*([a-zA-Z_:][a-zA-Z0-9_:]*)[\t\n\f\r ]*(=~|=|!=|!~)[\t\n\f\r ]*([\s\S]*?)[\t\n\f\r ]*$/;
+const MATCHER_RE =
+  /^[\t\n\f\r ]*([a-zA-Z_:][a-zA-Z0-9_:]*)[\t\n\f\r ]*(=~|=|!=|!~)[\t\n\f\r ]*([\s\S]*?)[\t\n\f\r ]*$/;
 
 /** Parses one matcher in Alertmanager's syntax: `name op value`, value optionally double-quoted with `\"`, `\n`, `\\` escapes. */
 export function parseMatcher(input: string): Matcher {

@@ -24,7 +24,8 @@ export interface OwnerResolution {
 /** Assignee name of tickets nobody could be found for. */
 export const UNOWNED = 'unowned';
 
-const nonEmpty = (s: string | undefined): string | undefined => (s === undefined || s === '' ? undefined : s);
+const nonEmpty = (s: string | undefined): string | undefined =>
+  s === undefined || s === '' ? undefined : s;
 
 /**
  * Resolves who acts on a finding: the document's owner (the finding's steward), then the content class's
@@ -36,10 +37,13 @@ export function resolveOwner(finding: Finding, owners: OwnersLookup = {}): Owner
   const withTeam = team === undefined ? {} : { team };
   const document = nonEmpty(finding.owner.steward);
   if (document) return { assignee: document, ...withTeam, via: 'document' };
-  const steward = contentClass ? nonEmpty(owners.contentClassSteward?.(system, contentClass)) : undefined;
+  const steward = contentClass
+    ? nonEmpty(owners.contentClassSteward?.(system, contentClass))
+    : undefined;
   if (steward) return { assignee: steward, ...withTeam, via: 'content-class' };
   if (team) return { assignee: team, team, via: 'system-team' };
-  const platform = nonEmpty(finding.owner.platformOwner) ?? nonEmpty(owners.platformOwner?.(system));
+  const platform =
+    nonEmpty(finding.owner.platformOwner) ?? nonEmpty(owners.platformOwner?.(system));
   if (platform) return { assignee: platform, via: 'platform' };
   return { assignee: UNOWNED, via: 'unowned' };
 }

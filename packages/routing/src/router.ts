@@ -71,7 +71,12 @@ export interface Router {
   isInhibited(state: RouterState, labels: Labels): boolean;
 }
 
-const PRIORITY: Record<Severity, Ticket['priority']> = { critical: 'P1', high: 'P2', warning: 'P3', info: 'P4' };
+const PRIORITY: Record<Severity, Ticket['priority']> = {
+  critical: 'P1',
+  high: 'P2',
+  warning: 'P3',
+  info: 'P4',
+};
 
 // Phrases for ticket titles ("12 policies past their review clock"); unknown checks get a generic one.
 const CHECK_PHRASES: Record<string, string> = {
@@ -193,7 +198,13 @@ export function createRouter({
   }
 
   // ---------------------------------------------------------------- alerts
-  function createAlert(state: RouterState, fp: string, labels: Record<string, string>, at: number, now: number): AlertEntry {
+  function createAlert(
+    state: RouterState,
+    fp: string,
+    labels: Record<string, string>,
+    at: number,
+    now: number,
+  ): AlertEntry {
     const ix = indexes(state);
     const groups: string[] = [];
     const ticketReceivers: string[] = [];
@@ -246,7 +257,14 @@ export function createRouter({
       : finding.summary;
   }
 
-  function attach(state: RouterState, fp: string, labels: Record<string, string>, finding: Finding, at: number, now: number): AlertEntry {
+  function attach(
+    state: RouterState,
+    fp: string,
+    labels: Record<string, string>,
+    finding: Finding,
+    at: number,
+    now: number,
+  ): AlertEntry {
     const key = `alert:${fp}`;
     let a = state.kv.get(key) as AlertEntry | undefined;
     if (!a) a = createAlert(state, fp, labels, at, now);
@@ -261,7 +279,8 @@ export function createRouter({
     const wasFiring = a.firing > 0;
     a.firing += 1;
     a.total += 1;
-    if (a.sample.length < alertFindingSample && !a.sample.includes(finding.fingerprint)) a.sample.push(finding.fingerprint);
+    if (a.sample.length < alertFindingSample && !a.sample.includes(finding.fingerprint))
+      a.sample.push(finding.fingerprint);
     a.summary = alertSummary(finding);
     if (finding.traceparent) a.traceparent = finding.traceparent;
     state.kv.set(key, a);
@@ -337,7 +356,11 @@ export function createRouter({
     indexes(state).closedTickets.delete(base);
   }
 
-  function itemOf(finding: Finding, receiverSla: number, at: number): NonNullable<FindingEntry['item']> {
+  function itemOf(
+    finding: Finding,
+    receiverSla: number,
+    at: number,
+  ): NonNullable<FindingEntry['item']> {
     const dueBy = finding.dueBy ? parseTime(finding.dueBy) : at + receiverSla;
     return {
       system: finding.subject.system,
@@ -369,7 +392,12 @@ export function createRouter({
       return; // the same finding again: one alert, one ticket item
     }
     if (prev?.status === 'firing') detach(state, prev.alert, at);
-    const entry: FindingEntry = { kind: 'finding', status: finding.status, alert: alertFp, observedAt: at };
+    const entry: FindingEntry = {
+      kind: 'finding',
+      status: finding.status,
+      alert: alertFp,
+      observedAt: at,
+    };
     let bases: string[] = [];
     if (finding.status === 'firing') {
       ix.resolvedFindings.delete(finding.fingerprint);
@@ -377,7 +405,9 @@ export function createRouter({
       const kept = prev?.status === 'firing' ? (prev.tickets ?? []) : [];
       const candidates = ticketBases(state, finding, a, at);
       // A finding already on a ticket stays there; a new item is not added while the alert is muted.
-      const muted = candidates.some((b) => !kept.includes(b)) && (isSilenced(labels, now) || isInhibited(state, labels));
+      const muted =
+        candidates.some((b) => !kept.includes(b)) &&
+        (isSilenced(labels, now) || isInhibited(state, labels));
       bases = candidates.filter((b) => kept.includes(b) || !muted);
       if (bases.length > 0) {
         const receiver = config.receivers.get(a.ticketReceivers[0] as string) as Receiver;
@@ -408,12 +438,17 @@ export function createRouter({
     const count = a.status === 'firing' ? a.firing : a.total;
     const runbook = runbookUrl?.(a.labels);
     const description =
-      count > 1 ? `${count} findings of ${a.labels.check ?? 'a check'} on ${a.labels.system ?? 'a system'}; latest: ${a.summary}` : undefined;
+      count > 1
+        ? `${count} findings of ${a.labels.check ?? 'a check'} on ${a.labels.system ?? 'a system'}; latest: ${a.summary}`
+        : undefined;
     return {
       status,
       labels: { ...a.labels },
       annotations: {
-        summary: count > 1 ? `${count} × ${a.labels.check ?? 'finding'} on ${a.labels.system ?? ''}` : a.summary,
+        summary:
+          count > 1
+            ? `${count} × ${a.labels.check ?? 'finding'} on ${a.labels.system ?? ''}`
+            : a.summary,
         ...(description ? { description } : {}),
         ...(runbook ? { runbook_url: runbook } : {}),
       },
@@ -427,7 +462,13 @@ export function createRouter({
     };
   }
 
-  function flushGroup(state: RouterState, gKey: string, g: GroupEntry, now: number, out: RouterOutput): void {
+  function flushGroup(
+    state: RouterState,
+    gKey: string,
+    g: GroupEntry,
+    now: number,
+    out: RouterOutput,
+  ): void {
     const route = routesById.get(g.routeId) ?? config.route;
     const routeMuted =
       anyIntervalContains(route.muteTimeIntervals, config.timeIntervals, now) ||
@@ -474,7 +515,13 @@ export function createRouter({
     else state.kv.set(`alert:${fp}`, a);
   }
 
-  function ticketOf(state: RouterState, base: string, t: TicketEntry, action: Ticket['action'], members: Set<string>): Ticket {
+  function ticketOf(
+    state: RouterState,
+    base: string,
+    t: TicketEntry,
+    action: Ticket['action'],
+    members: Set<string>,
+  ): Ticket {
     const items: TicketItem[] = [];
     const alerts = new Set<string>();
     let severity: Severity = 'info';
@@ -499,7 +546,9 @@ export function createRouter({
     }
     const count = members.size;
     const ticketKey = t.generation === 0 ? base : fingerprint({ base, generation: t.generation });
-    const topCheck = [...checks.entries()].sort((x, y) => y[1] - x[1] || (x[0] < y[0] ? -1 : 1))[0]?.[0];
+    const topCheck = [...checks.entries()].sort(
+      (x, y) => y[1] - x[1] || (x[0] < y[0] ? -1 : 1),
+    )[0]?.[0];
     const phrase = (topCheck && CHECK_PHRASES[topCheck]) ?? `with ${t.family} findings`;
     const title =
       action === 'resolve'
@@ -528,7 +577,13 @@ export function createRouter({
     };
   }
 
-  function unownedFinding(t: TicketEntry, ticketKey: string, count: number, status: 'firing' | 'resolved', now: number): Finding {
+  function unownedFinding(
+    t: TicketEntry,
+    ticketKey: string,
+    count: number,
+    status: 'firing' | 'resolved',
+    now: number,
+  ): Finding {
     return buildFinding({
       check: UNOWNED_CHECK,
       status,
@@ -555,7 +610,15 @@ export function createRouter({
       const ticket = ticketOf(state, base, t, action, members);
       out.tickets.push(ticket);
       if (t.via === 'unowned' && t.family !== 'routing' && action !== 'update') {
-        out.findings.push(unownedFinding(t, ticket.ticketKey, members.size, action === 'open' ? 'firing' : 'resolved', now));
+        out.findings.push(
+          unownedFinding(
+            t,
+            ticket.ticketKey,
+            members.size,
+            action === 'open' ? 'firing' : 'resolved',
+            now,
+          ),
+        );
       }
       t.opened = action !== 'resolve';
       if (action === 'resolve') t.generation += 1; // a later item in this period opens a new ticket
@@ -583,7 +646,12 @@ export function createRouter({
           ? `Silence ${id} by ${s.createdBy} (${s.comment}) ends at ${formatTime(endsAt)}`
           : `Silence ${id} is gone`,
         evidence: s
-          ? { silenceId: id, endsAt: formatTime(endsAt), createdBy: s.createdBy, matchers: s.matchers.map(formatMatcher) }
+          ? {
+              silenceId: id,
+              endsAt: formatTime(endsAt),
+              createdBy: s.createdBy,
+              matchers: s.matchers.map(formatMatcher),
+            }
           : { silenceId: id },
         observedAt: formatTime(now),
       });
@@ -653,7 +721,8 @@ export function entriesOf<K extends RouterEntry['kind']>(
 ): Array<[string, Extract<RouterEntry, { kind: K }>]> {
   const out: Array<[string, Extract<RouterEntry, { kind: K }>]> = [];
   for (const [key, e] of state.kv.entries()) {
-    if (e.kind === kind) out.push([key.slice(key.indexOf(':') + 1), e as Extract<RouterEntry, { kind: K }>]);
+    if (e.kind === kind)
+      out.push([key.slice(key.indexOf(':') + 1), e as Extract<RouterEntry, { kind: K }>]);
   }
   return out;
 }

@@ -79,7 +79,9 @@ function checkSilence(s: Silence, where: string): string[] {
   if (!(s.endsAt > s.startsAt)) problems.push(`${where}: endsAt must be after startsAt`);
   // Alertmanager refuses silences that would match every alert; a typo must not mute everything.
   if (s.matchers.length > 0 && s.matchers.every((m) => m.test(''))) {
-    problems.push(`${where}: matchers match every alert (at least one must not match the empty string)`);
+    problems.push(
+      `${where}: matchers match every alert (at least one must not match the empty string)`,
+    );
   }
   return problems;
 }
@@ -97,16 +99,28 @@ export function silenceFromRecord(key: string, value: string | Buffer): Silence 
     throw new SilenceRecordError(`silence ${key}: not a silence object`, key);
   }
   for (const f of ['id', 'startsAt', 'endsAt', 'createdBy', 'comment'] as const) {
-    if (typeof r[f] !== 'string') throw new SilenceRecordError(`silence ${key}: ${f} must be a string`, key);
+    if (typeof r[f] !== 'string')
+      throw new SilenceRecordError(`silence ${key}: ${f} must be a string`, key);
   }
-  if (r.id !== key) throw new SilenceRecordError(`silence ${key}: id ${JSON.stringify(r.id)} differs from the key`, key);
+  if (r.id !== key)
+    throw new SilenceRecordError(
+      `silence ${key}: id ${JSON.stringify(r.id)} differs from the key`,
+      key,
+    );
   let s: Silence;
   try {
     s = {
       id: r.id as string,
       matchers: r.matchers.map((m: SilenceRecordMatcher) => {
-        if (typeof m?.name !== 'string' || typeof m.value !== 'string') throw new Error('matcher needs name and value');
-        const type = m.isRegex ? (m.isEqual === false ? '!~' : '=~') : m.isEqual === false ? '!=' : '=';
+        if (typeof m?.name !== 'string' || typeof m.value !== 'string')
+          throw new Error('matcher needs name and value');
+        const type = m.isRegex
+          ? m.isEqual === false
+            ? '!~'
+            : '=~'
+          : m.isEqual === false
+            ? '!='
+            : '=';
         return newMatcher(type, m.name, m.value);
       }),
       startsAt: parseTime(r.startsAt as string),
@@ -115,9 +129,13 @@ export function silenceFromRecord(key: string, value: string | Buffer): Silence 
       comment: r.comment as string,
     };
   } catch (error) {
-    throw new SilenceRecordError(`silence ${key}: ${error instanceof Error ? error.message : String(error)}`, key, {
-      cause: error,
-    });
+    throw new SilenceRecordError(
+      `silence ${key}: ${error instanceof Error ? error.message : String(error)}`,
+      key,
+      {
+        cause: error,
+      },
+    );
   }
   const problems = checkSilence(s, `silence ${key}`);
   if (problems.length > 0) throw new SilenceRecordError(problems.join('; '), key);

@@ -13,7 +13,14 @@ export interface FindingEntry {
   /** Ticket base keys the finding is an item of (while firing). */
   tickets?: string[];
   /** The ticket item, kept while the finding is an item of a ticket (ids only when restricted). */
-  item?: { system: string; docId?: string; check: string; reason: string; severity: Severity; dueBy: number };
+  item?: {
+    system: string;
+    docId?: string;
+    check: string;
+    reason: string;
+    severity: Severity;
+    dueBy: number;
+  };
 }
 
 /** One alert: a label set and the findings firing under it (`alert:<fingerprint>`). */

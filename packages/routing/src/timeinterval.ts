@@ -80,9 +80,11 @@ export function parseWeekdayRange(s: string): InclusiveRange {
 export function parseDayOfMonthRange(s: string): InclusiveRange {
   const r = rangeOf(s, int);
   for (const v of [r.begin, r.end]) {
-    if (v === 0 || v < -31 || v > 31) throw new Error(`${v} is not a valid day of the month: out of range`);
+    if (v === 0 || v < -31 || v > 31)
+      throw new Error(`${v} is not a valid day of the month: out of range`);
   }
-  if (r.begin < 0 && r.end > 0) throw new Error('end day must be negative if start day is negative');
+  if (r.begin < 0 && r.end > 0)
+    throw new Error('end day must be negative if start day is negative');
   const b = r.begin < 0 ? 28 + r.begin : r.begin;
   const e = r.end < 0 ? 28 + r.end : r.end;
   if (b > e) throw new Error(`end day ${r.end} is always before start day ${r.begin}`);
@@ -120,7 +122,8 @@ export function parseTimeRange(start: string, end: string): TimeRange {
   };
   const startMinute = minutes(start);
   const endMinute = minutes(end);
-  if (startMinute >= endMinute) throw new Error('start time cannot be equal or greater than end time');
+  if (startMinute >= endMinute)
+    throw new Error('start time cannot be equal or greater than end time');
   return { startMinute, endMinute };
 }
 
@@ -142,7 +145,15 @@ interface Civil {
 }
 
 const formatters = new Map<string, Intl.DateTimeFormat>();
-const WEEKDAY_SHORT: Record<string, number> = { Sun: 0, Mon: 1, Tue: 2, Wed: 3, Thu: 4, Fri: 5, Sat: 6 };
+const WEEKDAY_SHORT: Record<string, number> = {
+  Sun: 0,
+  Mon: 1,
+  Tue: 2,
+  Wed: 3,
+  Thu: 4,
+  Fri: 5,
+  Sat: 6,
+};
 
 // Civil (wall-clock) fields of an instant in a zone; Intl carries the tz database, so no library is needed.
 function civil(ms: number, zone: string | undefined): Civil {
@@ -190,7 +201,10 @@ const clamp = (n: number, min: number, max: number): number => Math.min(Math.max
 /** Whether the instant `now` (epoch ms) lies inside the interval, evaluated in its location. */
 export function intervalContains(ti: TimeInterval, now: number): boolean {
   const t = civil(now, ti.location);
-  if (ti.times && !ti.times.some((r) => t.minuteOfDay >= r.startMinute && t.minuteOfDay < r.endMinute)) {
+  if (
+    ti.times &&
+    !ti.times.some((r) => t.minuteOfDay >= r.startMinute && t.minuteOfDay < r.endMinute)
+  ) {
     return false;
   }
   if (ti.daysOfMonth) {
@@ -206,7 +220,8 @@ export function intervalContains(ti: TimeInterval, now: number): boolean {
     if (!inside) return false;
   }
   if (ti.months && !ti.months.some((r) => t.month >= r.begin && t.month <= r.end)) return false;
-  if (ti.weekdays && !ti.weekdays.some((r) => t.weekday >= r.begin && t.weekday <= r.end)) return false;
+  if (ti.weekdays && !ti.weekdays.some((r) => t.weekday >= r.begin && t.weekday <= r.end))
+    return false;
   if (ti.years && !ti.years.some((r) => t.year >= r.begin && t.year <= r.end)) return false;
   return true;
 }

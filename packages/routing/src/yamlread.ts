@@ -20,7 +20,11 @@ export class YamlReader {
 
   constructor(text: string, file: string) {
     this.#file = file;
-    this.#doc = parseDocument(text, { lineCounter: this.#lines, prettyErrors: false, uniqueKeys: true });
+    this.#doc = parseDocument(text, {
+      lineCounter: this.#lines,
+      prettyErrors: false,
+      uniqueKeys: true,
+    });
     for (const e of [...this.#doc.errors, ...this.#doc.warnings]) {
       const line = this.#lines.linePos(e.pos[0]).line;
       this.problems.push(`${file}:${line}: ${e.message.split('\n')[0] ?? e.message}`);
@@ -109,7 +113,10 @@ export class YamlReader {
   /** Reads a scalar as text: strings as they are, numbers written plainly (`2024`, `-1`) as their source. */
   text(at: Located | undefined): string | undefined {
     if (!at || this.isNull(at)) return undefined;
-    if (isScalar(at.node) && (typeof at.node.value === 'string' || typeof at.node.value === 'number')) {
+    if (
+      isScalar(at.node) &&
+      (typeof at.node.value === 'string' || typeof at.node.value === 'number')
+    ) {
       return at.node.source ?? String(at.node.value);
     }
     this.problem(at, 'must be a string');
