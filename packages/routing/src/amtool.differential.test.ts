@@ -218,7 +218,7 @@ describe.skipIf(!amtool)('contracts/routing.yaml vs amtool', () => {
     expect(r.status).toBe(0);
   });
 
-  it.each([
+  it.each<Record<string, string>>([
     { check: 'freshness.review-overdue', severity: 'warning', system: 'policies' },
     { check: 'contract.required', severity: 'critical', system: 'policies' },
     { check: 'freshness.sync-lag', severity: 'critical', system: 'wiki', connector: 'c1' },
