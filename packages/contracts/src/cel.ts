@@ -328,6 +328,15 @@ class Inference {
         );
       }
       case 'selectExpr': {
+        // A qualified type name such as google.protobuf.Timestamp, when its root is not a variable.
+        const qualified = qualifiedName(expr);
+        if (
+          qualified !== undefined &&
+          !scope.has(qualified.split('.')[0] ?? '') &&
+          env.registry.get(qualified)
+        ) {
+          return 'type';
+        }
         const operand = kind.value.operand;
         const base = operand === undefined ? 'dyn' : this.infer(operand, scope);
         if (kind.value.testOnly) return 'bool';
@@ -370,6 +379,15 @@ class Inference {
     args: Expr[],
     scope: ReadonlyMap<string, CelKind>,
   ): CelKind {
+    // A namespaced function (strings.quote) parses as a method call on an identifier that is not a variable.
+    const namespace = target === undefined ? undefined : qualifiedName(target);
+    if (
+      namespace !== undefined &&
+      !scope.has(namespace.split('.')[0] ?? '') &&
+      overloads.has(`${namespace}.${name}`)
+    ) {
+      return this.inferCall(expr, `${namespace}.${name}`, undefined, args, scope);
+    }
     const targetKind = target === undefined ? undefined : this.infer(target, scope);
     const argKinds = args.map((a) => this.infer(a, scope));
     switch (name) {
@@ -426,6 +444,16 @@ class Inference {
     const [only] = results;
     return results.size === 1 && only !== undefined ? only : 'dyn';
   }
+}
+
+/** `a.b.c` for a chain of field selections on an identifier, else undefined. */
+function qualifiedName(expr: Expr): string | undefined {
+  const kind = expr.exprKind;
+  if (kind.case === 'identExpr') return kind.value.name;
+  if (kind.case !== 'selectExpr' || kind.value.testOnly || kind.value.operand === undefined)
+    return undefined;
+  const base = qualifiedName(kind.value.operand);
+  return base === undefined ? undefined : `${base}.${kind.value.field}`;
 }
 
 function displayName(fn: string): string {
