@@ -49,6 +49,7 @@ export {
   mergePrioritySamples,
   sampleValues,
   prioritySampleFromJSON,
+  prioritySampleToJSON,
 } from './stat/sample.js';
 export type { PrioritySample } from './stat/sample.js';
 export {

@@ -23,6 +23,7 @@ import {
 } from '../stat/accumulation.js';
 import { robustScore, selectVolumeBaseline, WEEK_MS, type VolumeBaseline } from '../compare/volume.js';
 import { DriftStateError } from '../errors.js';
+import { chiSquareSf } from '../compare/special.js';
 import type { ResolvedDriftConfig, ResolvedFeatureConfig } from './config.js';
 import { seriesKey, type DriftPartial, type SeriesId } from './partition.js';
 import { MAX_VOLUME_HISTORY } from './config.js';
@@ -187,8 +188,9 @@ function decideDistribution(series: DeciderSeries, f: ResolvedFeatureConfig, sta
       series.quarantine = [];
     }
   };
-  if (baseline === null || baseline.count < f.minSamples || acc.count < f.minSamples) {
-    remember(false); // too few values to judge: no verdict, and nothing suggests the window is abnormal
+  if (acc.count < f.minSamples) return null; // too few values to judge, or to trust as baseline
+  if (baseline === null || baseline.count < f.minSamples) {
+    remember(false); // baseline still filling up: the window joins it unjudged
     return null;
   }
   const end = start + f.windowMs;
@@ -230,12 +232,17 @@ function decideDistribution(series: DeciderSeries, f: ResolvedFeatureConfig, sta
     remember(false);
     return null;
   }
-  const chiHit = t.chiSquarePValue !== undefined && r.chiSquare.pValue < t.chiSquarePValue;
+  // The expected shares are themselves estimated from the baseline, which widens the null distribution of X² by
+  // (1 + n_window/n_baseline); dividing by that factor keeps the false-alarm rate at the configured p-value (it is
+  // the large-sample equivalent of the chi-square test of homogeneity). evidence keeps scipy's uncorrected value too.
+  const varianceFactor = 1 + r.windowCount / r.baselineCount;
+  const pValue = chiSquareSf(r.chiSquare.statistic / varianceFactor, r.chiSquare.df);
+  const chiHit = t.chiSquarePValue !== undefined && pValue < t.chiSquarePValue;
   const jsHit = t.jsDistance !== undefined && r.jsDistance > t.jsDistance;
   const drifted = chiHit || jsHit;
   remember(drifted);
   const parts: string[] = [];
-  if (t.chiSquarePValue !== undefined) parts.push(`chi-square p ${fmt(r.chiSquare.pValue)} ${chiHit ? '<' : '≥'} ${t.chiSquarePValue}`);
+  if (t.chiSquarePValue !== undefined) parts.push(`chi-square p ${fmt(pValue)} ${chiHit ? '<' : '≥'} ${t.chiSquarePValue}`);
   if (t.jsDistance !== undefined) parts.push(`JS distance ${fmt(r.jsDistance)} ${jsHit ? '>' : '≤'} ${t.jsDistance}`);
   return {
     drifted,
@@ -244,7 +251,14 @@ function decideDistribution(series: DeciderSeries, f: ResolvedFeatureConfig, sta
     summary: `${where} ${drifted ? 'departs from' : 'is back within'} its baseline (${parts.join('; ')}), window ${window.start}–${window.end}`,
     evidence: {
       field: f.field,
-      statistic: { chiSquare: r.chiSquare.statistic, chiSquarePValue: r.chiSquare.pValue, df: r.chiSquare.df, jsDistance: r.jsDistance },
+      statistic: {
+        chiSquare: r.chiSquare.statistic,
+        chiSquarePValue: pValue,
+        uncorrectedPValue: r.chiSquare.pValue,
+        varianceFactor,
+        df: r.chiSquare.df,
+        jsDistance: r.jsDistance,
+      },
       threshold: { chiSquarePValue: t.chiSquarePValue, jsDistance: t.jsDistance },
       window,
       baseline: base,

@@ -15,15 +15,15 @@ export interface RobustScore {
   score: number;
   median: number;
   mad: number;
-  /** The σ estimate used: 1.4826·MAD, else 1.2533·mean absolute deviation, else √max(median, 1). */
+  /** The σ estimate used: 1.4826·MAD (else 1.2533·mean absolute deviation when the MAD is 0), at least √max(median, 1). */
   scale: number;
   scaleMethod: 'mad' | 'meanAbsoluteDeviation' | 'poisson';
 }
 
 /**
  * (value − median) / scale. When more than half the baseline is one number the MAD is 0; then the mean absolute
- * deviation stands in (Iglewicz & Hoaglin's modified z-score convention), and when every baseline count is equal,
- * the Poisson standard deviation √median — a count series that never varied still has counting noise.
+ * deviation stands in (Iglewicz & Hoaglin's modified z-score convention). The scale is never below the Poisson
+ * standard deviation √median: a count series that happened not to vary still has counting noise.
  */
 export function robustScore(value: number, baseline: readonly number[]): RobustScore {
   const med = median(baseline as number[]);
@@ -34,8 +34,11 @@ export function robustScore(value: number, baseline: readonly number[]): RobustS
     scale = MEAN_AD_SCALE * mean(baseline.map((x) => Math.abs(x - med)));
     scaleMethod = 'meanAbsoluteDeviation';
   }
-  if (!(scale > 0)) {
-    scale = Math.sqrt(Math.max(med, 1));
+  // Counts vary at least like a Poisson count (σ = √mean): with a handful of seasonal points the MAD can come out
+  // far smaller than that, and a score against it would fire on ordinary noise.
+  const poisson = Math.sqrt(Math.max(med, 1));
+  if (!(scale >= poisson)) {
+    scale = poisson;
     scaleMethod = 'poisson';
   }
   return { score: (value - med) / scale, median: med, mad, scale, scaleMethod };

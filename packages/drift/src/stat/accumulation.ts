@@ -18,6 +18,7 @@ import {
   createPrioritySample,
   mergePrioritySamples,
   prioritySampleFromJSON,
+  prioritySampleToJSON,
   recordSample,
   sampleValues,
   type PrioritySample,
@@ -154,6 +155,9 @@ export type FeatureAccumulationJSON =
 /** Serialises an accumulation to plain data. */
 export function accumulationToJSON(acc: FeatureAccumulation): FeatureAccumulationJSON {
   if (acc.kind === 'categorical') return { kind: acc.kind, count: acc.count, categories: categoryCountsToJSON(acc.categories) };
+  if (acc.kind === 'numeric') {
+    return { kind: acc.kind, count: acc.count, invalid: acc.invalid, sketch: acc.sketch, sample: prioritySampleToJSON(acc.sample) };
+  }
   return acc;
 }
 

@@ -91,6 +91,13 @@ export function sampleValues(s: PrioritySample): number[] {
   return order.map((i) => s.values[i]!);
 }
 
+/** Canonical JSON form: pairs ordered by descending (priority, value), which is also a valid max-heap. */
+export function prioritySampleToJSON(s: PrioritySample): PrioritySample {
+  const pairs = s.priorities.map((p, i) => [p, s.values[i]!] as [number, number]);
+  pairs.sort((x, y) => y[0] - x[0] || y[1] - x[1]);
+  return { capacity: s.capacity, seen: s.seen, priorities: pairs.map((x) => x[0]), values: pairs.map((x) => x[1]) };
+}
+
 /** Restores a sample from its JSON form, checking the shape (throws DriftStateError). */
 export function prioritySampleFromJSON(value: unknown): PrioritySample {
   const v = value as Partial<PrioritySample> | null;
@@ -107,8 +114,6 @@ export function prioritySampleFromJSON(value: unknown): PrioritySample {
   ) {
     throw new DriftStateError('not a serialized priority sample', {});
   }
-  // Re-heapify rather than trust the stored order.
-  const pairs = v.priorities.map((p, i) => [p, v.values![i]!] as [number, number]);
-  pairs.sort((x, y) => y[0] - x[0] || y[1] - x[1]);
-  return { capacity: v.capacity!, seen: v.seen!, priorities: pairs.map((x) => x[0]), values: pairs.map((x) => x[1]) };
+  // Re-ordered rather than trusting the stored order to be a heap.
+  return prioritySampleToJSON({ capacity: v.capacity!, seen: v.seen!, priorities: v.priorities, values: v.values });
 }

@@ -1,0 +1,376 @@
+import { ConfigError, formatTime, type Finding } from '@tidemark/core';
+import { describe, expect, it } from 'vitest';
+import { createRng, normal, type Rng } from '../stat/random.js';
+import { resolveDriftConfig, type DriftConfig, type DriftFeatureConfig, type ResolvedDriftConfig } from './config.js';
+import {
+  createDeciderState,
+  deciderStateFromJSON,
+  deciderStateToJSON,
+  mergeAndDecide,
+  type DriftDeciderState,
+} from './decider.js';
+import {
+  closeWindows,
+  createPartitionState,
+  partitionStateFromJSON,
+  partitionStateToJSON,
+  recordEvent,
+  type DriftPartitionState,
+} from './partition.js';
+
+const HOUR = 3600_000;
+const T0 = Date.UTC(2025, 0, 6); // a Monday, 00:00 UTC
+
+const size: DriftFeatureConfig = {
+  name: 'size',
+  kind: 'numeric',
+  field: 'sizeBytes',
+  windowMs: HOUR,
+  baseline: { mode: 'rolling', windows: 3 },
+  minSamples: 200,
+  thresholds: { psi: 0.25, ksPValue: 0.05 },
+};
+const language: DriftFeatureConfig = {
+  name: 'language',
+  kind: 'categorical',
+  field: 'language',
+  windowMs: HOUR,
+  baseline: { mode: 'rolling', windows: 10 },
+  minSamples: 100,
+  thresholds: { chiSquarePValue: 0.05 },
+};
+const volume: DriftFeatureConfig = {
+  name: 'volume',
+  kind: 'volume',
+  windowMs: HOUR,
+  baseline: { mode: 'rolling', windows: 12 },
+  minSamples: 20,
+  thresholds: { volumeScore: 4 },
+};
+
+type Doc = { sizeBytes?: unknown; language?: unknown; attributes?: Record<string, unknown> };
+
+/** Runs windows of documents through `partitions` partition states and one decider; findings per window. */
+class Harness {
+  readonly config: ResolvedDriftConfig;
+  parts: DriftPartitionState[];
+  decider: DriftDeciderState = createDeciderState();
+  private window = 0;
+  private seq = 0;
+
+  constructor(config: DriftConfig, partitions = 1, private readonly tag = 'e') {
+    this.config = resolveDriftConfig({ allowedLatenessMs: 0, decideDelayMs: 1, ...config });
+    this.parts = Array.from({ length: partitions }, () => createPartitionState());
+  }
+
+  run(docs: readonly Doc[], system = 'confluence'): Finding[] {
+    const start = T0 + this.window * HOUR;
+    docs.forEach((doc, i) => {
+      const t = start + Math.floor((i * HOUR) / Math.max(docs.length, 1));
+      const event = { id: `${this.tag}-${this.seq++}`, type: 'content.upserted', time: formatTime(t), data: { system, docId: `d${i}`, revision: 1, ...doc } };
+      recordEvent(this.parts[i % this.parts.length]!, event, t, this.config);
+    });
+    this.window++;
+    return this.tick();
+  }
+
+  /** Advances the clock to the end of the current window: partitions close it, and 1 ms later the decider judges. */
+  tick(): Finding[] {
+    const now = T0 + this.window * HOUR;
+    const findings: Finding[] = [];
+    for (const p of this.parts) {
+      for (const partial of closeWindows(p, now, this.config).partials) {
+        findings.push(...mergeAndDecide(this.decider, JSON.parse(JSON.stringify(partial)), now, this.config).findings);
+      }
+    }
+    findings.push(...mergeAndDecide(this.decider, null, now + 1, this.config).findings);
+    return findings;
+  }
+
+  skip(): void {
+    this.window++;
+  }
+}
+
+const sizes = (rng: Rng, n: number, mean = 5000, sd = 1000): Doc[] =>
+  Array.from({ length: n }, () => ({ sizeBytes: Math.round(normal(rng, mean, sd) * 1000) / 1000 }));
+const LANGS = ['en', 'de', 'fr', 'es', 'ja', 'nl'];
+const SHARES = [0.4, 0.2, 0.15, 0.1, 0.1, 0.05];
+const langs = (rng: Rng, n: number, shares = SHARES, names = LANGS): Doc[] =>
+  Array.from({ length: n }, () => {
+    let u = rng();
+    for (let i = 0; i < names.length; i++) if ((u -= shares[i]!) < 0) return { language: names[i] };
+    return { language: names[names.length - 1] };
+  });
+
+describe('drift.numeric', () => {
+  it('fires on a location shift with evidence, and resolves when the window is back', () => {
+    const rng = createRng(1);
+    const h = new Harness({ features: [size] });
+    for (let w = 0; w < 3; w++) expect(h.run(sizes(rng, 1000))).toEqual([]);
+    const [fired, ...more] = h.run(sizes(rng, 1000, 5600));
+    expect(more).toEqual([]);
+    expect(fired).toMatchObject({
+      check: 'drift.numeric',
+      status: 'firing',
+      severity: 'warning',
+      subject: { system: 'confluence', feature: 'size', field: 'sizeBytes' },
+      observedAt: formatTime(T0 + 4 * HOUR),
+      evidence: {
+        threshold: { psi: 0.25, ksPValue: 0.05 },
+        window: { start: formatTime(T0 + 3 * HOUR), end: formatTime(T0 + 4 * HOUR), count: 1000, invalid: 0 },
+        baseline: { mode: 'rolling', windows: 3, count: 3000, start: formatTime(T0), end: formatTime(T0 + 3 * HOUR) },
+        bins: { requested: 10, used: 10 },
+      },
+    });
+    const stat = fired!.evidence.statistic as { psi: number; ksPValue: number; ksMethod: string };
+    expect(stat.ksPValue).toBeLessThan(1e-10);
+    expect(stat.ksMethod).toBe('exact');
+    expect(fired!.summary).toMatch(/^size on confluence departs from its baseline \(PSI [\d.]+ > 0\.25; KS p [\d.e-]+ < 0\.05\)/);
+    expect((fired!.evidence.topBins as unknown[]).length).toBe(5);
+    const [resolved, ...rest] = h.run(sizes(rng, 1000));
+    expect(rest).toEqual([]);
+    expect(resolved).toMatchObject({ check: 'drift.numeric', status: 'resolved', severity: 'info', fingerprint: fired!.fingerprint });
+    expect(resolved!.summary).toMatch(/is back within its baseline/);
+    expect(h.run(sizes(rng, 1000))).toEqual([]);
+  });
+
+  it('fires on a scale change that keeps the mean', () => {
+    const rng = createRng(2);
+    const h = new Harness({ features: [size] });
+    for (let w = 0; w < 3; w++) h.run(sizes(rng, 1000));
+    expect(h.run(sizes(rng, 1000, 5000, 1600)).map((f) => f.status)).toEqual(['firing']);
+  });
+
+  it('fires when half the documents suddenly weigh 0 bytes', () => {
+    const rng = createRng(3);
+    const h = new Harness({ features: [size] });
+    for (let w = 0; w < 3; w++) h.run(sizes(rng, 1000));
+    const docs = sizes(rng, 1000).map((d, i) => (i % 2 === 0 ? { sizeBytes: 0 } : d));
+    const [f] = h.run(docs);
+    expect(f?.status).toBe('firing');
+    expect((f!.evidence.statistic as { psi: number }).psi).toBeGreaterThan(1);
+  });
+
+  it('gives no verdict below minSamples, however large the shift, and does not resolve there either', () => {
+    const rng = createRng(4);
+    const h = new Harness({ features: [size] });
+    for (let w = 0; w < 3; w++) h.run(sizes(rng, 1000));
+    expect(h.run(sizes(rng, 199, 50_000))).toEqual([]);
+    expect(h.run(sizes(rng, 1000, 9000)).map((f) => f.status)).toEqual(['firing']);
+    expect(h.run(sizes(rng, 150))).toEqual([]); // small normal window: still firing, no resolve
+    expect(h.run(sizes(rng, 1000)).map((f) => f.status)).toEqual(['resolved']);
+  });
+
+  it('honours the configured bin count (evidently PR #1408)', () => {
+    const results = [5, 20].map((bins) => {
+      const rng = createRng(5);
+      const h = new Harness({ features: [{ ...size, bins, thresholds: { psi: 0.01 } }] });
+      for (let w = 0; w < 3; w++) h.run(sizes(rng, 1000));
+      const [f] = h.run(sizes(rng, 1000, 5400));
+      return f!.evidence as { bins: { requested: number; used: number }; statistic: { psi: number } };
+    });
+    expect(results.map((r) => r.bins)).toEqual([
+      { requested: 5, used: 5 },
+      { requested: 20, used: 20 },
+    ]);
+    expect(results[0]!.statistic.psi).not.toBe(results[1]!.statistic.psi);
+  });
+
+  it('stays quiet on same-distribution windows at the configured false-alarm rate (200 seeds)', () => {
+    const alpha = 0.05;
+    let alarms = 0;
+    for (let seed = 1; seed <= 200; seed++) {
+      const rng = createRng(1000 + seed);
+      const h = new Harness({ features: [{ ...size, thresholds: { psi: 0.25, ksPValue: alpha } }] }, 1, `s${seed}`);
+      for (let w = 0; w < 3; w++) h.run(sizes(rng, 1000));
+      if (h.run(sizes(rng, 1000)).length > 0) alarms++;
+    }
+    const rate = alarms / 200;
+    // Binomial(200, α): three standard deviations either side of the nominal rate.
+    expect(Math.abs(rate - alpha)).toBeLessThanOrEqual(3 * Math.sqrt((alpha * (1 - alpha)) / 200));
+  });
+
+  it('reads nested fields and counts values that are not numbers as invalid', () => {
+    const rng = createRng(6);
+    const words: DriftFeatureConfig = { ...size, name: 'words', field: 'attributes.wordCount', minSamples: 100 };
+    const h = new Harness({ features: [words] });
+    const docs = (shift: number): Doc[] => sizes(rng, 500, 800 + shift, 100).map((d) => ({ attributes: { wordCount: d.sizeBytes } }));
+    for (let w = 0; w < 3; w++) h.run(docs(0));
+    const [f] = h.run([...docs(400), { attributes: { wordCount: 'many' } }, { attributes: {} }]);
+    expect(f).toMatchObject({ subject: { feature: 'words', field: 'attributes.wordCount' }, evidence: { window: { count: 500, invalid: 1 } } });
+  });
+
+  it('gives the same verdicts whether events arrive on one partition or are spread over three', () => {
+    const verdicts = [1, 3].map((partitions) => {
+      const rng = createRng(7);
+      const h = new Harness({ features: [size] }, partitions);
+      const out: Array<[string, number]> = [];
+      for (const mean of [5000, 5000, 5000, 5000, 5300, 5000, 6000, 5000]) {
+        for (const f of h.run(sizes(rng, 800, mean))) out.push([f.status, (f.evidence.statistic as { ksPValue: number }).ksPValue]);
+      }
+      return out;
+    });
+    expect(verdicts[0]!.length).toBeGreaterThan(0);
+    expect(verdicts[1]).toEqual(verdicts[0]);
+  });
+
+  it('compares with a pinned reference window and gives no verdict inside it', () => {
+    const rng = createRng(8);
+    const pinned: DriftFeatureConfig = {
+      ...size,
+      baseline: { mode: 'pinned', reference: { name: 'golden-week', from: T0, to: T0 + 2 * HOUR } },
+    };
+    const h = new Harness({ features: [pinned] });
+    expect(h.run(sizes(rng, 1000))).toEqual([]);
+    expect(h.run(sizes(rng, 1000, 9000))).toEqual([]); // inside the reference: no verdict
+    const [f] = h.run(sizes(rng, 1000, 5000));
+    // The reference now mixes two distributions, so a window like either half departs from it.
+    expect(f?.evidence.baseline).toMatchObject({ mode: 'pinned', reference: 'golden-week', count: 2000 });
+  });
+
+  it('drops events for windows that already closed and counts them', () => {
+    const rng = createRng(9);
+    const h = new Harness({ features: [size] });
+    h.run(sizes(rng, 300));
+    const late = { id: 'late', type: 'content.upserted', time: formatTime(T0 + 5 * 60_000), data: { system: 'confluence', sizeBytes: 1 } };
+    recordEvent(h.parts[0]!, late, T0 + 2 * HOUR, h.config);
+    expect(h.parts[0]!.lateDropped).toBe(1);
+  });
+});
+
+describe('drift.categorical', () => {
+  it('fires when a new category takes over (language flips to und), naming it first', () => {
+    const rng = createRng(10);
+    const h = new Harness({ features: [language] });
+    for (let w = 0; w < 10; w++) expect(h.run(langs(rng, 300))).toEqual([]);
+    const window = langs(rng, 300).map((d, i) => (i % 3 === 0 ? { language: 'und' } : d));
+    const [f, ...more] = h.run(window);
+    expect(more).toEqual([]);
+    expect(f).toMatchObject({ check: 'drift.categorical', status: 'firing', subject: { feature: 'language', field: 'language' } });
+    const top = f!.evidence.topCategories as Array<{ category: string; baseline: number; window: number }>;
+    expect(top[0]).toMatchObject({ category: 'und', baseline: 0, window: 0.333333 });
+    expect(h.run(langs(rng, 300)).map((x) => x.status)).toEqual(['resolved']);
+  });
+
+  it('counts a missing value as its own category', () => {
+    const rng = createRng(11);
+    const h = new Harness({ features: [{ ...language, thresholds: { jsDistance: 0.2 } }] });
+    for (let w = 0; w < 10; w++) h.run(langs(rng, 300));
+    const [f] = h.run(langs(rng, 300).map((d, i) => (i % 2 === 0 ? {} : d)));
+    expect((f!.evidence.topCategories as Array<{ category: string }>)[0]!.category).toBe('__missing__');
+  });
+
+  it('stays quiet on same-distribution windows at the configured false-alarm rate (200 seeds)', () => {
+    const alpha = 0.05;
+    let alarms = 0;
+    for (let seed = 1; seed <= 200; seed++) {
+      const rng = createRng(5000 + seed);
+      const h = new Harness({ features: [language] }, 1, `c${seed}`);
+      for (let w = 0; w < 10; w++) h.run(langs(rng, 300));
+      if (h.run(langs(rng, 150)).length > 0) alarms++;
+    }
+    const rate = alarms / 200;
+    // The decider corrects X² for expected shares estimated from a finite baseline (3000 vs 150 values).
+    expect(Math.abs(rate - alpha)).toBeLessThanOrEqual(3 * Math.sqrt((alpha * (1 - alpha)) / 200));
+  });
+});
+
+describe('drift.volume', () => {
+  const counts = (rng: Rng, n: number): Doc[] => Array.from({ length: Math.round(n * (0.9 + 0.2 * rng())) }, () => ({}));
+
+  it('fires on an 80 % drop, resolves when volume is back', () => {
+    const rng = createRng(12);
+    const h = new Harness({ features: [volume] });
+    for (let w = 0; w < 12; w++) expect(h.run(counts(rng, 200))).toEqual([]);
+    const [f] = h.run(counts(rng, 40));
+    expect(f).toMatchObject({
+      check: 'drift.volume',
+      status: 'firing',
+      subject: { system: 'confluence', feature: 'volume' },
+      evidence: { threshold: { volumeScore: 4, direction: 'both' }, baseline: { method: 'rolling', windows: 12 } },
+    });
+    expect((f!.evidence.statistic as { score: number }).score).toBeLessThan(-4);
+    expect(h.run(counts(rng, 200)).map((x) => x.status)).toEqual(['resolved']);
+  });
+
+  it('fires on total silence: windows without any event count as zero', () => {
+    const rng = createRng(13);
+    const h = new Harness({ features: [volume] });
+    for (let w = 0; w < 12; w++) h.run(counts(rng, 200));
+    h.skip();
+    const [f] = h.tick();
+    expect(f).toMatchObject({ status: 'firing', evidence: { window: { count: 0, start: formatTime(T0 + 12 * HOUR) } } });
+  });
+
+  it('uses the same hour of past weeks once three weeks are known (seasonal baseline)', () => {
+    const rng = createRng(14);
+    const h = new Harness({ features: [{ ...volume, baseline: { mode: 'rolling', windows: 24 } }] });
+    const weekly = (hour: number): number => (hour % 168 < 120 ? 300 : 30); // weekdays busy, weekend quiet
+    let fired: Finding[] = [];
+    for (let hour = 0; hour < 3 * 168 + 121; hour++) fired = fired.concat(h.run(counts(rng, weekly(hour))));
+    // Saturday 00:00 of week 4 is quiet like past Saturdays: no finding although the last 24 hours were busy.
+    expect(fired.filter((f) => f.observedAt >= formatTime(T0 + 3 * 168 * HOUR))).toEqual([]);
+    const [f] = h.run(counts(rng, 300)); // a busy Saturday hour departs from past Saturdays
+    expect(f).toMatchObject({ status: 'firing', evidence: { baseline: { method: 'seasonal', windows: 3 } } });
+  });
+});
+
+describe('state', () => {
+  it('round-trips partition and decider state through JSON mid-stream without changing findings', () => {
+    const run = (restore: boolean): string[] => {
+      const rng = createRng(15);
+      const h = new Harness({ features: [size, language, volume] });
+      const out: string[] = [];
+      for (let w = 0; w < 8; w++) {
+        const docs = sizes(rng, 600, w === 5 ? 7000 : 5000).map((d, i) => ({ ...d, ...langs(rng, 1)[0], ...(i < 0 ? {} : {}) }));
+        if (restore) {
+          h.parts = h.parts.map((p) => partitionStateFromJSON(JSON.parse(JSON.stringify(partitionStateToJSON(p)))));
+          h.decider = deciderStateFromJSON(JSON.parse(JSON.stringify(deciderStateToJSON(h.decider))));
+        }
+        out.push(...h.run(docs).map((f) => `${f.check}:${f.status}:${f.observedAt}`));
+      }
+      return out;
+    };
+    const plain = run(false);
+    expect(plain).toContain(`drift.numeric:firing:${formatTime(T0 + 6 * HOUR)}`);
+    expect(run(true)).toEqual(plain);
+  });
+});
+
+describe('resolveDriftConfig', () => {
+  it('fills defaults', () => {
+    const c = resolveDriftConfig({ features: [size] });
+    expect(c).toMatchObject({ allowedLatenessMs: 60_000, decideDelayMs: 60_000, sketchK: 200, sampleSize: 1000, categoryCapacity: 64 });
+    expect(c.features[0]).toMatchObject({ bins: 10, topK: 20, eventTypes: ['content.upserted'], groupBy: 'system', severity: 'warning', owner: {} });
+  });
+
+  it('lists every problem, each naming its field', () => {
+    let caught: unknown;
+    try {
+      resolveDriftConfig({
+        features: [
+          { ...size, bins: 1, thresholds: { ksPValue: 2 } },
+          { ...size, name: 'size', field: 'a..b' },
+          { ...language, thresholds: {}, topK: 100 },
+          { ...volume, baseline: { mode: 'rolling', windows: 0 } },
+          { ...size, name: 'p', baseline: { mode: 'pinned', reference: { name: '', from: 10, to: 5 } } },
+        ],
+      });
+    } catch (e) {
+      caught = e;
+    }
+    expect(caught).toBeInstanceOf(ConfigError);
+    expect((caught as ConfigError).problems).toEqual([
+      'features[0].thresholds.ksPValue must be a number in (0, 1), got 2',
+      'features[0].bins must be an integer from 2 to 1000, got 1',
+      'features[1].name "size" is used twice',
+      'features[1].field must be a dotted path like attributes.wordCount, got "a..b"',
+      'features[2].thresholds needs chiSquarePValue or jsDistance for a categorical feature',
+      'features[2].topK must be an integer from 1 to categoryCapacity (64), got 100',
+      'features[3].baseline.windows must be an integer from 1 to 20000, got 0',
+      'features[4].baseline.reference.name must be a non-empty string',
+      'features[4].baseline.reference needs integer epoch-ms from < to',
+    ]);
+  });
+});
