@@ -1,2 +1,54 @@
-// @tidemark/routing — see README.md for what this package holds.
-export {};
+// @tidemark/routing — Alertmanager-compatible routing of findings into alerts and steward tickets (pure).
+export { ROUTING_DEFAULTS, parseRoutingConfig } from './config.js';
+export type {
+  InhibitRule,
+  Receiver,
+  ReceiverKind,
+  Route,
+  RoutingConfig,
+  RoutingConfigOptions,
+} from './config.js';
+export {
+  MatcherSyntaxError,
+  formatMatcher,
+  formatMatchers,
+  matchesAll,
+  newMatcher,
+  parseMatcher,
+  parseMatchers,
+  sortMatchers,
+} from './matcher.js';
+export type { Labels, MatchType, Matcher } from './matcher.js';
+export { groupKeyOf, groupLabels, match, walkRoutes } from './route.js';
+export { anyIntervalContains, intervalContains } from './timeinterval.js';
+export type { InclusiveRange, TimeInterval, TimeRange } from './timeinterval.js';
+export { findingLabels, routingKey } from './labels.js';
+export { UNOWNED, resolveOwner } from './owners.js';
+export type { OwnerResolution, OwnerSource, OwnersLookup } from './owners.js';
+export {
+  SilenceRecordError,
+  SilenceTable,
+  parseSilences,
+  silenceActive,
+  silenceFromRecord,
+  silenceToRecord,
+} from './silence.js';
+export type { Silence, SilenceRecord, SilenceRecordMatcher } from './silence.js';
+export { RouterState } from './state.js';
+export type {
+  AlertEntry,
+  FindingEntry,
+  GroupEntry,
+  RouterEntry,
+  RouterIndexes,
+  SilenceEntry,
+  TicketEntry,
+} from './state.js';
+export {
+  SILENCE_EXPIRING_CHECK,
+  UNOWNED_CHECK,
+  ZERO_TIME,
+  createRouter,
+  entriesOf,
+} from './router.js';
+export type { Router, RouterOptions, RouterOutput } from './router.js';

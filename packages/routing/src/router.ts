@@ -5,7 +5,7 @@ import type { InhibitRule, Receiver, Route, RoutingConfig } from './config.js';
 import { findingLabels } from './labels.js';
 import { formatMatcher, matchesAll } from './matcher.js';
 import type { Labels } from './matcher.js';
-import { UNOWNED, resolveOwner } from './owners.js';
+import { resolveOwner } from './owners.js';
 import type { OwnersLookup } from './owners.js';
 import { groupKeyOf, groupLabels, match, walkRoutes } from './route.js';
 import { silenceActive } from './silence.js';
@@ -726,5 +726,3 @@ export function entriesOf<K extends RouterEntry['kind']>(
   }
   return out;
 }
-
-export { UNOWNED };

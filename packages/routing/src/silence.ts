@@ -1,6 +1,6 @@
 import { ConfigError, TidemarkError, parseTime } from '@tidemark/core';
 import type { GlobalTable } from '@tidemark/core';
-import { matchesAll, newMatcher, parseMatchers } from './matcher.js';
+import { matchesAll, newMatcher, parseMatchers, sortMatchers } from './matcher.js';
 import type { Labels, Matcher } from './matcher.js';
 import { YamlReader } from './yamlread.js';
 
@@ -57,7 +57,7 @@ export function silenceActive(s: Silence, now: number): boolean {
 export function silenceToRecord(s: Silence): SilenceRecord {
   return {
     id: s.id,
-    matchers: s.matchers.map((m) => ({
+    matchers: sortMatchers(s.matchers).map((m) => ({
       name: m.name,
       value: m.value,
       isRegex: m.type === '=~' || m.type === '!~',
@@ -169,18 +169,31 @@ export function parseSilences(text: string, file: string): Silence[] {
       }
       return r.attempt(at, () => parseTime(s)) ?? Number.NaN;
     };
+    const required = (k: string): string => {
+      const v = r.str(f.get(k));
+      if (v === undefined || v === '')
+        r.problem(f.get(k) ?? { node: item.node, path: `${item.path}.${k}` }, 'required');
+      return v ?? '';
+    };
     const s: Silence = {
-      id: r.str(f.get('id')) ?? '',
+      id: required('id'),
       matchers,
       startsAt: time('startsAt'),
       endsAt: time('endsAt'),
-      createdBy: r.str(f.get('createdBy')) ?? '',
-      comment: r.str(f.get('comment')) ?? '',
+      createdBy: required('createdBy'),
+      comment: required('comment'),
     };
     if (ids.has(s.id)) r.problem(item, `duplicate silence id ${JSON.stringify(s.id)}`);
     ids.add(s.id);
-    if (!Number.isNaN(s.startsAt) && !Number.isNaN(s.endsAt)) {
-      for (const p of checkSilence(s, 'silence')) r.problem(item, p.replace(/^silence: /, ''));
+    for (const p of checkSilence(s, 'silence')) {
+      // Empty fields and unreadable times were reported above, at their own lines.
+      if (/must not be empty$/.test(p) && !p.includes('matchers')) continue;
+      if (
+        p.endsWith('endsAt must be after startsAt') &&
+        (Number.isNaN(s.startsAt) || Number.isNaN(s.endsAt))
+      )
+        continue;
+      r.problem(item, p.replace(/^silence: /, ''));
     }
     out.push(Object.freeze(s));
   }
