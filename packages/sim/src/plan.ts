@@ -1,0 +1,750 @@
+// Turns a fault plan into concrete, timed actions on chosen documents, and into the ground truth. Everything is
+// decided here, before a single event is generated, so the truth is known up front and the generator only
+// carries the actions out.
+import { formatTime, parseDuration } from '@tidemark/core';
+import { resolveOffset, type FaultKind, type FaultPlan, type FaultSpec } from './faults.js';
+import { createRng } from './prng.js';
+import type { TruthEntry, TruthSubject } from './types.js';
+import {
+  MAX_RUN_MS,
+  docIdOf,
+  docStatic,
+  inventoryTimes,
+  isDeprecated,
+  runSlot,
+  type SystemModel,
+  type World,
+} from './world.js';
+
+/** Field changes a faulty revision carries: values to set (null included) and fields to remove. */
+export interface Overrides {
+  set: ReadonlyArray<readonly [string, unknown]>;
+  remove: readonly string[];
+}
+
+/** A timed action on one document. */
+export interface DocAction {
+  fault: number;
+  kind: 'overrides' | 'stuck' | 'acl' | 'delete-missed' | 'resurrect' | 'missing' | 'clean-delete';
+  s: number;
+  i: number;
+  t: number;
+  overrides?: Overrides;
+  /** `reviewedAt` (epoch ms) of an overdue revision. */
+  reviewedAt?: number;
+  /** Delay from the index removal to the stale re-upsert (resurrect). */
+  afterMs?: number;
+}
+
+/** A record that is broken on purpose. */
+export interface PoisonAction {
+  fault: number;
+  s: number;
+  i: number;
+  t: number;
+  form: 'invalid-json' | 'not-cloudevent' | 'unknown-type' | 'schema' | 'framed';
+  topic: 'content' | 'sync' | 'inventory';
+  schemaId: number;
+}
+
+/** A connector outage: runs skipped or failed, and the index applying nothing until it recovers. */
+export interface Outage {
+  fault: number;
+  from: number;
+  /** Start of the run that recovers and catches up; Infinity when the outage lasts to the end. */
+  until: number;
+  skipSlots: ReadonlySet<number>;
+  failSlots: ReadonlySet<number>;
+  error: string;
+}
+
+/** A fault that changes a share of a system's events for a while (drift, null rate, volume). */
+export interface PopulationWindow {
+  fault: number;
+  kind: 'null-rate' | 'numeric' | 'categorical' | 'volume';
+  from: number;
+  to: number;
+  field: string;
+  value: unknown;
+  share: number;
+  factor: number;
+  contentClass: string | undefined;
+}
+
+/** A document the index holds although the source never had it (`parity.orphan`). */
+export interface Ghost {
+  i: number;
+  docId: string;
+  from: number;
+}
+
+/** Per-system actions of a resolved plan. */
+export interface SystemPlan {
+  /** Documents any fault acts on: never deleted by the random process. */
+  victims: Set<number>;
+  outages: Outage[];
+  windows: PopulationWindow[];
+  ghosts: Ghost[];
+}
+
+/** A fault plan resolved against a world. */
+export interface ResolvedPlan {
+  docActions: DocAction[];
+  poison: PoisonAction[];
+  systems: SystemPlan[];
+  truth: TruthEntry[];
+  warnings: string[];
+}
+
+const DEFAULT_EVERY = '1m';
+const POISON_CYCLE = ['invalid-json', 'not-cloudevent', 'unknown-type', 'schema'] as const;
+/** Delay between a resurrected document's deletion and the index applying it. */
+export const RESURRECT_REMOVAL_DELAY_MS = 30_000;
+
+/** The system a fault hits: its own `system`, or the run's systems in turn. */
+export function faultSystem(fault: FaultSpec, index: number, systems: readonly string[]): string {
+  return fault.system ?? systems[index % systems.length]!;
+}
+
+/** How many documents `parity.missing` faults create per system (they need numbers reserved up front). */
+export function missingCounts(plan: FaultPlan, systems: readonly string[]): Map<string, number> {
+  const counts = new Map<string, number>();
+  plan.faults.forEach((fault, index) => {
+    if (fault.kind !== 'parity.missing') return;
+    const system = faultSystem(fault, index, systems);
+    counts.set(system, (counts.get(system) ?? 0) + (fault.count ?? 1));
+  });
+  return counts;
+}
+
+/** Resolves every fault of the plan; problems (unknown systems, times outside the run, ...) are returned, not thrown. */
+export function resolvePlan(world: World, plan: FaultPlan): ResolvedPlan & { problems: string[] } {
+  return new Resolver(world, plan).run();
+}
+
+class Resolver {
+  readonly problems: string[] = [];
+  readonly warnings: string[] = [];
+  readonly truth: TruthEntry[] = [];
+  readonly docActions: DocAction[] = [];
+  readonly poison: PoisonAction[] = [];
+  readonly systems: SystemPlan[];
+  readonly rng;
+  readonly inventories: number[];
+  #idIndex: Array<Map<string, number> | undefined> = [];
+  #ghostCounter: number[];
+
+  constructor(
+    readonly world: World,
+    readonly plan: FaultPlan,
+  ) {
+    this.systems = world.systems.map(() => ({
+      victims: new Set<number>(),
+      outages: [],
+      windows: [],
+      ghosts: [],
+    }));
+    this.#ghostCounter = world.systems.map(() => 0);
+    this.rng = createRng(world.seed, 0x7a11);
+    this.inventories = inventoryTimes(world);
+  }
+
+  run(): ResolvedPlan & { problems: string[] } {
+    const names = this.world.systems.map((s) => s.profile.system);
+    const missingNext = this.world.systems.map((s) => s.createdEnd);
+    this.plan.faults.forEach((fault, index) => {
+      const system = faultSystem(fault, index, names);
+      const s = this.world.systems.find((m) => m.profile.system === system);
+      const where = `faults[${index}] (${fault.kind})`;
+      if (!s) {
+        this.problems.push(
+          `${where}: system "${system}" is not simulated (systems: ${names.join(', ')})`,
+        );
+        return;
+      }
+      const at = this.world.start + resolveOffset(fault.at, this.world.durationMs);
+      if (at >= this.world.end) {
+        this.problems.push(
+          `${where}: at ${fault.at} is not before the end of the run (${formatTime(this.world.end)})`,
+        );
+        return;
+      }
+      if (at < this.world.backfillEnd) {
+        this.problems.push(
+          `${where}: at ${fault.at} falls in the initial load, which ends at ${formatTime(this.world.backfillEnd)}`,
+        );
+        return;
+      }
+      const before = this.problems.length;
+      this.resolveFault(fault, index, s, at, where, missingNext);
+      if (this.problems.length > before) return;
+    });
+    this.truth.sort(
+      (a, b) =>
+        a.injectedAt.localeCompare(b.injectedAt) ||
+        a.fault - b.fault ||
+        a.check.localeCompare(b.check) ||
+        (a.subject.docId ?? '').localeCompare(b.subject.docId ?? ''),
+    );
+    return {
+      docActions: this.docActions.sort((a, b) => a.t - b.t),
+      poison: this.poison.sort((a, b) => a.t - b.t),
+      systems: this.systems,
+      truth: this.truth,
+      warnings: this.warnings,
+      problems: this.problems,
+    };
+  }
+
+  resolveFault(
+    fault: FaultSpec,
+    index: number,
+    s: SystemModel,
+    at: number,
+    where: string,
+    missingNext: number[],
+  ): void {
+    const w = this.world;
+    const system = s.profile.system;
+    const sp = this.systems[s.idx]!;
+    const every = parseDuration(fault.every ?? DEFAULT_EVERY);
+    const until =
+      fault.for === undefined
+        ? w.end
+        : Math.min(w.end, at + resolveOffset(fault.for, w.durationMs));
+    const add = (
+      check: FaultKind,
+      subject: TruthSubject,
+      injectedAt: number,
+      detectableAt: number | undefined,
+      extra: { optional?: boolean; detail?: Record<string, unknown> } = {},
+    ) => {
+      const entry: TruthEntry = {
+        check,
+        subject,
+        injectedAt: formatTime(injectedAt),
+        ...(detectableAt === undefined ? {} : { detectableAt: formatTime(detectableAt) }),
+        ...(extra.optional ? { optional: true } : {}),
+        fault: index,
+        ...(extra.detail ? { detail: extra.detail } : {}),
+      };
+      this.truth.push(entry);
+      if (!extra.optional && (detectableAt === undefined || detectableAt > w.end)) {
+        const label = subject.docId ? `${system}/${subject.docId}` : (subject.connector ?? system);
+        this.warnings.push(
+          detectableAt === undefined
+            ? `${where} on ${label}: nothing in this run lets a check decide it (too close to the end?)`
+            : `${where} on ${label}: decidable only at ${formatTime(detectableAt)}, after the run ends (${formatTime(w.end)}); replay needs --drain`,
+        );
+      }
+    };
+    const optional = (check: FaultKind, subject: TruthSubject, injectedAt: number) =>
+      add(check, subject, injectedAt, undefined, { optional: true });
+    const times = (count: number): number[] | undefined => {
+      const out = Array.from({ length: count }, (_, k) => at + k * every);
+      if (out[out.length - 1]! >= w.end) {
+        this.problems.push(
+          `${where}: ${count} victims every ${fault.every ?? DEFAULT_EVERY} from ${fault.at} run past the end of the run`,
+        );
+        return undefined;
+      }
+      return out;
+    };
+    const victims = (
+      count: number,
+      filter: (i: number) => boolean = () => true,
+    ): number[] | undefined => this.pickVictims(fault, s, count, filter, where);
+    const docId = (i: number) => docIdOf(w, s, i);
+
+    switch (fault.kind) {
+      case 'envelope.invalid':
+      case 'contract.schema': {
+        const count = fault.targets?.length ?? fault.count ?? 1;
+        const ts = times(count);
+        const docs = fault.targets ? this.lookupTargets(fault, s, where) : this.anyDocs(s, count);
+        if (!ts || !docs) return;
+        const topic = fault.kind === 'contract.schema' ? 'content' : (fault.topic ?? 'content');
+        docs.forEach((i, k) => {
+          const t = ts[k]!;
+          const form =
+            fault.kind === 'contract.schema'
+              ? 'framed'
+              : fault.form === undefined || fault.form === 'mixed'
+                ? POISON_CYCLE[k % POISON_CYCLE.length]!
+                : (fault.form as PoisonAction['form']);
+          this.poison.push({
+            fault: index,
+            s: s.idx,
+            i,
+            t,
+            form,
+            topic,
+            schemaId: fault.schemaId ?? 1,
+          });
+          const subject: TruthSubject =
+            topic === 'inventory' ? { system } : { system, docId: docId(i) };
+          add(fault.kind, subject, t, t, { detail: { form, topic } });
+          // Services that do not decode Confluent frames dead-letter the record instead.
+          if (fault.kind === 'contract.schema') optional('envelope.invalid', { system }, t);
+        });
+        return;
+      }
+      case 'contract.required':
+      case 'contract.allowed':
+      case 'contract.rule':
+      case 'contract.reference':
+      case 'freshness.review-overdue': {
+        const count = fault.targets?.length ?? fault.count ?? 1;
+        const ts = times(count);
+        const needsClock = fault.kind === 'freshness.review-overdue';
+        const docs = victims(
+          count,
+          (i) => !needsClock || docStatic(w, s, i).klass.reviewIntervalMs !== undefined,
+        );
+        if (!ts || !docs) return;
+        docs.forEach((i, k) => {
+          const t = ts[k]!;
+          const stat = docStatic(w, s, i);
+          const subject = { system, docId: stat.docId };
+          switch (fault.kind) {
+            case 'contract.required': {
+              const field = fault.field ?? 'owner';
+              const as = fault.as ?? 'null';
+              const overrides: Overrides =
+                as === 'missing'
+                  ? { set: [], remove: [field] }
+                  : { set: [[field, as === 'null' ? null : '']], remove: [] };
+              this.docActions.push({ fault: index, kind: 'overrides', s: s.idx, i, t, overrides });
+              add('contract.required', { ...subject, field }, t, t, { detail: { as } });
+              optional('contract.null-rate', { system, field }, t);
+              return;
+            }
+            case 'contract.allowed': {
+              const field = fault.field ?? 'classification';
+              const value = fault.value ?? 'top-secret';
+              this.docActions.push({
+                fault: index,
+                kind: 'overrides',
+                s: s.idx,
+                i,
+                t,
+                overrides: { set: [[field, value]], remove: [] },
+              });
+              add('contract.allowed', { ...subject, field }, t, t, { detail: { value } });
+              optional('drift.categorical', { system, feature: field }, t);
+              return;
+            }
+            case 'contract.rule': {
+              const set = Object.entries(fault.set ?? { deprecated: true, supersededBy: null });
+              this.docActions.push({
+                fault: index,
+                kind: 'overrides',
+                s: s.idx,
+                i,
+                t,
+                overrides: { set, remove: [] },
+              });
+              add('contract.rule', subject, t, t, {
+                detail: {
+                  ...(fault.rule ? { rule: fault.rule } : {}),
+                  set: Object.fromEntries(set),
+                },
+              });
+              for (const [field, value] of set) {
+                if (value === null || value === '')
+                  optional('contract.required', { ...subject, field }, t);
+              }
+              return;
+            }
+            case 'contract.reference': {
+              let target: string;
+              if (fault.form === 'deleted') {
+                const gone = victims(1);
+                if (!gone) return;
+                const tDelete = Math.max(w.backfillEnd, t - 5 * 60_000);
+                this.docActions.push({
+                  fault: index,
+                  kind: 'clean-delete',
+                  s: s.idx,
+                  i: gone[0]!,
+                  t: tDelete,
+                });
+                target = docId(gone[0]!);
+              } else {
+                // A number no document or ghost of this run uses: an id that never existed.
+                target = docId(s.capacity + 10_000_000 + this.#ghostCounter[s.idx]!++);
+              }
+              const set: Array<[string, unknown]> = [
+                ['deprecated', true],
+                ['supersededBy', `${system}/${target}`],
+              ];
+              this.docActions.push({
+                fault: index,
+                kind: 'overrides',
+                s: s.idx,
+                i,
+                t,
+                overrides: { set, remove: [] },
+              });
+              add(
+                'contract.reference',
+                { ...subject, field: 'supersededBy' },
+                t,
+                t + s.profile.referenceGraceMs,
+                {
+                  detail: { form: fault.form ?? 'unknown', supersededBy: `${system}/${target}` },
+                },
+              );
+              return;
+            }
+            case 'freshness.review-overdue': {
+              const interval = stat.klass.reviewIntervalMs!;
+              const age = fault.age === undefined ? interval : parseDuration(fault.age);
+              const reviewedAt = t - interval - age;
+              this.docActions.push({
+                fault: index,
+                kind: 'overrides',
+                s: s.idx,
+                i,
+                t,
+                overrides: { set: [], remove: [] },
+                reviewedAt,
+              });
+              add('freshness.review-overdue', subject, t, t, {
+                detail: { reviewedAt: formatTime(reviewedAt), contentClass: stat.klass.name },
+              });
+              return;
+            }
+          }
+        });
+        return;
+      }
+      case 'freshness.sync-lag':
+      case 'parity.delete-missed':
+      case 'parity.resurrected':
+      case 'parity.acl-mismatch': {
+        const count = fault.targets?.length ?? fault.count ?? 1;
+        const ts = times(count);
+        const docs = victims(count);
+        if (!ts || !docs) return;
+        const afterMs = parseDuration(fault.after ?? '10m');
+        docs.forEach((i, k) => {
+          const t = ts[k]!;
+          const stat = docStatic(w, s, i);
+          const subject = { system, docId: stat.docId };
+          switch (fault.kind) {
+            case 'freshness.sync-lag':
+              this.docActions.push({ fault: index, kind: 'stuck', s: s.idx, i, t });
+              add('freshness.sync-lag', subject, t, t + stat.klass.syncLagMs, {
+                detail: { contentClass: stat.klass.name },
+              });
+              return;
+            case 'parity.delete-missed':
+              this.docActions.push({ fault: index, kind: 'delete-missed', s: s.idx, i, t });
+              add('parity.delete-missed', subject, t, t + s.profile.deleteSlaMs);
+              optional('freshness.sync-lag', subject, t);
+              optional('parity.orphan', subject, t);
+              return;
+            case 'parity.resurrected': {
+              this.docActions.push({ fault: index, kind: 'resurrect', s: s.idx, i, t, afterMs });
+              const back = t + RESURRECT_REMOVAL_DELAY_MS + afterMs;
+              add('parity.resurrected', subject, back, back);
+              optional('parity.orphan', subject, back);
+              optional('parity.delete-missed', subject, back);
+              return;
+            }
+            case 'parity.acl-mismatch':
+              this.docActions.push({ fault: index, kind: 'acl', s: s.idx, i, t });
+              add('parity.acl-mismatch', subject, t, t + s.profile.aclSlaMs);
+              return;
+          }
+        });
+        return;
+      }
+      case 'parity.orphan': {
+        const count = fault.count ?? 1;
+        const seen = this.inventories.find((x) => x >= at);
+        for (let k = 0; k < count; k++) {
+          const i = s.capacity + this.#ghostCounter[s.idx]!++;
+          const ghost = { i, docId: docId(i), from: at };
+          sp.ghosts.push(ghost);
+          add('parity.orphan', { system, docId: ghost.docId }, at, seen);
+        }
+        return;
+      }
+      case 'parity.missing': {
+        const count = fault.count ?? 1;
+        const ts = times(count);
+        if (!ts) return;
+        ts.forEach((t) => {
+          const i = missingNext[s.idx]!++;
+          sp.victims.add(i);
+          const stat = docStatic(w, s, i);
+          this.docActions.push({ fault: index, kind: 'missing', s: s.idx, i, t });
+          const seen = this.inventories.find((x) => x >= t + stat.klass.syncLagMs);
+          add('parity.missing', { system, docId: stat.docId }, t, seen);
+          optional('freshness.sync-lag', { system, docId: stat.docId }, t);
+        });
+        return;
+      }
+      case 'freshness.connector-silent':
+      case 'freshness.connector-failing': {
+        this.resolveOutage(fault, index, s, at, until, where, add, optional);
+        return;
+      }
+      case 'contract.null-rate':
+      case 'drift.numeric':
+      case 'drift.categorical':
+      case 'drift.volume': {
+        const kind = (
+          {
+            'contract.null-rate': 'null-rate',
+            'drift.numeric': 'numeric',
+            'drift.categorical': 'categorical',
+            'drift.volume': 'volume',
+          } as const
+        )[fault.kind];
+        const field =
+          fault.field ??
+          (
+            {
+              'null-rate': 'language',
+              numeric: 'sizeBytes',
+              categorical: 'language',
+              volume: '',
+            } as const
+          )[kind];
+        if (fault.contentClass && !s.profile.classes.some((c) => c.name === fault.contentClass)) {
+          this.problems.push(
+            `${where}: content class "${fault.contentClass}" is not one of ${system}'s (${s.profile.classes.map((c) => c.name).join(', ')})`,
+          );
+          return;
+        }
+        sp.windows.push({
+          fault: index,
+          kind,
+          from: at,
+          to: until,
+          field,
+          value: fault.value ?? 'und',
+          share:
+            fault.share ??
+            ({ 'null-rate': 0.5, numeric: 1, categorical: 0.8, volume: 1 } as const)[kind],
+          factor: fault.factor ?? (kind === 'volume' ? 0.2 : 0.1),
+          contentClass: fault.contentClass,
+        });
+        const window = kind === 'null-rate' ? s.profile.nullRateWindowMs : s.profile.driftWindowMs;
+        switch (kind) {
+          case 'null-rate':
+            add('contract.null-rate', { system, field }, at, at + window, {
+              detail: { share: fault.share ?? 0.5 },
+            });
+            optional('contract.required', { system, field }, at);
+            optional('drift.categorical', { system, feature: field }, at);
+            return;
+          case 'numeric':
+            add('drift.numeric', { system, feature: field }, at, at + window, {
+              detail: { factor: fault.factor ?? 0.1 },
+            });
+            optional('contract.allowed', { system, field }, at);
+            return;
+          case 'categorical':
+            add('drift.categorical', { system, feature: field }, at, at + window, {
+              detail: { value: fault.value ?? 'und' },
+            });
+            optional('contract.allowed', { system, field }, at);
+            optional('contract.rule', { system }, at);
+            return;
+          case 'volume':
+            add('drift.volume', { system }, at, at + window, {
+              detail: { factor: fault.factor ?? 0.2 },
+            });
+            return;
+        }
+      }
+    }
+  }
+
+  resolveOutage(
+    fault: FaultSpec,
+    index: number,
+    s: SystemModel,
+    at: number,
+    until: number,
+    where: string,
+    add: (
+      check: FaultKind,
+      subject: TruthSubject,
+      injectedAt: number,
+      detectableAt: number | undefined,
+      extra?: { optional?: boolean; detail?: Record<string, unknown> },
+    ) => void,
+    optional: (check: FaultKind, subject: TruthSubject, injectedAt: number) => void,
+  ): void {
+    const w = this.world;
+    const p = s.profile;
+    const subject = { system: p.system, connector: p.connector };
+    const firstSlot = Math.max(0, Math.ceil((at - w.start - s.runOffsetMs) / w.runEveryMs));
+    const slotsBefore = (t: number) => Math.ceil((t - w.start - s.runOffsetMs) / w.runEveryMs);
+    const skip = new Set<number>();
+    const fail = new Set<number>();
+    let recovery: number;
+    if (fault.kind === 'freshness.connector-silent') {
+      for (let n = firstSlot; n < slotsBefore(until); n++) skip.add(n);
+      recovery = slotsBefore(until);
+      if (skip.size === 0) {
+        this.problems.push(
+          `${where}: the outage skips no connector run (runs every ${w.runEveryMs / 60_000}m); make "for" longer`,
+        );
+        return;
+      }
+    } else {
+      const count = fault.count ?? p.failingRuns;
+      for (let n = firstSlot; n < firstSlot + count; n++) fail.add(n);
+      recovery = firstSlot + count;
+      if (runSlot(w, s, recovery - 1).start >= w.end) {
+        this.problems.push(
+          `${where}: ${count} failed runs from ${fault.at} do not fit before the end of the run`,
+        );
+        return;
+      }
+    }
+    const recoveryStart = runSlot(w, s, recovery).start;
+    const outage: Outage = {
+      fault: index,
+      from: at,
+      until: recoveryStart < w.end ? recoveryStart : Number.POSITIVE_INFINITY,
+      skipSlots: skip,
+      failSlots: fail,
+      error: fault.error ?? 'source API answered 503 Service Unavailable',
+    };
+    const sp = this.systems[s.idx]!;
+    for (const other of sp.outages) {
+      if (outage.from < other.until && other.from < outage.until) {
+        this.problems.push(`${where}: overlaps faults[${other.fault}] on connector ${p.connector}`);
+        return;
+      }
+    }
+    sp.outages.push(outage);
+    // The last run that succeeded before the outage; runs that started before `at` complete normally.
+    const lastGood = firstSlot > 0 ? runSlot(w, s, firstSlot - 1).end : undefined;
+    if (fault.kind === 'freshness.connector-silent') {
+      const decidable = lastGood === undefined ? undefined : lastGood + p.heartbeatMs;
+      const back = runSlot(w, s, recovery).end;
+      if (decidable !== undefined && decidable >= back && recoveryStart < w.end) {
+        this.problems.push(
+          `${where}: the connector is back (${formatTime(back)}) before its heartbeat window (${p.heartbeatMs / 60_000}m) runs out: nothing to detect; make "for" longer`,
+        );
+        sp.outages.pop();
+        return;
+      }
+      add('freshness.connector-silent', subject, at, decidable, {
+        detail: { skippedRuns: skip.size, heartbeatMs: p.heartbeatMs },
+      });
+    } else {
+      const failedEnds = [...fail].map((n) => runSlot(w, s, n).end);
+      const decidable = fail.size >= p.failingRuns ? failedEnds[p.failingRuns - 1] : undefined;
+      add('freshness.connector-failing', subject, failedEnds[0]!, decidable, {
+        detail: { failedRuns: fail.size, failingRuns: p.failingRuns },
+      });
+      optional('freshness.connector-silent', subject, at);
+    }
+    // While the connector is down the index applies nothing, so per-document checks may fire too.
+    for (const check of [
+      'freshness.sync-lag',
+      'parity.delete-missed',
+      'parity.missing',
+      'parity.orphan',
+      'drift.volume',
+    ] as const) {
+      optional(check, { system: p.system }, at);
+    }
+    if (p.heartbeatMs < w.runEveryMs + MAX_RUN_MS) {
+      this.warnings.push(
+        `connector ${p.connector}: heartbeat ${p.heartbeatMs / 60_000}m is shorter than a run cadence of ${w.runEveryMs / 60_000}m plus run time; healthy runs may look silent`,
+      );
+    }
+  }
+
+  /** Seeded choice of documents present from the start that are neither deprecated, successors, nor victims. */
+  pickVictims(
+    fault: FaultSpec,
+    s: SystemModel,
+    count: number,
+    filter: (i: number) => boolean,
+    where: string,
+  ): number[] | undefined {
+    const sp = this.systems[s.idx]!;
+    const eligible = (i: number) =>
+      !sp.victims.has(i) &&
+      !isDeprecated(this.world, s, i) &&
+      !isDeprecated(this.world, s, i + 1) &&
+      (!fault.contentClass || docStatic(this.world, s, i).klass.name === fault.contentClass) &&
+      filter(i);
+    if (fault.targets) {
+      const docs = this.lookupTargets(fault, s, where);
+      if (!docs) return undefined;
+      for (const [k, i] of docs.entries()) {
+        if (!eligible(i)) {
+          this.problems.push(
+            `${where}: targets[${k}] "${fault.targets[k]!}" is deprecated, a successor, already a victim, or of the wrong class`,
+          );
+          return undefined;
+        }
+        sp.victims.add(i);
+      }
+      return docs;
+    }
+    const out: number[] = [];
+    for (let k = 0; k < count; k++) {
+      let found: number | undefined;
+      for (let attempt = 0; attempt < 64 && found === undefined; attempt++) {
+        const i = Math.floor(this.rng.next() * s.initial);
+        if (eligible(i)) found = i;
+      }
+      if (found === undefined) {
+        const from = Math.floor(this.rng.next() * s.initial);
+        for (let j = 0; j < s.initial && found === undefined; j++) {
+          const i = (from + j) % s.initial;
+          if (eligible(i)) found = i;
+        }
+      }
+      if (found === undefined) {
+        this.problems.push(
+          `${where}: not enough eligible documents in ${s.profile.system} for ${count} victims`,
+        );
+        return undefined;
+      }
+      sp.victims.add(found);
+      out.push(found);
+    }
+    return out;
+  }
+
+  /** Documents named by `targets`, by id. */
+  lookupTargets(fault: FaultSpec, s: SystemModel, where: string): number[] | undefined {
+    let ids = this.#idIndex[s.idx];
+    if (!ids) {
+      ids = new Map();
+      for (let i = 0; i < s.initial; i++) ids.set(docIdOf(this.world, s, i), i);
+      this.#idIndex[s.idx] = ids;
+    }
+    const out: number[] = [];
+    for (const [k, id] of (fault.targets ?? []).entries()) {
+      const i = ids.get(id);
+      if (i === undefined) {
+        this.problems.push(
+          `${where}: targets[${k}] "${id}" is not a document of ${s.profile.system} present from the start`,
+        );
+        return undefined;
+      }
+      out.push(i);
+    }
+    return out;
+  }
+
+  /** Seeded documents for poison record keys (any document present from the start). */
+  anyDocs(s: SystemModel, count: number): number[] {
+    return Array.from({ length: count }, () => Math.floor(this.rng.next() * s.initial));
+  }
+}
