@@ -1,2 +1,29 @@
-// @tidemark/runtime — see README.md for what this package holds.
-export {};
+// @tidemark/runtime: the one place that talks to Kafka — hosts a ServiceDefinition as a consumer service.
+export { runService, KeyedSerializer } from './service.js';
+export type { RunServiceOptions, ServiceHandle } from './service.js';
+export { runMain, EXIT_CODES } from './main.js';
+export { loadRuntimeConfig, DEFAULT_RUNTIME_CONFIG, TOPIC_ENV_VARS } from './config.js';
+export type { RuntimeConfig, SaslConfig, LogLevel } from './config.js';
+export { createLogger, REDACTED_PATHS } from './logger.js';
+export type { LoggerOptions } from './logger.js';
+export {
+  RuntimeMetrics,
+  createMetricsSink,
+  MetricDefinitionError,
+  HANDLER_SECONDS_BUCKETS,
+} from './metrics.js';
+export { assignPartitions, coPartitionedAssigner, CO_PARTITIONED_ASSIGNER } from './assigner.js';
+export type { AssignmentMember } from './assigner.js';
+export {
+  isTransient,
+  retryTransient,
+  backoffDelay,
+  DeliveryError,
+  DeliveryAbortedError,
+} from './delivery.js';
+export type { BackoffOptions, RetryOptions } from './delivery.js';
+export { handleRecord, changelogRecords } from './processing.js';
+export type { HandlingContext, Handled } from './processing.js';
+export { RESERVED_KEY_PREFIX, BARRIER_KEY, OFFSETS_KEY } from './restore.js';
+export { startHttpServer } from './http.js';
+export type { HttpServer, HttpEndpoints, Probe } from './http.js';

@@ -1,0 +1,119 @@
+import { dlqRecord, envelopeInvalidFinding, findingRecord, parseEnvelope } from '@tidemark/core';
+import type {
+  Clock,
+  HandlerContext,
+  InputRecord,
+  MetricsSink,
+  OutputRecord,
+  PartitionState,
+  ServiceDefinition,
+  StateChange,
+  TopicCatalog,
+} from '@tidemark/core';
+import { SpanStatusCode } from '@opentelemetry/api';
+import { OFFSETS_KEY } from './restore.js';
+import { startRecordSpan, withContext } from './tracing.js';
+
+/** What handling needs besides the record and state: the service, its topics, clock and metrics. */
+export interface HandlingContext<S extends PartitionState, E> {
+  definition: ServiceDefinition<S, E>;
+  topics: TopicCatalog;
+  clock: Clock;
+  metrics: MetricsSink;
+}
+
+/** Result of handling one record. */
+export interface Handled {
+  outputs: OutputRecord[];
+  /** The error that sent the record to the dead-letter topic, if it went there. */
+  deadLetter?: unknown;
+}
+
+function isPromiseLike<T>(value: T | Promise<T>): value is Promise<T> {
+  return typeof (value as { then?: unknown } | null)?.then === 'function';
+}
+
+function checkOutputs(outputs: unknown): OutputRecord[] {
+  if (!Array.isArray(outputs))
+    throw new TypeError('handler must return an array of output records');
+  for (const o of outputs as OutputRecord[]) {
+    if (typeof o?.topic !== 'string' || o.topic.length === 0) {
+      throw new TypeError('output record without a topic');
+    }
+    if (o.value !== null && typeof o.value !== 'string' && !Buffer.isBuffer(o.value)) {
+      throw new TypeError(`output record to ${o.topic}: value must be a string, Buffer or null`);
+    }
+  }
+  return outputs as OutputRecord[];
+}
+
+/**
+ * Decodes and handles one record inside a span parented to the record's trace context. Outputs without a
+ * traceparent get the record's (the span's, when tracing). A decode or handler error turns into a
+ * dead letter plus an `envelope.invalid` finding; it never escapes.
+ */
+export async function handleRecord<S extends PartitionState, E>(
+  h: HandlingContext<S, E>,
+  state: S,
+  record: InputRecord,
+): Promise<Handled> {
+  const { definition } = h;
+  const rs = startRecordSpan(record, definition.name);
+  const ctx: HandlerContext = {
+    now: h.clock.now(),
+    partition: record.partition,
+    service: definition.name,
+    topics: h.topics,
+    metrics: h.metrics,
+    ...(rs.traceparent === undefined ? {} : { traceparent: rs.traceparent }),
+  };
+  try {
+    const outputs = await withContext(rs.context, async () => {
+      const decoded = definition.decode ? definition.decode(record) : (parseEnvelope(record) as E);
+      const event = isPromiseLike(decoded) ? await decoded : decoded;
+      const result = definition.handle(state, event, record, ctx);
+      return checkOutputs(isPromiseLike(result) ? await result : result);
+    });
+    if (rs.traceparent !== undefined) {
+      for (let i = 0; i < outputs.length; i++) {
+        const o = outputs[i]!;
+        if (o.headers?.['traceparent'] === undefined) {
+          outputs[i] = { ...o, headers: { ...o.headers, traceparent: rs.traceparent } };
+        }
+      }
+    }
+    return { outputs };
+  } catch (error) {
+    rs.span.recordException(error instanceof Error ? error : String(error));
+    rs.span.setStatus({
+      code: SpanStatusCode.ERROR,
+      message: (error as Error)?.message ?? String(error),
+    });
+    const finding = envelopeInvalidFinding({
+      record,
+      error,
+      service: definition.name,
+      now: ctx.now,
+    });
+    return {
+      outputs: [
+        dlqRecord({ record, error, service: definition.name, topics: h.topics }),
+        findingRecord(finding, { service: definition.name, topics: h.topics }),
+      ],
+      deadLetter: error,
+    };
+  } finally {
+    rs.span.end();
+  }
+}
+
+/** The changelog records for a partition's drained state changes plus its input offsets marker. */
+export function changelogRecords(
+  topic: string,
+  changes: readonly StateChange[],
+  marker: ReadonlyMap<string, string>,
+): OutputRecord[] {
+  const records: OutputRecord[] = changes.map((c) => ({ topic, key: c.key, value: c.value }));
+  records.push({ topic, key: OFFSETS_KEY, value: JSON.stringify(Object.fromEntries(marker)) });
+  return records;
+}
