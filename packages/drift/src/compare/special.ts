@@ -73,20 +73,20 @@ export function smirnovSf(n: number, d: number): number {
   const logD = Math.log(d);
   let maxLog = Number.NEGATIVE_INFINITY;
   let scaled = 0;
+  let logC = 0; // log C(n, v), updated incrementally
   for (let v = 0; v <= last; v++) {
+    if (v > 0) logC += Math.log((n - v + 1) / v);
     const p = (n * d + v) / n;
-    const q = 1 - p;
+    const q = (n * (1 - d) - v) / n;
     if (q <= 0 && n - v > 0) continue;
-    const logTerm =
-      logBinomial(n, v) +
-      logD +
-      (v - 1) * Math.log(p) +
-      (n - v === 0 ? 0 : (n - v) * Math.log(q));
+    const logTerm = logC + logD + (v - 1) * Math.log(p) + (n - v === 0 ? 0 : (n - v) * Math.log(q));
     if (logTerm > maxLog) {
       scaled = scaled * Math.exp(maxLog - logTerm) + 1;
       maxLog = logTerm;
     } else {
       scaled += Math.exp(logTerm - maxLog);
+      // The terms are unimodal in v: past the peak, once they are e^-60 of it, the rest cannot matter.
+      if (logTerm < maxLog - 60) break;
     }
   }
   if (maxLog === Number.NEGATIVE_INFINITY) return 0;

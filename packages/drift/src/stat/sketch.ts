@@ -38,25 +38,27 @@ function capacity(k: number, height: number, levelCount: number): number {
   return Math.ceil(k * C ** (levelCount - height - 1)) + 1;
 }
 
-function maxSize(k: number, levelCount: number): number {
-  let s = 0;
-  for (let h = 0; h < levelCount; h++) s += capacity(k, h, levelCount);
-  return s;
-}
-
 function retained(s: QuantileSketch): number {
   let size = 0;
   for (const level of s.levels) size += level.length;
   return size;
 }
 
-/** Records one finite value; mutates and returns the sketch (the hot path allocates nothing). */
+// Level 0 holds raw values (weight 1, exact) and is compacted only once it has k of them: sorting k values at a
+// time keeps the update cost to a push plus an amortised O(log k) — compacting it at its small KLL capacity would
+// sort a handful of values every few updates. Memory stays O(k): at most k raw values plus ~3k in the compactors.
+function levelLimit(s: QuantileSketch, h: number): number {
+  return h === 0 ? Math.max(s.k, capacity(s.k, 0, s.levels.length)) : capacity(s.k, h, s.levels.length);
+}
+
+/** Records one finite value; mutates and returns the sketch (amortised O(log k); allocates only when compacting). */
 export function recordValue(s: QuantileSketch, x: number): QuantileSketch {
-  s.levels[0]!.push(x);
+  const level0 = s.levels[0]!;
+  level0.push(x);
   s.n++;
   if (s.min === null || x < s.min) s.min = x;
   if (s.max === null || x > s.max) s.max = x;
-  if (s.levels[0]!.length >= capacity(s.k, 0, s.levels.length)) compress(s);
+  if (level0.length >= s.k) compress(s);
   return s;
 }
 
@@ -71,20 +73,19 @@ function nextCoin(s: QuantileSketch): number {
   return x & 1;
 }
 
+// Compacts every level at or over its limit, bottom up: sort it and promote one item of each adjacent pair (chosen
+// by the coin) to the next level with double weight; an odd item out stays.
 function compress(s: QuantileSketch): void {
-  if (retained(s) < maxSize(s.k, s.levels.length) && s.levels[0]!.length < capacity(s.k, 0, s.levels.length)) return;
   for (let h = 0; h < s.levels.length; h++) {
     const level = s.levels[h]!;
-    if (level.length < capacity(s.k, h, s.levels.length)) continue;
+    if (level.length < levelLimit(s, h)) continue;
     if (h + 1 >= s.levels.length) s.levels.push([]);
     const sorted = Float64Array.from(level).sort();
     const offset = nextCoin(s);
     const up = s.levels[h + 1]!;
-    // Pairs (sorted[2i], sorted[2i+1]) promote one of the two; an odd item out stays on this level.
     const pairs = sorted.length >>> 1;
     for (let i = 0; i < pairs; i++) up.push(sorted[2 * i + offset]!);
     s.levels[h] = sorted.length % 2 === 1 ? [sorted[sorted.length - 1]!] : [];
-    if (retained(s) < maxSize(s.k, s.levels.length)) break;
   }
 }
 
@@ -103,21 +104,8 @@ export function mergeQuantileSketches(a: QuantileSketch, b: QuantileSketch): Qua
     // XOR keeps merge commutative; the result only steers future coins.
     coin: (a.coin ^ b.coin) >>> 0 || 1,
   };
-  while (retained(out) >= maxSize(out.k, out.levels.length)) {
-    const before = retained(out);
-    forceCompress(out);
-    if (retained(out) >= before) break;
-  }
+  compress(out);
   return out;
-}
-
-function forceCompress(s: QuantileSketch): void {
-  for (let h = 0; h < s.levels.length; h++) {
-    if (s.levels[h]!.length >= capacity(s.k, h, s.levels.length)) {
-      compress(s);
-      return;
-    }
-  }
 }
 
 /** Items retained (memory is O(k), whatever n). */
