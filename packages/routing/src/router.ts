@@ -71,6 +71,10 @@ export interface Router {
   isInhibited(state: RouterState, labels: Labels): boolean;
 }
 
+const CLEANUP_EVERY = 60_000;
+// Label sets repeat (many findings, few alerts): memoize their fingerprints rather than hash every finding.
+const LABEL_FP_CACHE_LIMIT = 50_000;
+
 const PRIORITY: Record<Severity, Ticket['priority']> = {
   critical: 'P1',
   high: 'P2',
@@ -108,6 +112,17 @@ export function createRouter({
   resolvedRetention = ROUTING_DEFAULTS.resolvedRetention,
   runbookUrl,
 }: RouterOptions): Router {
+  const labelFps = new Map<string, string>();
+  const alertFingerprint = (labels: Record<string, string>): string => {
+    const text = JSON.stringify(labels);
+    let fp = labelFps.get(text);
+    if (fp === undefined) {
+      if (labelFps.size >= LABEL_FP_CACHE_LIMIT) labelFps.clear();
+      fp = fingerprint(labels);
+      labelFps.set(text, fp);
+    }
+    return fp;
+  };
   const routesById = new Map<string, Route>();
   walkRoutes(config.route, (r) => routesById.set(r.id, r));
   const rules = config.inhibitRules;
@@ -124,6 +139,7 @@ export function createRouter({
       inhibitSources: rules.map(() => new Map()),
       silenceNotices: new Set(),
       nextGroupDue: Number.POSITIVE_INFINITY,
+      nextCleanupAt: Number.NEGATIVE_INFINITY,
     };
     state.indexes = ix;
     for (const [key, e] of state.kv.entries()) {
@@ -382,7 +398,7 @@ export function createRouter({
     const prev = state.kv.get(fKey) as FindingEntry | undefined;
     if (prev && at < prev.observedAt) return; // an older observation replayed: the newer one stands
     const labels = findingLabels(finding);
-    const alertFp = fingerprint(labels);
+    const alertFp = alertFingerprint(labels);
     if (prev && prev.status === finding.status && prev.alert === alertFp) {
       if (at > prev.observedAt) {
         prev.observedAt = at;
@@ -694,6 +710,9 @@ export function createRouter({
     for (const base of [...ix.dirtyTickets].sort()) flushTicket(state, base, now, out);
     ix.dirtyTickets.clear();
     silenceNotices(state, now, out);
+    // Cleanup has minute granularity: scanning the resolved findings on every tick would cost more than routing.
+    if (now < ix.nextCleanupAt) return out;
+    ix.nextCleanupAt = now + CLEANUP_EVERY;
     for (const [fp, at] of ix.resolvedFindings) {
       if (at + resolvedRetention <= now) {
         state.kv.delete(`finding:${fp}`);

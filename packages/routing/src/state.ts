@@ -109,6 +109,8 @@ export interface RouterIndexes {
   silenceNotices: Set<string>;
   /** Earliest group timer, epoch ms. */
   nextGroupDue: number;
+  /** When resolved findings and closed tickets are next swept, epoch ms. */
+  nextCleanupAt: number;
 }
 
 /**
