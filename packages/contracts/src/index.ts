@@ -41,6 +41,14 @@ export type {
   CelProblem,
   CelKind,
 } from './cel.js';
+export { planPublish, applyPublish, contractRuleSet, formatPublishPlan } from './publish.js';
+export type {
+  PublishOptions,
+  PublishPlan,
+  PublishChange,
+  PublishResult,
+  CompatibilityStatus,
+} from './publish.js';
 export { readField, fieldSegments } from './fields.js';
 export type { FieldValue } from './fields.js';
 export { CONTRACT_DEFAULTS, DRIFT_THRESHOLDS_BY_KIND } from './defaults.js';
