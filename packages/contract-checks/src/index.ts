@@ -1,2 +1,27 @@
-// @tidemark/contract-checks — see README.md for what this package holds.
-export {};
+// @tidemark/contract-checks: the contract checker's logic — every contract rule on every content change.
+export { evaluateDocument } from './evaluate.js';
+export type { Violation } from './evaluate.js';
+export { createContractCheckerService, CONTRACT_CHECKER } from './service.js';
+export type {
+  ContractCheckerEvent,
+  ContractCheckerOptions,
+  FramedDecoder,
+  SchemaViolation,
+} from './service.js';
+export { ContractCheckerState } from './state.js';
+export type {
+  DocumentEntry,
+  ReferenceEntry,
+  OpenFinding,
+  NullRateDecision,
+  WindowCounts,
+} from './state.js';
+export { DocumentRegistry, DOCUMENT_REGISTRY_TOPIC, registryRecord } from './registry.js';
+export {
+  NULL_RATE_TOPIC,
+  NULL_RATE_PARTIAL_TYPE,
+  NULL_RATE_LATENESS_MS,
+  NULL_RATE_SETTLE_MS,
+  NullRatePartialSchema,
+} from './null-rate.js';
+export type { NullRatePartial, NullRateVerdict } from './null-rate.js';

@@ -1,0 +1,179 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { fingerprint, formatTime, type OutputRecord, type Severity } from '@tidemark/core';
+import type { NullRateSettings } from '@tidemark/contracts';
+import type { ContractCheckerState, NullRateDecision, WindowCounts } from './state.js';
+
+// Null rates are decided per (system, content class, field) over all partitions, in two stages:
+// each partition counts its share of a tumbling event-time window and, once the window has closed on
+// that partition, sends the partial counts to an internal topic keyed by the null-rate key; the
+// partition owning that key merges the partials and decides after a settle delay, so partitions that
+// run behind still count. (A per-partition verdict would flap: one partition resolving what another fires.)
+
+/** Internal topic carrying per-partition null-rate partial counts, keyed by `<system>/<class>/<field>`. */
+export const NULL_RATE_TOPIC = 'tidemark.contract-checker.null-rates';
+/** CloudEvents type of a partial count. */
+export const NULL_RATE_PARTIAL_TYPE = 'tidemark.null-rate.partial';
+
+/** `data` of a partial count; carries the settings so the decider needs no contract lookup. */
+export const NullRatePartialSchema = Type.Object({
+  system: Type.String(),
+  contentClass: Type.String(),
+  field: Type.String(),
+  windowStart: Type.Integer(),
+  windowMs: Type.Integer({ minimum: 1 }),
+  n: Type.Integer({ minimum: 0 }),
+  nulls: Type.Integer({ minimum: 0 }),
+  threshold: Type.Number(),
+  minCount: Type.Integer(),
+  severity: Type.String(),
+  shadow: Type.Boolean(),
+  contract: Type.Object({ file: Type.String(), version: Type.String() }),
+});
+/** A partial null-rate count from one partition. */
+export type NullRatePartial = Static<typeof NullRatePartialSchema>;
+
+/** The CloudEvent schema of a partial, for the envelope parser. */
+export const NullRatePartialEventSchema = Type.Object({
+  specversion: Type.Literal('1.0'),
+  id: Type.String(),
+  source: Type.String(),
+  type: Type.Literal(NULL_RATE_PARTIAL_TYPE),
+  time: Type.String({ format: 'date-time' }),
+  data: NullRatePartialSchema,
+});
+
+/** How long after a window's end a partition still accepts late events into it. */
+export const NULL_RATE_LATENESS_MS = 60_000;
+/** How long after a window's end the decider waits for slower partitions. */
+export const NULL_RATE_SETTLE_MS = 120_000;
+
+const windowKey = (system: string, cls: string, field: string) => `${system}/${cls}/${field}`;
+
+/** Counts one event into this partition's windows of every null-rate limit that applies. */
+export function countNullRates(
+  state: ContractCheckerState,
+  limits: readonly NullRateSettings[],
+  system: string,
+  contentClass: string,
+  isNull: (limit: NullRateSettings) => boolean,
+  time: number,
+): void {
+  for (const limit of limits) {
+    const start = Math.floor(time / limit.windowMs) * limit.windowMs;
+    if (start + limit.windowMs + NULL_RATE_LATENESS_MS <= state.watermark) continue; // too late: window sent
+    const key = `${windowKey(system, contentClass, limit.field)}|${start}|${limit.windowMs}`;
+    const counts = state.windows.get(key) ?? [0, 0];
+    state.windows.set(key, [counts[0] + 1, counts[1] + (isNull(limit) ? 1 : 0)]);
+  }
+}
+
+/** Closes this partition's windows that ended before `now` − lateness and returns their partial records. */
+export function closeNullRateWindows(
+  state: ContractCheckerState,
+  now: number,
+  lookup: (system: string, contentClass: string, field: string) => NullRateSettings | undefined,
+  contractRef: (system: string) => { file: string; version: string } | undefined,
+  service: string,
+): OutputRecord[] {
+  const out: OutputRecord[] = [];
+  for (const [key, [n, nulls]] of [...state.windows.entries()]) {
+    const [path, startText, msText] = key.split('|') as [string, string, string];
+    const windowStart = Number(startText);
+    const windowMs = Number(msText);
+    if (windowStart + windowMs + NULL_RATE_LATENESS_MS > now) continue;
+    state.windows.delete(key);
+    const [system, contentClass, field] = path.split('/') as [string, string, string];
+    const limit = lookup(system, contentClass, field);
+    if (!limit) continue; // the contract no longer has this limit
+    const data: NullRatePartial = {
+      system,
+      contentClass,
+      field,
+      windowStart,
+      windowMs,
+      n,
+      nulls,
+      threshold: limit.threshold,
+      minCount: limit.minCount,
+      severity: limit.severity,
+      shadow: limit.shadow,
+      contract: contractRef(system) ?? { file: '', version: '' },
+    };
+    out.push({
+      topic: NULL_RATE_TOPIC,
+      key: path,
+      value: JSON.stringify({
+        specversion: '1.0',
+        id: fingerprint({ key, n, nulls }),
+        source: `tidemark/${service}`,
+        type: NULL_RATE_PARTIAL_TYPE,
+        time: formatTime(windowStart + windowMs),
+        data,
+      }),
+    });
+  }
+  return out;
+}
+
+/** A null-rate verdict the service turns into a finding. */
+export interface NullRateVerdict {
+  status: 'firing' | 'resolved';
+  partial: NullRatePartial;
+  windowStart: number;
+  counts: WindowCounts;
+}
+
+/** Merges a partial into the decider state for its key. */
+export function mergeNullRatePartial(state: ContractCheckerState, partial: NullRatePartial): void {
+  const key = windowKey(partial.system, partial.contentClass, partial.field);
+  const decision = state.decisions.get(key) ?? {
+    windows: {},
+    firing: false,
+    decidedUpTo: 0,
+    limit: partial,
+  };
+  if (partial.windowStart < decision.decidedUpTo) return; // decided already; a very late partial is dropped
+  const counts = decision.windows[partial.windowStart] ?? [0, 0];
+  const windows = {
+    ...decision.windows,
+    [partial.windowStart]: [counts[0] + partial.n, counts[1] + partial.nulls],
+  };
+  state.decisions.set(key, { ...decision, windows, limit: partial } as NullRateDecision);
+}
+
+/** Decides every merged window that has settled by `now`; returns the state changes worth a finding. */
+export function decideNullRates(state: ContractCheckerState, now: number): NullRateVerdict[] {
+  const verdicts: NullRateVerdict[] = [];
+  for (const [key, decision] of [...state.decisions.entries()]) {
+    const partial = decision.limit;
+    let { firing, decidedUpTo } = decision;
+    const windows = { ...decision.windows };
+    let changed = false;
+    for (const startText of Object.keys(windows).sort((a, b) => Number(a) - Number(b))) {
+      const start = Number(startText);
+      if (start + partial.windowMs + NULL_RATE_SETTLE_MS > now) break;
+      const counts = windows[startText]!;
+      delete windows[startText];
+      decidedUpTo = start + partial.windowMs;
+      changed = true;
+      if (counts[0] < partial.minCount) continue; // too few events for a verdict
+      const over = counts[1] / counts[0] > partial.threshold;
+      if (over !== firing) {
+        firing = over;
+        verdicts.push({
+          status: over ? 'firing' : 'resolved',
+          partial,
+          windowStart: start,
+          counts,
+        });
+      }
+    }
+    if (changed) state.decisions.set(key, { ...decision, windows, firing, decidedUpTo });
+  }
+  return verdicts;
+}
+
+/** Severity of a partial, typed. */
+export function partialSeverity(partial: NullRatePartial): Severity {
+  return partial.severity as Severity;
+}

@@ -1,0 +1,529 @@
+import {
+  buildFinding,
+  createEnvelopeParser,
+  dlqRecord,
+  EnvelopeError,
+  EVENT_TYPES,
+  findingRecord,
+  formatTime,
+  parseTime,
+  type ContentDeletedEvent,
+  type ContentUpsertedEvent,
+  type Finding,
+  type FindingOwner,
+  type HandlerContext,
+  type InputRecord,
+  type OutputRecord,
+  type ServiceDefinition,
+  type Severity,
+  type TopicCatalog,
+} from '@tidemark/core';
+import { readField, type ContractSet, type ResolvedSettings } from '@tidemark/contracts';
+import { evaluateDocument } from './evaluate.js';
+import {
+  closeNullRateWindows,
+  countNullRates,
+  decideNullRates,
+  mergeNullRatePartial,
+  NULL_RATE_PARTIAL_TYPE,
+  NULL_RATE_TOPIC,
+  NullRatePartialEventSchema,
+  partialSeverity,
+  type NullRatePartial,
+} from './null-rate.js';
+import { DocumentRegistry, DOCUMENT_REGISTRY_TOPIC, registryRecord } from './registry.js';
+import { ContractCheckerState, type DocumentEntry, type OpenFinding } from './state.js';
+
+/** Service name: log field, CloudEvent source, changelog topic. */
+export const CONTRACT_CHECKER = 'contract-checker';
+
+/** A framed record whose payload fails its registered schema; becomes a `contract.schema` finding and a dead letter. */
+export interface SchemaViolation {
+  type: 'tidemark.schema-violation';
+  error: Error;
+}
+
+/** Events the contract checker handles. */
+export type ContractCheckerEvent =
+  | ContentUpsertedEvent
+  | ContentDeletedEvent
+  | { type: typeof NULL_RATE_PARTIAL_TYPE; time: string; data: NullRatePartial }
+  | SchemaViolation;
+
+/** Decodes Confluent-framed payloads (magic byte 0 + schema id); returns the object or throws the validation error. */
+export interface FramedDecoder {
+  deserialize(topic: string, payload: Buffer): Promise<unknown>;
+}
+
+/** Options of the contract-checker composition. */
+export interface ContractCheckerOptions {
+  contracts: ContractSet;
+  topics: TopicCatalog;
+  /** Schema Registry deserializer for framed records; without one, framed records go to the DLQ. */
+  framed?: FramedDecoder;
+  /** The registry table; pass one to share it with a host, else one is created. */
+  registry?: DocumentRegistry;
+}
+
+/**
+ * The contract checker as a ServiceDefinition: evaluates every rule of the contract on each content change,
+ * fires and resolves findings per document, checks references after their grace period against the global
+ * document registry, and decides null rates per window over all partitions.
+ */
+export function createContractCheckerService(
+  options: ContractCheckerOptions,
+): ServiceDefinition<ContractCheckerState, ContractCheckerEvent> & { registry: DocumentRegistry } {
+  const { contracts, topics } = options;
+  const registry = options.registry ?? new DocumentRegistry();
+  const parser = createEnvelopeParser<ContractCheckerEvent>({
+    extraTypes: { [NULL_RATE_PARTIAL_TYPE]: NullRatePartialEventSchema },
+  });
+  const emit = (finding: Finding, ctx: HandlerContext) =>
+    findingRecord(finding, { service: CONTRACT_CHECKER, topics: ctx.topics });
+
+  async function decode(record: InputRecord): Promise<ContractCheckerEvent> {
+    const value = record.value;
+    if (value && value.length > 5 && value[0] === 0) {
+      if (!options.framed) {
+        throw new EnvelopeError(
+          'invalid-json',
+          'record is Schema Registry framed but no SCHEMA_REGISTRY_URL is configured',
+        );
+      }
+      let payload: unknown;
+      try {
+        payload = await options.framed.deserialize(record.topic, value);
+      } catch (error) {
+        return { type: 'tidemark.schema-violation', error: error as Error };
+      }
+      return parser.validate(payload);
+    }
+    return parser.parse(record);
+  }
+
+  function handle(
+    state: ContractCheckerState,
+    event: ContractCheckerEvent,
+    record: InputRecord,
+    ctx: HandlerContext,
+  ): OutputRecord[] {
+    switch (event.type) {
+      case 'tidemark.schema-violation':
+        return schemaViolation(event, record, ctx);
+      case NULL_RATE_PARTIAL_TYPE:
+        mergeNullRatePartial(state, event.data);
+        return [];
+      case EVENT_TYPES.contentUpserted:
+        return upsert(state, event, ctx);
+      case EVENT_TYPES.contentDeleted:
+        return remove(state, event, ctx);
+      default:
+        return []; // other types on the content topic are not the checker's business
+    }
+  }
+
+  function schemaViolation(
+    event: SchemaViolation,
+    record: InputRecord,
+    ctx: HandlerContext,
+  ): OutputRecord[] {
+    const system = record.key?.split('/')[0] || 'unknown';
+    const docId = record.key?.includes('/') ? record.key.slice(system.length + 1) : undefined;
+    const finding = buildFinding({
+      check: 'contract.schema',
+      status: 'firing',
+      severity: 'high',
+      subject: { system, ...(docId ? { docId } : {}), field: record.topic },
+      owner: ownerOf(contracts.settingsFor(system), undefined),
+      summary: `record on ${record.topic} fails its registered schema: ${event.error.message.slice(0, 200)}`,
+      evidence: {
+        topic: record.topic,
+        partition: record.partition,
+        offset: record.offset,
+        error: event.error.message,
+      },
+      observedAt: formatTime(ctx.now),
+      ...(ctx.traceparent ? { traceparent: ctx.traceparent } : {}),
+    });
+    return [
+      dlqRecord({ record, error: event.error, service: CONTRACT_CHECKER, topics: ctx.topics }),
+      emit(finding, ctx),
+    ];
+  }
+
+  function upsert(
+    state: ContractCheckerState,
+    event: ContentUpsertedEvent,
+    ctx: HandlerContext,
+  ): OutputRecord[] {
+    const { data } = event;
+    const key = `${data.system}/${data.docId}`;
+    const time = parseTime(event.time);
+    state.advanceWatermark(time);
+    const prior = state.documents.get(key);
+    if (prior && data.revision <= prior.rev) return []; // older or duplicate revision: its result never overrides
+    const settings = contracts.settingsFor(data.system, data.contentClass);
+    const out: OutputRecord[] = [];
+    if (!prior || prior.deleted) out.push(registryRecord(DOCUMENT_REGISTRY_TOPIC, key, false));
+    if (!settings) {
+      state.documents.set(key, { rev: data.revision, open: prior?.open ?? [] });
+      return out;
+    }
+    countNullRates(
+      state,
+      settings.nullRates,
+      data.system,
+      data.contentClass,
+      (limit) => {
+        const kind = readField(data, limit.segments).kind;
+        return kind === 'missing' || kind === 'null';
+      },
+      time,
+    );
+    const violations = evaluateDocument(settings, event);
+    const openNow: OpenFinding[] = violations.map((v) => [
+      v.check,
+      v.key,
+      v.severity,
+      v.shadow ? 1 : 0,
+    ]);
+    const was = new Set((prior?.open ?? []).map(([c, k]) => `${c}|${k}`));
+    const is = new Set(openNow.map(([c, k]) => `${c}|${k}`));
+    const entry: DocumentEntry = {
+      rev: data.revision,
+      cls: data.contentClass,
+      open: openNow,
+      ...(data.classification ? { classification: data.classification } : {}),
+      ...(data.owner ? { owner: data.owner } : {}),
+    };
+    const base = {
+      owner: ownerOf(settings, data.owner ?? undefined),
+      observedAt: event.time,
+      contract: settings.contract,
+      classification: data.classification,
+      ...(Object.keys(settings.labels).length > 0 ? { labels: { ...settings.labels } } : {}),
+      ...(ctx.traceparent ? { traceparent: ctx.traceparent } : {}),
+    };
+    for (const v of violations) {
+      if (was.has(`${v.check}|${v.key}`)) continue; // still firing: already reported
+      out.push(
+        emit(
+          buildFinding({
+            ...base,
+            check: v.check,
+            status: 'firing',
+            severity: v.severity,
+            subject: docSubject(data.system, data.docId, v.check, v.key, data.contentClass),
+            summary: v.summary,
+            evidence: { ...v.evidence, revision: data.revision },
+            ...(v.shadow ? { shadow: true } : {}),
+          }),
+          ctx,
+        ),
+      );
+    }
+    for (const [check, k, severity, shadow] of prior?.open ?? []) {
+      if (is.has(`${check}|${k}`)) continue;
+      out.push(
+        emit(
+          resolved(
+            base,
+            data.system,
+            data.docId,
+            check,
+            k,
+            severity,
+            shadow,
+            data.revision,
+            data.contentClass,
+          ),
+          ctx,
+        ),
+      );
+    }
+    // References: schedule a check after the grace period; a changed target replaces the pending one.
+    for (const ref of settings.references) {
+      const refKey = `${key}|${ref.field}`;
+      const found = readField(data, ref.segments);
+      const existing = state.references.get(refKey);
+      const target =
+        found.kind === 'present' && typeof found.value === 'string' ? found.value : undefined;
+      if (existing && existing.target === target) continue;
+      if (existing?.firing) {
+        out.push(
+          emit(
+            resolved(
+              base,
+              data.system,
+              data.docId,
+              'contract.reference',
+              ref.field,
+              existing.severity,
+              existing.shadow ? 1 : 0,
+              data.revision,
+              data.contentClass,
+            ),
+            ctx,
+          ),
+        );
+      }
+      if (target === undefined) state.references.delete(refKey);
+      else {
+        state.references.set(refKey, {
+          target,
+          field: ref.field,
+          dueAt: time + ref.gracePeriodMs,
+          firing: false,
+          severity: ref.severity,
+          shadow: settings.shadow || ref.shadow,
+          rev: data.revision,
+        });
+      }
+    }
+    state.documents.set(key, entry);
+    return out;
+  }
+
+  function remove(
+    state: ContractCheckerState,
+    event: ContentDeletedEvent,
+    ctx: HandlerContext,
+  ): OutputRecord[] {
+    const { data } = event;
+    const key = `${data.system}/${data.docId}`;
+    state.advanceWatermark(parseTime(event.time));
+    const prior = state.documents.get(key);
+    if (prior && (data.revision < prior.rev || (prior.deleted && data.revision === prior.rev)))
+      return [];
+    const settings = contracts.settingsFor(data.system, prior?.cls ?? data.contentClass);
+    const base = {
+      owner: ownerOf(settings, prior?.owner),
+      observedAt: event.time,
+      classification: prior?.classification ?? data.classification,
+      ...(settings ? { contract: settings.contract } : {}),
+      ...(ctx.traceparent ? { traceparent: ctx.traceparent } : {}),
+    };
+    const out: OutputRecord[] = [registryRecord(DOCUMENT_REGISTRY_TOPIC, key, true)];
+    for (const [check, k, severity, shadow] of prior?.open ?? []) {
+      out.push(
+        emit(
+          resolved(
+            base,
+            data.system,
+            data.docId,
+            check,
+            k,
+            severity,
+            shadow,
+            data.revision,
+            prior?.cls,
+          ),
+          ctx,
+        ),
+      );
+    }
+    for (const ref of settings?.references ?? []) {
+      const pending = state.references.get(`${key}|${ref.field}`);
+      if (pending?.firing) {
+        out.push(
+          emit(
+            resolved(
+              base,
+              data.system,
+              data.docId,
+              'contract.reference',
+              ref.field,
+              pending.severity,
+              pending.shadow ? 1 : 0,
+              data.revision,
+              prior?.cls,
+            ),
+            ctx,
+          ),
+        );
+      }
+      state.references.delete(`${key}|${ref.field}`);
+    }
+    state.documents.set(key, { rev: data.revision, deleted: true, open: [] });
+    return out;
+  }
+
+  function tick(state: ContractCheckerState, ctx: HandlerContext): OutputRecord[] {
+    const now = ctx.now;
+    const out: OutputRecord[] = [];
+    for (const [refKey, ref] of [...state.references.entries()]) {
+      if (ref.dueAt > now) continue;
+      const [docKey] = refKey.split('|') as [string];
+      const [system, ...rest] = docKey.split('/');
+      const docId = rest.join('/');
+      const doc = state.documents.get(docKey);
+      const settings = contracts.settingsFor(system!, doc?.cls);
+      const status = registry.status(ref.target);
+      const broken = status !== 'live';
+      if (broken === ref.firing) continue;
+      const base = {
+        owner: ownerOf(settings, doc?.owner),
+        observedAt: formatTime(Math.max(now, ref.dueAt)),
+        classification: doc?.classification,
+        ...(settings ? { contract: settings.contract } : {}),
+        ...(settings && Object.keys(settings.labels).length > 0
+          ? { labels: { ...settings.labels } }
+          : {}),
+      };
+      if (broken) {
+        out.push(
+          emit(
+            buildFinding({
+              ...base,
+              check: 'contract.reference',
+              status: 'firing',
+              severity: ref.severity,
+              subject: docSubject(system!, docId, 'contract.reference', ref.field, doc?.cls),
+              summary: `${docKey}.${ref.field} points to ${ref.target}, which is ${status === 'deleted' ? 'deleted' : 'unknown'}`,
+              evidence: {
+                field: ref.field,
+                observed: ref.target,
+                targetStatus: status,
+                expected: 'a known, non-deleted document',
+                revision: ref.rev,
+              },
+              ...(ref.shadow ? { shadow: true } : {}),
+            }),
+            ctx,
+          ),
+        );
+      } else {
+        out.push(
+          emit(
+            resolved(
+              base,
+              system!,
+              docId,
+              'contract.reference',
+              ref.field,
+              ref.severity,
+              ref.shadow ? 1 : 0,
+              ref.rev,
+              doc?.cls,
+            ),
+            ctx,
+          ),
+        );
+      }
+      state.references.set(refKey, { ...ref, firing: broken });
+    }
+    const partials = closeNullRateWindows(
+      state,
+      Math.max(now, state.watermark),
+      (system, cls, field) =>
+        contracts.settingsFor(system, cls || undefined)?.nullRates.find((l) => l.field === field),
+      (system) => contracts.contractRef(system),
+      CONTRACT_CHECKER,
+    );
+    out.push(...partials);
+    for (const verdict of decideNullRates(state, now)) {
+      const { partial, counts } = verdict;
+      const settings = contracts.settingsFor(partial.system, partial.contentClass || undefined);
+      const rate = counts[0] === 0 ? 0 : counts[1] / counts[0];
+      out.push(
+        emit(
+          buildFinding({
+            check: 'contract.null-rate',
+            status: verdict.status,
+            severity: partialSeverity(partial),
+            subject: {
+              system: partial.system,
+              ...(partial.contentClass ? { contentClass: partial.contentClass } : {}),
+              field: partial.field,
+            },
+            owner: ownerOf(settings, undefined),
+            summary: `${partial.system}${partial.contentClass ? `/${partial.contentClass}` : ''}: ${(rate * 100).toFixed(1)}% of documents have no ${partial.field} (limit ${(partial.threshold * 100).toFixed(1)}%)`,
+            evidence: {
+              field: partial.field,
+              observed: Number(rate.toFixed(6)),
+              threshold: partial.threshold,
+              count: counts[0],
+              nulls: counts[1],
+              window: {
+                start: formatTime(verdict.windowStart),
+                end: formatTime(verdict.windowStart + partial.windowMs),
+              },
+            },
+            observedAt: formatTime(verdict.windowStart + partial.windowMs),
+            contract: partial.contract,
+            ...(partial.shadow ? { shadow: true } : {}),
+          }),
+          ctx,
+        ),
+      );
+    }
+    return out;
+  }
+
+  return {
+    name: CONTRACT_CHECKER,
+    inputs: [topics.contentChanges, NULL_RATE_TOPIC],
+    createState: () => new ContractCheckerState(),
+    decode,
+    handle,
+    tick,
+    tables: [{ topic: DOCUMENT_REGISTRY_TOPIC, table: registry }],
+    registry,
+  };
+}
+
+function docSubject(
+  system: string,
+  docId: string,
+  check: string,
+  key: string,
+  contentClass: string | undefined,
+) {
+  // The subject must not change between revisions, or a fix would never resolve the finding: class is context only.
+  void contentClass;
+  return check === 'contract.rule'
+    ? { system, docId, feature: key }
+    : { system, docId, field: key };
+}
+
+function ownerOf(
+  settings: ResolvedSettings | undefined,
+  docOwner: string | undefined,
+): FindingOwner {
+  const owner: FindingOwner = {};
+  const steward = docOwner || settings?.owner.steward;
+  if (steward) owner.steward = steward;
+  if (settings?.owner.team) owner.team = settings.owner.team;
+  if (settings?.owner.platformOwner) owner.platformOwner = settings.owner.platformOwner;
+  return owner;
+}
+
+function resolved(
+  base: {
+    owner: FindingOwner;
+    observedAt: string;
+    classification?: string | undefined;
+    contract?: { file: string; version: string };
+    traceparent?: string;
+    labels?: Record<string, string>;
+  },
+  system: string,
+  docId: string,
+  check: string,
+  key: string,
+  severity: Severity,
+  shadow: 0 | 1,
+  revision: number,
+  contentClass: string | undefined,
+): Finding {
+  return buildFinding({
+    ...base,
+    check,
+    status: 'resolved',
+    severity,
+    subject: docSubject(system, docId, check, key, contentClass),
+    summary: `${system}/${docId}: ${check} on ${key} resolved at revision ${revision}`,
+    evidence: { field: key, revision },
+    ...(shadow ? { shadow: true } : {}),
+  });
+}
