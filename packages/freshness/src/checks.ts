@@ -122,7 +122,13 @@ export function advanceTo(ledger: FreshnessLedger, now: number): Finding[] {
       ledger.endDoc(index);
     }
   }
-  return findings;
+  // Heap ties break on slot numbers, which depend on arrival or restore order; sort so the same due
+  // deadlines give the same output sequence on every host.
+  return findings.sort(
+    (a, b) =>
+      (a.observedAt < b.observedAt ? -1 : a.observedAt > b.observedAt ? 1 : 0) ||
+      (a.fingerprint < b.fingerprint ? -1 : a.fingerprint > b.fingerprint ? 1 : 0),
+  );
 }
 
 // ---- documents ---------------------------------------------------------------------------------

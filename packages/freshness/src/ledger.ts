@@ -341,6 +341,11 @@ export class FreshnessLedger implements PartitionState {
         failingFiring: false,
       });
       this.#connectorIds.set(name, i);
+      // Its heartbeat starts now; callers bracket later changes with begin/endConnector.
+      if (this.#heapReady && this.#connectorArmed(i)) {
+        this.#armed++;
+        this.heap.push(this.silentDeadline(i), i * 4 + DEADLINE.silent);
+      }
     }
     return i;
   }
