@@ -1,2 +1,43 @@
-// @tidemark/parity — see README.md for what this package holds.
-export {};
+// @tidemark/parity: delete, resurrection, ACL and inventory parity between source systems and the index.
+export {
+  DEFAULT_PARITY_SETTINGS,
+  paritySettings,
+  paritySettingsProblems,
+  staticParitySettings,
+} from './settings.js';
+export type {
+  ParitySettings,
+  ParitySettingsOverrides,
+  ParitySettingsResolver,
+} from './settings.js';
+export { PARITY_CHECKS, PARITY_SEVERITY, parityFinding } from './findings.js';
+export type { ParityCheck, ParityFindingInput } from './findings.js';
+export { IdInventory, diffInventories, hashId, MAX_INVENTORY_REFS } from './inventory-diff.js';
+export type { IdHasher, InventoryDiff } from './inventory-diff.js';
+export { FIRING, ParityState, isHeld } from './state.js';
+export type {
+  Deadline,
+  DocRecord,
+  ParityStateOptions,
+  ReconRecord,
+  RemovalBucket,
+  SideRecord,
+  SnapshotRecord,
+  SystemRecord,
+} from './state.js';
+export {
+  aclMismatched,
+  advanceParity,
+  applyContentEvent,
+  applyInventoryChunk,
+  applySyncEvent,
+  deletePending,
+  reconcile,
+  resurrected,
+} from './checks.js';
+export type { InFlightLookup, ParityContext } from './checks.js';
+export { RecentChangesTable } from './recent.js';
+export type { RecentChangesOptions } from './recent.js';
+export { createParityService, PARITY_SERVICE_NAME } from './service.js';
+export type { ParityService, ParityServiceOptions } from './service.js';
+export { InventoryChunkError } from './errors.js';
