@@ -123,7 +123,7 @@ function setup() {
   const service = createContractCheckerService({ contracts, topics });
   const state = new ContractCheckerState();
   const run = (event: ContractCheckerEvent, now = T0) =>
-    service.handle(state, event, record(), ctx(now)) as OutputRecord[];
+    service.handle(state, event, record(), ctx(now));
   return { service, state, run };
 }
 
@@ -226,7 +226,7 @@ describe('contract checker: references', () => {
   it('fires after the grace period when the target is unknown, and resolves once it appears', () => {
     const { service, state, run } = setup();
     run(upsert('OLD', 1, { deprecated: true, supersededBy: 'wiki/NEW' }));
-    const tick = (now: number) => service.tick!(state, ctx(now));
+    const tick = (now: number) => service.tick(state, ctx(now));
     expect(brief(tick(T0 + 3_599_999))).toEqual([]);
     expect(brief(tick(T0 + 3_600_000))).toEqual(['firing contract.reference supersededBy']);
     expect(brief(tick(T0 + 3_700_000))).toEqual([]);
@@ -243,7 +243,7 @@ describe('contract checker: references', () => {
     const { service, state, run } = setup();
     run(upsert('OLD', 1, { supersededBy: 'wiki/NEW' }));
     service.registry.apply('wiki/NEW', Buffer.from('{"deleted":false}'));
-    expect(brief(service.tick!(state, ctx(T0 + 7_200_000)))).toEqual([]);
+    expect(brief(service.tick(state, ctx(T0 + 7_200_000)))).toEqual([]);
   });
 });
 
@@ -270,12 +270,12 @@ describe('contract checker: null rate over all partitions', () => {
     feed(p1, 1, [null, 'd', 'e']);
     const decider = new ContractCheckerState();
     const decide = (now: number) => {
-      const partials = [...service.tick!(p0, ctx(now)), ...service.tick!(p1, ctx(now))].filter(
+      const partials = [...service.tick(p0, ctx(now)), ...service.tick(p1, ctx(now))].filter(
         (r) => r.topic === NULL_RATE_TOPIC,
       );
       for (const p of partials)
         service.handle(decider, JSON.parse(String(p.value)), record(), ctx(now));
-      return service.tick!(decider, ctx(now));
+      return service.tick(decider, ctx(now));
     };
     expect(brief(decide(T0 + H + NULL_RATE_SETTLE_MS - 1))).toEqual([]);
     const fired = findings(decide(T0 + H + NULL_RATE_SETTLE_MS));
@@ -301,13 +301,13 @@ describe('contract checker: null rate over all partitions', () => {
     for (const [i, owner] of [null, null, 'x'].entries()) {
       service.handle(p0, upsert(`S${i}`, 1, { owner }, T0 + i), record(), ctx());
     }
-    const partials = service.tick!(p0, ctx(T0 + 7_200_000)).filter(
-      (r) => r.topic === NULL_RATE_TOPIC,
-    );
+    const partials = service
+      .tick(p0, ctx(T0 + 7_200_000))
+      .filter((r) => r.topic === NULL_RATE_TOPIC);
     expect(partials).toHaveLength(1);
     const decider = new ContractCheckerState();
     service.handle(decider, JSON.parse(String(partials[0]!.value)), record(), ctx());
-    expect(brief(service.tick!(decider, ctx(T0 + 7_200_000)))).toEqual([]);
+    expect(brief(service.tick(decider, ctx(T0 + 7_200_000)))).toEqual([]);
   });
 });
 
@@ -317,14 +317,9 @@ describe('contract checker: state', () => {
     run(upsert('P1', 1, { owner: null }));
     const restored = new ContractCheckerState();
     for (const c of state.drainChanges()) restored.restore(c.key, c.value);
-    const again = service.handle(
-      restored,
-      upsert('P1', 1, { owner: null }),
-      record(),
-      ctx(),
-    ) as OutputRecord[];
+    const again = service.handle(restored, upsert('P1', 1, { owner: null }), record(), ctx());
     expect(brief(again)).toEqual([]);
-    const fixed = service.handle(restored, upsert('P1', 2), record(), ctx()) as OutputRecord[];
+    const fixed = service.handle(restored, upsert('P1', 2), record(), ctx());
     expect(brief(fixed)).toEqual(['resolved contract.required owner']);
   });
 });
@@ -341,13 +336,8 @@ describe('contract checker: Schema Registry framed records', () => {
       ...record(),
       value: Buffer.concat([Buffer.from([0, 0, 0, 0, 42]), Buffer.from('{}')]),
     };
-    const event = await service.decode!(input);
-    const out = (await service.handle(
-      new ContractCheckerState(),
-      event,
-      input,
-      ctx(),
-    )) as OutputRecord[];
+    const event = await service.decode(input);
+    const out = await service.handle(new ContractCheckerState(), event, input, ctx());
     const dlq = out.find((r) => r.topic === topics.dlq);
     expect(dlq?.value).toBe(input.value);
     expect(dlq?.headers?.[DLQ_HEADERS.errorMessage]).toBe(
@@ -361,7 +351,7 @@ describe('contract checker: Schema Registry framed records', () => {
   it('a framed record without a configured registry is rejected with a clear error', async () => {
     const service = createContractCheckerService({ contracts, topics });
     const input = { ...record(), value: Buffer.from([0, 0, 0, 0, 1, 123, 125]) };
-    await expect(service.decode!(input)).rejects.toThrow(
+    await expect(service.decode(input)).rejects.toThrow(
       'record is Schema Registry framed but no SCHEMA_REGISTRY_URL is configured',
     );
   });

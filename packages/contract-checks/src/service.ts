@@ -55,6 +55,23 @@ export interface FramedDecoder {
   deserialize(topic: string, payload: Buffer): Promise<unknown>;
 }
 
+/** The contract checker's ServiceDefinition; its handler and tick are synchronous. */
+export interface ContractCheckerService extends ServiceDefinition<
+  ContractCheckerState,
+  ContractCheckerEvent
+> {
+  handle(
+    state: ContractCheckerState,
+    event: ContractCheckerEvent,
+    record: InputRecord,
+    ctx: HandlerContext,
+  ): OutputRecord[];
+  tick(state: ContractCheckerState, ctx: HandlerContext): OutputRecord[];
+  decode(record: InputRecord): Promise<ContractCheckerEvent>;
+  /** The global document registry this instance reads. */
+  registry: DocumentRegistry;
+}
+
 /** Options of the contract-checker composition. */
 export interface ContractCheckerOptions {
   contracts: ContractSet;
@@ -72,7 +89,7 @@ export interface ContractCheckerOptions {
  */
 export function createContractCheckerService(
   options: ContractCheckerOptions,
-): ServiceDefinition<ContractCheckerState, ContractCheckerEvent> & { registry: DocumentRegistry } {
+): ContractCheckerService {
   const { contracts, topics } = options;
   const registry = options.registry ?? new DocumentRegistry();
   const parser = createEnvelopeParser<ContractCheckerEvent>({
