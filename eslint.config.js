@@ -36,7 +36,10 @@ export default tseslint.config(
   {
     // Pure logic: a function of (state, event, now). No I/O, no clock, no randomness.
     files: ['packages/*/src/**/*.ts'],
-    ignores: ['packages/runtime/**', 'packages/cli/**', 'packages/*/src/**/*.test.ts', 'packages/*/src/bench/**'],
+    ignores: [
+      'packages/runtime/**',
+      'packages/cli/**',
+      'packages/contracts/src/node.ts', 'packages/*/src/**/*.test.ts', 'packages/*/src/bench/**'],
     rules: {
       'no-restricted-imports': ['error', { paths: impure }],
       'no-restricted-properties': [
