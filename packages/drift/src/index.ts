@@ -17,7 +17,11 @@ export { chiSquare } from './compare/chisquare.js';
 export type { ChiSquareResult } from './compare/chisquare.js';
 export { jensenShannonDistance } from './compare/jensen-shannon.js';
 export { compareCategories, OTHER_CATEGORY, CATEGORY_SMOOTHING } from './compare/categories.js';
-export type { CategoryComparison, CategoryShift, CompareCategoriesOptions } from './compare/categories.js';
+export type {
+  CategoryComparison,
+  CategoryShift,
+  CompareCategoriesOptions,
+} from './compare/categories.js';
 export {
   gammaQ,
   chiSquareSf,
@@ -26,7 +30,13 @@ export {
   kolmogorovDurbinCdf,
   kolmogorovPelzGoodCdf,
 } from './compare/special.js';
-export { MAD_SCALE, MEAN_AD_SCALE, WEEK_MS, robustScore, selectVolumeBaseline } from './compare/volume.js';
+export {
+  MAD_SCALE,
+  MEAN_AD_SCALE,
+  WEEK_MS,
+  robustScore,
+  selectVolumeBaseline,
+} from './compare/volume.js';
 export type { RobustScore, VolumeBaseline, VolumeBaselineOptions } from './compare/volume.js';
 export { createRng, normal, hashUnit } from './stat/random.js';
 export type { Rng } from './stat/random.js';
@@ -86,7 +96,12 @@ export type {
   AccumulationLimits,
   NumericComparison,
 } from './stat/accumulation.js';
-export { DRIFT_DEFAULTS, MAX_ROLLING_WINDOWS, MAX_VOLUME_HISTORY, resolveDriftConfig } from './check/config.js';
+export {
+  DRIFT_DEFAULTS,
+  MAX_ROLLING_WINDOWS,
+  MAX_VOLUME_HISTORY,
+  resolveDriftConfig,
+} from './check/config.js';
 export type {
   DriftConfig,
   DriftFeatureConfig,
@@ -105,7 +120,13 @@ export {
   partitionStateToJSON,
   partitionStateFromJSON,
 } from './check/partition.js';
-export type { DriftEvent, SeriesId, DriftPartial, DriftPartitionState, DriftPartitionStateJSON } from './check/partition.js';
+export type {
+  DriftEvent,
+  SeriesId,
+  DriftPartial,
+  DriftPartitionState,
+  DriftPartitionStateJSON,
+} from './check/partition.js';
 export {
   MIN_VOLUME_BASELINE,
   MAX_SILENT_WINDOWS,

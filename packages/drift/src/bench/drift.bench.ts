@@ -4,7 +4,12 @@
 import { performance } from 'node:perf_hooks';
 import { ks2samp } from '../compare/ks.js';
 import { psi } from '../compare/psi.js';
-import { compareNumeric, createAccumulation, recordNumeric, type NumericAccumulation } from '../stat/accumulation.js';
+import {
+  compareNumeric,
+  createAccumulation,
+  recordNumeric,
+  type NumericAccumulation,
+} from '../stat/accumulation.js';
 import { createRng, hashUnit, normal } from '../stat/random.js';
 import { createQuantileSketch, recordValue } from '../stat/sketch.js';
 
@@ -81,14 +86,60 @@ const row = (name: string, value: string, goal: string, ratio: string): string =
 console.log(`drift benchmark (node ${process.version}, median of ${RUNS} runs)`);
 console.log(row('measure', 'value', 'goal', 'vs baseline'));
 console.log(row('baseline: sort 2 × 100k Float64Array', `${sortMs.toFixed(2)} ms`, '', '1.00×'));
-console.log(row('PSI + KS, 100k window vs 100k baseline', `${psiKsMs.toFixed(2)} ms`, '≤ 50 ms', `${(psiKsMs / sortMs).toFixed(2)}× sort`));
-console.log(row('  PSI alone (10 bins)', `${psiMs.toFixed(2)} ms`, '', `${(psiMs / sortMs).toFixed(2)}× sort`));
-console.log(row(`  KS alone (${last.method})`, `${ksMs.toFixed(2)} ms`, '', `${(ksMs / sortMs).toFixed(2)}× sort`));
-console.log(row('check path: compareNumeric on accumulations', `${compareMs.toFixed(2)} ms`, '', `${(compareMs / sortMs).toFixed(2)}× sort`));
-console.log(row('baseline: Float64Array sort, per value (1M)', `${sortNs.toFixed(1)} ns`, '', '1.00×'));
-console.log(row('KLL sketch update, per value (1M)', `${sketchNs.toFixed(1)} ns`, '≤ 1000 ns', `${(sketchNs / sortNs).toFixed(2)}× sort`));
-console.log(row('numeric record (sketch + sample + id hash)', `${recordNs.toFixed(1)} ns`, '', `${(recordNs / sortNs).toFixed(2)}× sort`));
-console.log(`result check: PSI ${last.psi.toFixed(5)}, KS D ${last.ks.toFixed(5)}, p ${last.p.toExponential(3)}`);
+console.log(
+  row(
+    'PSI + KS, 100k window vs 100k baseline',
+    `${psiKsMs.toFixed(2)} ms`,
+    '≤ 50 ms',
+    `${(psiKsMs / sortMs).toFixed(2)}× sort`,
+  ),
+);
+console.log(
+  row(
+    '  PSI alone (10 bins)',
+    `${psiMs.toFixed(2)} ms`,
+    '',
+    `${(psiMs / sortMs).toFixed(2)}× sort`,
+  ),
+);
+console.log(
+  row(
+    `  KS alone (${last.method})`,
+    `${ksMs.toFixed(2)} ms`,
+    '',
+    `${(ksMs / sortMs).toFixed(2)}× sort`,
+  ),
+);
+console.log(
+  row(
+    'check path: compareNumeric on accumulations',
+    `${compareMs.toFixed(2)} ms`,
+    '',
+    `${(compareMs / sortMs).toFixed(2)}× sort`,
+  ),
+);
+console.log(
+  row('baseline: Float64Array sort, per value (1M)', `${sortNs.toFixed(1)} ns`, '', '1.00×'),
+);
+console.log(
+  row(
+    'KLL sketch update, per value (1M)',
+    `${sketchNs.toFixed(1)} ns`,
+    '≤ 1000 ns',
+    `${(sketchNs / sortNs).toFixed(2)}× sort`,
+  ),
+);
+console.log(
+  row(
+    'numeric record (sketch + sample + id hash)',
+    `${recordNs.toFixed(1)} ns`,
+    '',
+    `${(recordNs / sortNs).toFixed(2)}× sort`,
+  ),
+);
+console.log(
+  `result check: PSI ${last.psi.toFixed(5)}, KS D ${last.ks.toFixed(5)}, p ${last.p.toExponential(3)}`,
+);
 const ok = psiKsMs <= 50 && sketchNs <= 1000;
 console.log(ok ? 'goals met' : 'GOALS MISSED');
 process.exitCode = ok ? 0 : 1;

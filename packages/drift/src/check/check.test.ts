@@ -1,7 +1,12 @@
 import { ConfigError, formatTime, type Finding } from '@tidemark/core';
 import { describe, expect, it } from 'vitest';
 import { createRng, normal, type Rng } from '../stat/random.js';
-import { resolveDriftConfig, type DriftConfig, type DriftFeatureConfig, type ResolvedDriftConfig } from './config.js';
+import {
+  resolveDriftConfig,
+  type DriftConfig,
+  type DriftFeatureConfig,
+  type ResolvedDriftConfig,
+} from './config.js';
 import {
   createDeciderState,
   deciderStateFromJSON,
@@ -58,7 +63,11 @@ class Harness {
   private window = 0;
   private seq = 0;
 
-  constructor(config: DriftConfig, partitions = 1, private readonly tag = 'e') {
+  constructor(
+    config: DriftConfig,
+    partitions = 1,
+    private readonly tag = 'e',
+  ) {
     this.config = resolveDriftConfig({ allowedLatenessMs: 0, decideDelayMs: 1, ...config });
     this.parts = Array.from({ length: partitions }, () => createPartitionState());
   }
@@ -67,7 +76,12 @@ class Harness {
     const start = T0 + this.window * HOUR;
     docs.forEach((doc, i) => {
       const t = start + Math.floor((i * HOUR) / Math.max(docs.length, 1));
-      const event = { id: `${this.tag}-${this.seq++}`, type: 'content.upserted', time: formatTime(t), data: { system, docId: `d${i}`, revision: 1, ...doc } };
+      const event = {
+        id: `${this.tag}-${this.seq++}`,
+        type: 'content.upserted',
+        time: formatTime(t),
+        data: { system, docId: `d${i}`, revision: 1, ...doc },
+      };
       recordEvent(this.parts[i % this.parts.length]!, event, t, this.config);
     });
     this.window++;
@@ -80,7 +94,10 @@ class Harness {
     const findings: Finding[] = [];
     for (const p of this.parts) {
       for (const partial of closeWindows(p, now, this.config).partials) {
-        findings.push(...mergeAndDecide(this.decider, JSON.parse(JSON.stringify(partial)), now, this.config).findings);
+        findings.push(
+          ...mergeAndDecide(this.decider, JSON.parse(JSON.stringify(partial)), now, this.config)
+            .findings,
+        );
       }
     }
     findings.push(...mergeAndDecide(this.decider, null, now + 1, this.config).findings);
@@ -118,19 +135,37 @@ describe('drift.numeric', () => {
       observedAt: formatTime(T0 + 4 * HOUR),
       evidence: {
         threshold: { psi: 0.25, ksPValue: 0.05 },
-        window: { start: formatTime(T0 + 3 * HOUR), end: formatTime(T0 + 4 * HOUR), count: 1000, invalid: 0 },
-        baseline: { mode: 'rolling', windows: 3, count: 3000, start: formatTime(T0), end: formatTime(T0 + 3 * HOUR) },
+        window: {
+          start: formatTime(T0 + 3 * HOUR),
+          end: formatTime(T0 + 4 * HOUR),
+          count: 1000,
+          invalid: 0,
+        },
+        baseline: {
+          mode: 'rolling',
+          windows: 3,
+          count: 3000,
+          start: formatTime(T0),
+          end: formatTime(T0 + 3 * HOUR),
+        },
         bins: { requested: 10, used: 10 },
       },
     });
     const stat = fired!.evidence.statistic as { psi: number; ksPValue: number; ksMethod: string };
     expect(stat.ksPValue).toBeLessThan(1e-10);
     expect(stat.ksMethod).toBe('exact');
-    expect(fired!.summary).toMatch(/^size on confluence departs from its baseline \(PSI [\d.]+ > 0\.25; KS p [\d.e-]+ < 0\.05\)/);
+    expect(fired!.summary).toMatch(
+      /^size on confluence departs from its baseline \(PSI [\d.]+ > 0\.25; KS p [\d.e-]+ < 0\.05\)/,
+    );
     expect((fired!.evidence.topBins as unknown[]).length).toBe(5);
     const [resolved, ...rest] = h.run(sizes(rng, 1000));
     expect(rest).toEqual([]);
-    expect(resolved).toMatchObject({ check: 'drift.numeric', status: 'resolved', severity: 'info', fingerprint: fired!.fingerprint });
+    expect(resolved).toMatchObject({
+      check: 'drift.numeric',
+      status: 'resolved',
+      severity: 'info',
+      fingerprint: fired!.fingerprint,
+    });
     expect(resolved!.summary).toMatch(/is back within its baseline/);
     expect(h.run(sizes(rng, 1000))).toEqual([]);
   });
@@ -168,7 +203,10 @@ describe('drift.numeric', () => {
       const h = new Harness({ features: [{ ...size, bins, thresholds: { psi: 0.01 } }] });
       for (let w = 0; w < 3; w++) h.run(sizes(rng, 1000));
       const [f] = h.run(sizes(rng, 1000, 5400));
-      return f!.evidence as { bins: { requested: number; used: number }; statistic: { psi: number } };
+      return f!.evidence as {
+        bins: { requested: number; used: number };
+        statistic: { psi: number };
+      };
     });
     expect(results.map((r) => r.bins)).toEqual([
       { requested: 5, used: 5 },
@@ -182,7 +220,11 @@ describe('drift.numeric', () => {
     let alarms = 0;
     for (let seed = 1; seed <= 200; seed++) {
       const rng = createRng(1000 + seed);
-      const h = new Harness({ features: [{ ...size, thresholds: { psi: 0.25, ksPValue: alpha } }] }, 1, `s${seed}`);
+      const h = new Harness(
+        { features: [{ ...size, thresholds: { psi: 0.25, ksPValue: alpha } }] },
+        1,
+        `s${seed}`,
+      );
       for (let w = 0; w < 3; w++) h.run(sizes(rng, 1000));
       if (h.run(sizes(rng, 1000)).length > 0) alarms++;
     }
@@ -193,12 +235,21 @@ describe('drift.numeric', () => {
 
   it('reads nested fields and counts values that are not numbers as invalid', () => {
     const rng = createRng(6);
-    const words: DriftFeatureConfig = { ...size, name: 'words', field: 'attributes.wordCount', minSamples: 100 };
+    const words: DriftFeatureConfig = {
+      ...size,
+      name: 'words',
+      field: 'attributes.wordCount',
+      minSamples: 100,
+    };
     const h = new Harness({ features: [words] });
-    const docs = (shift: number): Doc[] => sizes(rng, 500, 800 + shift, 100).map((d) => ({ attributes: { wordCount: d.sizeBytes } }));
+    const docs = (shift: number): Doc[] =>
+      sizes(rng, 500, 800 + shift, 100).map((d) => ({ attributes: { wordCount: d.sizeBytes } }));
     for (let w = 0; w < 3; w++) h.run(docs(0));
     const [f] = h.run([...docs(400), { attributes: { wordCount: 'many' } }, { attributes: {} }]);
-    expect(f).toMatchObject({ subject: { feature: 'words', field: 'attributes.wordCount' }, evidence: { window: { count: 500, invalid: 1 } } });
+    expect(f).toMatchObject({
+      subject: { feature: 'words', field: 'attributes.wordCount' },
+      evidence: { window: { count: 500, invalid: 1 } },
+    });
   });
 
   it('gives the same verdicts whether events arrive on one partition or are spread over three', () => {
@@ -207,7 +258,8 @@ describe('drift.numeric', () => {
       const h = new Harness({ features: [size] }, partitions);
       const out: Array<[string, number]> = [];
       for (const mean of [5000, 5000, 5000, 5000, 5300, 5000, 6000, 5000]) {
-        for (const f of h.run(sizes(rng, 800, mean))) out.push([f.status, (f.evidence.statistic as { ksPValue: number }).ksPValue]);
+        for (const f of h.run(sizes(rng, 800, mean)))
+          out.push([f.status, (f.evidence.statistic as { ksPValue: number }).ksPValue]);
       }
       return out;
     });
@@ -226,14 +278,23 @@ describe('drift.numeric', () => {
     expect(h.run(sizes(rng, 1000, 9000))).toEqual([]); // inside the reference: no verdict
     const [f] = h.run(sizes(rng, 1000, 5000));
     // The reference now mixes two distributions, so a window like either half departs from it.
-    expect(f?.evidence.baseline).toMatchObject({ mode: 'pinned', reference: 'golden-week', count: 2000 });
+    expect(f?.evidence.baseline).toMatchObject({
+      mode: 'pinned',
+      reference: 'golden-week',
+      count: 2000,
+    });
   });
 
   it('drops events for windows that already closed and counts them', () => {
     const rng = createRng(9);
     const h = new Harness({ features: [size] });
     h.run(sizes(rng, 300));
-    const late = { id: 'late', type: 'content.upserted', time: formatTime(T0 + 5 * 60_000), data: { system: 'confluence', sizeBytes: 1 } };
+    const late = {
+      id: 'late',
+      type: 'content.upserted',
+      time: formatTime(T0 + 5 * 60_000),
+      data: { system: 'confluence', sizeBytes: 1 },
+    };
     recordEvent(h.parts[0]!, late, T0 + 2 * HOUR, h.config);
     expect(h.parts[0]!.lateDropped).toBe(1);
   });
@@ -247,8 +308,16 @@ describe('drift.categorical', () => {
     const window = langs(rng, 300).map((d, i) => (i % 3 === 0 ? { language: 'und' } : d));
     const [f, ...more] = h.run(window);
     expect(more).toEqual([]);
-    expect(f).toMatchObject({ check: 'drift.categorical', status: 'firing', subject: { feature: 'language', field: 'language' } });
-    const top = f!.evidence.topCategories as Array<{ category: string; baseline: number; window: number }>;
+    expect(f).toMatchObject({
+      check: 'drift.categorical',
+      status: 'firing',
+      subject: { feature: 'language', field: 'language' },
+    });
+    const top = f!.evidence.topCategories as Array<{
+      category: string;
+      baseline: number;
+      window: number;
+    }>;
     expect(top[0]).toMatchObject({ category: 'und', baseline: 0, window: 0.333333 });
     expect(h.run(langs(rng, 300)).map((x) => x.status)).toEqual(['resolved']);
   });
@@ -258,7 +327,9 @@ describe('drift.categorical', () => {
     const h = new Harness({ features: [{ ...language, thresholds: { jsDistance: 0.2 } }] });
     for (let w = 0; w < 10; w++) h.run(langs(rng, 300));
     const [f] = h.run(langs(rng, 300).map((d, i) => (i % 2 === 0 ? {} : d)));
-    expect((f!.evidence.topCategories as Array<{ category: string }>)[0]!.category).toBe('__missing__');
+    expect((f!.evidence.topCategories as Array<{ category: string }>)[0]!.category).toBe(
+      '__missing__',
+    );
   });
 
   it('stays quiet on same-distribution windows at the configured false-alarm rate (200 seeds)', () => {
@@ -277,7 +348,8 @@ describe('drift.categorical', () => {
 });
 
 describe('drift.volume', () => {
-  const counts = (rng: Rng, n: number): Doc[] => Array.from({ length: Math.round(n * (0.9 + 0.2 * rng())) }, () => ({}));
+  const counts = (rng: Rng, n: number): Doc[] =>
+    Array.from({ length: Math.round(n * (0.9 + 0.2 * rng())) }, () => ({}));
 
   it('fires on an 80 % drop, resolves when volume is back', () => {
     const rng = createRng(12);
@@ -288,7 +360,10 @@ describe('drift.volume', () => {
       check: 'drift.volume',
       status: 'firing',
       subject: { system: 'confluence', feature: 'volume' },
-      evidence: { threshold: { volumeScore: 4, direction: 'both' }, baseline: { method: 'rolling', windows: 12 } },
+      evidence: {
+        threshold: { volumeScore: 4, direction: 'both' },
+        baseline: { method: 'rolling', windows: 12 },
+      },
     });
     expect((f!.evidence.statistic as { score: number }).score).toBeLessThan(-4);
     expect(h.run(counts(rng, 200)).map((x) => x.status)).toEqual(['resolved']);
@@ -300,19 +375,28 @@ describe('drift.volume', () => {
     for (let w = 0; w < 12; w++) h.run(counts(rng, 200));
     h.skip();
     const [f] = h.tick();
-    expect(f).toMatchObject({ status: 'firing', evidence: { window: { count: 0, start: formatTime(T0 + 12 * HOUR) } } });
+    expect(f).toMatchObject({
+      status: 'firing',
+      evidence: { window: { count: 0, start: formatTime(T0 + 12 * HOUR) } },
+    });
   });
 
   it('uses the same hour of past weeks once three weeks are known (seasonal baseline)', () => {
     const rng = createRng(14);
-    const h = new Harness({ features: [{ ...volume, baseline: { mode: 'rolling', windows: 24 } }] });
+    const h = new Harness({
+      features: [{ ...volume, baseline: { mode: 'rolling', windows: 24 } }],
+    });
     const weekly = (hour: number): number => (hour % 168 < 120 ? 300 : 30); // weekdays busy, weekend quiet
     let fired: Finding[] = [];
-    for (let hour = 0; hour < 3 * 168 + 121; hour++) fired = fired.concat(h.run(counts(rng, weekly(hour))));
+    for (let hour = 0; hour < 3 * 168 + 121; hour++)
+      fired = fired.concat(h.run(counts(rng, weekly(hour))));
     // Saturday 00:00 of week 4 is quiet like past Saturdays: no finding although the last 24 hours were busy.
     expect(fired.filter((f) => f.observedAt >= formatTime(T0 + 3 * 168 * HOUR))).toEqual([]);
     const [f] = h.run(counts(rng, 300)); // a busy Saturday hour departs from past Saturdays
-    expect(f).toMatchObject({ status: 'firing', evidence: { baseline: { method: 'seasonal', windows: 3 } } });
+    expect(f).toMatchObject({
+      status: 'firing',
+      evidence: { baseline: { method: 'seasonal', windows: 3 } },
+    });
   });
 });
 
@@ -323,10 +407,18 @@ describe('state', () => {
       const h = new Harness({ features: [size, language, volume] });
       const out: string[] = [];
       for (let w = 0; w < 8; w++) {
-        const docs = sizes(rng, 600, w === 5 ? 7000 : 5000).map((d, i) => ({ ...d, ...langs(rng, 1)[0], ...(i < 0 ? {} : {}) }));
+        const docs = sizes(rng, 600, w === 5 ? 7000 : 5000).map((d, i) => ({
+          ...d,
+          ...langs(rng, 1)[0],
+          ...(i < 0 ? {} : {}),
+        }));
         if (restore) {
-          h.parts = h.parts.map((p) => partitionStateFromJSON(JSON.parse(JSON.stringify(partitionStateToJSON(p)))));
-          h.decider = deciderStateFromJSON(JSON.parse(JSON.stringify(deciderStateToJSON(h.decider))));
+          h.parts = h.parts.map((p) =>
+            partitionStateFromJSON(JSON.parse(JSON.stringify(partitionStateToJSON(p)))),
+          );
+          h.decider = deciderStateFromJSON(
+            JSON.parse(JSON.stringify(deciderStateToJSON(h.decider))),
+          );
         }
         out.push(...h.run(docs).map((f) => `${f.check}:${f.status}:${f.observedAt}`));
       }
@@ -341,8 +433,21 @@ describe('state', () => {
 describe('resolveDriftConfig', () => {
   it('fills defaults', () => {
     const c = resolveDriftConfig({ features: [size] });
-    expect(c).toMatchObject({ allowedLatenessMs: 60_000, decideDelayMs: 60_000, sketchK: 200, sampleSize: 1000, categoryCapacity: 64 });
-    expect(c.features[0]).toMatchObject({ bins: 10, topK: 20, eventTypes: ['content.upserted'], groupBy: 'system', severity: 'warning', owner: {} });
+    expect(c).toMatchObject({
+      allowedLatenessMs: 60_000,
+      decideDelayMs: 60_000,
+      sketchK: 200,
+      sampleSize: 1000,
+      categoryCapacity: 64,
+    });
+    expect(c.features[0]).toMatchObject({
+      bins: 10,
+      topK: 20,
+      eventTypes: ['content.upserted'],
+      groupBy: 'system',
+      severity: 'warning',
+      owner: {},
+    });
   });
 
   it('lists every problem, each naming its field', () => {
@@ -354,7 +459,11 @@ describe('resolveDriftConfig', () => {
           { ...size, name: 'size', field: 'a..b' },
           { ...language, thresholds: {}, topK: 100 },
           { ...volume, baseline: { mode: 'rolling', windows: 0 } },
-          { ...size, name: 'p', baseline: { mode: 'pinned', reference: { name: '', from: 10, to: 5 } } },
+          {
+            ...size,
+            name: 'p',
+            baseline: { mode: 'pinned', reference: { name: '', from: 10, to: 5 } },
+          },
         ],
       });
     } catch (e) {

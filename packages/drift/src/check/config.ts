@@ -75,7 +75,9 @@ export interface DriftConfig {
 }
 
 /** A feature with every default filled in. */
-export type ResolvedFeatureConfig = Required<Omit<DriftFeatureConfig, 'field' | 'systems' | 'contract'>> &
+export type ResolvedFeatureConfig = Required<
+  Omit<DriftFeatureConfig, 'field' | 'systems' | 'contract'>
+> &
   Pick<DriftFeatureConfig, 'field' | 'systems' | 'contract'>;
 
 /** The configuration with every default filled in. */
@@ -135,50 +137,80 @@ export function resolveDriftConfig(config: DriftConfig): ResolvedDriftConfig {
   };
   const top = { ...DRIFT_DEFAULTS, ...stripUndefined(config) };
   for (const k of ['allowedLatenessMs', 'decideDelayMs'] as const) {
-    if (!Number.isInteger(top[k]) || top[k] < 0) problems.push(`${k} must be an integer >= 0, got ${JSON.stringify(top[k])}`);
+    if (!Number.isInteger(top[k]) || top[k] < 0)
+      problems.push(`${k} must be an integer >= 0, got ${JSON.stringify(top[k])}`);
   }
   positiveInt('sketchK', top.sketchK, 65_535);
   if (top.sketchK < 8) problems.push(`sketchK must be at least 8, got ${top.sketchK}`);
   positiveInt('sampleSize', top.sampleSize, 100_000);
   positiveInt('categoryCapacity', top.categoryCapacity, 10_000);
-  if (!Array.isArray(config.features) || config.features.length === 0) problems.push('features must be a non-empty list');
+  if (!Array.isArray(config.features) || config.features.length === 0)
+    problems.push('features must be a non-empty list');
   const names = new Set<string>();
   const features: ResolvedFeatureConfig[] = [];
   (config.features ?? []).forEach((raw, i) => {
     const at = `features[${i}]`;
     const f = { ...DRIFT_DEFAULTS, owner: {}, ...stripUndefined(raw) } as ResolvedFeatureConfig;
-    if (typeof f.name !== 'string' || f.name.length === 0) problems.push(`${at}.name must be a non-empty string`);
+    if (typeof f.name !== 'string' || f.name.length === 0)
+      problems.push(`${at}.name must be a non-empty string`);
     else if (names.has(f.name)) problems.push(`${at}.name ${JSON.stringify(f.name)} is used twice`);
     else names.add(f.name);
-    if (!KINDS.has(f.kind)) problems.push(`${at}.kind must be numeric, categorical or volume, got ${JSON.stringify(f.kind)}`);
+    if (!KINDS.has(f.kind))
+      problems.push(
+        `${at}.kind must be numeric, categorical or volume, got ${JSON.stringify(f.kind)}`,
+      );
     if (f.kind !== 'volume') {
       if (typeof f.field !== 'string' || !FIELD_PATH.test(f.field)) {
-        problems.push(`${at}.field must be a dotted path like attributes.wordCount, got ${JSON.stringify(f.field)}`);
+        problems.push(
+          `${at}.field must be a dotted path like attributes.wordCount, got ${JSON.stringify(f.field)}`,
+        );
       } else if (f.field.split('.').some((s) => FORBIDDEN_SEGMENTS.has(s))) {
         problems.push(`${at}.field must not name __proto__, prototype or constructor`);
       }
     }
-    if (!Array.isArray(f.eventTypes) || f.eventTypes.length === 0 || !f.eventTypes.every((t) => typeof t === 'string')) {
+    if (
+      !Array.isArray(f.eventTypes) ||
+      f.eventTypes.length === 0 ||
+      !f.eventTypes.every((t) => typeof t === 'string')
+    ) {
       problems.push(`${at}.eventTypes must be a non-empty list of event types`);
     }
-    if (f.systems !== undefined && (!Array.isArray(f.systems) || !f.systems.every((s) => typeof s === 'string'))) {
+    if (
+      f.systems !== undefined &&
+      (!Array.isArray(f.systems) || !f.systems.every((s) => typeof s === 'string'))
+    ) {
       problems.push(`${at}.systems must be a list of system ids`);
     }
-    if (f.groupBy !== 'system' && f.groupBy !== 'connector') problems.push(`${at}.groupBy must be system or connector`);
+    if (f.groupBy !== 'system' && f.groupBy !== 'connector')
+      problems.push(`${at}.groupBy must be system or connector`);
     positiveInt(`${at}.windowMs`, f.windowMs);
     const b = f.baseline as Partial<DriftBaselineConfig> | undefined;
     if (b?.mode === 'rolling') {
-      positiveInt(`${at}.baseline.windows`, b.windows, f.kind === 'volume' ? MAX_VOLUME_HISTORY : MAX_ROLLING_WINDOWS);
+      positiveInt(
+        `${at}.baseline.windows`,
+        b.windows,
+        f.kind === 'volume' ? MAX_VOLUME_HISTORY : MAX_ROLLING_WINDOWS,
+      );
     } else if (b?.mode === 'pinned') {
       const r = b.reference as { name?: unknown; from?: unknown; to?: unknown } | undefined;
-      if (typeof r?.name !== 'string' || r.name.length === 0) problems.push(`${at}.baseline.reference.name must be a non-empty string`);
-      if (!Number.isInteger(r?.from) || !Number.isInteger(r?.to) || (r!.from as number) >= (r!.to as number)) {
+      if (typeof r?.name !== 'string' || r.name.length === 0)
+        problems.push(`${at}.baseline.reference.name must be a non-empty string`);
+      if (
+        !Number.isInteger(r?.from) ||
+        !Number.isInteger(r?.to) ||
+        (r!.from as number) >= (r!.to as number)
+      ) {
         problems.push(`${at}.baseline.reference needs integer epoch-ms from < to`);
-      } else if (Number.isInteger(f.windowMs) && ((r!.to as number) - (r!.from as number)) < f.windowMs) {
+      } else if (
+        Number.isInteger(f.windowMs) &&
+        (r!.to as number) - (r!.from as number) < f.windowMs
+      ) {
         problems.push(`${at}.baseline.reference must span at least one window`);
       }
     } else {
-      problems.push(`${at}.baseline.mode must be rolling or pinned, got ${JSON.stringify(b?.mode)}`);
+      problems.push(
+        `${at}.baseline.mode must be rolling or pinned, got ${JSON.stringify(b?.mode)}`,
+      );
     }
     positiveInt(`${at}.minSamples`, f.minSamples);
     const t = (f.thresholds ?? {}) as DriftThresholds;
@@ -191,23 +223,33 @@ export function resolveDriftConfig(config: DriftConfig): ResolvedDriftConfig {
       problems.push(`${at}.thresholds needs psi or ksPValue for a numeric feature`);
     }
     if (f.kind === 'categorical' && t.chiSquarePValue === undefined && t.jsDistance === undefined) {
-      problems.push(`${at}.thresholds needs chiSquarePValue or jsDistance for a categorical feature`);
+      problems.push(
+        `${at}.thresholds needs chiSquarePValue or jsDistance for a categorical feature`,
+      );
     }
-    if (f.kind === 'volume' && t.volumeScore === undefined) problems.push(`${at}.thresholds needs volumeScore for a volume feature`);
-    if (!Number.isInteger(f.bins) || f.bins < 2 || f.bins > 1000) problems.push(`${at}.bins must be an integer from 2 to 1000, got ${JSON.stringify(f.bins)}`);
+    if (f.kind === 'volume' && t.volumeScore === undefined)
+      problems.push(`${at}.thresholds needs volumeScore for a volume feature`);
+    if (!Number.isInteger(f.bins) || f.bins < 2 || f.bins > 1000)
+      problems.push(`${at}.bins must be an integer from 2 to 1000, got ${JSON.stringify(f.bins)}`);
     if (!Number.isInteger(f.topK) || f.topK < 1 || f.topK > top.categoryCapacity) {
-      problems.push(`${at}.topK must be an integer from 1 to categoryCapacity (${top.categoryCapacity}), got ${JSON.stringify(f.topK)}`);
+      problems.push(
+        `${at}.topK must be an integer from 1 to categoryCapacity (${top.categoryCapacity}), got ${JSON.stringify(f.topK)}`,
+      );
     }
-    if (!['both', 'drop', 'rise'].includes(f.direction)) problems.push(`${at}.direction must be both, drop or rise`);
+    if (!['both', 'drop', 'rise'].includes(f.direction))
+      problems.push(`${at}.direction must be both, drop or rise`);
     positiveInt(`${at}.seasonalWeeks`, f.seasonalWeeks, 52);
     positiveInt(`${at}.minSeasons`, f.minSeasons, 52);
     if (f.kind === 'volume' && Number.isInteger(f.windowMs) && Number.isInteger(f.seasonalWeeks)) {
       const needed = (f.seasonalWeeks * WEEK_MS) / f.windowMs;
       if (needed > MAX_VOLUME_HISTORY && WEEK_MS % f.windowMs === 0) {
-        problems.push(`${at}: seasonalWeeks × windows per week (${needed}) exceeds ${MAX_VOLUME_HISTORY}; use larger windows`);
+        problems.push(
+          `${at}: seasonalWeeks × windows per week (${needed}) exceeds ${MAX_VOLUME_HISTORY}; use larger windows`,
+        );
       }
     }
-    if (!SEVERITIES.has(f.severity)) problems.push(`${at}.severity must be info, warning, high or critical`);
+    if (!SEVERITIES.has(f.severity))
+      problems.push(`${at}.severity must be info, warning, high or critical`);
     features.push({ ...f, thresholds: { ...t } });
   });
   if (problems.length > 0) throw new ConfigError('invalid drift configuration', problems);

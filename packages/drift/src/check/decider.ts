@@ -21,7 +21,12 @@ import {
   type FeatureKind,
   type NumericAccumulation,
 } from '../stat/accumulation.js';
-import { robustScore, selectVolumeBaseline, WEEK_MS, type VolumeBaseline } from '../compare/volume.js';
+import {
+  robustScore,
+  selectVolumeBaseline,
+  WEEK_MS,
+  type VolumeBaseline,
+} from '../compare/volume.js';
 import { DriftStateError } from '../errors.js';
 import { chiSquareSf } from '../compare/special.js';
 import type { ResolvedDriftConfig, ResolvedFeatureConfig } from './config.js';
@@ -84,16 +89,31 @@ export function mergeAndDecide(
   return { state, findings };
 }
 
-function mergePartial(state: DriftDeciderState, partial: DriftPartial, config: ResolvedDriftConfig): void {
+function mergePartial(
+  state: DriftDeciderState,
+  partial: DriftPartial,
+  config: ResolvedDriftConfig,
+): void {
   const feature = config.features.find((f) => f.name === partial.feature);
   if (feature === undefined || feature.kind !== partial.kind) return;
-  const id: SeriesId = partial.connector === undefined
-    ? { feature: partial.feature, system: partial.system }
-    : { feature: partial.feature, system: partial.system, connector: partial.connector };
+  const id: SeriesId =
+    partial.connector === undefined
+      ? { feature: partial.feature, system: partial.system }
+      : { feature: partial.feature, system: partial.system, connector: partial.connector };
   const key = seriesKey(id);
   let series = state.series.get(key);
   if (series === undefined) {
-    series = { id, kind: feature.kind, pending: new Map(), history: [], quarantine: [], reference: null, volume: new Map(), lastDecided: null, firing: false };
+    series = {
+      id,
+      kind: feature.kind,
+      pending: new Map(),
+      history: [],
+      quarantine: [],
+      reference: null,
+      volume: new Map(),
+      lastDecided: null,
+      firing: false,
+    };
     state.series.set(key, series);
   }
   if (series.lastDecided !== null && partial.windowStart <= series.lastDecided) {
@@ -102,17 +122,26 @@ function mergePartial(state: DriftDeciderState, partial: DriftPartial, config: R
   }
   const acc = accumulationFromJSON(partial.accumulation);
   const current = series.pending.get(partial.windowStart);
-  series.pending.set(partial.windowStart, current === undefined ? acc : mergeAccumulations(current, acc));
+  series.pending.set(
+    partial.windowStart,
+    current === undefined ? acc : mergeAccumulations(current, acc),
+  );
 }
 
-function decideDue(series: DeciderSeries, f: ResolvedFeatureConfig, now: number, config: ResolvedDriftConfig): Finding[] {
+function decideDue(
+  series: DeciderSeries,
+  f: ResolvedFeatureConfig,
+  now: number,
+  config: ResolvedDriftConfig,
+): Finding[] {
   const wait = f.windowMs + config.allowedLatenessMs + config.decideDelayMs;
   const due = [...series.pending.keys()].filter((s) => s + wait <= now).sort((a, b) => a - b);
   if (f.kind === 'volume' && series.lastDecided !== null) {
     // Silence is the loudest volume signal: windows with no partial at all count as zero.
     const lastDue = Math.floor((now - wait) / f.windowMs) * f.windowMs;
     let from = series.lastDecided + f.windowMs;
-    if ((lastDue - from) / f.windowMs > MAX_SILENT_WINDOWS) from = lastDue - MAX_SILENT_WINDOWS * f.windowMs;
+    if ((lastDue - from) / f.windowMs > MAX_SILENT_WINDOWS)
+      from = lastDue - MAX_SILENT_WINDOWS * f.windowMs;
     const have = new Set(due);
     for (let s = from; s <= lastDue; s += f.windowMs) if (!have.has(s)) due.push(s);
     due.sort((a, b) => a - b);
@@ -122,7 +151,10 @@ function decideDue(series: DeciderSeries, f: ResolvedFeatureConfig, now: number,
     const acc = series.pending.get(start) ?? { kind: 'volume' as const, count: 0 };
     series.pending.delete(start);
     series.lastDecided = series.lastDecided === null ? start : Math.max(series.lastDecided, start);
-    const verdict = f.kind === 'volume' ? decideVolume(series, f, start, acc.count) : decideDistribution(series, f, start, acc);
+    const verdict =
+      f.kind === 'volume'
+        ? decideVolume(series, f, start, acc.count)
+        : decideDistribution(series, f, start, acc);
     if (verdict === null) continue;
     if (verdict.drifted) {
       series.firing = true;
@@ -143,7 +175,10 @@ interface Verdict {
   evidence: Record<string, unknown>;
 }
 
-function inReference(f: ResolvedFeatureConfig, start: number): 'before' | 'inside' | 'after' | null {
+function inReference(
+  f: ResolvedFeatureConfig,
+  start: number,
+): 'before' | 'inside' | 'after' | null {
   if (f.baseline.mode !== 'pinned') return null;
   const { from, to } = f.baseline.reference;
   if (start < from) return 'before';
@@ -151,7 +186,11 @@ function inReference(f: ResolvedFeatureConfig, start: number): 'before' | 'insid
   return start >= to ? 'after' : 'before'; // a window straddling `to` is neither reference nor judged
 }
 
-function baselineEvidence(f: ResolvedFeatureConfig, starts: readonly number[], count: number): Record<string, unknown> {
+function baselineEvidence(
+  f: ResolvedFeatureConfig,
+  starts: readonly number[],
+  count: number,
+): Record<string, unknown> {
   const out: Record<string, unknown> = { mode: f.baseline.mode, windows: starts.length, count };
   if (f.baseline.mode === 'pinned') {
     out.reference = f.baseline.reference.name;
@@ -164,7 +203,12 @@ function baselineEvidence(f: ResolvedFeatureConfig, starts: readonly number[], c
   return out;
 }
 
-function decideDistribution(series: DeciderSeries, f: ResolvedFeatureConfig, start: number, acc: FeatureAccumulation): Verdict | null {
+function decideDistribution(
+  series: DeciderSeries,
+  f: ResolvedFeatureConfig,
+  start: number,
+  acc: FeatureAccumulation,
+): Verdict | null {
   const ref = inReference(f, start);
   if (ref === 'inside') {
     series.reference = series.reference === null ? acc : mergeAccumulations(series.reference, acc);
@@ -173,7 +217,12 @@ function decideDistribution(series: DeciderSeries, f: ResolvedFeatureConfig, sta
   if (ref === 'before') return null;
   const rolling = f.baseline.mode === 'rolling' ? f.baseline.windows : 0;
   const baselineWindows = rolling > 0 ? series.history : [];
-  const baseline = rolling > 0 ? (baselineWindows.length > 0 ? mergeAll(baselineWindows.map((w) => w.acc)) : null) : series.reference;
+  const baseline =
+    rolling > 0
+      ? baselineWindows.length > 0
+        ? mergeAll(baselineWindows.map((w) => w.acc))
+        : null
+      : series.reference;
   const remember = (drifted: boolean): void => {
     if (rolling === 0 || acc.count === 0) return;
     if (drifted) {
@@ -184,7 +233,8 @@ function decideDistribution(series: DeciderSeries, f: ResolvedFeatureConfig, sta
       }
     } else {
       series.history.push({ start, acc });
-      if (series.history.length > rolling) series.history.splice(0, series.history.length - rolling);
+      if (series.history.length > rolling)
+        series.history.splice(0, series.history.length - rolling);
       series.quarantine = [];
     }
   };
@@ -195,7 +245,11 @@ function decideDistribution(series: DeciderSeries, f: ResolvedFeatureConfig, sta
   }
   const end = start + f.windowMs;
   const window = { start: formatTime(start), end: formatTime(end), count: acc.count };
-  const base = baselineEvidence(f, baselineWindows.map((w) => w.start), baseline.count);
+  const base = baselineEvidence(
+    f,
+    baselineWindows.map((w) => w.start),
+    baseline.count,
+  );
   const where = `${f.name} on ${series.id.system}${series.id.connector ? `/${series.id.connector}` : ''}`;
   const t = f.thresholds;
   if (acc.kind === 'numeric') {
@@ -206,11 +260,18 @@ function decideDistribution(series: DeciderSeries, f: ResolvedFeatureConfig, sta
     remember(drifted);
     const parts: string[] = [];
     if (t.psi !== undefined) parts.push(`PSI ${fmt(r.psi.psi)} ${psiHit ? '>' : '≤'} ${t.psi}`);
-    if (t.ksPValue !== undefined) parts.push(`KS p ${fmt(r.ks.pValue)} ${ksHit ? '<' : '≥'} ${t.ksPValue}`);
+    if (t.ksPValue !== undefined)
+      parts.push(`KS p ${fmt(r.ks.pValue)} ${ksHit ? '<' : '≥'} ${t.ksPValue}`);
     const topBins = [...r.psi.bins]
       .sort((a, b) => Math.abs(b.contribution) - Math.abs(a.contribution))
       .slice(0, 5)
-      .map((b) => ({ lower: b.lower, upper: b.upper, baseline: round(b.baseline), window: round(b.window), contribution: round(b.contribution) }));
+      .map((b) => ({
+        lower: b.lower,
+        upper: b.upper,
+        baseline: round(b.baseline),
+        window: round(b.window),
+        contribution: round(b.contribution),
+      }));
     return {
       drifted,
       windowStart: start,
@@ -218,7 +279,13 @@ function decideDistribution(series: DeciderSeries, f: ResolvedFeatureConfig, sta
       summary: `${where} ${drifted ? 'departs from' : 'is back within'} its baseline (${parts.join('; ')}), window ${window.start}–${window.end}`,
       evidence: {
         field: f.field,
-        statistic: { psi: r.psi.psi, ksStatistic: r.ks.statistic, ksPValue: r.ks.pValue, ksMethod: r.ks.method, ksSampleSizes: [r.ks.n1, r.ks.n2] },
+        statistic: {
+          psi: r.psi.psi,
+          ksStatistic: r.ks.statistic,
+          ksPValue: r.ks.pValue,
+          ksMethod: r.ks.method,
+          ksSampleSizes: [r.ks.n1, r.ks.n2],
+        },
         threshold: { psi: t.psi, ksPValue: t.ksPValue },
         window: { ...window, invalid: (acc as NumericAccumulation).invalid },
         baseline: base,
@@ -227,7 +294,11 @@ function decideDistribution(series: DeciderSeries, f: ResolvedFeatureConfig, sta
       },
     };
   }
-  const r = compareCategorical(baseline as CategoricalAccumulation, acc as CategoricalAccumulation, { topK: f.topK });
+  const r = compareCategorical(
+    baseline as CategoricalAccumulation,
+    acc as CategoricalAccumulation,
+    { topK: f.topK },
+  );
   if (r === null) {
     remember(false);
     return null;
@@ -242,8 +313,10 @@ function decideDistribution(series: DeciderSeries, f: ResolvedFeatureConfig, sta
   const drifted = chiHit || jsHit;
   remember(drifted);
   const parts: string[] = [];
-  if (t.chiSquarePValue !== undefined) parts.push(`chi-square p ${fmt(pValue)} ${chiHit ? '<' : '≥'} ${t.chiSquarePValue}`);
-  if (t.jsDistance !== undefined) parts.push(`JS distance ${fmt(r.jsDistance)} ${jsHit ? '>' : '≤'} ${t.jsDistance}`);
+  if (t.chiSquarePValue !== undefined)
+    parts.push(`chi-square p ${fmt(pValue)} ${chiHit ? '<' : '≥'} ${t.chiSquarePValue}`);
+  if (t.jsDistance !== undefined)
+    parts.push(`JS distance ${fmt(r.jsDistance)} ${jsHit ? '>' : '≤'} ${t.jsDistance}`);
   return {
     drifted,
     windowStart: start,
@@ -262,12 +335,22 @@ function decideDistribution(series: DeciderSeries, f: ResolvedFeatureConfig, sta
       threshold: { chiSquarePValue: t.chiSquarePValue, jsDistance: t.jsDistance },
       window,
       baseline: base,
-      topCategories: r.shifts.slice(0, 5).map((s) => ({ category: s.category, baseline: round(s.baseline), window: round(s.window), delta: round(s.delta) })),
+      topCategories: r.shifts.slice(0, 5).map((s) => ({
+        category: s.category,
+        baseline: round(s.baseline),
+        window: round(s.window),
+        delta: round(s.delta),
+      })),
     },
   };
 }
 
-function decideVolume(series: DeciderSeries, f: ResolvedFeatureConfig, start: number, count: number): Verdict | null {
+function decideVolume(
+  series: DeciderSeries,
+  f: ResolvedFeatureConfig,
+  start: number,
+  count: number,
+): Verdict | null {
   const ref = inReference(f, start);
   if (ref === 'inside') {
     series.volume.set(start, count);
@@ -279,7 +362,11 @@ function decideVolume(series: DeciderSeries, f: ResolvedFeatureConfig, start: nu
     const all = [...series.volume.keys()].sort((a, b) => a - b);
     const sameSlot = all.filter((s) => (((start - s) % WEEK_MS) + WEEK_MS) % WEEK_MS === 0);
     const starts = sameSlot.length >= f.minSeasons ? sameSlot : all;
-    baseline = { method: starts === sameSlot ? 'seasonal' : 'rolling', starts, counts: starts.map((s) => series.volume.get(s)!) };
+    baseline = {
+      method: starts === sameSlot ? 'seasonal' : 'rolling',
+      starts,
+      counts: starts.map((s) => series.volume.get(s)!),
+    };
   } else {
     baseline = selectVolumeBaseline(series.volume, start, {
       windowMs: f.windowMs,
@@ -291,7 +378,9 @@ function decideVolume(series: DeciderSeries, f: ResolvedFeatureConfig, start: nu
     const keep = Math.max(f.seasonalWeeks * WEEK_MS, f.baseline.windows * f.windowMs);
     for (const s of series.volume.keys()) if (s <= start - keep) series.volume.delete(s);
     if (series.volume.size > MAX_VOLUME_HISTORY) {
-      const drop = [...series.volume.keys()].sort((a, b) => a - b).slice(0, series.volume.size - MAX_VOLUME_HISTORY);
+      const drop = [...series.volume.keys()]
+        .sort((a, b) => a - b)
+        .slice(0, series.volume.size - MAX_VOLUME_HISTORY);
       for (const s of drop) series.volume.delete(s);
     }
   }
@@ -300,25 +389,50 @@ function decideVolume(series: DeciderSeries, f: ResolvedFeatureConfig, start: nu
   if (score.median < f.minSamples) return null;
   const thr = f.thresholds.volumeScore!;
   const drifted =
-    f.direction === 'drop' ? score.score < -thr : f.direction === 'rise' ? score.score > thr : Math.abs(score.score) > thr;
+    f.direction === 'drop'
+      ? score.score < -thr
+      : f.direction === 'rise'
+        ? score.score > thr
+        : Math.abs(score.score) > thr;
   const end = start + f.windowMs;
   const where = `event volume of ${series.id.system}${series.id.connector ? `/${series.id.connector}` : ''} (${f.name})`;
-  const change = score.median > 0 ? ` (${fmt(((count - score.median) / score.median) * 100)} %)` : '';
+  const change =
+    score.median > 0 ? ` (${fmt(((count - score.median) / score.median) * 100)} %)` : '';
   return {
     drifted,
     windowStart: start,
     windowEnd: end,
     summary: `${where} ${drifted ? 'departs from' : 'is back within'} its ${baseline.method} baseline: ${count} events vs median ${score.median}${change}, robust score ${fmt(score.score)} (threshold ${thr}), window ${formatTime(start)}–${formatTime(end)}`,
     evidence: {
-      statistic: { score: score.score, count, median: score.median, mad: score.mad, scale: score.scale, scaleMethod: score.scaleMethod },
+      statistic: {
+        score: score.score,
+        count,
+        median: score.median,
+        mad: score.mad,
+        scale: score.scale,
+        scaleMethod: score.scaleMethod,
+      },
       threshold: { volumeScore: thr, direction: f.direction },
       window: { start: formatTime(start), end: formatTime(end), count },
-      baseline: { ...baselineEvidence(f, baseline.starts, baseline.counts.reduce((a, b) => a + b, 0)), method: baseline.method, counts: baseline.counts.slice(-20) },
+      baseline: {
+        ...baselineEvidence(
+          f,
+          baseline.starts,
+          baseline.counts.reduce((a, b) => a + b, 0),
+        ),
+        method: baseline.method,
+        counts: baseline.counts.slice(-20),
+      },
     },
   };
 }
 
-function finding(series: DeciderSeries, f: ResolvedFeatureConfig, status: 'firing' | 'resolved', v: Verdict): Finding {
+function finding(
+  series: DeciderSeries,
+  f: ResolvedFeatureConfig,
+  status: 'firing' | 'resolved',
+  v: Verdict,
+): Finding {
   const subject: Finding['subject'] = { system: series.id.system, feature: f.name };
   if (f.field !== undefined) subject.field = f.field;
   if (series.id.connector !== undefined) subject.connector = series.id.connector;
@@ -363,7 +477,9 @@ export interface DriftDeciderStateJSON {
 
 /** Serialises decider state to plain data. */
 export function deciderStateToJSON(state: DriftDeciderState): DriftDeciderStateJSON {
-  const windows = (list: Iterable<[number, FeatureAccumulation]>): Array<[number, FeatureAccumulationJSON]> =>
+  const windows = (
+    list: Iterable<[number, FeatureAccumulation]>,
+  ): Array<[number, FeatureAccumulationJSON]> =>
     [...list].map(([s, a]) => [s, accumulationToJSON(a)]);
   return {
     latePartials: state.latePartials,
@@ -387,7 +503,8 @@ export function deciderStateToJSON(state: DriftDeciderState): DriftDeciderStateJ
 /** Restores decider state from plain data (throws DriftStateError on a bad shape). */
 export function deciderStateFromJSON(value: unknown): DriftDeciderState {
   const v = value as Partial<DriftDeciderStateJSON> | null;
-  if (v === null || typeof v !== 'object' || !Array.isArray(v.series)) throw new DriftStateError('not a serialized drift decider state', {});
+  if (v === null || typeof v !== 'object' || !Array.isArray(v.series))
+    throw new DriftStateError('not a serialized drift decider state', {});
   const state = createDeciderState();
   state.latePartials = Number.isInteger(v.latePartials) ? v.latePartials! : 0;
   for (const s of v.series) {

@@ -115,7 +115,10 @@ export function recordEvent(
       if (typeof c !== 'string') continue;
       connector = c;
     }
-    const id: SeriesId = connector === undefined ? { feature: f.name, system } : { feature: f.name, system, connector };
+    const id: SeriesId =
+      connector === undefined
+        ? { feature: f.name, system }
+        : { feature: f.name, system, connector };
     const key = seriesKey(id);
     let series = state.series.get(key);
     if (series === undefined) {
@@ -137,7 +140,12 @@ export function recordEvent(
   return state;
 }
 
-function recordInto(acc: FeatureAccumulation, f: ResolvedFeatureConfig, data: unknown, eventId: string): void {
+function recordInto(
+  acc: FeatureAccumulation,
+  f: ResolvedFeatureConfig,
+  data: unknown,
+  eventId: string,
+): void {
   switch (acc.kind) {
     case 'volume':
       recordVolume(acc);
@@ -184,7 +192,13 @@ export function closeWindows(
       const acc = series.open.get(start)!;
       series.open.delete(start);
       series.closedBefore = series.closedBefore === null ? end : Math.max(series.closedBefore, end);
-      partials.push({ ...series.id, kind: series.kind, windowStart: start, windowEnd: end, accumulation: accumulationToJSON(acc) });
+      partials.push({
+        ...series.id,
+        kind: series.kind,
+        windowStart: start,
+        windowEnd: end,
+        accumulation: accumulationToJSON(acc),
+      });
     }
   }
   return { state, partials };
@@ -215,7 +229,11 @@ export function partitionStateToJSON(state: DriftPartitionState): DriftPartition
         kind: s.kind,
         windowMs: s.windowMs,
         closedBefore: s.closedBefore,
-        open: [...s.open].sort((a, b) => a[0] - b[0]).map(([start, acc]) => [start, accumulationToJSON(acc)] as [number, FeatureAccumulationJSON]),
+        open: [...s.open]
+          .sort((a, b) => a[0] - b[0])
+          .map(
+            ([start, acc]) => [start, accumulationToJSON(acc)] as [number, FeatureAccumulationJSON],
+          ),
       };
     }),
   };
@@ -224,14 +242,21 @@ export function partitionStateToJSON(state: DriftPartitionState): DriftPartition
 /** Restores per-partition state from plain data (throws DriftStateError on a bad shape). */
 export function partitionStateFromJSON(value: unknown): DriftPartitionState {
   const v = value as Partial<DriftPartitionStateJSON> | null;
-  if (v === null || typeof v !== 'object' || !Array.isArray(v.series)) throw new DriftStateError('not a serialized drift partition state', {});
+  if (v === null || typeof v !== 'object' || !Array.isArray(v.series))
+    throw new DriftStateError('not a serialized drift partition state', {});
   const state = createPartitionState();
   state.watermark = typeof v.watermark === 'number' ? v.watermark : null;
   state.lateDropped = Number.isInteger(v.lateDropped) ? v.lateDropped! : 0;
   for (const s of v.series) {
     const open = new Map<number, FeatureAccumulation>();
     for (const [start, acc] of s.open) open.set(start, accumulationFromJSON(acc));
-    state.series.set(seriesKey(s.id), { id: s.id, kind: s.kind, windowMs: s.windowMs, closedBefore: s.closedBefore, open });
+    state.series.set(seriesKey(s.id), {
+      id: s.id,
+      kind: s.kind,
+      windowMs: s.windowMs,
+      closedBefore: s.closedBefore,
+      open,
+    });
   }
   return state;
 }

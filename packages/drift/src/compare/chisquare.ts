@@ -20,10 +20,13 @@ export function chiSquare(
   { ddof = 0 }: { ddof?: number } = {},
 ): ChiSquareResult {
   if (observed.length !== expected.length || observed.length < 2) {
-    throw new DriftInputError('chiSquare needs observed and expected of the same length, at least 2', {
-      observed: observed.length,
-      expected: expected.length,
-    });
+    throw new DriftInputError(
+      'chiSquare needs observed and expected of the same length, at least 2',
+      {
+        observed: observed.length,
+        expected: expected.length,
+      },
+    );
   }
   const totalObserved = sum(observed as number[]);
   const totalExpected = sum(expected as number[]);
@@ -37,7 +40,11 @@ export function chiSquare(
   let statistic = 0;
   for (let i = 0; i < observed.length; i++) {
     const e = expected[i]!;
-    if (!(e > 0)) throw new DriftInputError('chiSquare: every expected count must be > 0', { index: i, expected: e });
+    if (!(e > 0))
+      throw new DriftInputError('chiSquare: every expected count must be > 0', {
+        index: i,
+        expected: e,
+      });
     const diff = observed[i]! - e;
     statistic += (diff * diff) / e;
   }

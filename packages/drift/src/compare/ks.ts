@@ -59,7 +59,8 @@ export function ks2samp(
     location = maxLoc;
     sign = 1;
   }
-  let mode: KsMethod = method === 'auto' ? (Math.max(n1, n2) <= KS_EXACT_MAX_N ? 'exact' : 'asymp') : method;
+  let mode: KsMethod =
+    method === 'auto' ? (Math.max(n1, n2) <= KS_EXACT_MAX_N ? 'exact' : 'asymp') : method;
   const g = gcd(n1, n2);
   if (method === 'exact' && n1 / g >= 2147483647 / (n2 / g)) mode = 'asymp';
   let p = Number.NaN;
@@ -78,7 +79,15 @@ export function ks2samp(
     const en = (n1 * n2) / (n1 + n2);
     p = kolmogorovSf(roundHalfEven(en), d);
   }
-  return { statistic: d, pValue: Math.min(1, Math.max(0, p)), method: mode, location, sign, n1, n2 };
+  return {
+    statistic: d,
+    pValue: Math.min(1, Math.max(0, p)),
+    method: mode,
+    location,
+    sign,
+    n1,
+    n2,
+  };
 }
 
 // Largest positive and negative gaps between the right-continuous ECDFs, evaluated at every observed value

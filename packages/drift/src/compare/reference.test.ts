@@ -55,7 +55,9 @@ describe('smirnovSf agrees with scipy.special.smirnov', () => {
   it(`on ${cases.length} (n, d) points, also relatively`, () => {
     const bad = cases
       .map((c) => ({ ...c, got: smirnovSf(c.n, c.d) }))
-      .filter((c) => !(Math.abs(c.got - c.sf) < TOL && Math.abs(c.got - c.sf) <= 1e-9 * c.sf + 1e-300));
+      .filter(
+        (c) => !(Math.abs(c.got - c.sf) < TOL && Math.abs(c.got - c.sf) <= 1e-9 * c.sf + 1e-300),
+      );
     expect(bad).toEqual([]);
   });
 });
@@ -71,7 +73,12 @@ describe('chiSquareSf agrees with scipy.stats.chi2.sf', () => {
 });
 
 describe('chiSquare agrees with scipy.stats.chisquare', () => {
-  const cases = fixture<{ observed: number[]; expected: number[]; statistic: number; pvalue: number }>('chisquare');
+  const cases = fixture<{
+    observed: number[];
+    expected: number[];
+    statistic: number;
+    pvalue: number;
+  }>('chisquare');
   it.each(cases.map((c, i) => [i, c] as const))('case %i', (_i, c) => {
     const r = chiSquare(c.observed, c.expected);
     expect(Math.abs(r.statistic - c.statistic)).toBeLessThan(TOL);
@@ -80,7 +87,9 @@ describe('chiSquare agrees with scipy.stats.chisquare', () => {
 });
 
 describe('jensenShannonDistance agrees with scipy.spatial.distance.jensenshannon', () => {
-  const cases = fixture<{ p: number[]; q: number[]; base: number; distance: number }>('jensenshannon');
+  const cases = fixture<{ p: number[]; q: number[]; base: number; distance: number }>(
+    'jensenshannon',
+  );
   it.each(cases.map((c, i) => [i, c] as const))('case %i', (_i, c) => {
     expect(Math.abs(jensenShannonDistance(c.p, c.q, c.base) - c.distance)).toBeLessThan(TOL);
   });

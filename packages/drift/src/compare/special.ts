@@ -158,7 +158,11 @@ export function kolmogorovDurbinCdf(n: number, d: number): number {
   return clamp01(p * 2 ** powerExp);
 }
 
-function matMul(a: Float64Array<ArrayBufferLike>, b: Float64Array<ArrayBufferLike>, m: number): Float64Array<ArrayBufferLike> {
+function matMul(
+  a: Float64Array<ArrayBufferLike>,
+  b: Float64Array<ArrayBufferLike>,
+  m: number,
+): Float64Array<ArrayBufferLike> {
   const out = new Float64Array(m * m);
   for (let i = 0; i < m; i++) {
     for (let l = 0; l < m; l++) {
@@ -234,9 +238,10 @@ export function kolmogorovPelzGoodCdf(n: number, x: number): number {
   return K[0]! + K[1]! / Math.sqrt(n) + K[2]! / n + K[3]! / (n * Math.sqrt(n));
 }
 
+// Stirling series coefficients (B₂ₖ / (2k(2k−1)), highest order first), at double precision.
 const STIRLING = [
-  -2.955065359477124183e-2, 6.4102564102564102564e-3, -1.9175269175269175269e-3, 8.4175084175084175084e-4,
-  -5.952380952380952381e-4, 7.9365079365079365079e-4, -2.7777777777777777778e-3, 8.3333333333333333333e-2,
+  -0.029550653594771242, 0.00641025641025641, -0.0019175269175269176, 0.0008417508417508417,
+  -0.0005952380952380953, 0.0007936507936507937, -0.002777777777777778, 0.08333333333333333,
 ];
 
 // log(n! / n^n) by Stirling's series, for the Ruben–Gambino branch with large n.

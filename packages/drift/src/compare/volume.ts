@@ -79,8 +79,12 @@ export function selectVolumeBaseline(
       const s = start - w * WEEK_MS;
       if (history.has(s)) starts.push(s);
     }
-    if (starts.length >= minSeasons) return { method: 'seasonal', starts, counts: starts.map((s) => history.get(s)!) };
+    if (starts.length >= minSeasons)
+      return { method: 'seasonal', starts, counts: starts.map((s) => history.get(s)!) };
   }
-  const starts = [...history.keys()].filter((s) => s < start).sort((a, b) => a - b).slice(-rollingWindows);
+  const starts = [...history.keys()]
+    .filter((s) => s < start)
+    .sort((a, b) => a - b)
+    .slice(-rollingWindows);
   return { method: 'rolling', starts, counts: starts.map((s) => history.get(s)!) };
 }

@@ -14,9 +14,19 @@ import {
   type CategoricalAccumulation,
   type NumericAccumulation,
 } from './accumulation.js';
-import { categoryCountsToJSON, createCategoryCounts, mergeCategoryCounts, recordCategory } from './categories.js';
+import {
+  categoryCountsToJSON,
+  createCategoryCounts,
+  mergeCategoryCounts,
+  recordCategory,
+} from './categories.js';
 import { createRng, hashUnit, normal } from './random.js';
-import { createPrioritySample, mergePrioritySamples, recordSample, sampleValues } from './sample.js';
+import {
+  createPrioritySample,
+  mergePrioritySamples,
+  recordSample,
+  sampleValues,
+} from './sample.js';
 import {
   createQuantileSketch,
   mergeQuantileSketches,
@@ -27,7 +37,11 @@ import {
   sketchSize,
 } from './sketch.js';
 
-function expectError(fn: () => unknown, cls: new (...args: never[]) => Error, message: string): void {
+function expectError(
+  fn: () => unknown,
+  cls: new (...args: never[]) => Error,
+  message: string,
+): void {
   let caught: unknown;
   try {
     fn();
@@ -44,7 +58,9 @@ describe('bottom-k sample', () => {
   it('merge(a, b) equals recording everything into one, in any split and order', () => {
     fc.assert(
       fc.property(
-        fc.array(fc.tuple(value, fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true })), { maxLength: 300 }),
+        fc.array(fc.tuple(value, fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true })), {
+          maxLength: 300,
+        }),
         fc.integer({ min: 1, max: 50 }),
         fc.nat(),
         (items, capacity, cut) => {
@@ -68,32 +84,42 @@ describe('bottom-k sample', () => {
 describe('category counts', () => {
   it('merge(a, b) equals recording everything into one while the categories fit the cap', () => {
     fc.assert(
-      fc.property(fc.array(fc.constantFrom('en', 'de', 'fr', 'und', 'ja', '__proto__'), { maxLength: 200 }), fc.nat(), (cats, cut) => {
-        const whole = createCategoryCounts(8);
-        cats.forEach((c) => recordCategory(whole, c));
-        const split = cut % (cats.length + 1);
-        const a = createCategoryCounts(8);
-        const b = createCategoryCounts(8);
-        cats.slice(0, split).forEach((c) => recordCategory(a, c));
-        cats.slice(split).forEach((c) => recordCategory(b, c));
-        expect(categoryCountsToJSON(mergeCategoryCounts(a, b))).toEqual(categoryCountsToJSON(whole));
-      }),
+      fc.property(
+        fc.array(fc.constantFrom('en', 'de', 'fr', 'und', 'ja', '__proto__'), { maxLength: 200 }),
+        fc.nat(),
+        (cats, cut) => {
+          const whole = createCategoryCounts(8);
+          cats.forEach((c) => recordCategory(whole, c));
+          const split = cut % (cats.length + 1);
+          const a = createCategoryCounts(8);
+          const b = createCategoryCounts(8);
+          cats.slice(0, split).forEach((c) => recordCategory(a, c));
+          cats.slice(split).forEach((c) => recordCategory(b, c));
+          expect(categoryCountsToJSON(mergeCategoryCounts(a, b))).toEqual(
+            categoryCountsToJSON(whole),
+          );
+        },
+      ),
     );
   });
 
   it('keeps totals and the cap when categories overflow it', () => {
     fc.assert(
-      fc.property(fc.array(fc.string({ maxLength: 3 }), { maxLength: 200 }), fc.nat(), (cats, cut) => {
-        const split = cut % (cats.length + 1);
-        const a = createCategoryCounts(4);
-        const b = createCategoryCounts(4);
-        cats.slice(0, split).forEach((c) => recordCategory(a, c));
-        cats.slice(split).forEach((c) => recordCategory(b, c));
-        const m = mergeCategoryCounts(a, b);
-        expect(m.total).toBe(cats.length);
-        expect(m.counts.size).toBeLessThanOrEqual(4);
-        expect([...m.counts.values()].reduce((x, y) => x + y, 0) + m.other).toBe(cats.length);
-      }),
+      fc.property(
+        fc.array(fc.string({ maxLength: 3 }), { maxLength: 200 }),
+        fc.nat(),
+        (cats, cut) => {
+          const split = cut % (cats.length + 1);
+          const a = createCategoryCounts(4);
+          const b = createCategoryCounts(4);
+          cats.slice(0, split).forEach((c) => recordCategory(a, c));
+          cats.slice(split).forEach((c) => recordCategory(b, c));
+          const m = mergeCategoryCounts(a, b);
+          expect(m.total).toBe(cats.length);
+          expect(m.counts.size).toBeLessThanOrEqual(4);
+          expect([...m.counts.values()].reduce((x, y) => x + y, 0) + m.other).toBe(cats.length);
+        },
+      ),
     );
   });
 
@@ -112,7 +138,12 @@ describe('KLL quantile sketch', () => {
     xs.forEach((x) => recordValue(s, x));
     const sorted = [...xs].sort((a, b) => a - b);
     const exact = psi(sorted, sorted, { bins: 10 }).edges;
-    expect(sketchQuantiles(s, [1, 2, 3, 4, 5, 6, 7, 8, 9].map((i) => i * (1 / 10)))).toEqual(exact);
+    expect(
+      sketchQuantiles(
+        s,
+        [1, 2, 3, 4, 5, 6, 7, 8, 9].map((i) => i * (1 / 10)),
+      ),
+    ).toEqual(exact);
     expect(sketchRank(s, sorted[37]!)).toBe(38 / 150);
   });
 
@@ -133,29 +164,36 @@ describe('KLL quantile sketch', () => {
 
   it('merge(a, b) keeps n, min, max and rank accuracy of recording everything into one', () => {
     fc.assert(
-      fc.property(fc.array(value, { maxLength: 3000 }), fc.nat(), fc.integer({ min: 8, max: 64 }), (xs, cut, k) => {
-        const split = cut % (xs.length + 1);
-        const a = createQuantileSketch({ k });
-        const b = createQuantileSketch({ k });
-        xs.slice(0, split).forEach((x) => recordValue(a, x));
-        xs.slice(split).forEach((x) => recordValue(b, x));
-        const m = mergeQuantileSketches(a, b);
-        const whole = createQuantileSketch({ k });
-        xs.forEach((x) => recordValue(whole, x));
-        expect(m.n).toBe(whole.n);
-        expect(m.min).toBe(whole.min);
-        expect(m.max).toBe(whole.max);
-        if (xs.length === 0) return;
-        const sorted = [...xs].sort((p, q) => p - q);
-        const median = sorted[Math.floor(sorted.length / 2)]!;
-        const trueRank = sorted.filter((x) => x <= median).length / sorted.length;
-        // k as small as 8 is coarse; the bound scales like 1/k.
-        expect(Math.abs(sketchRank(m, median) - trueRank)).toBeLessThan(4 / k + 0.02);
-        if (xs.length < k) {
-          // Nothing compacted: merged and whole hold the same items.
-          expect(sketchQuantiles(m, [0.25, 0.5, 0.75])).toEqual(sketchQuantiles(whole, [0.25, 0.5, 0.75]));
-        }
-      }),
+      fc.property(
+        fc.array(value, { maxLength: 3000 }),
+        fc.nat(),
+        fc.integer({ min: 8, max: 64 }),
+        (xs, cut, k) => {
+          const split = cut % (xs.length + 1);
+          const a = createQuantileSketch({ k });
+          const b = createQuantileSketch({ k });
+          xs.slice(0, split).forEach((x) => recordValue(a, x));
+          xs.slice(split).forEach((x) => recordValue(b, x));
+          const m = mergeQuantileSketches(a, b);
+          const whole = createQuantileSketch({ k });
+          xs.forEach((x) => recordValue(whole, x));
+          expect(m.n).toBe(whole.n);
+          expect(m.min).toBe(whole.min);
+          expect(m.max).toBe(whole.max);
+          if (xs.length === 0) return;
+          const sorted = [...xs].sort((p, q) => p - q);
+          const median = sorted[Math.floor(sorted.length / 2)]!;
+          const trueRank = sorted.filter((x) => x <= median).length / sorted.length;
+          // k as small as 8 is coarse; the bound scales like 1/k.
+          expect(Math.abs(sketchRank(m, median) - trueRank)).toBeLessThan(4 / k + 0.02);
+          if (xs.length < k) {
+            // Nothing compacted: merged and whole hold the same items.
+            expect(sketchQuantiles(m, [0.25, 0.5, 0.75])).toEqual(
+              sketchQuantiles(whole, [0.25, 0.5, 0.75]),
+            );
+          }
+        },
+      ),
       { numRuns: 60 },
     );
   });
@@ -165,7 +203,11 @@ describe('KLL quantile sketch', () => {
     for (let i = 0; i < 500; i++) recordValue(s, i);
     const back = quantileSketchFromJSON(JSON.parse(JSON.stringify(s)));
     expect(back).toEqual(s);
-    expectError(() => quantileSketchFromJSON({ ...s, n: s.n + 1 }), DriftStateError, 'quantile sketch weights do not add up to n');
+    expectError(
+      () => quantileSketchFromJSON({ ...s, n: s.n + 1 }),
+      DriftStateError,
+      'quantile sketch weights do not add up to n',
+    );
     expect(() => quantileSketchFromJSON({ k: 'x' })).toThrow(DriftStateError);
   });
 });
@@ -174,7 +216,11 @@ describe('numeric accumulation', () => {
   it('merge then compare equals comparing the accumulation recorded in one piece (KS exactly, PSI closely)', () => {
     const rng = createRng(5);
     const baseline = createAccumulation('numeric') as NumericAccumulation;
-    const parts = [createAccumulation('numeric'), createAccumulation('numeric'), createAccumulation('numeric')] as NumericAccumulation[];
+    const parts = [
+      createAccumulation('numeric'),
+      createAccumulation('numeric'),
+      createAccumulation('numeric'),
+    ] as NumericAccumulation[];
     const raw: number[] = [];
     for (let i = 0; i < 6000; i++) {
       const v = normal(rng, 100, 15);
@@ -217,6 +263,10 @@ describe('numeric accumulation', () => {
       const back = accumulationFromJSON(JSON.parse(JSON.stringify(accumulationToJSON(acc))));
       expect(accumulationToJSON(back)).toEqual(accumulationToJSON(acc));
     }
-    expectError(() => accumulationFromJSON({ kind: 'histogram', count: 1 }), DriftStateError, 'unknown accumulation kind "histogram"');
+    expectError(
+      () => accumulationFromJSON({ kind: 'histogram', count: 1 }),
+      DriftStateError,
+      'unknown accumulation kind "histogram"',
+    );
   });
 });

@@ -60,7 +60,8 @@ export interface VolumeAccumulation {
 }
 
 /** Any feature's accumulation. */
-export type FeatureAccumulation = NumericAccumulation | CategoricalAccumulation | VolumeAccumulation;
+export type FeatureAccumulation =
+  NumericAccumulation | CategoricalAccumulation | VolumeAccumulation;
 
 /** Sizes of the bounded structures inside an accumulation. */
 export interface AccumulationLimits {
@@ -73,7 +74,10 @@ export interface AccumulationLimits {
 }
 
 /** Creates an empty accumulation of the given kind. */
-export function createAccumulation(kind: FeatureKind, limits: AccumulationLimits = {}): FeatureAccumulation {
+export function createAccumulation(
+  kind: FeatureKind,
+  limits: AccumulationLimits = {},
+): FeatureAccumulation {
   switch (kind) {
     case 'numeric':
       return {
@@ -91,7 +95,11 @@ export function createAccumulation(kind: FeatureKind, limits: AccumulationLimits
 }
 
 /** Records a numeric value with its sampling priority in [0, 1); a non-finite value only counts as invalid. */
-export function recordNumeric(acc: NumericAccumulation, value: number, priority: number): NumericAccumulation {
+export function recordNumeric(
+  acc: NumericAccumulation,
+  value: number,
+  priority: number,
+): NumericAccumulation {
   if (!Number.isFinite(value)) {
     acc.invalid++;
     return acc;
@@ -103,7 +111,10 @@ export function recordNumeric(acc: NumericAccumulation, value: number, priority:
 }
 
 /** Records one category occurrence. */
-export function recordCategorical(acc: CategoricalAccumulation, category: string): CategoricalAccumulation {
+export function recordCategorical(
+  acc: CategoricalAccumulation,
+  category: string,
+): CategoricalAccumulation {
   acc.count++;
   recordCategory(acc.categories, category);
   return acc;
@@ -131,7 +142,11 @@ export function mergeAccumulations<A extends FeatureAccumulation>(a: A, b: A): A
     }
     case 'categorical': {
       const y = b as CategoricalAccumulation;
-      return { kind: 'categorical', count: a.count + y.count, categories: mergeCategoryCounts(a.categories, y.categories) } as A;
+      return {
+        kind: 'categorical',
+        count: a.count + y.count,
+        categories: mergeCategoryCounts(a.categories, y.categories),
+      } as A;
     }
     case 'volume':
       return { kind: 'volume', count: a.count + b.count } as A;
@@ -154,22 +169,37 @@ export type FeatureAccumulationJSON =
 
 /** Serialises an accumulation to plain data. */
 export function accumulationToJSON(acc: FeatureAccumulation): FeatureAccumulationJSON {
-  if (acc.kind === 'categorical') return { kind: acc.kind, count: acc.count, categories: categoryCountsToJSON(acc.categories) };
+  if (acc.kind === 'categorical')
+    return { kind: acc.kind, count: acc.count, categories: categoryCountsToJSON(acc.categories) };
   if (acc.kind === 'numeric') {
-    return { kind: acc.kind, count: acc.count, invalid: acc.invalid, sketch: acc.sketch, sample: prioritySampleToJSON(acc.sample) };
+    return {
+      kind: acc.kind,
+      count: acc.count,
+      invalid: acc.invalid,
+      sketch: acc.sketch,
+      sample: prioritySampleToJSON(acc.sample),
+    };
   }
   return acc;
 }
 
 /** Restores an accumulation from plain data, checking its shape (throws DriftStateError). */
 export function accumulationFromJSON(value: unknown): FeatureAccumulation {
-  const v = value as { kind?: unknown; count?: unknown; invalid?: unknown; sketch?: unknown; sample?: unknown; categories?: unknown } | null;
+  const v = value as {
+    kind?: unknown;
+    count?: unknown;
+    invalid?: unknown;
+    sketch?: unknown;
+    sample?: unknown;
+    categories?: unknown;
+  } | null;
   if (v === null || typeof v !== 'object' || !Number.isInteger(v.count)) {
     throw new DriftStateError('not a serialized accumulation', {});
   }
   switch (v.kind) {
     case 'numeric':
-      if (!Number.isInteger(v.invalid)) throw new DriftStateError('numeric accumulation without invalid count', {});
+      if (!Number.isInteger(v.invalid))
+        throw new DriftStateError('numeric accumulation without invalid count', {});
       return {
         kind: 'numeric',
         count: v.count as number,
@@ -178,7 +208,11 @@ export function accumulationFromJSON(value: unknown): FeatureAccumulation {
         sample: prioritySampleFromJSON(v.sample),
       };
     case 'categorical':
-      return { kind: 'categorical', count: v.count as number, categories: categoryCountsFromJSON(v.categories) };
+      return {
+        kind: 'categorical',
+        count: v.count as number,
+        categories: categoryCountsFromJSON(v.categories),
+      };
     case 'volume':
       return { kind: 'volume', count: v.count as number };
     default:
@@ -229,5 +263,7 @@ export function compareCategorical(
   window: CategoricalAccumulation,
   { topK = 20 }: { topK?: number } = {},
 ): CategoryComparison | null {
-  return compareCategories(categoryTable(baseline.categories), categoryTable(window.categories), { topK });
+  return compareCategories(categoryTable(baseline.categories), categoryTable(window.categories), {
+    topK,
+  });
 }

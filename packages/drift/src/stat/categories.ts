@@ -32,7 +32,8 @@ export function createCategoryCounts(capacity: number = DEFAULT_CATEGORY_CAPACIT
 /** Records one category (adding `count` occurrences); mutates and returns the counts. */
 export function recordCategory(c: CategoryCounts, category: string, count = 1): CategoryCounts {
   c.total += count;
-  const name = category.length > MAX_CATEGORY_LENGTH ? category.slice(0, MAX_CATEGORY_LENGTH) : category;
+  const name =
+    category.length > MAX_CATEGORY_LENGTH ? category.slice(0, MAX_CATEGORY_LENGTH) : category;
   if (name === OTHER_CATEGORY) {
     c.other += count;
     return c;

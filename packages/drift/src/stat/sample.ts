@@ -75,19 +75,28 @@ function siftDown(p: number[], v: number[], start: number, priority: number, val
 
 /** Merges two samples of the same capacity into a new one; the inputs are not changed. */
 export function mergePrioritySamples(a: PrioritySample, b: PrioritySample): PrioritySample {
-  if (a.capacity !== b.capacity) throw new RangeError(`cannot merge samples of capacity ${a.capacity} and ${b.capacity}`);
+  if (a.capacity !== b.capacity)
+    throw new RangeError(`cannot merge samples of capacity ${a.capacity} and ${b.capacity}`);
   const pairs: Array<[number, number]> = [];
-  for (const s of [a, b]) for (let i = 0; i < s.priorities.length; i++) pairs.push([s.priorities[i]!, s.values[i]!]);
+  for (const s of [a, b])
+    for (let i = 0; i < s.priorities.length; i++) pairs.push([s.priorities[i]!, s.values[i]!]);
   pairs.sort((x, y) => x[0] - y[0] || x[1] - y[1]);
   const kept = pairs.slice(0, a.capacity);
   // Descending order is a valid max-heap.
   kept.reverse();
-  return { capacity: a.capacity, seen: a.seen + b.seen, priorities: kept.map((x) => x[0]), values: kept.map((x) => x[1]) };
+  return {
+    capacity: a.capacity,
+    seen: a.seen + b.seen,
+    priorities: kept.map((x) => x[0]),
+    values: kept.map((x) => x[1]),
+  };
 }
 
 /** The kept values, ordered by priority (a canonical order for comparisons and serialisation). */
 export function sampleValues(s: PrioritySample): number[] {
-  const order = s.priorities.map((_, i) => i).sort((i, j) => s.priorities[i]! - s.priorities[j]! || s.values[i]! - s.values[j]!);
+  const order = s.priorities
+    .map((_, i) => i)
+    .sort((i, j) => s.priorities[i]! - s.priorities[j]! || s.values[i]! - s.values[j]!);
   return order.map((i) => s.values[i]!);
 }
 
@@ -95,13 +104,19 @@ export function sampleValues(s: PrioritySample): number[] {
 export function prioritySampleToJSON(s: PrioritySample): PrioritySample {
   const pairs = s.priorities.map((p, i) => [p, s.values[i]!] as [number, number]);
   pairs.sort((x, y) => y[0] - x[0] || y[1] - x[1]);
-  return { capacity: s.capacity, seen: s.seen, priorities: pairs.map((x) => x[0]), values: pairs.map((x) => x[1]) };
+  return {
+    capacity: s.capacity,
+    seen: s.seen,
+    priorities: pairs.map((x) => x[0]),
+    values: pairs.map((x) => x[1]),
+  };
 }
 
 /** Restores a sample from its JSON form, checking the shape (throws DriftStateError). */
 export function prioritySampleFromJSON(value: unknown): PrioritySample {
   const v = value as Partial<PrioritySample> | null;
-  const numbers = (a: unknown): a is number[] => Array.isArray(a) && a.every((x) => typeof x === 'number' && Number.isFinite(x));
+  const numbers = (a: unknown): a is number[] =>
+    Array.isArray(a) && a.every((x) => typeof x === 'number' && Number.isFinite(x));
   if (
     v === null ||
     typeof v !== 'object' ||
@@ -115,5 +130,10 @@ export function prioritySampleFromJSON(value: unknown): PrioritySample {
     throw new DriftStateError('not a serialized priority sample', {});
   }
   // Re-ordered rather than trusting the stored order to be a heap.
-  return prioritySampleToJSON({ capacity: v.capacity!, seen: v.seen!, priorities: v.priorities, values: v.values });
+  return prioritySampleToJSON({
+    capacity: v.capacity!,
+    seen: v.seen!,
+    priorities: v.priorities,
+    values: v.values,
+  });
 }

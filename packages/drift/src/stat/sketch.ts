@@ -29,8 +29,12 @@ export const DEFAULT_SKETCH_K = 200;
 const C = 2 / 3;
 
 /** Creates an empty sketch. */
-export function createQuantileSketch({ k = DEFAULT_SKETCH_K, seed = 0x9e3779b9 }: { k?: number; seed?: number } = {}): QuantileSketch {
-  if (!Number.isInteger(k) || k < 8 || k > 65_535) throw new RangeError(`sketch k must be an integer from 8 to 65535, got ${k}`);
+export function createQuantileSketch({
+  k = DEFAULT_SKETCH_K,
+  seed = 0x9e3779b9,
+}: { k?: number; seed?: number } = {}): QuantileSketch {
+  if (!Number.isInteger(k) || k < 8 || k > 65_535)
+    throw new RangeError(`sketch k must be an integer from 8 to 65535, got ${k}`);
   return { k, n: 0, min: null, max: null, levels: [[]], coin: seed >>> 0 || 1 };
 }
 
@@ -48,7 +52,9 @@ function retained(s: QuantileSketch): number {
 // time keeps the update cost to a push plus an amortised O(log k) — compacting it at its small KLL capacity would
 // sort a handful of values every few updates. Memory stays O(k): at most k raw values plus ~3k in the compactors.
 function levelLimit(s: QuantileSketch, h: number): number {
-  return h === 0 ? Math.max(s.k, capacity(s.k, 0, s.levels.length)) : capacity(s.k, h, s.levels.length);
+  return h === 0
+    ? Math.max(s.k, capacity(s.k, 0, s.levels.length))
+    : capacity(s.k, h, s.levels.length);
 }
 
 /** Records one finite value; mutates and returns the sketch (amortised O(log k); allocates only when compacting). */
@@ -189,11 +195,21 @@ export function quantileSketchFromJSON(value: unknown): QuantileSketch {
     (v.min === null || typeof v.min === 'number') &&
     (v.max === null || typeof v.max === 'number') &&
     Array.isArray(v.levels) &&
-    v.levels.every((l) => Array.isArray(l) && l.every((x) => typeof x === 'number' && Number.isFinite(x))) &&
+    v.levels.every(
+      (l) => Array.isArray(l) && l.every((x) => typeof x === 'number' && Number.isFinite(x)),
+    ) &&
     Number.isInteger(v.coin);
   if (!ok) throw new DriftStateError('not a serialized quantile sketch', {});
   let weight = 0;
   v.levels!.forEach((l, h) => (weight += l.length * 2 ** h));
-  if (weight !== v.n) throw new DriftStateError('quantile sketch weights do not add up to n', { n: v.n, weight });
-  return { k: v.k!, n: v.n!, min: v.min ?? null, max: v.max ?? null, levels: v.levels!.map((l) => [...l]), coin: v.coin! };
+  if (weight !== v.n)
+    throw new DriftStateError('quantile sketch weights do not add up to n', { n: v.n, weight });
+  return {
+    k: v.k!,
+    n: v.n!,
+    min: v.min ?? null,
+    max: v.max ?? null,
+    levels: v.levels!.map((l) => [...l]),
+    coin: v.coin!,
+  };
 }
