@@ -191,6 +191,32 @@ describe('alert lifecycle and grouping timers', () => {
     ]);
   });
 
+  it('an alert firing again after one receiver sent its resolve reaches that receiver again', () => {
+    const config = parseRoutingConfig(
+      `
+route:
+  receiver: fast
+  group_by: [system]
+  group_wait: 10s
+  routes:
+    - { matchers: [system="wiki"], receiver: fast, group_interval: 1m, continue: true }
+    - { matchers: [system="wiki"], receiver: slow, group_interval: 10m }
+receivers: [{ name: fast }, { name: slow }]
+`,
+      'two.yml',
+    );
+    const h = new Harness(createRouter({ config }));
+    h.ingest(finding({ at: T0 }));
+    expect(brief(h.runTo(T0 + 10 * S)).sort()).toEqual([
+      'fast firing freshness.sync-lag wiki/c1',
+      'slow firing freshness.sync-lag wiki/c1',
+    ]);
+    h.ingest(finding({ at: T0 + 20 * S, status: 'resolved' }));
+    expect(brief(h.runTo(T0 + 70 * S))).toEqual(['fast resolved freshness.sync-lag wiki/c1']);
+    h.ingest(finding({ at: T0 + 80 * S }));
+    expect(brief(h.runTo(T0 + 11 * M))).toEqual(['fast firing freshness.sync-lag wiki/c1']);
+  });
+
   it('flushes at once an alert older than group_wait (e.g. arriving late)', () => {
     const h = new Harness(createRouter({ config: SIMPLE }));
     h.clock.set(T0 + H);
@@ -353,6 +379,17 @@ describe('silences', () => {
     const ended = h.runTo(T0 + 2 * H + M).findings;
     expect(ended.map((f) => [f.check, f.status, f.fingerprint])).toEqual([
       [SILENCE_EXPIRING_CHECK, 'resolved', raised[0]?.fingerprint],
+    ]);
+  });
+
+  it('a deleted silence resolves its notice under the same fingerprint', () => {
+    const silences = new SilenceTable([silence('s1', 'system="wiki"', T0, T0 + 30 * M)]);
+    const h = new Harness(createRouter({ config: SHIPPED, silences }));
+    const [raised] = h.runTo(T0 + S).findings;
+    silences.delete('s1');
+    const ended = h.runTo(T0 + 2 * S).findings;
+    expect(ended.map((f) => [f.status, f.fingerprint, f.subject.system])).toEqual([
+      ['resolved', raised?.fingerprint, 'wiki'],
     ]);
   });
 

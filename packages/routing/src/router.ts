@@ -214,13 +214,15 @@ export function createRouter({
   }
 
   // ---------------------------------------------------------------- alerts
-  function createAlert(
+  // Puts an alert into the group of every route it matches (creating groups as needed) and lists the
+  // tickets receivers it goes to; run when an alert starts firing, including a new episode of a known one.
+  function joinGroups(
     state: RouterState,
     fp: string,
     labels: Record<string, string>,
     at: number,
     now: number,
-  ): AlertEntry {
+  ): { groups: string[]; ticketReceivers: string[] } {
     const ix = indexes(state);
     const groups: string[] = [];
     const ticketReceivers: string[] = [];
@@ -232,6 +234,7 @@ export function createRouter({
       }
       const gl = groupLabels(route, labels);
       const gKey = `group:${fingerprint([route.id, gl])}`;
+      if (groups.includes(gKey)) continue;
       let g = state.kv.get(gKey) as GroupEntry | undefined;
       if (!g) {
         g = {
@@ -240,31 +243,22 @@ export function createRouter({
           receiver: route.receiver,
           groupKey: groupKeyOf(route, gl),
           labels: gl,
-          // Alertmanager flushes at once an alert older than group_wait (e.g. after a restart).
-          nextFlushAt: at + route.groupWait < now ? now : now + route.groupWait,
+          nextFlushAt: now + route.groupWait,
           flushed: false,
           members: [],
           notified: {},
         };
         ix.groups.add(gKey);
-        ix.nextGroupDue = Math.min(ix.nextGroupDue, g.nextFlushAt);
       }
+      // Alertmanager flushes a group that has not flushed yet at once when an alert in it is older than
+      // group_wait (e.g. after a restart or a backlog).
+      if (!g.flushed && at + route.groupWait < now) g.nextFlushAt = Math.min(g.nextFlushAt, now);
+      ix.nextGroupDue = Math.min(ix.nextGroupDue, g.nextFlushAt);
       if (!g.members.includes(fp)) g.members.push(fp);
       state.kv.set(gKey, g);
       groups.push(gKey);
     }
-    return {
-      kind: 'alert',
-      labels,
-      status: 'firing',
-      startsAt: at,
-      firing: 0,
-      total: 0,
-      sample: [],
-      summary: '',
-      groups,
-      ticketReceivers,
-    };
+    return { groups, ticketReceivers };
   }
 
   function alertSummary(finding: Finding): string {
@@ -283,14 +277,28 @@ export function createRouter({
   ): AlertEntry {
     const key = `alert:${fp}`;
     let a = state.kv.get(key) as AlertEntry | undefined;
-    if (!a) a = createAlert(state, fp, labels, at, now);
-    if (a.status === 'resolved') {
-      // A new firing episode of the same label set.
+    if (!a) {
+      a = {
+        kind: 'alert',
+        labels,
+        status: 'firing',
+        startsAt: at,
+        firing: 0,
+        total: 0,
+        sample: [],
+        summary: '',
+        ...joinGroups(state, fp, labels, at, now),
+      };
+    } else if (a.status === 'resolved') {
+      // A new firing episode of the same label set; groups that already sent the resolve had let it go.
+      const joined = joinGroups(state, fp, labels, at, now);
       a.status = 'firing';
       a.startsAt = at;
       delete a.endsAt;
       a.total = 0;
       a.sample = [];
+      a.groups = joined.groups;
+      a.ticketReceivers = joined.ticketReceivers;
     }
     const wasFiring = a.firing > 0;
     a.firing += 1;
@@ -649,9 +657,17 @@ export function createRouter({
   function silenceNotices(state: RouterState, now: number, out: RouterOutput): void {
     if (!silences || state.partition !== silenceNoticePartition) return;
     const ix = indexes(state);
-    const notice = (id: string, status: 'firing' | 'resolved', endsAt: number): Finding => {
+    const systemOf = (id: string): string =>
+      silences.get(id)?.matchers.find((m) => m.name === 'system' && m.type === '=')?.value ?? '*';
+    // The resolve reuses the system the notice fired with, so it has the same fingerprint even when the
+    // silence was deleted or edited meanwhile.
+    const notice = (
+      id: string,
+      status: 'firing' | 'resolved',
+      endsAt: number,
+      system: string,
+    ): Finding => {
       const s = silences.get(id);
-      const system = s?.matchers.find((m) => m.name === 'system' && m.type === '=')?.value ?? '*';
       return buildFinding({
         check: SILENCE_EXPIRING_CHECK,
         status,
@@ -677,15 +693,16 @@ export function createRouter({
       const key = `silence:${s.id}`;
       const e = state.kv.get(key) as SilenceEntry | undefined;
       if (e && e.endsAt === s.endsAt) continue;
-      state.kv.set(key, { kind: 'silence', endsAt: s.endsAt });
+      const system = e?.system ?? systemOf(s.id);
+      state.kv.set(key, { kind: 'silence', endsAt: s.endsAt, system });
       ix.silenceNotices.add(s.id);
-      out.findings.push(notice(s.id, 'firing', s.endsAt));
+      out.findings.push(notice(s.id, 'firing', s.endsAt, system));
     }
     for (const id of [...ix.silenceNotices]) {
       const s = silences.get(id);
       const e = state.kv.get(`silence:${id}`) as SilenceEntry | undefined;
       if (s && silenceActive(s, now) && s.endsAt - now <= silenceExpiryLead) continue;
-      out.findings.push(notice(id, 'resolved', e?.endsAt ?? now));
+      out.findings.push(notice(id, 'resolved', e?.endsAt ?? now, e?.system ?? systemOf(id)));
       state.kv.delete(`silence:${id}`);
       ix.silenceNotices.delete(id);
     }

@@ -91,6 +91,8 @@ export interface SilenceEntry {
   readonly kind: 'silence';
   /** The silence's end the notice was raised for, epoch ms. */
   endsAt: number;
+  /** The notice finding's subject system, kept so its resolve has the same fingerprint. */
+  system: string;
 }
 
 /** Any value in the router's partition state. */
