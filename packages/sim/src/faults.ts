@@ -1,5 +1,5 @@
 import { ConfigError, parseDuration } from '@tidemark/core';
-import { LineCounter, isNode, parseDocument } from 'yaml';
+import { LineCounter, isMap, isNode, isScalar, parseDocument } from 'yaml';
 
 /** Every check id of spec/outputs.md; a fault plan may inject each of them. */
 export const FAULT_KINDS = [
@@ -128,6 +128,8 @@ export const FAULT_KEYS: Readonly<Record<FaultKind, readonly string[]>> = {
 interface PathProblem {
   path: ReadonlyArray<string | number>;
   message: string;
+  /** The problem is the key itself (unknown key): point at the key, not its value. */
+  atKey?: boolean;
 }
 
 const PLAN_KEYS = ['name', 'description', 'faults'];
@@ -147,7 +149,11 @@ const isObject = (v: unknown): v is Record<string, unknown> =>
 function checkPlan(input: unknown): PathProblem[] {
   const problems: PathProblem[] = [];
   const add = (path: ReadonlyArray<string | number>, message: string) =>
-    problems.push({ path, message: `${displayPath(path) || 'plan'}: ${message}` });
+    problems.push({
+      path,
+      message: `${displayPath(path) || 'plan'}: ${message}`,
+      atKey: message.startsWith('unknown key') || message.startsWith('not a setting'),
+    });
   if (!isObject(input)) {
     add([], 'must be a mapping with a "faults" list');
     return problems;
@@ -348,6 +354,16 @@ export function parseFaultPlan(text: string, file = 'faults.yaml'): FaultPlan {
     throw new ConfigError(
       'invalid fault plan',
       problems.map((problem) => {
+        if (problem.atKey) {
+          const parent: unknown = doc.getIn(problem.path.slice(0, -1), true) ?? doc.contents;
+          const last = problem.path[problem.path.length - 1];
+          const pair = isMap(parent)
+            ? parent.items.find((item) => isScalar(item.key) && item.key.value === last)
+            : undefined;
+          if (pair && isScalar(pair.key) && pair.key.range) {
+            return `${where(pair.key.range[0])}: ${problem.message}`;
+          }
+        }
         // Point at the deepest node of the path that exists in the file.
         for (let n = problem.path.length; n >= 0; n--) {
           const node: unknown = n === 0 ? doc.contents : doc.getIn(problem.path.slice(0, n), true);

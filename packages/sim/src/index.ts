@@ -18,3 +18,22 @@ export { DEFAULT_PROFILES, profileFor, docIdFor } from './profiles.js';
 export type { SystemProfile, ContentClassProfile } from './profiles.js';
 export { createRng, hash32, mix32, unitHash, hashString } from './prng.js';
 export type { Rng } from './prng.js';
+export { DEFAULT_FAULTS_YAML, defaultFaultPlan } from './default-faults.js';
+export {
+  score,
+  failures,
+  formatScorecard,
+  readFinding,
+  readTruth,
+  truthMatches,
+  MATCH_KEYS,
+} from './score.js';
+export type {
+  ScoredFinding,
+  ScoreOptions,
+  ScoreThresholds,
+  Scorecard,
+  CheckScore,
+  TimeToDetect,
+  FalseAlarm,
+} from './score.js';

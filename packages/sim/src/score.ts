@@ -1,0 +1,444 @@
+import { canonicalJson, ConfigError, formatDuration, parseTime } from '@tidemark/core';
+import { FAULT_KINDS } from './faults.js';
+import type { TruthEntry, TruthSubject } from './types.js';
+
+/** The part of a finding the scorecard reads (a full core `Finding` fits). */
+export interface ScoredFinding {
+  check: string;
+  status: 'firing' | 'resolved';
+  subject: { system: string; [key: string]: string | undefined };
+  observedAt: string;
+  fingerprint?: string;
+  shadow?: boolean;
+}
+
+type SubjectKey = keyof TruthSubject;
+
+/**
+ * Which subject keys identify the problem of each check: a finding matches a truth entry of the same check
+ * when `system` is equal and every other key listed here is equal where both sides have it (a key missing on
+ * either side matches anything — a system-wide finding covers its documents; a truth entry without a docId
+ * covers every document of its system). `field` and `feature` are compared with either of the finding's
+ * `field`/`feature`, with a leading `data.` ignored.
+ */
+export const MATCH_KEYS: Readonly<Record<string, readonly SubjectKey[]>> = {
+  'envelope.invalid': ['system'],
+  'contract.required': ['system', 'docId', 'field'],
+  'contract.allowed': ['system', 'docId', 'field'],
+  'contract.rule': ['system', 'docId'],
+  'contract.reference': ['system', 'docId'],
+  'contract.null-rate': ['system', 'field'],
+  'contract.schema': ['system', 'docId'],
+  'freshness.sync-lag': ['system', 'docId'],
+  'freshness.review-overdue': ['system', 'docId'],
+  'freshness.connector-silent': ['system', 'connector'],
+  'freshness.connector-failing': ['system', 'connector'],
+  'parity.delete-missed': ['system', 'docId'],
+  'parity.resurrected': ['system', 'docId'],
+  'parity.acl-mismatch': ['system', 'docId'],
+  'parity.orphan': ['system', 'docId'],
+  'parity.missing': ['system', 'docId'],
+  'drift.numeric': ['system', 'feature'],
+  'drift.categorical': ['system', 'feature'],
+  'drift.volume': ['system', 'connector'],
+};
+const DEFAULT_MATCH_KEYS: readonly SubjectKey[] = [
+  'system',
+  'docId',
+  'connector',
+  'field',
+  'feature',
+];
+
+const norm = (v: string | undefined) => (v === undefined ? undefined : v.replace(/^data\./, ''));
+
+/** Whether a finding is about the subject of a truth entry (same check, matching subject keys). */
+export function truthMatches(entry: TruthEntry, finding: ScoredFinding): boolean {
+  if (entry.check !== finding.check || entry.subject.system !== finding.subject.system)
+    return false;
+  for (const key of MATCH_KEYS[entry.check] ?? DEFAULT_MATCH_KEYS) {
+    if (key === 'system') continue;
+    const want = norm(entry.subject[key]);
+    if (want === undefined) continue;
+    const candidates =
+      key === 'field' || key === 'feature'
+        ? [finding.subject['field'], finding.subject['feature']]
+        : [finding.subject[key]];
+    const have = candidates.map(norm).filter((v): v is string => v !== undefined);
+    if (have.length > 0 && !have.includes(want)) return false;
+  }
+  return true;
+}
+
+/** Time to detect over the detected faults of one check, in ms. */
+export interface TimeToDetect {
+  meanMs: number;
+  /** Nearest-rank median (the lower middle value for an even count). */
+  p50Ms: number;
+  maxMs: number;
+}
+
+/** A firing finding that matches no injected fault. */
+export interface FalseAlarm {
+  fingerprint: string;
+  subject: ScoredFinding['subject'];
+  observedAt: string;
+}
+
+/** How well one check did. */
+export interface CheckScore {
+  check: string;
+  /** Required truth entries (faults that must be found). */
+  injected: number;
+  detected: number;
+  /** detected / injected; null when nothing was injected. */
+  recall: number | null;
+  /** Distinct problems (fingerprints) the check reported firing. */
+  findings: number;
+  truePositives: number;
+  falsePositives: number;
+  /** truePositives / findings; null when the check reported nothing. */
+  precision: number | null;
+  ttd: TimeToDetect | null;
+  /** Up to `sampleSize` missed faults. */
+  missed: TruthEntry[];
+  /** Up to `sampleSize` false alarms. */
+  falseAlarms: FalseAlarm[];
+}
+
+/** Recall, precision and time to detect per check, and in total. */
+export interface Scorecard {
+  checks: CheckScore[];
+  total: {
+    injected: number;
+    detected: number;
+    recall: number | null;
+    findings: number;
+    truePositives: number;
+    falsePositives: number;
+    precision: number | null;
+  };
+}
+
+/** Options of score(). */
+export interface ScoreOptions {
+  truth: readonly TruthEntry[];
+  /** Findings as read back from `dq.findings.v1` or `findings.jsonl`, firing and resolved. */
+  findings: Iterable<ScoredFinding>;
+  /** How much earlier than `injectedAt` a finding may be observed and still count (clock rounding). @default 1000 */
+  earlyToleranceMs?: number;
+  /** Count findings of rules in shadow mode. @default false */
+  includeShadow?: boolean;
+  /** Checks left out of the scorecard entirely (truth and findings). @default [] */
+  ignoreChecks?: readonly string[];
+  /** Missed faults and false alarms listed per check. @default 5 */
+  sampleSize?: number;
+}
+
+interface Candidates {
+  byDoc: Map<string, Array<{ entry: TruthEntry; at: number; n: number }>>;
+  wildcard: Array<{ entry: TruthEntry; at: number; n: number }>;
+}
+
+/** Grades findings against the ground truth of a simulated run. */
+export function score(options: ScoreOptions): Scorecard {
+  const tolerance = options.earlyToleranceMs ?? 1000;
+  const ignored = new Set(options.ignoreChecks ?? []);
+  const sampleSize = options.sampleSize ?? 5;
+  const truth = options.truth.filter((t) => !ignored.has(t.check));
+
+  // Truth indexed by check and system, and by document where the check identifies documents.
+  const index = new Map<string, Candidates>();
+  const firstSeen: number[] = truth.map(() => Number.POSITIVE_INFINITY);
+  truth.forEach((entry, n) => {
+    const key = `${entry.check}\u0000${entry.subject.system}`;
+    let c = index.get(key);
+    if (!c) index.set(key, (c = { byDoc: new Map(), wildcard: [] }));
+    const item = { entry, at: parseTime(entry.injectedAt), n };
+    const docKeyed = (MATCH_KEYS[entry.check] ?? DEFAULT_MATCH_KEYS).includes('docId');
+    if (docKeyed && entry.subject.docId !== undefined) {
+      const list = c.byDoc.get(entry.subject.docId) ?? [];
+      list.push(item);
+      c.byDoc.set(entry.subject.docId, list);
+    } else {
+      c.wildcard.push(item);
+    }
+  });
+
+  // Distinct problems per check: identity → whether any firing of it matched a fault.
+  const identities = new Map<string, Map<string, { tp: boolean; first: ScoredFinding }>>();
+  for (const finding of options.findings) {
+    if (finding.status !== 'firing' || ignored.has(finding.check)) continue;
+    if (finding.shadow && !options.includeShadow) continue;
+    const id = finding.fingerprint ?? canonicalJson({ c: finding.check, s: finding.subject });
+    let perCheck = identities.get(finding.check);
+    if (!perCheck) identities.set(finding.check, (perCheck = new Map()));
+    let identity = perCheck.get(id);
+    if (!identity) perCheck.set(id, (identity = { tp: false, first: finding }));
+    const observed = parseTime(finding.observedAt);
+    const c = index.get(`${finding.check}\u0000${finding.subject.system}`);
+    if (!c) continue;
+    const docId = finding.subject['docId'];
+    const pool =
+      docId === undefined
+        ? [...c.wildcard, ...[...c.byDoc.values()].flat()]
+        : [...c.wildcard, ...(c.byDoc.get(docId) ?? [])];
+    for (const { entry, at, n } of pool) {
+      if (observed < at - tolerance || !truthMatches(entry, finding)) continue;
+      identity.tp = true;
+      if (observed < firstSeen[n]!) firstSeen[n] = observed;
+    }
+  }
+
+  const checks = new Set<string>([
+    ...identities.keys(),
+    ...truth.filter((t) => !t.optional).map((t) => t.check),
+  ]);
+  const order = (c: string) => {
+    const k = (FAULT_KINDS as readonly string[]).indexOf(c);
+    return k < 0 ? FAULT_KINDS.length : k;
+  };
+  const rows = [...checks]
+    .sort((a, b) => order(a) - order(b) || a.localeCompare(b))
+    .map((check): CheckScore => {
+      const required = truth
+        .map((entry, n) => ({ entry, n }))
+        .filter(({ entry }) => entry.check === check && !entry.optional);
+      const detected = required.filter(({ n }) => Number.isFinite(firstSeen[n]!));
+      const ttds = detected.map(({ entry, n }) =>
+        Math.max(0, firstSeen[n]! - parseTime(entry.injectedAt)),
+      );
+      const found = [...(identities.get(check)?.entries() ?? [])];
+      const tp = found.filter(([, v]) => v.tp).length;
+      return {
+        check,
+        injected: required.length,
+        detected: detected.length,
+        recall: required.length === 0 ? null : detected.length / required.length,
+        findings: found.length,
+        truePositives: tp,
+        falsePositives: found.length - tp,
+        precision: found.length === 0 ? null : tp / found.length,
+        ttd: ttds.length === 0 ? null : timeToDetect(ttds),
+        missed: required
+          .filter(({ n }) => !Number.isFinite(firstSeen[n]!))
+          .slice(0, sampleSize)
+          .map(({ entry }) => entry),
+        falseAlarms: found
+          .filter(([, v]) => !v.tp)
+          .slice(0, sampleSize)
+          .map(([fingerprint, v]) => ({
+            fingerprint,
+            subject: v.first.subject,
+            observedAt: v.first.observedAt,
+          })),
+      };
+    });
+  const sum = (f: (r: CheckScore) => number) => rows.reduce((acc, r) => acc + f(r), 0);
+  const injected = sum((r) => r.injected);
+  const detected = sum((r) => r.detected);
+  const findings = sum((r) => r.findings);
+  const truePositives = sum((r) => r.truePositives);
+  return {
+    checks: rows,
+    total: {
+      injected,
+      detected,
+      recall: injected === 0 ? null : detected / injected,
+      findings,
+      truePositives,
+      falsePositives: findings - truePositives,
+      precision: findings === 0 ? null : truePositives / findings,
+    },
+  };
+}
+
+function timeToDetect(values: number[]): TimeToDetect {
+  const sorted = [...values].sort((a, b) => a - b);
+  return {
+    meanMs: sorted.reduce((a, b) => a + b, 0) / sorted.length,
+    p50Ms: sorted[Math.ceil(sorted.length / 2) - 1]!,
+    maxMs: sorted[sorted.length - 1]!,
+  };
+}
+
+/** Pass marks for `failures`. */
+export interface ScoreThresholds {
+  /** Lowest acceptable recall of every check with injected faults. */
+  minRecall?: number;
+  /** Lowest acceptable precision of every check that reported anything. */
+  minPrecision?: number;
+  /** Longest acceptable time to detect (the maximum per check), ms. */
+  maxTtdMs?: number;
+}
+
+/** Every way a scorecard falls short of the thresholds, one line each; empty when it passes. */
+export function failures(card: Scorecard, thresholds: ScoreThresholds): string[] {
+  const out: string[] = [];
+  for (const row of card.checks) {
+    if (
+      thresholds.minRecall !== undefined &&
+      row.recall !== null &&
+      row.recall < thresholds.minRecall
+    ) {
+      out.push(
+        `${row.check}: recall ${fixed(row.recall)} < ${fixed(thresholds.minRecall)} (${row.injected - row.detected} of ${row.injected} injected faults not found)`,
+      );
+    }
+    if (
+      thresholds.minPrecision !== undefined &&
+      row.precision !== null &&
+      row.precision < thresholds.minPrecision
+    ) {
+      out.push(
+        `${row.check}: precision ${fixed(row.precision)} < ${fixed(thresholds.minPrecision)} (${row.falsePositives} of ${row.findings} findings match no injected fault)`,
+      );
+    }
+    if (
+      thresholds.maxTtdMs !== undefined &&
+      row.ttd !== null &&
+      row.ttd.maxMs > thresholds.maxTtdMs
+    ) {
+      out.push(
+        `${row.check}: time to detect up to ${formatDuration(row.ttd.maxMs)} > ${formatDuration(thresholds.maxTtdMs)}`,
+      );
+    }
+  }
+  return out;
+}
+
+const fixed = (v: number) => v.toFixed(2);
+
+/** The scorecard as a plain-text table, with samples of what was missed and what was wrongly reported. */
+export function formatScorecard(card: Scorecard): string {
+  const header = [
+    'check',
+    'injected',
+    'detected',
+    'recall',
+    'findings',
+    'FP',
+    'precision',
+    'TTD p50',
+    'mean',
+    'max',
+  ];
+  const dur = (ms: number | undefined) =>
+    ms === undefined ? '—' : formatDuration(Math.round(ms / 1000) * 1000);
+  const ratio = (v: number | null) => (v === null ? '—' : fixed(v));
+  const rows = card.checks.map((r) => [
+    r.check,
+    String(r.injected),
+    String(r.detected),
+    ratio(r.recall),
+    String(r.findings),
+    String(r.falsePositives),
+    ratio(r.precision),
+    dur(r.ttd?.p50Ms),
+    dur(r.ttd?.meanMs),
+    dur(r.ttd?.maxMs),
+  ]);
+  const t = card.total;
+  rows.push([
+    'total',
+    String(t.injected),
+    String(t.detected),
+    ratio(t.recall),
+    String(t.findings),
+    String(t.falsePositives),
+    ratio(t.precision),
+    '',
+    '',
+    '',
+  ]);
+  const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]!.length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!)))
+      .join('  ')
+      .trimEnd();
+  const out = [
+    line(header),
+    line(widths.map((w) => '-'.repeat(w))),
+    ...rows.slice(0, -1).map(line),
+  ];
+  out.push(line(widths.map((w) => '-'.repeat(w))), line(rows[rows.length - 1]!));
+  const where = (s: {
+    system: string;
+    docId?: string | undefined;
+    connector?: string | undefined;
+    field?: string | undefined;
+    feature?: string | undefined;
+  }) =>
+    [s.docId ? `${s.system}/${s.docId}` : s.system, s.connector, s.field, s.feature]
+      .filter(Boolean)
+      .join(' ');
+  for (const r of card.checks) {
+    for (const m of r.missed)
+      out.push(`missed      ${r.check} ${where(m.subject)} (injected ${m.injectedAt})`);
+  }
+  for (const r of card.checks) {
+    for (const f of r.falseAlarms)
+      out.push(`false alarm ${r.check} ${where(f.subject)} (observed ${f.observedAt})`);
+  }
+  return `${out.join('\n')}\n`;
+}
+
+/**
+ * Reads one finding from a line of `findings.jsonl` or a `dq.findings.v1` record: a finding object, a
+ * `tidemark.finding` CloudEvent, or a record envelope `{ topic, key, value }` holding one. Returns undefined for
+ * other events (alerts, tickets); throws RangeError on a finding that lacks what the scorecard needs.
+ */
+export function readFinding(value: unknown): ScoredFinding | undefined {
+  let v: unknown = value;
+  if (isObject(v) && typeof v['value'] === 'string' && 'topic' in v)
+    v = JSON.parse(v['value']) as unknown;
+  if (isObject(v) && typeof v['type'] === 'string' && 'specversion' in v) {
+    if (v['type'] !== 'tidemark.finding') return undefined;
+    v = v['data'];
+  }
+  if (!isObject(v) || typeof v['check'] !== 'string') return undefined;
+  const subject = v['subject'];
+  if (
+    (v['status'] !== 'firing' && v['status'] !== 'resolved') ||
+    !isObject(subject) ||
+    typeof subject['system'] !== 'string' ||
+    typeof v['observedAt'] !== 'string'
+  ) {
+    throw new RangeError(`finding of ${v['check']} lacks status, subject.system or observedAt`);
+  }
+  parseTime(v['observedAt']);
+  return v as unknown as ScoredFinding;
+}
+
+/** Reads ground truth as written by the CLI (`{ meta, truth }` or a bare array); throws ConfigError listing every problem. */
+export function readTruth(value: unknown): TruthEntry[] {
+  const list = Array.isArray(value) ? value : isObject(value) ? value['truth'] : undefined;
+  if (!Array.isArray(list))
+    throw new ConfigError('invalid truth', [
+      'expected a list of truth entries or { truth: [...] }',
+    ]);
+  const problems: string[] = [];
+  list.forEach((e, i) => {
+    const at = `truth[${i}]`;
+    if (!isObject(e)) return void problems.push(`${at}: must be an object`);
+    if (typeof e['check'] !== 'string') problems.push(`${at}.check: must be a string`);
+    if (!isObject(e['subject']) || typeof e['subject']['system'] !== 'string')
+      problems.push(`${at}.subject.system: must be a string`);
+    for (const key of ['injectedAt', 'detectableAt'] as const) {
+      if (e[key] === undefined && key === 'detectableAt') continue;
+      try {
+        parseTime(e[key] as string);
+      } catch {
+        problems.push(`${at}.${key}: must be an RFC 3339 time, got ${JSON.stringify(e[key])}`);
+      }
+    }
+    if (typeof e['fault'] !== 'number') problems.push(`${at}.fault: must be a number`);
+  });
+  if (problems.length > 0) throw new ConfigError('invalid truth', problems);
+  return list as TruthEntry[];
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
