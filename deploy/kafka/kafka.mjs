@@ -63,7 +63,7 @@ function envHelp() {
   return `
 Environment:
   KAFKA_PORT             client listener port (default 9092)
-  KAFKA_CONTROLLER_PORT  KRaft controller port (default KAFKA_PORT + 1)
+  KAFKA_CONTROLLER_PORT  KRaft controller port (default KAFKA_PORT + 1000, e.g. 10092)
   KAFKA_VERSION          Kafka version to fetch and run (default: kafka.version in pom.xml)
   KAFKA_CACHE_DIR        jars, data and logs (default deploy/kafka/.cache)
   KAFKA_HEAP_OPTS        JVM heap flags (default "-Xmx512m -Xms128m")
@@ -77,7 +77,12 @@ class UsageError extends Error {}
 /** Reads the configuration from the environment once; every path the commands use hangs off it. */
 function loadConfig(env) {
   const port = intEnv(env, 'KAFKA_PORT', 9092);
-  const controllerPort = intEnv(env, 'KAFKA_CONTROLLER_PORT', port + 1);
+  // Not port+1: 9093/9094 are Alertmanager's defaults, and CI installs Alertmanager (amtool).
+  const controllerPort = intEnv(
+    env,
+    'KAFKA_CONTROLLER_PORT',
+    port <= 64_535 ? port + 1000 : port - 1000,
+  );
   if (controllerPort === port)
     throw new UsageError('KAFKA_CONTROLLER_PORT must differ from KAFKA_PORT');
   const cacheDir = path.resolve(env.KAFKA_CACHE_DIR || path.join(HERE, '.cache'));
