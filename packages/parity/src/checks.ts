@@ -147,11 +147,13 @@ export function applySyncEvent(
     if (!removed && data.aclHash !== undefined) rec.indexAcl = data.aclHash;
     else delete rec.indexAcl;
   }
+  // Saved first so the system's held count already reflects this event when a removal is weighed.
+  state.saveDoc(key, rec, heldBefore);
   const findings: Finding[] = [];
   if (heldBefore && !isHeld(rec)) {
     findings.push(...recordRemoval(state, rec, at, ctx));
   }
-  findings.push(...evaluateDoc(state, key, rec, heldBefore, ctx));
+  findings.push(...evaluateDoc(state, key, rec, isHeld(rec), ctx));
   findings.push(...advanceParity(state, ctx));
   return findings;
 }
@@ -426,26 +428,29 @@ export function advanceParity(state: ParityState, ctx: ParityContext): Finding[]
   for (;;) {
     const next = state.nextDue(ctx.now);
     if (!next) return out;
-    const { deadline } = next;
-    switch (deadline.kind) {
-      case 'delete':
-        out.push(...deleteDue(state, deadline.key, ctx));
-        break;
-      case 'acl':
-        out.push(...aclDue(state, deadline.key, ctx));
-        break;
-      case 'forget':
-        state.forgetDoc(deadline.key);
-        break;
-      case 'mass': {
-        const sys = state.systems.get(deadline.key) as SystemRecord;
-        delete sys.recheckAt;
-        out.push(...evaluateMass(state, sys, ctx.now, ctx.settings(sys.system), ctx));
-        break;
+    for (const deadline of next.deadlines) {
+      // Handling one deadline may settle another of the same moment.
+      if (state.dueOf(deadline) !== next.due) continue;
+      switch (deadline.kind) {
+        case 'delete':
+          out.push(...deleteDue(state, deadline.key, ctx));
+          break;
+        case 'acl':
+          out.push(...aclDue(state, deadline.key, ctx));
+          break;
+        case 'forget':
+          state.forgetDoc(deadline.key);
+          break;
+        case 'mass': {
+          const sys = state.systems.get(deadline.key) as SystemRecord;
+          delete sys.recheckAt;
+          out.push(...evaluateMass(state, sys, ctx.now, ctx.settings(sys.system), ctx));
+          break;
+        }
+        case 'expiry':
+          out.push(...expireSnapshot(state, deadline.key, ctx));
+          break;
       }
-      case 'expiry':
-        out.push(...expireSnapshot(state, deadline.key, ctx));
-        break;
     }
   }
 }

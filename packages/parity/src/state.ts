@@ -111,6 +111,16 @@ export interface Deadline {
 
 const FINISHED_KEPT = 16;
 
+// Order of deadlines due at the same time: a mass-removal re-check first, so a document's delete-missed
+// due at the same moment sees whether the burst is over.
+const KIND_ORDER: Readonly<Record<Deadline['kind'], number>> = {
+  mass: 0,
+  expiry: 1,
+  acl: 2,
+  delete: 3,
+  forget: 4,
+};
+
 /** Whether the index currently holds the document. */
 export function isHeld(rec: DocRecord): boolean {
   return rec.indexRevision >= 0 && !rec.indexRemoved;
@@ -279,13 +289,25 @@ export class ParityState implements PartitionState {
     if (this.#heap.length > 1024 && this.#heap.length > 4 * (this.size() + 1)) this.#rebuildHeap();
   }
 
-  /** Pops the earliest deadline due at or before `now` that is still live. */
-  nextDue(now: number): { deadline: Deadline; due: number } | undefined {
+  /**
+   * Pops every live deadline sharing the earliest due time, if that is at or before `now`, in a fixed
+   * order (kind, then key): the heap does not order equal times, and replay must give the same findings
+   * in the same order as the live run.
+   */
+  nextDue(now: number): { deadlines: Deadline[]; due: number } | undefined {
     for (;;) {
       const due = this.#heap.peekValue();
       if (due === undefined || due > now) return undefined;
-      const deadline = this.#heap.pop() as Deadline;
-      if (this.dueOf(deadline) === due) return { deadline, due };
+      const batch = new Map<string, Deadline>();
+      while (this.#heap.peekValue() === due) {
+        const deadline = this.#heap.pop() as Deadline;
+        if (this.dueOf(deadline) === due)
+          batch.set(`${KIND_ORDER[deadline.kind]}|${deadline.key}`, deadline);
+      }
+      if (batch.size > 0) {
+        const deadlines = [...batch.keys()].sort().map((k) => batch.get(k) as Deadline);
+        return { deadlines, due };
+      }
     }
   }
 

@@ -98,14 +98,24 @@ const events = (side: 'source' | 'index', chunks: string[][]): InventorySnapshot
     source: 'bench',
     type: 'inventory.snapshot',
     time: '2026-01-01T00:00:00.000Z',
-    data: { system: 'confluence', side, snapshotId: `${side}-1`, chunk, chunks: chunks.length, docIds },
+    data: {
+      system: 'confluence',
+      side,
+      snapshotId: `${side}-1`,
+      chunk,
+      chunks: chunks.length,
+      docIds,
+    },
   }));
 const sourceEvents = events('source', sourceChunks);
 const indexEvents = events('index', indexChunks);
 // Feed the index in shuffled chunk order, as chunks may arrive.
 for (let i = indexEvents.length - 1; i > 0; i--) {
   const j = Math.floor(random() * (i + 1));
-  [indexEvents[i], indexEvents[j]] = [indexEvents[j] as InventorySnapshotEvent, indexEvents[i] as InventorySnapshotEvent];
+  [indexEvents[i], indexEvents[j]] = [
+    indexEvents[j] as InventorySnapshotEvent,
+    indexEvents[i] as InventorySnapshotEvent,
+  ];
 }
 
 // ---- the measured run ------------------------------------------------------------------------
@@ -125,16 +135,23 @@ let peak = mem();
 for (const e of indexEvents) findings.push(...applyInventoryChunk(state, e, ctx));
 const total = performance.now() - t;
 const after = mem();
-peak = { heap: Math.max(peak.heap, after.heap), buffers: Math.max(peak.buffers, after.buffers), rss: after.rss };
+peak = {
+  heap: Math.max(peak.heap, after.heap),
+  buffers: Math.max(peak.buffers, after.buffers),
+  rss: after.rss,
+};
 
 // ---- exactness -------------------------------------------------------------------------------
-const snap = (side: string) => state.snapshots.get(ParityState.snapshotKey('confluence', side, `${side}-1`));
+const snap = (side: string) =>
+  state.snapshots.get(ParityState.snapshotKey('confluence', side, `${side}-1`));
 const src = snap('source');
 const idx = snap('index');
 if (!src || !idx) throw new Error('snapshots not retained');
 const diff = diffInventories(state.inventory(src), state.inventory(idx));
 const same = (a: string[], b: string[]) => a.length === b.length && a.every((x, i) => x === b[i]);
-const exact = same([...diff.missing].sort(), expectedMissing) && same([...diff.orphans].sort(), expectedOrphans);
+const exact =
+  same([...diff.missing].sort(), expectedMissing) &&
+  same([...diff.orphans].sort(), expectedOrphans);
 const summary = (check: string) =>
   findings.find((f) => f.check === check && f.subject.docId === undefined && f.status === 'firing');
 const summaryCounts = {
