@@ -24,6 +24,21 @@ describe('planTopics', () => {
     ]);
   });
 
+  it('adds internal topics: co-partitioned ones with the inputs, tables compacted', () => {
+    const plan = planTopics(topics, 4, [
+      { name: 'x.partials', compacted: false, coPartitioned: true, purpose: 'p' },
+      { name: 'x.table', compacted: true, coPartitioned: false, purpose: 't' },
+    ]);
+    expect(plan.find((t) => t.name === 'x.partials')).toMatchObject({
+      partitions: 4,
+      cleanupPolicy: 'delete',
+    });
+    expect(plan.find((t) => t.name === 'x.table')).toMatchObject({
+      partitions: 1,
+      cleanupPolicy: 'compact',
+    });
+  });
+
   it('honours topic overrides', () => {
     const plan = planTopics(resolveTopics({ findings: 'acme.findings' }), 3);
     expect(plan.map((t) => t.name)).toContain('acme.findings');
@@ -59,7 +74,7 @@ describe('compareTopics', () => {
     expect(report.problems).toEqual([
       'topic dq.silences.v1 has cleanup.policy=delete, expected compact (alert silences (compacted))',
       'content.changes.v1 has 3 partitions but sync.events.v1 has 6: they must be co-partitioned (same key, same partition count) so one instance sees both sides of a document',
-      'changelog tidemark.alert-router.state has 2 partitions but the inputs have 3',
+      'tidemark.alert-router.state has 2 partitions but the inputs have 3 (alert-router partition state changelog)',
     ]);
   });
 });

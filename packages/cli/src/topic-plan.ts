@@ -1,4 +1,4 @@
-import { stateTopic, type TopicCatalog } from '@tidemark/core';
+import { stateTopic, type InternalTopic, type TopicCatalog } from '@tidemark/core';
 
 /** Names of Tidemark's services; each owns a changelog topic for its partition state. */
 export const SERVICE_NAMES = [
@@ -16,10 +16,16 @@ export interface TopicSpec {
   cleanupPolicy: 'delete' | 'compact';
   /** Why the topic exists, for `doctor` and `topics create` output. */
   purpose: string;
+  /** Must match the inputs' partition count (changelogs, internal inputs). */
+  coPartitioned?: boolean;
 }
 
 /** Every topic of a Tidemark deployment, for a given partition count of the co-partitioned inputs. */
-export function planTopics(topics: TopicCatalog, partitions: number): TopicSpec[] {
+export function planTopics(
+  topics: TopicCatalog,
+  partitions: number,
+  internal: readonly InternalTopic[] = [],
+): TopicSpec[] {
   const specs: TopicSpec[] = [
     {
       name: topics.contentChanges,
@@ -60,12 +66,22 @@ export function planTopics(topics: TopicCatalog, partitions: number): TopicSpec[
       purpose: 'alert silences (compacted)',
     },
   ];
+  for (const topic of internal) {
+    specs.push({
+      name: topic.name,
+      partitions: topic.coPartitioned ? partitions : 1,
+      cleanupPolicy: topic.compacted ? 'compact' : 'delete',
+      purpose: topic.purpose,
+      coPartitioned: topic.coPartitioned,
+    });
+  }
   for (const service of SERVICE_NAMES) {
     specs.push({
       name: stateTopic(service),
       partitions,
       cleanupPolicy: 'compact',
       purpose: `${service} partition state changelog`,
+      coPartitioned: true,
     });
   }
   return specs;
@@ -122,9 +138,9 @@ export function compareTopics(
   if (inputPartitions !== undefined) {
     for (const spec of plan) {
       const found = byName.get(spec.name);
-      if (found && spec.name.startsWith('tidemark.') && found.partitions !== inputPartitions) {
+      if (found && spec.coPartitioned && found.partitions !== inputPartitions) {
         report.problems.push(
-          `changelog ${spec.name} has ${found.partitions} partitions but the inputs have ${inputPartitions}`,
+          `${spec.name} has ${found.partitions} partitions but the inputs have ${inputPartitions} (${spec.purpose})`,
         );
       }
     }

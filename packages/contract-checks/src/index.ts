@@ -1,7 +1,11 @@
 // @tidemark/contract-checks: the contract checker's logic — every contract rule on every content change.
 export { evaluateDocument } from './evaluate.js';
 export type { Violation } from './evaluate.js';
-export { createContractCheckerService, CONTRACT_CHECKER } from './service.js';
+export {
+  createContractCheckerService,
+  CONTRACT_CHECKER,
+  CONTRACT_CHECKER_TOPICS,
+} from './service.js';
 export type {
   ContractCheckerEvent,
   ContractCheckerOptions,

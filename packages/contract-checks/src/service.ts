@@ -12,6 +12,7 @@ import {
   type Finding,
   type FindingOwner,
   type HandlerContext,
+  type InternalTopic,
   type InputRecord,
   type OutputRecord,
   type ServiceDefinition,
@@ -544,3 +545,19 @@ function resolved(
     ...(shadow ? { shadow: true } : {}),
   });
 }
+
+/** Topics the contract checker uses besides the catalog's. */
+export const CONTRACT_CHECKER_TOPICS: readonly InternalTopic[] = [
+  {
+    name: NULL_RATE_TOPIC,
+    compacted: false,
+    coPartitioned: true,
+    purpose: 'contract-checker: null-rate partial counts, re-keyed by system/class/field',
+  },
+  {
+    name: DOCUMENT_REGISTRY_TOPIC,
+    compacted: true,
+    coPartitioned: false,
+    purpose: 'contract-checker: every known document and whether it is deleted (global table)',
+  },
+];

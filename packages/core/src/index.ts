@@ -58,7 +58,7 @@ export type {
 } from './envelope.js';
 export type { RecordHeaders, InputRecord, OutputRecord } from './records.js';
 export { DEFAULT_TOPICS, resolveTopics, stateTopic, topicRoleForEventType } from './topics.js';
-export type { TopicRole, TopicCatalog } from './topics.js';
+export type { TopicRole, TopicCatalog, InternalTopic } from './topics.js';
 export {
   SEVERITY_RANK,
   EVIDENCE_LIMITS,

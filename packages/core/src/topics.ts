@@ -48,3 +48,17 @@ const ROLE_BY_TYPE: Readonly<Record<string, TopicRole>> = {
 export function topicRoleForEventType(type: string): TopicRole | undefined {
   return ROLE_BY_TYPE[type];
 }
+
+/**
+ * A topic a service uses internally (repartitioning, global tables). Services export these so
+ * `tidemark topics create` can create them with the right shape.
+ */
+export interface InternalTopic {
+  name: string;
+  /** Compacted (a table, last value per key) rather than deleted by age. */
+  compacted: boolean;
+  /** Must have the same partition count as the co-partitioned inputs (it is an input of the same service). */
+  coPartitioned: boolean;
+  /** Why it exists, for `topics create` and `doctor`. */
+  purpose: string;
+}

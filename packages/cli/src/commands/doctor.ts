@@ -3,6 +3,7 @@ import { resolveTopics } from '@tidemark/core';
 import { compareTopics, planTopics } from '../topic-plan.js';
 import { connectAdmin, describeTopics } from '../kafka-admin.js';
 import { brokersOption, type Output } from '../io.js';
+import { INTERNAL_TOPICS } from '../internal-topics.js';
 
 /** `tidemark doctor`: says in plain words whether this Kafka is ready for Tidemark. */
 export function registerDoctor(program: Command, out: Output): void {
@@ -27,7 +28,7 @@ export function registerDoctor(program: Command, out: Output): void {
         out.info(`✓ broker reachable at ${opts.brokers}`);
         const content = existing.find((t) => t.name === catalog.contentChanges);
         const report = compareTopics(
-          planTopics(catalog, content?.partitions ?? 3),
+          planTopics(catalog, content?.partitions ?? 3, INTERNAL_TOPICS),
           existing,
           catalog,
         );

@@ -3,6 +3,7 @@ import { resolveTopics } from '@tidemark/core';
 import { compareTopics, planTopics } from '../topic-plan.js';
 import { connectAdmin, describeTopics } from '../kafka-admin.js';
 import { brokersOption, type Output } from '../io.js';
+import { INTERNAL_TOPICS } from '../internal-topics.js';
 
 /** `tidemark topics create`: creates every topic Tidemark needs; safe to run again. */
 export function registerTopics(program: Command, out: Output): void {
@@ -25,7 +26,7 @@ export function registerTopics(program: Command, out: Output): void {
       const admin = await connectAdmin({ brokers: opts.brokers });
       try {
         const report = compareTopics(
-          planTopics(catalog, partitions),
+          planTopics(catalog, partitions, INTERNAL_TOPICS),
           await describeTopics(admin),
           catalog,
         );
