@@ -244,15 +244,29 @@ function isOurBroker(cfg, pid) {
   }
 }
 
-function logTail(cfg, lines = 60) {
+function fileSize(file) {
+  try {
+    return fs.statSync(file).size;
+  } catch {
+    return 0;
+  }
+}
+
+/** Log sizes now, so a failure report shows only what this start wrote. */
+function logMarks(cfg) {
+  return { [cfg.serverLog]: fileSize(cfg.serverLog), [cfg.stdoutLog]: fileSize(cfg.stdoutLog) };
+}
+
+function logTail(cfg, marks = {}, lines = 60) {
   const parts = [];
   for (const file of [cfg.serverLog, cfg.stdoutLog]) {
     if (!fs.existsSync(file)) continue;
-    const text = fs.readFileSync(file, 'utf8').trimEnd();
+    const buf = fs.readFileSync(file);
+    const from = (marks[file] ?? 0) <= buf.length ? (marks[file] ?? 0) : 0; // rolled over: all of it
+    const text = buf.subarray(from).toString('utf8').trimEnd();
     if (!text) continue;
-    parts.push(
-      `----- last ${lines} lines of ${file} -----\n${text.split('\n').slice(-lines).join('\n')}`,
-    );
+    const tail = text.split('\n').slice(-lines);
+    parts.push(`----- last ${tail.length} lines of ${file} -----\n${tail.join('\n')}`);
   }
   return parts.length ? parts.join('\n') : '(the broker wrote no log)';
 }
@@ -446,6 +460,7 @@ async function up(cfg, { json }) {
       formatStorage(cfg);
     }
 
+    const marks = logMarks(cfg);
     const out = fs.openSync(cfg.stdoutLog, 'a');
     const args = [
       ...cfg.heapOpts,
@@ -478,7 +493,7 @@ async function up(cfg, { json }) {
         process.kill(child.pid, 'SIGKILL');
       }
       fs.rmSync(cfg.pidFile, { force: true });
-      warn(logTail(cfg));
+      warn(logTail(cfg, marks));
       return 1;
     }
     child.unref();
