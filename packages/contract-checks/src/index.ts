@@ -4,7 +4,7 @@ export type { Violation } from './evaluate.js';
 export {
   createContractCheckerService,
   CONTRACT_CHECKER,
-  CONTRACT_CHECKER_TOPICS,
+  contractCheckerTopics,
 } from './service.js';
 export type {
   ContractCheckerEvent,
@@ -20,9 +20,9 @@ export type {
   NullRateDecision,
   WindowCounts,
 } from './state.js';
-export { DocumentRegistry, DOCUMENT_REGISTRY_TOPIC, registryRecord } from './registry.js';
+export { DocumentRegistry, documentRegistryTopic, registryRecord } from './registry.js';
 export {
-  NULL_RATE_TOPIC,
+  nullRateTopic,
   NULL_RATE_PARTIAL_TYPE,
   NULL_RATE_LATENESS_MS,
   NULL_RATE_SETTLE_MS,

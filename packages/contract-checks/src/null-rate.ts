@@ -10,7 +10,9 @@ import type { ContractCheckerState, NullRateDecision, WindowCounts } from './sta
 // run behind still count. (A per-partition verdict would flap: one partition resolving what another fires.)
 
 /** Internal topic carrying per-partition null-rate partial counts, keyed by `<system>/<class>/<field>`. */
-export const NULL_RATE_TOPIC = 'tidemark.contract-checker.null-rates';
+export function nullRateTopic(service: string): string {
+  return `tidemark.${service}.null-rates`;
+}
 /** CloudEvents type of a partial count. */
 export const NULL_RATE_PARTIAL_TYPE = 'tidemark.null-rate.partial';
 
@@ -75,6 +77,7 @@ export function closeNullRateWindows(
   contractRef: (system: string) => { file: string; version: string } | undefined,
   service: string,
 ): OutputRecord[] {
+  const topic = nullRateTopic(service);
   const out: OutputRecord[] = [];
   for (const [key, [n, nulls]] of [...state.windows.entries()]) {
     const [path, startText, msText] = key.split('|') as [string, string, string];
@@ -100,7 +103,7 @@ export function closeNullRateWindows(
       contract: contractRef(system) ?? { file: '', version: '' },
     };
     out.push({
-      topic: NULL_RATE_TOPIC,
+      topic,
       key: path,
       value: JSON.stringify({
         specversion: '1.0',

@@ -1,7 +1,9 @@
 import type { GlobalTable, OutputRecord } from '@tidemark/core';
 
 /** Name of the compacted topic that lists every document the checkers have seen, and whether it is deleted. */
-export const DOCUMENT_REGISTRY_TOPIC = 'tidemark.contract-checker.documents';
+export function documentRegistryTopic(service: string): string {
+  return `tidemark.${service}.documents`;
+}
 
 /**
  * Every document known to any instance, read in full from the registry topic. References cross partitions

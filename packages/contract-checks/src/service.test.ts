@@ -11,8 +11,11 @@ import {
 import { loadContractsOrThrow } from '@tidemark/contracts';
 import { createContractCheckerService, type ContractCheckerEvent } from './service.js';
 import { ContractCheckerState } from './state.js';
-import { DOCUMENT_REGISTRY_TOPIC } from './registry.js';
-import { NULL_RATE_SETTLE_MS, NULL_RATE_TOPIC } from './null-rate.js';
+import { documentRegistryTopic } from './registry.js';
+import { NULL_RATE_SETTLE_MS, nullRateTopic } from './null-rate.js';
+
+const DOCUMENT_REGISTRY_TOPIC = documentRegistryTopic('contract-checker');
+const NULL_RATE_TOPIC = nullRateTopic('contract-checker');
 
 const CONTRACT = `
 apiVersion: tidemark/v1

@@ -27,12 +27,12 @@ import {
   decideNullRates,
   mergeNullRatePartial,
   NULL_RATE_PARTIAL_TYPE,
-  NULL_RATE_TOPIC,
+  nullRateTopic,
   NullRatePartialEventSchema,
   partialSeverity,
   type NullRatePartial,
 } from './null-rate.js';
-import { DocumentRegistry, DOCUMENT_REGISTRY_TOPIC, registryRecord } from './registry.js';
+import { DocumentRegistry, documentRegistryTopic, registryRecord } from './registry.js';
 import { ContractCheckerState, type DocumentEntry, type OpenFinding } from './state.js';
 
 /** Service name: log field, CloudEvent source, changelog topic. */
@@ -81,6 +81,8 @@ export interface ContractCheckerOptions {
   framed?: FramedDecoder;
   /** The registry table; pass one to share it with a host, else one is created. */
   registry?: DocumentRegistry;
+  /** Service name; also names its changelog and internal topics. @default 'contract-checker' */
+  name?: string;
 }
 
 /**
@@ -92,12 +94,14 @@ export function createContractCheckerService(
   options: ContractCheckerOptions,
 ): ContractCheckerService {
   const { contracts, topics } = options;
+  const name = options.name ?? CONTRACT_CHECKER;
+  const registryTopic = documentRegistryTopic(name);
   const registry = options.registry ?? new DocumentRegistry();
   const parser = createEnvelopeParser<ContractCheckerEvent>({
     extraTypes: { [NULL_RATE_PARTIAL_TYPE]: NullRatePartialEventSchema },
   });
   const emit = (finding: Finding, ctx: HandlerContext) =>
-    findingRecord(finding, { service: CONTRACT_CHECKER, topics: ctx.topics });
+    findingRecord(finding, { service: name, topics: ctx.topics });
 
   async function decode(record: InputRecord): Promise<ContractCheckerEvent> {
     const value = record.value;
@@ -164,7 +168,7 @@ export function createContractCheckerService(
       ...(ctx.traceparent ? { traceparent: ctx.traceparent } : {}),
     });
     return [
-      dlqRecord({ record, error: event.error, service: CONTRACT_CHECKER, topics: ctx.topics }),
+      dlqRecord({ record, error: event.error, service: name, topics: ctx.topics }),
       emit(finding, ctx),
     ];
   }
@@ -182,7 +186,7 @@ export function createContractCheckerService(
     if (prior && data.revision <= prior.rev) return []; // older or duplicate revision: its result never overrides
     const settings = contracts.settingsFor(data.system, data.contentClass);
     const out: OutputRecord[] = [];
-    if (!prior || prior.deleted) out.push(registryRecord(DOCUMENT_REGISTRY_TOPIC, key, false));
+    if (!prior || prior.deleted) out.push(registryRecord(registryTopic, key, false));
     if (!settings) {
       state.documents.set(key, { rev: data.revision, open: prior?.open ?? [] });
       return out;
@@ -321,7 +325,7 @@ export function createContractCheckerService(
       ...(settings ? { contract: settings.contract } : {}),
       ...(ctx.traceparent ? { traceparent: ctx.traceparent } : {}),
     };
-    const out: OutputRecord[] = [registryRecord(DOCUMENT_REGISTRY_TOPIC, key, true)];
+    const out: OutputRecord[] = [registryRecord(registryTopic, key, true)];
     for (const [check, k, severity, shadow] of prior?.open ?? []) {
       out.push(
         emit(
@@ -436,7 +440,7 @@ export function createContractCheckerService(
       (system, cls, field) =>
         contracts.settingsFor(system, cls || undefined)?.nullRates.find((l) => l.field === field),
       (system) => contracts.contractRef(system),
-      CONTRACT_CHECKER,
+      name,
     );
     out.push(...partials);
     for (const verdict of decideNullRates(state, now)) {
@@ -479,13 +483,13 @@ export function createContractCheckerService(
   }
 
   return {
-    name: CONTRACT_CHECKER,
-    inputs: [topics.contentChanges, NULL_RATE_TOPIC],
+    name,
+    inputs: [topics.contentChanges, nullRateTopic(name)],
     createState: () => new ContractCheckerState(),
     decode,
     handle,
     tick,
-    tables: [{ topic: DOCUMENT_REGISTRY_TOPIC, table: registry }],
+    tables: [{ topic: registryTopic, table: registry }],
     registry,
   };
 }
@@ -546,18 +550,20 @@ function resolved(
   });
 }
 
-/** Topics the contract checker uses besides the catalog's. */
-export const CONTRACT_CHECKER_TOPICS: readonly InternalTopic[] = [
-  {
-    name: NULL_RATE_TOPIC,
-    compacted: false,
-    coPartitioned: true,
-    purpose: 'contract-checker: null-rate partial counts, re-keyed by system/class/field',
-  },
-  {
-    name: DOCUMENT_REGISTRY_TOPIC,
-    compacted: true,
-    coPartitioned: false,
-    purpose: 'contract-checker: every known document and whether it is deleted (global table)',
-  },
-];
+/** Topics a contract checker named `name` uses besides the catalog's. */
+export function contractCheckerTopics(name = CONTRACT_CHECKER): InternalTopic[] {
+  return [
+    {
+      name: nullRateTopic(name),
+      compacted: false,
+      coPartitioned: true,
+      purpose: 'contract-checker: null-rate partial counts, re-keyed by system/class/field',
+    },
+    {
+      name: documentRegistryTopic(name),
+      compacted: true,
+      coPartitioned: false,
+      purpose: 'contract-checker: every known document and whether it is deleted (global table)',
+    },
+  ];
+}
