@@ -121,7 +121,8 @@ export class IdInventory {
         hasher(chunk[i] as string, out);
         const ref = base + i;
         words[2 * k + HI] = out[1] as number;
-        words[2 * k + LO] = ((out[0] as number) << r) | ref;
+        // The hash's own top bits stay in place, so both sides' prefixes line up whatever their R.
+        words[2 * k + LO] = (((out[0] as number) >>> r) << r) | ref;
         checks[ref] = out[2] as number;
         k++;
       }
