@@ -7,6 +7,7 @@ import {
 import {
   analyzeExpression,
   compileRule,
+  prepareActivation,
   RuleCompileError,
   toRegistryExpression,
   type CelProblem,
@@ -159,6 +160,20 @@ describe('compileRule', () => {
     ],
   ])('%s on %j', (expression, activation, expected) => {
     expect(rule(expression).evaluate(activation)).toEqual(expected);
+    expect(rule(expression).evaluate(prepareActivation(activation))).toEqual(expected);
+  });
+
+  it('evaluates many rules on one prepared event, which is a snapshot of the event', () => {
+    const e = event({ owner: 'ann', deprecated: false });
+    const ready = prepareActivation(e);
+    e.data.owner = null;
+    const rules = ['data.owner == "ann"', '!data.deprecated', 'has(data.owner)'].map(rule);
+    expect(rules.map((r) => r.evaluate(ready))).toEqual([
+      { ok: true, value: true },
+      { ok: true, value: true },
+      { ok: true, value: true },
+    ]);
+    expect(rules[0]?.evaluate(e)).toEqual({ ok: true, value: false });
   });
 
   it('carries name, message, severity and mode (defaults warning, enforce)', () => {

@@ -17,6 +17,8 @@
 // result (`{ ok: false }`) that the checker turns into a finding — never an exception.
 import {
   celEnv,
+  celList,
+  celMap,
   celType,
   isCelError,
   parse,
@@ -96,8 +98,11 @@ export interface CompiledRule {
   readonly message: string;
   readonly shadow: boolean;
   readonly expression: string;
-  /** Evaluates the rule; never throws: CEL errors and non-bool results come back as `{ ok: false, error }`. */
-  evaluate(activation: RuleActivation): RuleResult;
+  /**
+   * Evaluates the rule on an event (or on prepareActivation(event), faster when evaluating several rules);
+   * never throws: CEL errors and non-bool results come back as `{ ok: false, error }`.
+   */
+  evaluate(activation: RuleActivation | PreparedActivation): RuleResult;
 }
 
 /** A rule expression that does not compile, does not return bool, or uses what is not declared. */
@@ -183,23 +188,66 @@ export function compileRule(rule: RuleSpec): CompiledRule {
     message: rule.message,
     shadow: rule.mode === 'shadow',
     expression: rule.expression,
-    evaluate(activation: RuleActivation): RuleResult {
+    evaluate(activation: RuleActivation | PreparedActivation): RuleResult {
       return evaluateProgram(program, activation);
     },
   });
 }
 
-function evaluateProgram(program: Program, activation: RuleActivation): RuleResult {
+function evaluateProgram(
+  program: Program,
+  activation: RuleActivation | PreparedActivation,
+): RuleResult {
   let value: CelResult;
   try {
-    // The activation's own properties are the variables; the analysis has rejected any other identifier.
-    value = program(activation as Record<string, CelInput>);
+    value = program(prepared(activation) as Record<string, CelInput>);
   } catch (error) {
     return { ok: false, error: error instanceof Error ? error.message : String(error) };
   }
   if (isCelError(value)) return { ok: false, error: value.message };
   if (typeof value === 'boolean') return { ok: true, value };
   return { ok: false, error: `returned ${describeType(value)}, not bool` };
+}
+
+// @bufbuild/cel converts a plain object into a CEL map (a new Map of its entries) on every access, which made
+// that conversion most of a rule's cost. prepareActivation converts an event's variables once; the checker
+// passes the prepared activation to every rule of the event. A plain activation still works (converted per call).
+const PREPARED: unique symbol = Symbol('tidemark.preparedActivation');
+
+/** An event converted once for CEL, to evaluate many rules on (see prepareActivation). */
+export interface PreparedActivation {
+  readonly [PREPARED]: Readonly<Record<string, CelInput>>;
+}
+
+/** Converts an event (CloudEvent object) once so that evaluating all its rules does not convert it per rule. */
+export function prepareActivation(activation: RuleActivation): PreparedActivation {
+  const bindings: Record<string, CelInput> = {};
+  // Only the declared variables: the analysis has rejected any other identifier.
+  for (const name of Object.keys(RULE_VARIABLES)) {
+    const value = activation[name];
+    if (value !== undefined) bindings[name] = toCelInput(value);
+  }
+  return Object.freeze({ [PREPARED]: Object.freeze(bindings) });
+}
+
+function prepared(
+  activation: RuleActivation | PreparedActivation,
+): Readonly<Record<string, CelInput>> {
+  const ready = (activation as Partial<PreparedActivation>)[PREPARED];
+  return ready ?? prepareActivation(activation as RuleActivation)[PREPARED];
+}
+
+function toCelInput(value: unknown): CelInput {
+  if (value === null || typeof value !== 'object') return value as CelInput;
+  if (Array.isArray(value)) return celList(value.map(toCelInput));
+  if (Object.getPrototypeOf(value) !== Object.prototype && Object.getPrototypeOf(value) !== null) {
+    return value as CelInput; // Map, Uint8Array, messages: the library knows them
+  }
+  const entries = new Map<string, CelInput>();
+  for (const [key, entry] of Object.entries(value)) {
+    if (entry !== undefined) entries.set(key, toCelInput(entry));
+  }
+  return celMap(entries);
 }
 
 function describeType(value: unknown): string {

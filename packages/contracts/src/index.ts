@@ -28,6 +28,7 @@ export type {
 } from './resolve.js';
 export {
   compileRule,
+  prepareActivation,
   analyzeExpression,
   toRegistryExpression,
   RuleCompileError,
@@ -38,6 +39,7 @@ export type {
   RuleSpec,
   RuleResult,
   RuleActivation,
+  PreparedActivation,
   CelProblem,
   CelKind,
 } from './cel.js';

@@ -12,9 +12,12 @@ export async function readContractDir(dir: string, cwd = process.cwd()): Promise
   try {
     info = await stat(dir);
   } catch {
-    throw new ConfigError('cannot read contracts', [`${dir}: no such directory (set CONTRACTS_DIR)`]);
+    throw new ConfigError('cannot read contracts', [
+      `${dir}: no such directory (set CONTRACTS_DIR)`,
+    ]);
   }
-  if (!info.isDirectory()) throw new ConfigError('cannot read contracts', [`${dir}: not a directory`]);
+  if (!info.isDirectory())
+    throw new ConfigError('cannot read contracts', [`${dir}: not a directory`]);
   const entries = await readdir(dir, { recursive: true, withFileTypes: true });
   const paths = entries
     .filter((e) => e.isFile())
@@ -29,6 +32,15 @@ export async function readContractDir(dir: string, cwd = process.cwd()): Promise
 /** Reads and loads a contracts directory; throws ContractLintError (a ConfigError) when it does not lint. */
 export async function loadContractDir(dir: string): Promise<ContractSet> {
   const files = await readContractDir(dir);
-  if (files.length === 0) throw new ConfigError('cannot read contracts', [`${dir}: no contract files (*.yaml)`]);
+  if (files.length === 0)
+    throw new ConfigError('cannot read contracts', [`${dir}: no contract files (*.yaml)`]);
   return loadContractsOrThrow(files);
+}
+
+/** Default contracts directory, relative to the working directory; CONTRACTS_DIR overrides it. */
+export const DEFAULT_CONTRACTS_DIR = 'contracts';
+
+/** Loads the contracts a service runs with, from CONTRACTS_DIR (fail closed: ConfigError when they do not lint). */
+export async function loadContractsFromEnv(env: NodeJS.ProcessEnv): Promise<ContractSet> {
+  return loadContractDir(env['CONTRACTS_DIR'] || DEFAULT_CONTRACTS_DIR);
 }
