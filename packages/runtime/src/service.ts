@@ -1,4 +1,4 @@
-import { ConfigError, stateTopic, systemClock } from '@tidemark/core';
+import { ConfigError, describeError, stateTopic, systemClock } from '@tidemark/core';
 import type {
   Clock,
   HandlerContext,
@@ -255,6 +255,9 @@ class ServiceHost<S extends PartitionState, E> {
       maxInFlightRequests: 1,
       allowAutoTopicCreation: false,
       createPartitioner: Partitioners.DefaultPartitioner,
+      // kafkajs keeps idempotence only while it retries on its own (it warns otherwise); transient errors are
+      // retried in there with backoff up to 30 s apart, so a broker outage delays outputs and never drops them.
+      retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 100, maxRetryTime: 30_000 },
     });
     await this.#producer.connect();
 
@@ -560,8 +563,9 @@ class ServiceHost<S extends PartitionState, E> {
       for (const o of result.outputs) outputs.push(o);
       if (result.deadLetter !== undefined) {
         deadLetters++;
+        const { errorClass, message: reason } = describeError(result.deadLetter);
         this.#logger.warn(
-          { err: result.deadLetter, topic, partition, offset: message.offset },
+          { errorClass, error: reason, topic, partition, offset: message.offset },
           'record sent to the dead-letter topic',
         );
       }

@@ -16,6 +16,8 @@ export interface EchoOptions {
   failTitle?: string;
   /** Emit a `tick` record per partition on every tick. @default false */
   tick?: boolean;
+  /** Name of this instance, copied into every echo (to tell two instances of one group apart). */
+  instance?: string;
 }
 
 /** One echoed record as written to the output topic. */
@@ -28,6 +30,7 @@ export interface EchoOutput {
   partition: number;
   offset: string;
   table?: string | null;
+  instance?: string;
 }
 
 /** A table that keeps the latest string value per key. */
@@ -80,6 +83,7 @@ export function createEchoService(
         partition: record.partition,
         offset: record.offset,
         ...(table ? { table: table.values.get(key) ?? null } : {}),
+        ...(options.instance ? { instance: options.instance } : {}),
       };
       return [{ topic: options.output, key: record.key, value: JSON.stringify(out) }];
     },
@@ -104,7 +108,7 @@ export function createEchoService(
   };
 }
 
-/** Echo options from ECHO_* variables (ECHO_SERVICE, ECHO_INPUTS, ECHO_OUTPUT, ECHO_TABLE, ECHO_DELAY_MS, ECHO_FAIL_TITLE, ECHO_TICK). */
+/** Echo options from ECHO_* variables (ECHO_SERVICE, ECHO_INPUTS, ECHO_OUTPUT, ECHO_TABLE, ECHO_DELAY_MS, ECHO_FAIL_TITLE, ECHO_TICK, ECHO_INSTANCE). */
 export function echoOptionsFromEnv(env: NodeJS.ProcessEnv): EchoOptions {
   const problems: string[] = [];
   const name = env['ECHO_SERVICE'] ?? 'echo';
@@ -124,5 +128,6 @@ export function echoOptionsFromEnv(env: NodeJS.ProcessEnv): EchoOptions {
     ...(env['ECHO_TABLE'] ? { table: env['ECHO_TABLE'] } : {}),
     ...(env['ECHO_FAIL_TITLE'] ? { failTitle: env['ECHO_FAIL_TITLE'] } : {}),
     tick: env['ECHO_TICK'] === 'true',
+    ...(env['ECHO_INSTANCE'] ? { instance: env['ECHO_INSTANCE'] } : {}),
   };
 }
