@@ -342,7 +342,10 @@ class SystemResolver {
     let settings = this.connectors.get(connector);
     if (settings === undefined) {
       const connectors = this.doc.connectors ?? {};
-      const instance = connectors.instances?.[connector] ?? {};
+      // Connector names come from events: look up own keys only ("constructor" is not a connector).
+      const known =
+        connectors.instances !== undefined && Object.hasOwn(connectors.instances, connector);
+      const instance = known ? (connectors.instances?.[connector] ?? {}) : {};
       const defaults = CONTRACT_DEFAULTS.connectors;
       settings = Object.freeze({
         system: this.doc.system,
@@ -355,7 +358,7 @@ class SystemResolver {
         shadow: this.doc.mode === 'shadow',
       });
       // Connector names come from events; only remember the ones the contract names, so the cache stays bounded.
-      if (connectors.instances?.[connector] !== undefined) this.connectors.set(connector, settings);
+      if (known) this.connectors.set(connector, settings);
     }
     return settings;
   }
