@@ -312,10 +312,6 @@ describe('connectorSettings', () => {
       'wiki-staging',
       { heartbeatMs: 2 * 3_600_000, failingRuns: 3, labels: { tier: 'gold', region: 'eu' } },
     ],
-    [
-      'constructor',
-      { heartbeatMs: 2 * 3_600_000, failingRuns: 3, labels: { tier: 'gold', region: 'eu' } },
-    ],
   ])('%s', (connector, expected) => {
     expect(contracts.connectorSettings('wiki', connector)).toMatchObject({
       system: 'wiki',
