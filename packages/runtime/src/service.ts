@@ -354,7 +354,11 @@ class ServiceHost<S extends PartitionState, E> {
     const { topics: metadata } = await admin.fetchTopicMetadata({
       topics: [...this.#definition.inputs],
     });
-    const counts = metadata.map((m) => ({ topic: m.name, partitions: m.partitions.length }));
+    const byName = new Map(metadata.map((m) => [m.name, m.partitions.length]));
+    const counts = this.#definition.inputs.map((topic) => ({
+      topic,
+      partitions: byName.get(topic) ?? 0,
+    }));
     const first = counts[0]!.partitions;
     if (counts.some((c) => c.partitions !== first)) {
       throw new ConfigError(`cannot start ${this.#definition.name}`, [
