@@ -128,7 +128,8 @@ export class FreshnessLedger implements PartitionState {
   readonly #free: number[] = [];
   readonly #bySystem = new Map<string, Map<string, number>>();
   readonly #profiles: Profile[] = [];
-  readonly #profileIds = new Map<string, number>();
+  // system → profile id by class id
+  readonly #profileIds = new Map<string, number[]>();
   readonly #connectorIds = new Map<string, number>();
   readonly #systemPolicies = new Map<string, FreshnessPolicy>();
   #heapReady = true;
@@ -215,14 +216,19 @@ export class FreshnessLedger implements PartitionState {
 
   /** Interned id of a (system, content class) pair. */
   profileFor(system: string, classId: number): number {
-    const key = `${system}\u0000${classId}`;
-    let id = this.#profileIds.get(key);
+    let byClass = this.#profileIds.get(system);
+    if (!byClass) {
+      byClass = [];
+      this.#profileIds.set(system, byClass);
+    }
+    let id = byClass[classId];
     if (id === undefined) {
       id = this.#profiles.length;
-      if (id > 0xffff)
+      if (id > 0xffff) {
         throw new RangeError('FreshnessLedger: more than 65536 system/content-class pairs');
+      }
       this.#profiles.push({ system, classId, policy: undefined });
-      this.#profileIds.set(key, id);
+      byClass[classId] = id;
     }
     return id;
   }
@@ -584,16 +590,13 @@ export class FreshnessLedger implements PartitionState {
     const buf = Buffer.allocUnsafe(DOC_FIXED_BYTES + (handle >= 0 ? TRACEPARENT_BYTES : 0));
     buf[0] = DOC_VERSION;
     buf[1] = this.flags[slot] as number;
-    const columns = [
-      this.srcKey,
-      this.srcTime,
-      this.pendingKey,
-      this.pendingSince,
-      this.idxKey,
-      this.idxTime,
-      this.reviewedAt,
-    ];
-    columns.forEach((column, i) => buf.writeDoubleLE(column[slot] as number, 2 + 8 * i));
+    buf.writeDoubleLE(this.srcKey[slot] as number, 2);
+    buf.writeDoubleLE(this.srcTime[slot] as number, 10);
+    buf.writeDoubleLE(this.pendingKey[slot] as number, 18);
+    buf.writeDoubleLE(this.pendingSince[slot] as number, 26);
+    buf.writeDoubleLE(this.idxKey[slot] as number, 34);
+    buf.writeDoubleLE(this.idxTime[slot] as number, 42);
+    buf.writeDoubleLE(this.reviewedAt[slot] as number, 50);
     buf.writeUInt32LE((this.#profiles[this.profile[slot] as number] as Profile).classId, 58);
     buf.writeUInt32LE(this.owner[slot] as number, 62);
     buf.writeUInt32LE(this.connector[slot] as number, 66);
@@ -627,16 +630,13 @@ export class FreshnessLedger implements PartitionState {
     }
     let slot = this.find(system, docId);
     if (slot < 0) slot = this.slotFor(detach(system), detach(docId));
-    const columns = [
-      this.srcKey,
-      this.srcTime,
-      this.pendingKey,
-      this.pendingSince,
-      this.idxKey,
-      this.idxTime,
-      this.reviewedAt,
-    ];
-    columns.forEach((column, i) => (column[slot] = value.readDoubleLE(2 + 8 * i)));
+    this.srcKey[slot] = value.readDoubleLE(2);
+    this.srcTime[slot] = value.readDoubleLE(10);
+    this.pendingKey[slot] = value.readDoubleLE(18);
+    this.pendingSince[slot] = value.readDoubleLE(26);
+    this.idxKey[slot] = value.readDoubleLE(34);
+    this.idxTime[slot] = value.readDoubleLE(42);
+    this.reviewedAt[slot] = value.readDoubleLE(50);
     this.flags[slot] = value[1] as number;
     this.profile[slot] = this.profileFor(this.system(slot), value.readUInt32LE(58));
     this.owner[slot] = value.readUInt32LE(62);

@@ -6,13 +6,17 @@ export const TRACEPARENT_BYTES = 26;
 
 const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
 
+function hexValue(code: number): number {
+  return code <= 57 ? code - 48 : code - 87; // '0'-'9', 'a'-'f' (validated by the pattern first)
+}
+
 /** Packs a W3C `traceparent` into `out` at `offset`; returns false (writing nothing) when it is not valid. */
 export function packTraceparent(value: string, out: Uint8Array, offset: number): boolean {
-  const match = TRACEPARENT.exec(value);
-  if (!match) return false;
-  const hex = `${match[1]}${match[2]}${match[3]}${match[4]}`;
-  for (let i = 0; i < TRACEPARENT_BYTES; i++) {
-    out[offset + i] = parseInt(hex.slice(2 * i, 2 * i + 2), 16);
+  if (value.length !== 55 || !TRACEPARENT.test(value)) return false;
+  let o = offset;
+  for (let i = 0; i < 55; i += 2) {
+    if (value.charCodeAt(i) === 45) i++; // '-' between fields
+    out[o++] = (hexValue(value.charCodeAt(i)) << 4) | hexValue(value.charCodeAt(i + 1));
   }
   return true;
 }
