@@ -8,7 +8,9 @@ import { parseFaultPlan, type FaultPlan } from './faults.js';
 export const DEFAULT_FAULTS_YAML = `# Tidemark simulator fault plan: every check of spec/outputs.md, at least once.
 # "at" is an offset from the start of the run: a duration ("2h") or a share of the run ("40%").
 name: default
-description: Every kind of fault, spread over confluence, zendesk and gdrive (needs a run of 12 hours or more).
+description: >-
+  Every kind of fault, spread over confluence, zendesk and gdrive (needs a run of 12 hours or more, and for the
+  drift and null-rate checks enough confluence changes per hour to pass their minimum samples).
 faults:
   - kind: envelope.invalid        # one record of each form: invalid JSON, not a CloudEvent, unknown type, schema break
     at: 20%
@@ -43,7 +45,7 @@ faults:
     count: 2
   - kind: contract.reference      # supersededBy names a document that never existed
     at: 30%
-    system: gdrive
+    system: confluence
     count: 2
   - kind: freshness.sync-lag      # revisions the index never applies
     at: 30%
@@ -63,11 +65,17 @@ faults:
   - kind: contract.schema         # a Confluent-framed record that breaks its registered schema
     at: 35%
     system: confluence
-  - kind: contract.null-rate      # language missing on 60% of revisions
+  - kind: contract.null-rate      # owner null on 30% of revisions
     at: 40%
-    system: gdrive
+    system: confluence
+    field: owner
+    share: 0.3
+  - kind: drift.categorical       # language flips to "und" on 80% of revisions
+    at: 40%
+    system: confluence
     field: language
-    share: 0.6
+    value: und
+    share: 0.8
   - kind: freshness.connector-failing  # three failed runs in a row
     at: 50%
     system: zendesk
@@ -75,18 +83,13 @@ faults:
   - kind: freshness.connector-silent   # no runs for four hours, then a catch-up
     at: 50%
     system: gdrive
+    connector: gdrive-policies
     for: 4h
   - kind: drift.numeric           # bodies shrink to a tenth (broken text extraction)
-    at: 55%
+    at: 50%
     system: confluence
     field: sizeBytes
     factor: 0.1
-  - kind: drift.categorical       # language flips to "und" on 80% of revisions
-    at: 60%
-    system: zendesk
-    field: language
-    value: und
-    share: 0.8
   - kind: drift.volume            # change volume drops by 80%
     at: 75%
     system: confluence

@@ -50,6 +50,8 @@ export interface FaultSpec {
   at: string;
   /** System it hits. @default the plan's systems in turn */
   system?: string;
+  /** Connector it hits (connector faults). @default the system's first connector */
+  connector?: string;
   /** Documents (or poison records, failed runs, orphans) it affects. @default 1 (failed runs: the connector's failingRuns) */
   count?: number;
   /** Spacing between the affected documents or records. @default "1m" */
@@ -62,7 +64,7 @@ export interface FaultSpec {
   field?: string;
   /** Value written (contract.allowed, drift.categorical). */
   value?: string | number | boolean;
-  /** How a required field breaks: null, removed, or empty string. @default "null" */
+  /** How a field breaks: null, removed, or empty string. @default "null" (null-rate: null where the event schema allows it, else missing) */
   as?: 'null' | 'missing' | 'empty';
   /** Fields set on the victim's revision (contract.rule). @default { deprecated: true, supersededBy: null } */
   set?: Record<string, unknown>;
@@ -82,7 +84,7 @@ export interface FaultSpec {
   after?: string;
   /** Error message of failed runs (freshness.connector-failing). */
   error?: string;
-  /** Limit a population fault to one content class. */
+  /** Limit the fault to documents (or events) of one content class. */
   contentClass?: string;
   /** Schema id in the Confluent frame (contract.schema). @default 1 */
   schemaId?: number;
@@ -98,7 +100,7 @@ export interface FaultPlan {
 }
 
 const COMMON = ['kind', 'at', 'system', 'note'] as const;
-const DOC = [...COMMON, 'count', 'every', 'targets'] as const;
+const DOC = [...COMMON, 'count', 'every', 'targets', 'contentClass'] as const;
 const WINDOW = ['for', 'share', 'contentClass'] as const;
 
 /** The keys each fault kind accepts; any other key is an error. */
@@ -108,12 +110,12 @@ export const FAULT_KEYS: Readonly<Record<FaultKind, readonly string[]>> = {
   'contract.allowed': [...DOC, 'field', 'value'],
   'contract.rule': [...DOC, 'set', 'rule'],
   'contract.reference': [...DOC, 'form'],
-  'contract.null-rate': [...COMMON, ...WINDOW, 'field'],
+  'contract.null-rate': [...COMMON, ...WINDOW, 'field', 'as'],
   'contract.schema': [...DOC, 'form', 'schemaId'],
   'freshness.sync-lag': DOC,
   'freshness.review-overdue': [...DOC, 'age'],
-  'freshness.connector-silent': [...COMMON, 'for'],
-  'freshness.connector-failing': [...COMMON, 'count', 'error'],
+  'freshness.connector-silent': [...COMMON, 'connector', 'for'],
+  'freshness.connector-failing': [...COMMON, 'connector', 'count', 'error'],
   'parity.delete-missed': DOC,
   'parity.resurrected': [...DOC, 'after'],
   'parity.acl-mismatch': DOC,
@@ -196,7 +198,7 @@ function checkFault(
   if (fault['at'] === undefined)
     add(p('at'), 'is required (a duration such as "2h" or a share such as "40%")');
   else checkOffset(fault['at'], p('at'), add);
-  for (const key of ['system', 'note', 'rule', 'error', 'contentClass'] as const) {
+  for (const key of ['system', 'connector', 'note', 'rule', 'error', 'contentClass'] as const) {
     const v = fault[key];
     if (v !== undefined && (typeof v !== 'string' || v === ''))
       add(p(key), 'must be a non-empty string');

@@ -1,17 +1,27 @@
 // Turns a fault plan into concrete, timed actions on chosen documents, and into the ground truth. Everything is
 // decided here, before a single event is generated, so the truth is known up front and the generator only
 // carries the actions out.
-import { formatTime, parseDuration } from '@tidemark/core';
+import {
+  createEnvelopeParser,
+  EnvelopeError,
+  EVENT_TYPES,
+  formatDuration,
+  formatTime,
+  parseDuration,
+} from '@tidemark/core';
 import { resolveOffset, type FaultKind, type FaultPlan, type FaultSpec } from './faults.js';
 import { createRng } from './prng.js';
 import type { TruthEntry, TruthSubject } from './types.js';
 import {
-  MAX_RUN_MS,
   docIdOf,
   docStatic,
   inventoryTimes,
   isDeprecated,
+  deletePath,
+  revisionData,
   runSlot,
+  setPath,
+  slotAtOrAfter,
   type SystemModel,
   type World,
 } from './world.js';
@@ -50,6 +60,8 @@ export interface PoisonAction {
 /** A connector outage: runs skipped or failed, and the index applying nothing until it recovers. */
 export interface Outage {
   fault: number;
+  /** Index of the connector that is down. */
+  c: number;
   from: number;
   /** Start of the run that recovers and catches up; Infinity when the outage lasts to the end. */
   until: number;
@@ -69,6 +81,8 @@ export interface PopulationWindow {
   share: number;
   factor: number;
   contentClass: string | undefined;
+  /** null-rate: write null, or remove the field (for fields the event schema does not let be null). */
+  as: 'null' | 'missing';
 }
 
 /** A document the index holds although the source never had it (`parity.orphan`). */
@@ -131,6 +145,7 @@ class Resolver {
   readonly systems: SystemPlan[];
   readonly rng;
   readonly inventories: number[];
+  readonly #envelope = createEnvelopeParser();
   #idIndex: Array<Map<string, number> | undefined> = [];
   #ghostCounter: number[];
 
@@ -205,7 +220,8 @@ class Resolver {
     missingNext: number[],
   ): void {
     const w = this.world;
-    const system = s.profile.system;
+    const p = s.profile;
+    const system = p.system;
     const sp = this.systems[s.idx]!;
     const every = parseDuration(fault.every ?? DEFAULT_EVERY);
     const until =
@@ -217,19 +233,17 @@ class Resolver {
       subject: TruthSubject,
       injectedAt: number,
       detectableAt: number | undefined,
-      extra: { optional?: boolean; detail?: Record<string, unknown> } = {},
+      extra: { detail?: Record<string, unknown> } = {},
     ) => {
-      const entry: TruthEntry = {
+      this.truth.push({
         check,
         subject,
         injectedAt: formatTime(injectedAt),
         ...(detectableAt === undefined ? {} : { detectableAt: formatTime(detectableAt) }),
-        ...(extra.optional ? { optional: true } : {}),
         fault: index,
         ...(extra.detail ? { detail: extra.detail } : {}),
-      };
-      this.truth.push(entry);
-      if (!extra.optional && (detectableAt === undefined || detectableAt > w.end)) {
+      });
+      if (detectableAt === undefined || detectableAt > w.end) {
         const label = subject.docId ? `${system}/${subject.docId}` : (subject.connector ?? system);
         this.warnings.push(
           detectableAt === undefined
@@ -238,9 +252,17 @@ class Resolver {
         );
       }
     };
+    // A consequence a check may report: no false positive when it does, no miss when it does not.
     const optional = (check: FaultKind, subject: TruthSubject, injectedAt: number) =>
-      add(check, subject, injectedAt, undefined, { optional: true });
-    const times = (count: number): number[] | undefined => {
+      this.truth.push({
+        check,
+        subject,
+        injectedAt: formatTime(injectedAt),
+        optional: true,
+        fault: index,
+      });
+    const count = fault.targets?.length ?? fault.count ?? 1;
+    const times = (): number[] | undefined => {
       const out = Array.from({ length: count }, (_, k) => at + k * every);
       if (out[out.length - 1]! >= w.end) {
         this.problems.push(
@@ -250,23 +272,27 @@ class Resolver {
       }
       return out;
     };
-    const victims = (
-      count: number,
-      filter: (i: number) => boolean = () => true,
-    ): number[] | undefined => this.pickVictims(fault, s, count, filter, where);
+    const victims = (n: number, filter: (i: number) => boolean = () => true) =>
+      this.pickVictims(fault, s, n, filter, where);
     const docId = (i: number) => docIdOf(w, s, i);
+    if (fault.contentClass && !p.classes.some((c) => c.name === fault.contentClass)) {
+      this.problems.push(
+        `${where}: content class "${fault.contentClass}" is not one of ${system}'s (${p.classes.map((c) => c.name).join(', ')})`,
+      );
+      return;
+    }
 
     switch (fault.kind) {
       case 'envelope.invalid':
       case 'contract.schema': {
-        const count = fault.targets?.length ?? fault.count ?? 1;
-        const ts = times(count);
+        const ts = times();
+        if (!ts) return;
         const docs = fault.targets ? this.lookupTargets(fault, s, where) : this.anyDocs(s, count);
-        if (!ts || !docs) return;
+        if (!docs) return;
         const topic = fault.kind === 'contract.schema' ? 'content' : (fault.topic ?? 'content');
         docs.forEach((i, k) => {
           const t = ts[k]!;
-          const form =
+          const form: PoisonAction['form'] =
             fault.kind === 'contract.schema'
               ? 'framed'
               : fault.form === undefined || fault.form === 'mixed'
@@ -294,18 +320,39 @@ class Resolver {
       case 'contract.rule':
       case 'contract.reference':
       case 'freshness.review-overdue': {
-        const count = fault.targets?.length ?? fault.count ?? 1;
-        const ts = times(count);
+        const ts = times();
+        if (!ts) return;
         const needsClock = fault.kind === 'freshness.review-overdue';
         const docs = victims(
           count,
           (i) => !needsClock || docStatic(w, s, i).klass.reviewIntervalMs !== undefined,
         );
-        if (!ts || !docs) return;
+        if (!docs) return;
         docs.forEach((i, k) => {
           const t = ts[k]!;
           const stat = docStatic(w, s, i);
           const subject = { system, docId: stat.docId };
+          const broken = (overrides: Overrides, what: string, extra: Partial<DocAction> = {}) => {
+            if (!this.fitsSchema(where, s, i, overrides, what)) return false;
+            this.docActions.push({
+              fault: index,
+              kind: 'overrides',
+              s: s.idx,
+              i,
+              t,
+              overrides,
+              ...extra,
+            });
+            // One broken revision may break more than the expectation it was built for (a rule on the same field).
+            for (const other of [
+              'contract.required',
+              'contract.allowed',
+              'contract.rule',
+            ] as const) {
+              if (other !== fault.kind) optional(other, subject, t);
+            }
+            return true;
+          };
           switch (fault.kind) {
             case 'contract.required': {
               const field = fault.field ?? 'owner';
@@ -314,7 +361,13 @@ class Resolver {
                 as === 'missing'
                   ? { set: [], remove: [field] }
                   : { set: [[field, as === 'null' ? null : '']], remove: [] };
-              this.docActions.push({ fault: index, kind: 'overrides', s: s.idx, i, t, overrides });
+              if (
+                !broken(
+                  overrides,
+                  `${field} ${as === 'missing' ? 'removed' : `set to ${as === 'null' ? 'null' : '""'}`}`,
+                )
+              )
+                return;
               add('contract.required', { ...subject, field }, t, t, { detail: { as } });
               optional('contract.null-rate', { system, field }, t);
               return;
@@ -322,38 +375,27 @@ class Resolver {
             case 'contract.allowed': {
               const field = fault.field ?? 'classification';
               const value = fault.value ?? 'top-secret';
-              this.docActions.push({
-                fault: index,
-                kind: 'overrides',
-                s: s.idx,
-                i,
-                t,
-                overrides: { set: [[field, value]], remove: [] },
-              });
+              if (
+                !broken(
+                  { set: [[field, value]], remove: [] },
+                  `${field} set to ${JSON.stringify(value)}`,
+                )
+              )
+                return;
               add('contract.allowed', { ...subject, field }, t, t, { detail: { value } });
               optional('drift.categorical', { system, feature: field }, t);
               return;
             }
             case 'contract.rule': {
               const set = Object.entries(fault.set ?? { deprecated: true, supersededBy: null });
-              this.docActions.push({
-                fault: index,
-                kind: 'overrides',
-                s: s.idx,
-                i,
-                t,
-                overrides: { set, remove: [] },
-              });
+              if (!broken({ set, remove: [] }, `set ${JSON.stringify(Object.fromEntries(set))}`))
+                return;
               add('contract.rule', subject, t, t, {
                 detail: {
                   ...(fault.rule ? { rule: fault.rule } : {}),
                   set: Object.fromEntries(set),
                 },
               });
-              for (const [field, value] of set) {
-                if (value === null || value === '')
-                  optional('contract.required', { ...subject, field }, t);
-              }
               return;
             }
             case 'contract.reference': {
@@ -374,25 +416,19 @@ class Resolver {
                 // A number no document or ghost of this run uses: an id that never existed.
                 target = docId(s.capacity + 10_000_000 + this.#ghostCounter[s.idx]!++);
               }
+              const supersededBy = `${system}/${target}`;
               const set: Array<[string, unknown]> = [
                 ['deprecated', true],
-                ['supersededBy', `${system}/${target}`],
+                ['supersededBy', supersededBy],
               ];
-              this.docActions.push({
-                fault: index,
-                kind: 'overrides',
-                s: s.idx,
-                i,
-                t,
-                overrides: { set, remove: [] },
-              });
+              if (!broken({ set, remove: [] }, `supersededBy set to ${supersededBy}`)) return;
               add(
                 'contract.reference',
                 { ...subject, field: 'supersededBy' },
                 t,
-                t + s.profile.referenceGraceMs,
+                t + p.referenceGraceMs,
                 {
-                  detail: { form: fault.form ?? 'unknown', supersededBy: `${system}/${target}` },
+                  detail: { form: fault.form ?? 'unknown', supersededBy },
                 },
               );
               return;
@@ -423,10 +459,10 @@ class Resolver {
       case 'parity.delete-missed':
       case 'parity.resurrected':
       case 'parity.acl-mismatch': {
-        const count = fault.targets?.length ?? fault.count ?? 1;
-        const ts = times(count);
+        const ts = times();
+        if (!ts) return;
         const docs = victims(count);
-        if (!ts || !docs) return;
+        if (!docs) return;
         const afterMs = parseDuration(fault.after ?? '10m');
         docs.forEach((i, k) => {
           const t = ts[k]!;
@@ -441,7 +477,7 @@ class Resolver {
               return;
             case 'parity.delete-missed':
               this.docActions.push({ fault: index, kind: 'delete-missed', s: s.idx, i, t });
-              add('parity.delete-missed', subject, t, t + s.profile.deleteSlaMs);
+              add('parity.delete-missed', subject, t, t + stat.klass.deleteSlaMs);
               optional('freshness.sync-lag', subject, t);
               optional('parity.orphan', subject, t);
               return;
@@ -455,14 +491,13 @@ class Resolver {
             }
             case 'parity.acl-mismatch':
               this.docActions.push({ fault: index, kind: 'acl', s: s.idx, i, t });
-              add('parity.acl-mismatch', subject, t, t + s.profile.aclSlaMs);
+              add('parity.acl-mismatch', subject, t, t + stat.klass.aclSlaMs);
               return;
           }
         });
         return;
       }
       case 'parity.orphan': {
-        const count = fault.count ?? 1;
         const seen = this.inventories.find((x) => x >= at);
         for (let k = 0; k < count; k++) {
           const i = s.capacity + this.#ghostCounter[s.idx]!++;
@@ -473,8 +508,7 @@ class Resolver {
         return;
       }
       case 'parity.missing': {
-        const count = fault.count ?? 1;
-        const ts = times(count);
+        const ts = times();
         if (!ts) return;
         ts.forEach((t) => {
           const i = missingNext[s.idx]!++;
@@ -508,17 +542,50 @@ class Resolver {
           fault.field ??
           (
             {
-              'null-rate': 'language',
+              'null-rate': 'owner',
               numeric: 'sizeBytes',
               categorical: 'language',
               volume: '',
             } as const
           )[kind];
-        if (fault.contentClass && !s.profile.classes.some((c) => c.name === fault.contentClass)) {
-          this.problems.push(
-            `${where}: content class "${fault.contentClass}" is not one of ${system}'s (${s.profile.classes.map((c) => c.name).join(', ')})`,
-          );
-          return;
+        const share =
+          fault.share ??
+          ({ 'null-rate': 0.5, numeric: 1, categorical: 0.8, volume: 1 } as const)[kind];
+        const factor = fault.factor ?? (kind === 'volume' ? 0.2 : 0.1);
+        const value = fault.value ?? 'und';
+        // Null where the event schema allows it, else a missing field: the null rate counts both alike.
+        let as: 'null' | 'missing' = fault.as === 'missing' ? 'missing' : 'null';
+        const sample = this.anyDocs(s, 1)[0]!;
+        if (kind === 'null-rate') {
+          const nullFits =
+            fault.as !== 'missing' &&
+            this.fitsSchema(where, s, sample, { set: [[field, null]], remove: [] }, '', true);
+          if (!nullFits) {
+            if (fault.as === 'null')
+              return void this.fitsSchema(
+                where,
+                s,
+                sample,
+                { set: [[field, null]], remove: [] },
+                `${field} set to null`,
+              );
+            as = 'missing';
+            if (
+              !this.fitsSchema(where, s, sample, { set: [], remove: [field] }, `${field} removed`)
+            )
+              return;
+          }
+        } else if (kind === 'categorical') {
+          if (
+            !this.fitsSchema(
+              where,
+              s,
+              sample,
+              { set: [[field, value]], remove: [] },
+              `${field} set to ${JSON.stringify(value)}`,
+            )
+          )
+            return;
         }
         sp.windows.push({
           fault: index,
@@ -526,42 +593,80 @@ class Resolver {
           from: at,
           to: until,
           field,
-          value: fault.value ?? 'und',
-          share:
-            fault.share ??
-            ({ 'null-rate': 0.5, numeric: 1, categorical: 0.8, volume: 1 } as const)[kind],
-          factor: fault.factor ?? (kind === 'volume' ? 0.2 : 0.1),
+          value,
+          share,
+          factor,
           contentClass: fault.contentClass,
+          as,
         });
-        const window = kind === 'null-rate' ? s.profile.nullRateWindowMs : s.profile.driftWindowMs;
+        const window = kind === 'null-rate' ? p.nullRateWindowMs : p.driftWindowMs[kind];
         switch (kind) {
           case 'null-rate':
             add('contract.null-rate', { system, field }, at, at + window, {
-              detail: { share: fault.share ?? 0.5 },
+              detail: { share, as },
             });
             optional('contract.required', { system, field }, at);
+            optional('contract.rule', { system }, at);
             optional('drift.categorical', { system, feature: field }, at);
             return;
           case 'numeric':
             add('drift.numeric', { system, feature: field }, at, at + window, {
-              detail: { factor: fault.factor ?? 0.1 },
+              detail: { factor, share },
             });
             optional('contract.allowed', { system, field }, at);
+            optional('contract.rule', { system }, at);
             return;
           case 'categorical':
             add('drift.categorical', { system, feature: field }, at, at + window, {
-              detail: { value: fault.value ?? 'und' },
+              detail: { value, share },
             });
             optional('contract.allowed', { system, field }, at);
             optional('contract.rule', { system }, at);
             return;
           case 'volume':
-            add('drift.volume', { system }, at, at + window, {
-              detail: { factor: fault.factor ?? 0.2 },
-            });
+            add('drift.volume', { system }, at, at + window, { detail: { factor } });
             return;
         }
       }
+    }
+  }
+
+  /** Whether a revision of document `i` with these changes still passes the event schema; a problem if not. */
+  fitsSchema(
+    where: string,
+    s: SystemModel,
+    i: number,
+    overrides: Overrides,
+    what: string,
+    quiet = false,
+  ): boolean {
+    const w = this.world;
+    const stat = docStatic(w, s, i);
+    const data = revisionData(w, s, i, stat, {
+      revision: stat.initialRevision + 1,
+      reviewedAt: w.start,
+      aclVersion: 0,
+    });
+    for (const [field, value] of overrides.set) setPath(data, field, value);
+    for (const field of overrides.remove) deletePath(data, field);
+    try {
+      this.#envelope.validate({
+        specversion: '1.0',
+        id: 'fit-check',
+        source: `source/${s.profile.system}`,
+        type: EVENT_TYPES.contentUpserted,
+        time: formatTime(w.start),
+        data,
+      });
+      return true;
+    } catch (error) {
+      if (!(error instanceof EnvelopeError)) throw error;
+      if (!quiet) {
+        this.problems.push(
+          `${where}: ${what} breaks the content.upserted event schema (${error.message}); a record that breaks its schema is an envelope.invalid fault`,
+        );
+      }
+      return false;
     }
   }
 
@@ -577,41 +682,50 @@ class Resolver {
       subject: TruthSubject,
       injectedAt: number,
       detectableAt: number | undefined,
-      extra?: { optional?: boolean; detail?: Record<string, unknown> },
+      extra?: { detail?: Record<string, unknown> },
     ) => void,
     optional: (check: FaultKind, subject: TruthSubject, injectedAt: number) => void,
   ): void {
     const w = this.world;
     const p = s.profile;
-    const subject = { system: p.system, connector: p.connector };
-    const firstSlot = Math.max(0, Math.ceil((at - w.start - s.runOffsetMs) / w.runEveryMs));
-    const slotsBefore = (t: number) => Math.ceil((t - w.start - s.runOffsetMs) / w.runEveryMs);
+    const c =
+      fault.connector === undefined ? 0 : p.connectors.findIndex((x) => x.name === fault.connector);
+    if (c < 0) {
+      this.problems.push(
+        `${where}: connector "${fault.connector!}" is not one of ${p.system}'s (${p.connectors.map((x) => x.name).join(', ')})`,
+      );
+      return;
+    }
+    const connector = s.connectors[c]!;
+    const subject = { system: p.system, connector: connector.profile.name };
+    const firstSlot = slotAtOrAfter(w, s, c, at);
     const skip = new Set<number>();
     const fail = new Set<number>();
     let recovery: number;
     if (fault.kind === 'freshness.connector-silent') {
-      for (let n = firstSlot; n < slotsBefore(until); n++) skip.add(n);
-      recovery = slotsBefore(until);
+      recovery = slotAtOrAfter(w, s, c, until);
+      for (let n = firstSlot; n < recovery; n++) skip.add(n);
       if (skip.size === 0) {
         this.problems.push(
-          `${where}: the outage skips no connector run (runs every ${w.runEveryMs / 60_000}m); make "for" longer`,
+          `${where}: the outage skips no run of ${connector.profile.name} (runs every ${formatDuration(connector.runEveryMs)}); make "for" longer`,
         );
         return;
       }
     } else {
-      const count = fault.count ?? p.failingRuns;
-      for (let n = firstSlot; n < firstSlot + count; n++) fail.add(n);
-      recovery = firstSlot + count;
-      if (runSlot(w, s, recovery - 1).start >= w.end) {
+      const runs = fault.count ?? connector.profile.failingRuns;
+      for (let n = firstSlot; n < firstSlot + runs; n++) fail.add(n);
+      recovery = firstSlot + runs;
+      if (runSlot(w, s, c, recovery - 1).start >= w.end) {
         this.problems.push(
-          `${where}: ${count} failed runs from ${fault.at} do not fit before the end of the run`,
+          `${where}: ${runs} failed runs from ${fault.at} do not fit before the end of the run`,
         );
         return;
       }
     }
-    const recoveryStart = runSlot(w, s, recovery).start;
+    const recoveryStart = runSlot(w, s, c, recovery).start;
     const outage: Outage = {
       fault: index,
+      c,
       from: at,
       until: recoveryStart < w.end ? recoveryStart : Number.POSITIVE_INFINITY,
       skipSlots: skip,
@@ -620,49 +734,49 @@ class Resolver {
     };
     const sp = this.systems[s.idx]!;
     for (const other of sp.outages) {
-      if (outage.from < other.until && other.from < outage.until) {
-        this.problems.push(`${where}: overlaps faults[${other.fault}] on connector ${p.connector}`);
+      if (other.c === c && outage.from < other.until && other.from < outage.until) {
+        this.problems.push(
+          `${where}: overlaps faults[${other.fault}] on connector ${connector.profile.name}`,
+        );
         return;
       }
     }
-    sp.outages.push(outage);
     // The last run that succeeded before the outage; runs that started before `at` complete normally.
-    const lastGood = firstSlot > 0 ? runSlot(w, s, firstSlot - 1).end : undefined;
+    const lastGood = firstSlot > 0 ? runSlot(w, s, c, firstSlot - 1).end : undefined;
+    const heartbeat = connector.profile.heartbeatMs;
     if (fault.kind === 'freshness.connector-silent') {
-      const decidable = lastGood === undefined ? undefined : lastGood + p.heartbeatMs;
-      const back = runSlot(w, s, recovery).end;
+      const decidable = lastGood === undefined ? undefined : lastGood + heartbeat;
+      const back = runSlot(w, s, c, recovery).end;
       if (decidable !== undefined && decidable >= back && recoveryStart < w.end) {
         this.problems.push(
-          `${where}: the connector is back (${formatTime(back)}) before its heartbeat window (${p.heartbeatMs / 60_000}m) runs out: nothing to detect; make "for" longer`,
+          `${where}: ${connector.profile.name} is back (${formatTime(back)}) before its heartbeat window (${formatDuration(heartbeat)}) runs out: nothing to detect; make "for" longer`,
         );
-        sp.outages.pop();
         return;
       }
+      sp.outages.push(outage);
       add('freshness.connector-silent', subject, at, decidable, {
-        detail: { skippedRuns: skip.size, heartbeatMs: p.heartbeatMs },
+        detail: { skippedRuns: skip.size, heartbeat: formatDuration(heartbeat) },
       });
     } else {
-      const failedEnds = [...fail].map((n) => runSlot(w, s, n).end);
-      const decidable = fail.size >= p.failingRuns ? failedEnds[p.failingRuns - 1] : undefined;
+      sp.outages.push(outage);
+      const failedEnds = [...fail].map((n) => runSlot(w, s, c, n).end);
+      const threshold = connector.profile.failingRuns;
+      const decidable = fail.size >= threshold ? failedEnds[threshold - 1] : undefined;
       add('freshness.connector-failing', subject, failedEnds[0]!, decidable, {
-        detail: { failedRuns: fail.size, failingRuns: p.failingRuns },
+        detail: { failedRuns: fail.size, failingRuns: threshold },
       });
       optional('freshness.connector-silent', subject, at);
     }
-    // While the connector is down the index applies nothing, so per-document checks may fire too.
+    // While the connector is down the index applies nothing of its documents, so per-document checks may fire too.
     for (const check of [
       'freshness.sync-lag',
       'parity.delete-missed',
       'parity.missing',
       'parity.orphan',
+      'parity.acl-mismatch',
       'drift.volume',
     ] as const) {
       optional(check, { system: p.system }, at);
-    }
-    if (p.heartbeatMs < w.runEveryMs + MAX_RUN_MS) {
-      this.warnings.push(
-        `connector ${p.connector}: heartbeat ${p.heartbeatMs / 60_000}m is shorter than a run cadence of ${w.runEveryMs / 60_000}m plus run time; healthy runs may look silent`,
-      );
     }
   }
 

@@ -9,42 +9,52 @@ export interface ContentClassProfile {
   weight: number;
   /** Review clock of the class; clean documents are re-attested well before it runs out. Absent: no clock. */
   reviewIntervalMs?: number;
-  /** Sync-lag SLA of the class (how long the index may take to apply a change). */
+  /** How long the index may take to apply a change. */
   syncLagMs: number;
+  /** How long the index may take to apply a deletion. */
+  deleteSlaMs: number;
+  /** How long the index may enforce an access list different from the source's. */
+  aclSlaMs: number;
   /** Median body size in bytes (sizes are log-normal around it). */
   sizeMedianBytes: number;
+  /** Largest body size a clean document of the class has (the contract's limit). */
+  sizeMaxBytes?: number;
+  /** Classifications of this class, when narrower than the system's. */
+  classifications?: ReadonlyArray<readonly [string, number]>;
   /** Title prefix, e.g. "Runbook". */
   titlePrefix: string;
 }
 
-/** What the simulator knows about one source system: its connector, classes, vocabularies and SLAs. */
+/** A connector instance that syncs (some classes of) a system into the index. */
+export interface ConnectorProfile {
+  name: string;
+  /** Classes it syncs; absent: every class no other connector names. */
+  classes?: readonly string[];
+  /** Window within which it must have a successful run (the contract's heartbeat). */
+  heartbeatMs: number;
+  /** Failed runs in a row that make it "failing". */
+  failingRuns: number;
+}
+
+/** What the simulator knows about one source system: its connectors, classes, vocabularies and SLAs. */
 export interface SystemProfile {
   system: string;
-  /** Connector instance that syncs it, e.g. `confluence-prod`. */
-  connector: string;
+  connectors: readonly ConnectorProfile[];
   classes: readonly ContentClassProfile[];
   /** Steward ids (email-like) documents are owned by. */
   owners: readonly string[];
   classifications: ReadonlyArray<readonly [string, number]>;
   languages: ReadonlyArray<readonly [string, number]>;
-  /** Time the index may take to apply a source deletion. */
-  deleteSlaMs: number;
-  /** Time the index may enforce an access list different from the source's. */
-  aclSlaMs: number;
-  /** Window within which the connector must have a successful run. */
-  heartbeatMs: number;
-  /** Failed runs in a row that make the connector "failing". */
-  failingRuns: number;
   /** Grace period of `supersededBy` references. */
   referenceGraceMs: number;
   /** Window of the contract's null-rate limits. */
   nullRateWindowMs: number;
-  /** Window of the drift features. */
-  driftWindowMs: number;
+  /** Window of the drift features, by kind. */
+  driftWindowMs: { numeric: number; categorical: number; volume: number };
   /** Shape of document ids. */
   idStyle: 'numeric9' | 'numeric12' | 'drive' | 'slug';
   /** System-specific `attributes` of a document, from a per-document random number in [0, 2^32). */
-  attributes: (h: number) => Record<string, unknown>;
+  attributes: (h: number, contentClass: string) => Record<string, unknown>;
 }
 
 const h = parseDuration;
@@ -109,51 +119,54 @@ function owners(system: string, count: number): string[] {
   return [...new Set(out)];
 }
 
-const SPACES = ['ENG', 'OPS', 'SEC', 'HR', 'FIN', 'SUPPORT', 'PLATFORM', 'LEGAL'];
+const SPACES = ['ENG', 'OPS', 'POL'];
+const SERVICES = ['payments', 'search', 'identity', 'billing', 'kafka', 'storage', 'edge'];
 const SECTIONS = ['billing', 'accounts', 'shipping', 'returns', 'security', 'integrations'];
-const MIME = [
-  'application/vnd.google-apps.document',
-  'application/vnd.google-apps.spreadsheet',
-  'application/vnd.google-apps.presentation',
-  'application/pdf',
-];
+const MACRO_CATEGORIES = ['refunds', 'escalation', 'greeting', 'shipping', 'account'];
+const MIME = ['application/vnd.google-apps.document', 'application/pdf'];
 
-/** Built-in profiles of the example systems; SLAs and vocabularies mirror contracts/<system>.yaml. */
+/**
+ * Built-in profiles of the example systems. Classes, vocabularies and SLAs mirror contracts/<system>.yaml so that
+ * clean documents satisfy them (a test checks every clean event against the loaded contracts).
+ */
 export const DEFAULT_PROFILES: Readonly<Record<string, SystemProfile>> = {
   confluence: {
     system: 'confluence',
-    connector: 'confluence-prod',
+    connectors: [{ name: 'confluence-prod', heartbeatMs: h('1h'), failingRuns: 3 }],
     classes: [
       {
         name: 'policy',
         weight: 15,
-        reviewIntervalMs: h('180d'),
-        syncLagMs: h('1h'),
+        reviewIntervalMs: h('365d'),
+        syncLagMs: h('10m'),
+        deleteSlaMs: h('30m'),
+        aclSlaMs: h('15m'),
         sizeMedianBytes: 14_000,
+        classifications: [
+          ['internal', 60],
+          ['confidential', 30],
+          ['restricted', 10],
+        ],
         titlePrefix: 'Policy',
       },
       {
         name: 'runbook',
-        weight: 30,
+        weight: 45,
         reviewIntervalMs: h('90d'),
-        syncLagMs: h('30m'),
+        syncLagMs: h('5m'),
+        deleteSlaMs: h('30m'),
+        aclSlaMs: h('15m'),
         sizeMedianBytes: 9_000,
         titlePrefix: 'Runbook',
       },
       {
         name: 'postmortem',
-        weight: 15,
+        weight: 40,
         syncLagMs: h('1h'),
+        deleteSlaMs: h('30m'),
+        aclSlaMs: h('15m'),
         sizeMedianBytes: 12_000,
         titlePrefix: 'Postmortem',
-      },
-      {
-        name: 'howto',
-        weight: 40,
-        reviewIntervalMs: h('180d'),
-        syncLagMs: h('1h'),
-        sizeMedianBytes: 6_000,
-        titlePrefix: 'How to',
       },
     ],
     owners: owners('confluence', 14),
@@ -169,98 +182,104 @@ export const DEFAULT_PROFILES: Readonly<Record<string, SystemProfile>> = {
       ['fr', 5],
       ['ja', 5],
     ],
-    deleteSlaMs: h('1h'),
-    aclSlaMs: h('1h'),
-    heartbeatMs: h('2h'),
-    failingRuns: 3,
     referenceGraceMs: h('1h'),
     nullRateWindowMs: h('1h'),
-    driftWindowMs: h('1h'),
+    driftWindowMs: { numeric: h('1h'), categorical: h('6h'), volume: h('1h') },
     idStyle: 'numeric9',
-    attributes: (x) => ({
-      space: SPACES[x % SPACES.length]!,
-      labels: x % 3 === 0 ? ['kb'] : ['kb', SPACES[(x >>> 8) % SPACES.length]!.toLowerCase()],
+    attributes: (x, klass) => ({
+      space: klass === 'policy' ? 'POL' : SPACES[x % 2]!,
+      labels: x % 3 === 0 ? ['kb'] : ['kb', klass],
+      ...(klass === 'runbook' ? { service: SERVICES[(x >>> 4) % SERVICES.length]! } : {}),
+      ...(klass === 'postmortem' ? { severity: `sev${1 + ((x >>> 6) % 4)}` } : {}),
     }),
   },
   zendesk: {
     system: 'zendesk',
-    connector: 'zendesk-prod',
+    connectors: [{ name: 'zendesk-guide', heartbeatMs: h('6h'), failingRuns: 2 }],
     classes: [
       {
         name: 'article',
         weight: 50,
-        reviewIntervalMs: h('90d'),
+        reviewIntervalMs: h('180d'),
         syncLagMs: h('30m'),
+        deleteSlaMs: h('1h'),
+        aclSlaMs: h('30m'),
         sizeMedianBytes: 4_500,
         titlePrefix: 'Article',
       },
       {
-        name: 'macro',
-        weight: 30,
-        reviewIntervalMs: h('60d'),
-        syncLagMs: h('15m'),
-        sizeMedianBytes: 900,
-        titlePrefix: 'Macro',
-      },
-      {
         name: 'faq',
-        weight: 20,
+        weight: 25,
         reviewIntervalMs: h('90d'),
         syncLagMs: h('30m'),
+        deleteSlaMs: h('1h'),
+        aclSlaMs: h('30m'),
         sizeMedianBytes: 2_000,
+        sizeMaxBytes: 20_000,
         titlePrefix: 'FAQ',
+      },
+      {
+        name: 'macro',
+        weight: 25,
+        syncLagMs: h('1h'),
+        deleteSlaMs: h('1h'),
+        aclSlaMs: h('30m'),
+        sizeMedianBytes: 900,
+        classifications: [['internal', 1]],
+        titlePrefix: 'Macro',
       },
     ],
     owners: owners('zendesk', 10),
     classifications: [
-      ['public', 60],
+      ['public', 65],
       ['internal', 35],
-      ['restricted', 5],
     ],
     languages: [
-      ['en', 50],
+      ['en', 55],
+      ['en-GB', 5],
       ['es', 15],
       ['fr', 10],
       ['de', 10],
-      ['pt-BR', 10],
       ['ja', 5],
     ],
-    deleteSlaMs: h('30m'),
-    aclSlaMs: h('30m'),
-    heartbeatMs: h('2h'),
-    failingRuns: 3,
-    referenceGraceMs: h('1h'),
+    referenceGraceMs: h('2h'),
     nullRateWindowMs: h('1h'),
-    driftWindowMs: h('1h'),
+    driftWindowMs: { numeric: h('6h'), categorical: h('1d'), volume: h('1d') },
     idStyle: 'numeric12',
-    attributes: (x) => ({ section: SECTIONS[x % SECTIONS.length]!, votes: x % 200 }),
+    attributes: (x, klass) => ({
+      section: SECTIONS[x % SECTIONS.length]!,
+      locale_count: 1 + ((x >>> 3) % 12),
+      ...(klass === 'macro'
+        ? { category: MACRO_CATEGORIES[(x >>> 7) % MACRO_CATEGORIES.length]! }
+        : {}),
+    }),
   },
   gdrive: {
     system: 'gdrive',
-    connector: 'gdrive-prod',
+    connectors: [
+      { name: 'gdrive-policies', classes: ['policy'], heartbeatMs: h('2h'), failingRuns: 3 },
+      { name: 'gdrive-people', classes: ['doc'], heartbeatMs: h('6h'), failingRuns: 5 },
+    ],
     classes: [
       {
         name: 'policy',
-        weight: 30,
+        weight: 40,
         reviewIntervalMs: h('365d'),
-        syncLagMs: h('1h'),
+        syncLagMs: h('30m'),
+        deleteSlaMs: h('15m'),
+        aclSlaMs: h('10m'),
         sizeMedianBytes: 40_000,
         titlePrefix: 'Policy',
       },
       {
-        name: 'procedure',
-        weight: 35,
+        name: 'doc',
+        weight: 60,
         reviewIntervalMs: h('180d'),
-        syncLagMs: h('1h'),
+        syncLagMs: h('30m'),
+        deleteSlaMs: h('15m'),
+        aclSlaMs: h('10m'),
         sizeMedianBytes: 25_000,
-        titlePrefix: 'Procedure',
-      },
-      {
-        name: 'presentation',
-        weight: 35,
-        syncLagMs: h('2h'),
-        sizeMedianBytes: 300_000,
-        titlePrefix: 'Deck',
+        titlePrefix: 'Guide',
       },
     ],
     owners: owners('gdrive', 12),
@@ -274,17 +293,13 @@ export const DEFAULT_PROFILES: Readonly<Record<string, SystemProfile>> = {
       ['de', 10],
       ['fr', 5],
     ],
-    deleteSlaMs: h('1h'),
-    aclSlaMs: h('1h'),
-    heartbeatMs: h('2h'),
-    failingRuns: 3,
-    referenceGraceMs: h('1h'),
-    nullRateWindowMs: h('1h'),
-    driftWindowMs: h('1h'),
+    referenceGraceMs: h('4h'),
+    nullRateWindowMs: h('6h'),
+    driftWindowMs: { numeric: h('1h'), categorical: h('1d'), volume: h('1h') },
     idStyle: 'drive',
     attributes: (x) => ({
       mimeType: MIME[x % MIME.length]!,
-      folder: `/${SPACES[(x >>> 4) % SPACES.length]!.toLowerCase()}`,
+      folder: `/${['policies', 'people', 'forms'][(x >>> 4) % 3]!}`,
     }),
   },
 };
@@ -299,7 +314,7 @@ export function profileFor(
   return {
     ...DEFAULT_PROFILES['confluence']!,
     system,
-    connector: `${system}-prod`,
+    connectors: [{ name: `${system}-prod`, heartbeatMs: parseDuration('1h'), failingRuns: 3 }],
     owners: owners(system, 10),
     idStyle: 'slug',
     attributes: () => ({}),
@@ -363,4 +378,12 @@ const REGIONS = ['eu-west-1', 'us-east-1', 'ap-south-1', 'global', 'EMEA', 'NA']
 /** A realistic title for a document of a class. */
 export function titleFor(klass: ContentClassProfile, x: number): string {
   return `${klass.titlePrefix}: ${TOPICS[x % TOPICS.length]!} (${REGIONS[(x >>> 5) % REGIONS.length]!})`;
+}
+
+/** Index (into `profile.connectors`) of the connector that syncs a content class. */
+export function connectorIndexFor(profile: SystemProfile, contentClass: string): number {
+  const named = profile.connectors.findIndex((c) => c.classes?.includes(contentClass));
+  if (named >= 0) return named;
+  const catchAll = profile.connectors.findIndex((c) => c.classes === undefined);
+  return catchAll >= 0 ? catchAll : 0;
 }

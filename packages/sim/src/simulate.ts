@@ -21,12 +21,18 @@ import { createRng, exponential, hash32, logNormal, unitHash, type Rng } from '.
 import type { SimRecord, TruthEntry } from './types.js';
 import {
   backfillTime,
+  aclHashOf,
   creationTime,
+  deletePath,
   docClass,
+  docConnector,
+  getPath,
+  hex8,
+  revisionData,
+  setPath,
   docIdOf,
   docStatic,
   inventoryTimes,
-  revisionSize,
   runSlot,
   type DocStatic,
   type SystemModel,
@@ -61,7 +67,7 @@ export interface SimulateOptions {
   createShare?: number;
   /** Length of the initial load that publishes every document present at the start. @default min(1h, 5% of the run) */
   backfillMs?: number;
-  /** Cadence of connector runs. @default 1h */
+  /** Cadence of connector runs; a connector runs at least twice per heartbeat window. @default 1h */
   runEveryMs?: number;
   /** Cadence of inventory snapshots. @default min(6h, a quarter of the run) */
   inventoryEveryMs?: number;
@@ -85,7 +91,7 @@ export interface SimMeta {
   seed: number;
   start: string;
   end: string;
-  systems: Array<{ system: string; connector: string; docs: number }>;
+  systems: Array<{ system: string; connectors: string[]; docs: number }>;
   /** The latest `detectableAt` of a required truth entry: a replay should run (or drain) at least until then. */
   decidableBy?: string;
   /** Things a reader of the results should know (faults that cannot be decided within the run, ...). */
@@ -121,7 +127,7 @@ export function simulate(options: SimulateOptions): SimResult {
       end: formatTime(world.end),
       systems: world.systems.map((s) => ({
         system: s.profile.system,
-        connector: s.profile.connector,
+        connectors: s.profile.connectors.map((c) => c.name),
         docs: s.docs,
       })),
       ...(decidableBy ? { decidableBy } : {}),
@@ -192,25 +198,33 @@ function buildWorld(o: SimulateOptions, plan: FaultPlan): World {
     backfillEnd: start + (o.backfillMs ?? Math.min(HOUR, Math.round(durationMs / 20))),
     changesPerDocPerDay: o.changesPerDocPerDay ?? 1,
     deletesPerDocPerDay: o.deletesPerDocPerDay ?? 0.002,
-    runEveryMs: o.runEveryMs ?? HOUR,
     inventoryEveryMs: o.inventoryEveryMs ?? Math.min(6 * HOUR, Math.round(durationMs / 4)),
     inventoryChunkSize: o.inventoryChunkSize ?? 10_000,
     duplicateShare: o.noise?.duplicateShare ?? 0,
     binaryShare: o.noise?.binaryShare ?? 0,
     systems: systems.map((system, idx): SystemModel => {
+      const profile = profileFor(system, o.profiles);
       const docs = Math.floor(o.docs / systems.length) + (idx < o.docs % systems.length ? 1 : 0);
       const created = Math.round(docs * createShare);
       const initial = docs - created;
-      const runEveryMs = o.runEveryMs ?? HOUR;
       return {
         idx,
-        profile: profileFor(system, o.profiles),
+        profile,
         docs,
         initial,
         createdEnd: docs,
         capacity: docs + (missing.get(system) ?? 0),
         // Connectors start their runs a few minutes apart, as schedulers spread them.
-        runOffsetMs: ((idx * 7 + 3) * 60_000) % runEveryMs,
+        connectors: profile.connectors.map((cp, c) => {
+          const runEveryMs = Math.min(o.runEveryMs ?? HOUR, Math.floor(cp.heartbeatMs / 2));
+          // Schedulers spread connectors apart by a few minutes.
+          return {
+            c,
+            profile: cp,
+            runEveryMs,
+            runOffsetMs: ((idx * 7 + c * 11 + 3) * 60_000) % runEveryMs,
+          };
+        }),
       };
     }),
   };
@@ -240,9 +254,10 @@ interface SystemState {
   /** Fault overrides of victims, and the stale ACL the index keeps for acl-mismatch victims. */
   overrides: Map<number, DocAction>;
   staleAcl: Map<number, number>;
-  /** Documents whose index work waits for the connector to come back. */
-  pending: Set<number>;
-  itemsSinceRun: number;
+  /** Per connector: documents whose index work waits for it to come back. */
+  pending: Array<Set<number>>;
+  /** Per connector: index operations since its last successful run. */
+  itemsSinceRun: number[];
   nextCreate: number;
   maxVolumeFactor: number;
 }
@@ -263,11 +278,12 @@ type Item =
       acl: number;
       force?: boolean;
     }
-  | { time: number; seq: number; k: 'run'; s: number; n: number }
+  | { time: number; seq: number; k: 'run'; s: number; c: number; n: number }
   | {
       time: number;
       seq: number;
       k: 'runEnd';
+      c: number;
       s: number;
       n: number;
       startedAt: number;
@@ -277,7 +293,7 @@ type Item =
   | { time: number; seq: number; k: 'reattest'; s: number; i: number; reviewedAt: number }
   | { time: number; seq: number; k: 'fault'; action: DocAction }
   | { time: number; seq: number; k: 'poison'; action: PoisonAction }
-  | { time: number; seq: number; k: 'flush'; s: number }
+  | { time: number; seq: number; k: 'flush'; s: number; c: number }
   | { time: number; seq: number; k: 'emit'; record: SimRecord };
 
 type NewItem = Item extends infer I ? (I extends Item ? Omit<I, 'seq'> : never) : never;
@@ -309,8 +325,8 @@ class Generation {
       acl: new Uint16Array(m.capacity),
       overrides: new Map(),
       staleAcl: new Map(),
-      pending: new Set(),
-      itemsSinceRun: 0,
+      pending: m.connectors.map(() => new Set<number>()),
+      itemsSinceRun: m.connectors.map(() => 0),
       nextCreate: m.initial,
       maxVolumeFactor: Math.max(
         1,
@@ -331,7 +347,9 @@ class Generation {
       this.#scheduleChange(st, w.backfillEnd);
       if (m.createdEnd > m.initial)
         this.#push({ time: creationTime(w, m, 0), k: 'create', s: m.idx, n: 0 });
-      this.#push({ time: runSlot(w, m, 0).start, k: 'run', s: m.idx, n: 0 });
+      for (const c of m.connectors) {
+        this.#push({ time: runSlot(w, m, c.c, 0).start, k: 'run', s: m.idx, c: c.c, n: 0 });
+      }
     }
     if (this.#inventories.length > 0)
       this.#push({ time: this.#inventories[0]!, k: 'inventory', n: 0 });
@@ -414,8 +432,9 @@ class Generation {
       }
       case 'flush': {
         const st = this.#state[item.s]!;
-        const docs = [...st.pending];
-        st.pending.clear();
+        const pending = st.pending[item.c]!;
+        const docs = [...pending];
+        pending.clear();
         docs.forEach((i, k) => {
           const f = st.flags[i]!;
           if (f & STUCK) return;
@@ -441,24 +460,25 @@ class Generation {
       case 'runEnd': {
         const st = this.#state[item.s]!;
         const p = st.m.profile;
-        const outage = this.#outageAt(st, item.startedAt);
+        const connector = p.connectors[item.c]!.name;
+        const outage = this.#outageAt(st, item.c, item.startedAt);
         const data = {
-          connector: p.connector,
+          connector,
           system: p.system,
-          runId: `${p.connector}-run-${item.n}`,
+          runId: `${connector}-run-${item.n}`,
           status: item.failed ? 'failed' : 'succeeded',
           startedAt: formatTime(item.startedAt),
           finishedAt: formatTime(item.time),
-          itemsSeen: item.failed ? 0 : st.itemsSinceRun,
+          itemsSeen: item.failed ? 0 : st.itemsSinceRun[item.c]!,
           itemsFailed: item.failed ? 1 + (hash32(w.seed, item.s, item.n, 12) % 50) : 0,
           ...(item.failed ? { error: outage?.error ?? 'run failed' } : {}),
         };
-        if (!item.failed) st.itemsSinceRun = 0;
+        if (!item.failed) st.itemsSinceRun[item.c] = 0;
         yield this.#record(
           w.topics.syncEvents,
-          p.connector,
+          connector,
           EVENT_TYPES.connectorRun,
-          `connector/${p.connector}`,
+          `connector/${connector}`,
           item.time,
           undefined,
           data,
@@ -521,8 +541,10 @@ class Generation {
     return Math.max(500, Math.min(cap, Math.round(logNormal(this.#rng, 15_000, 0.9))));
   }
 
-  #outageAt(st: SystemState, t: number): Outage | undefined {
-    return this.plan.systems[st.m.idx]!.outages.find((o) => t >= o.from && t < o.until);
+  #outageAt(st: SystemState, c: number, t: number): Outage | undefined {
+    return this.plan.systems[st.m.idx]!.outages.find(
+      (o) => o.c === c && t >= o.from && t < o.until,
+    );
   }
 
   #indexAcl(st: SystemState, i: number): number {
@@ -633,35 +655,37 @@ class Generation {
   *#applyIndex(item: Extract<Item, { k: 'index' }>): Generator<SimRecord> {
     const st = this.#state[item.s]!;
     const { i } = item;
+    const c = docConnector(this.w, st.m, i);
     if (!item.force) {
       if (st.flags[i]! & STUCK) return;
-      if (this.#outageAt(st, item.time)) {
-        st.pending.add(i);
+      if (this.#outageAt(st, c, item.time)) {
+        st.pending[c]!.add(i);
         return;
       }
       // A later change already reached the index (lags overlap): a real connector skips the stale one.
       if (st.indexed[i]! >= item.rev) return;
     }
     const p = st.m.profile;
+    const connector = p.connectors[c]!.name;
     const docId = docIdOf(this.w, st.m, i);
     if (item.op === 'up') st.flags[i]! |= IN_INDEX;
     else st.flags[i]! &= ~IN_INDEX;
     st.indexed[i] = Math.max(st.indexed[i]!, item.rev);
-    st.itemsSinceRun++;
+    st.itemsSinceRun[c]!++;
     yield this.#record(
       this.w.topics.syncEvents,
       `${p.system}/${docId}`,
       item.op === 'up' ? EVENT_TYPES.indexUpserted : EVENT_TYPES.indexRemoved,
-      `connector/${p.connector}`,
+      `connector/${connector}`,
       item.time,
       this.#traceparent(st, i, 2, item.rev),
       {
-        connector: p.connector,
+        connector,
         system: p.system,
         docId,
         revision: item.rev,
         sourceTime: formatTime(item.sourceTime),
-        aclHash: this.#aclHash(st, i, item.acl),
+        aclHash: aclHashOf(this.w, st.m, i, item.acl),
       },
     );
   }
@@ -669,40 +693,35 @@ class Generation {
   *#run(item: Extract<Item, { k: 'run' }>): Generator<SimRecord> {
     const w = this.w;
     const st = this.#state[item.s]!;
-    const slot = runSlot(w, st.m, item.n);
-    const next = runSlot(w, st.m, item.n + 1).start;
-    if (next < w.end) this.#push({ time: next, k: 'run', s: item.s, n: item.n + 1 });
-    const outages = this.plan.systems[item.s]!.outages;
-    if (outages.some((o) => o.skipSlots.has(item.n))) return;
-    const failed = outages.some((o) => o.failSlots.has(item.n));
+    const { c, n } = item;
+    const slot = runSlot(w, st.m, c, n);
+    const next = runSlot(w, st.m, c, n + 1).start;
+    if (next < w.end) this.#push({ time: next, k: 'run', s: item.s, c, n: n + 1 });
+    const outages = this.plan.systems[item.s]!.outages.filter((o) => o.c === c);
+    if (outages.some((o) => o.skipSlots.has(n))) return;
+    const failed = outages.some((o) => o.failSlots.has(n));
     // The first good run after an outage catches up on everything the index missed.
-    if (!failed && st.pending.size > 0 && !this.#outageAt(st, slot.start)) {
-      this.#push({ time: slot.start, k: 'flush', s: item.s });
+    if (!failed && st.pending[c]!.size > 0 && !this.#outageAt(st, c, slot.start)) {
+      this.#push({ time: slot.start, k: 'flush', s: item.s, c });
     }
     const p = st.m.profile;
+    const connector = p.connectors[c]!.name;
     yield this.#record(
       w.topics.syncEvents,
-      p.connector,
+      connector,
       EVENT_TYPES.connectorRun,
-      `connector/${p.connector}`,
+      `connector/${connector}`,
       slot.start,
       undefined,
       {
-        connector: p.connector,
+        connector,
         system: p.system,
-        runId: `${p.connector}-run-${item.n}`,
+        runId: `${connector}-run-${n}`,
         status: 'started',
         startedAt: formatTime(slot.start),
       },
     );
-    this.#push({
-      time: slot.end,
-      k: 'runEnd',
-      s: item.s,
-      n: item.n,
-      startedAt: slot.start,
-      failed,
-    });
+    this.#push({ time: slot.end, k: 'runEnd', s: item.s, c, n, startedAt: slot.start, failed });
   }
 
   *#inventory(st: SystemState, t: number): Generator<SimRecord> {
@@ -818,40 +837,35 @@ class Generation {
 
   /** Index work already scheduled for a document is cancelled by the STUCK flag when it comes due. */
   #dropPendingIndex(st: SystemState, i: number): void {
-    st.pending.delete(i);
+    for (const pending of st.pending) pending.delete(i);
   }
 
   /** The `data` of the current revision of document `i`, with victim overrides and population faults applied. */
   #data(st: SystemState, i: number, t: number, stat: DocStatic): Record<string, unknown> {
     const w = this.w;
-    const p = st.m.profile;
     const rev = st.revision[i]!;
-    const data: Record<string, unknown> = {
-      system: p.system,
-      docId: stat.docId,
+    const data = revisionData(w, st.m, i, stat, {
       revision: rev,
-      contentClass: stat.klass.name,
-      title: stat.title,
-      owner: stat.owner,
-      effectiveDate: stat.effectiveDate,
-      reviewedAt: formatTime(st.reviewedAt[i]!),
-      deprecated: stat.deprecated,
-      supersededBy: stat.supersededBy,
-      classification: stat.classification,
-      language: stat.language,
-      sizeBytes: revisionSize(w, st.m, i, rev, stat.baseSizeBytes),
-      aclHash: this.#aclHash(st, i, st.acl[i]!),
-      attributes: stat.attributes,
-    };
+      reviewedAt: st.reviewedAt[i]!,
+      aclVersion: st.acl[i]!,
+    });
     for (const x of this.plan.systems[st.m.idx]!.windows) {
       if (x.kind === 'volume' || t < x.from || t >= x.to) continue;
       if (x.contentClass && x.contentClass !== stat.klass.name) continue;
       if (unitHash(w.seed, st.m.idx, i, rev, 15, x.fault) >= x.share) continue;
-      if (x.kind === 'null-rate') setPath(data, x.field, null);
-      else if (x.kind === 'categorical') setPath(data, x.field, x.value);
-      else {
+      if (x.kind === 'null-rate') {
+        if (x.as === 'null') setPath(data, x.field, null);
+        else deletePath(data, x.field);
+      } else if (x.kind === 'categorical') {
+        setPath(data, x.field, x.value);
+      } else {
         const v = getPath(data, x.field);
-        if (typeof v === 'number') setPath(data, x.field, Math.round(v * x.factor));
+        if (typeof v === 'number')
+          setPath(
+            data,
+            x.field,
+            Math.max(x.field === 'sizeBytes' ? 1 : 0, Math.round(v * x.factor)),
+          );
       }
     }
     const victim = st.overrides.get(i)?.overrides;
@@ -860,12 +874,6 @@ class Generation {
       for (const field of victim.remove) deletePath(data, field);
     }
     return data;
-  }
-
-  #aclHash(st: SystemState, i: number, version: number): string {
-    const a = hash32(this.w.seed, st.m.idx, i, version, 16);
-    const b = hash32(this.w.seed, st.m.idx, i, version, 17);
-    return `sha256:${hex8(a)}${hex8(b)}`;
   }
 
   /** W3C trace context linking a revision's source change (span 1) to its indexing (span 2). */
@@ -963,7 +971,7 @@ class Generation {
         ? this.#data(st, a.i, t, docStatic(w, st.m, a.i))
         : a.topic === 'sync'
           ? {
-              connector: p.connector,
+              connector: p.connectors[docConnector(w, st.m, a.i)]!.name,
               system: p.system,
               docId,
               revision: st.revision[a.i]!,
@@ -1037,43 +1045,4 @@ class Generation {
       }
     }
   }
-}
-
-// Number#toString(16) is slow in V8 (a generic radix conversion for doubles); a byte table is ~10x faster.
-const HEX = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, '0'));
-
-function hex8(n: number): string {
-  return HEX[(n >>> 24) & 255]! + HEX[(n >>> 16) & 255]! + HEX[(n >>> 8) & 255]! + HEX[n & 255]!;
-}
-
-function setPath(data: Record<string, unknown>, path: string, value: unknown): void {
-  const segments = path.split('.');
-  let node = data;
-  for (const seg of segments.slice(0, -1)) {
-    const next = node[seg];
-    if (typeof next !== 'object' || next === null || Array.isArray(next)) node[seg] = {};
-    node = node[seg] as Record<string, unknown>;
-  }
-  node[segments[segments.length - 1]!] = value;
-}
-
-function getPath(data: Record<string, unknown>, path: string): unknown {
-  return walk(data, path.split('.'));
-}
-
-function deletePath(data: Record<string, unknown>, path: string): void {
-  const segments = path.split('.');
-  const parent = walk(data, segments.slice(0, -1));
-  if (typeof parent === 'object' && parent !== null) {
-    delete (parent as Record<string, unknown>)[segments[segments.length - 1]!];
-  }
-}
-
-function walk(data: Record<string, unknown>, segments: readonly string[]): unknown {
-  let node: unknown = data;
-  for (const seg of segments) {
-    if (typeof node !== 'object' || node === null) return undefined;
-    node = (node as Record<string, unknown>)[seg];
-  }
-  return node;
 }
