@@ -23,7 +23,7 @@ export { groupKeyOf, groupLabels, match, walkRoutes } from './route.js';
 export { anyIntervalContains, intervalContains } from './timeinterval.js';
 export type { InclusiveRange, TimeInterval, TimeRange } from './timeinterval.js';
 export { findingLabels, routingKey } from './labels.js';
-export { UNOWNED, resolveOwner } from './owners.js';
+export { UNOWNED, ownerQueue, resolveOwner } from './owners.js';
 export type { OwnerResolution, OwnerSource, OwnersLookup } from './owners.js';
 export {
   SilenceRecordError,
@@ -51,4 +51,14 @@ export {
   createRouter,
   entriesOf,
 } from './router.js';
-export type { Router, RouterOptions, RouterOutput } from './router.js';
+export type { AlertNotification, Router, RouterOptions, RouterOutput } from './router.js';
+export {
+  ALERT_ROUTER,
+  ALERT_ROUTER_METRICS,
+  ALERT_ROUTER_TOPICS,
+  alertRouterTopics,
+  createAlertRouterService,
+  ownersFromContracts,
+  repartitionTopic,
+} from './service.js';
+export type { AlertRouterOptions, AlertRouterService, AlertSink } from './service.js';

@@ -8,6 +8,8 @@ export interface OwnersLookup {
   systemTeam?(system: string): string | undefined;
   /** Platform owner responsible for a system's connectors and index. */
   platformOwner?(system: string): string | undefined;
+  /** Ticket queue of a team (the Owners file's `ticketQueue`). */
+  ticketQueue?(team: string): string | undefined;
 }
 
 /** Which step of the fallback chain found the assignee. */
@@ -46,4 +48,17 @@ export function resolveOwner(finding: Finding, owners: OwnersLookup = {}): Owner
     nonEmpty(finding.owner.platformOwner) ?? nonEmpty(owners.platformOwner?.(system));
   if (platform) return { assignee: platform, via: 'platform' };
   return { assignee: UNOWNED, via: 'unowned' };
+}
+
+/**
+ * The queue a ticket of this owner goes to when its receiver names none: the team's ticket queue, else the
+ * team's name, else the assignee (a platform owner counts as a team, since platform owners are teams).
+ */
+export function ownerQueue(owner: OwnerResolution, owners: OwnersLookup = {}): string {
+  const team = owner.team ?? (owner.via === 'platform' ? owner.assignee : undefined);
+  return (
+    (team === undefined ? undefined : nonEmpty(owners.ticketQueue?.(team))) ??
+    team ??
+    owner.assignee
+  );
 }

@@ -83,11 +83,12 @@ class Harness {
 
   /** Advances to `to` one second at a time, ticking each step, and concatenates the outputs. */
   runTo(to: number): RouterOutput {
-    const out: RouterOutput = { alerts: [], tickets: [], findings: [] };
+    const out: RouterOutput = { alerts: [], notifications: [], tickets: [], findings: [] };
     while (this.clock.now() < to) {
       this.clock.advance(Math.min(S, to - this.clock.now()));
       const o = this.tick();
       out.alerts.push(...o.alerts);
+      out.notifications.push(...o.notifications);
       out.tickets.push(...o.tickets);
       out.findings.push(...o.findings);
     }

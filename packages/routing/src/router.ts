@@ -5,7 +5,7 @@ import type { InhibitRule, Receiver, Route, RoutingConfig } from './config.js';
 import { findingLabels } from './labels.js';
 import { formatMatcher, matchesAll } from './matcher.js';
 import type { Labels } from './matcher.js';
-import { resolveOwner } from './owners.js';
+import { ownerQueue, resolveOwner } from './owners.js';
 import type { OwnersLookup } from './owners.js';
 import { groupKeyOf, groupLabels, match, walkRoutes } from './route.js';
 import { silenceActive } from './silence.js';
@@ -50,10 +50,28 @@ export interface RouterOptions {
   runbookUrl?: (labels: Labels) => string | undefined;
 }
 
+/** One alert notification with the times a host needs to publish it. */
+export interface AlertNotification {
+  alert: Alert;
+  /**
+   * When the group's flush fell due, epoch ms (at most the tick's `now`). It is part of the persisted state
+   * before the tick, so a tick re-run after a crash stamps the same time and the record gets the same id.
+   */
+  dueAt: number;
+  /**
+   * For a firing alert: the latest time the router sends it again while it keeps firing unmuted (its last
+   * send + repeat_interval + group_interval). A sink that expires alerts (Alertmanager's `endsAt`) keeps them
+   * alive until then.
+   */
+  refreshBy?: number;
+}
+
 /** What a tick emits: alert notifications, ticket actions, and findings of the router's own. */
 export interface RouterOutput {
   /** For `dq.alerts.v1`, in send order. */
   alerts: Alert[];
+  /** The same alerts (same order) with their due and refresh times. */
+  notifications: AlertNotification[];
   /** For `dq.tickets.v1`. */
   tickets: Ticket[];
   /** `routing.unowned` and `routing.silence-expiring`, for `dq.findings.v1` (they come back as input). */
@@ -349,7 +367,7 @@ export function createRouter({
           queue:
             owner.via === 'unowned'
               ? ROUTING_DEFAULTS.unownedQueue
-              : (receiver.queue ?? owner.team ?? owner.assignee),
+              : (receiver.queue ?? ownerQueue(owner, owners)),
           assignee: owner.assignee,
           ...(owner.team ? { team: owner.team } : {}),
           via: owner.via,
@@ -499,6 +517,11 @@ export function createRouter({
       (route.activeTimeIntervals.length > 0 &&
         !anyIntervalContains(route.activeTimeIntervals, config.timeIntervals, now));
     const keep: string[] = [];
+    const dueAt = Math.min(g.nextFlushAt, now);
+    const send = (alert: Alert, refreshBy?: number): void => {
+      out.alerts.push(alert);
+      out.notifications.push({ alert, dueAt, ...(refreshBy === undefined ? {} : { refreshBy }) });
+    };
     for (const fp of g.members) {
       const a = state.kv.get(`alert:${fp}`) as AlertEntry | undefined;
       if (!a) continue;
@@ -506,7 +529,7 @@ export function createRouter({
       if (a.status === 'resolved') {
         // The resolve is never lost: a receiver that was told "firing" is told "resolved", muted or not.
         if (lastSent !== undefined) {
-          out.alerts.push(toAlert(a, fp, g, 'resolved'));
+          send(toAlert(a, fp, g, 'resolved'));
           delete g.notified[fp];
         }
         releaseAlert(state, fp, a, gKey);
@@ -516,7 +539,7 @@ export function createRouter({
       const muted = routeMuted || isSilenced(a.labels, now) || isInhibited(state, a.labels);
       if (muted) continue;
       if (lastSent === undefined || now >= lastSent + route.repeatInterval) {
-        out.alerts.push(toAlert(a, fp, g, 'firing'));
+        send(toAlert(a, fp, g, 'firing'), now + route.repeatInterval + route.groupInterval);
         g.notified[fp] = now;
       }
     }
@@ -710,7 +733,7 @@ export function createRouter({
 
   function tick(state: RouterState, now: number): RouterOutput {
     const ix = indexes(state);
-    const out: RouterOutput = { alerts: [], tickets: [], findings: [] };
+    const out: RouterOutput = { alerts: [], notifications: [], tickets: [], findings: [] };
     if (now >= ix.nextGroupDue) {
       let next = Number.POSITIVE_INFINITY;
       for (const gKey of [...ix.groups].sort()) {

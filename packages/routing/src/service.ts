@@ -1,0 +1,242 @@
+import {
+  EVENT_TYPES,
+  EnvelopeError,
+  alertRecord,
+  createEnvelopeParser,
+  findingRecord,
+  ticketRecord,
+} from '@tidemark/core';
+import type {
+  Finding,
+  FindingEvent,
+  HandlerContext,
+  InputRecord,
+  InternalTopic,
+  MetricDefinition,
+  MetricsSink,
+  OutputRecord,
+  ServiceDefinition,
+  TopicCatalog,
+} from '@tidemark/core';
+import type { ContractSet } from '@tidemark/contracts';
+import { ROUTING_DEFAULTS } from './config.js';
+import type { RoutingConfig } from './config.js';
+import { routingKey } from './labels.js';
+import type { OwnersLookup } from './owners.js';
+import { createRouter } from './router.js';
+import type { AlertNotification, Router, RouterOptions } from './router.js';
+import { SilenceTable } from './silence.js';
+import { RouterState } from './state.js';
+
+/** Default service name: log field, CloudEvent source, changelog `tidemark.alert-router.state`. */
+export const ALERT_ROUTER = 'alert-router';
+
+/** The internal topic an alert-router named `name` re-keys findings onto, by routingKey (the system). */
+export function repartitionTopic(name: string = ALERT_ROUTER): string {
+  return `tidemark.${name}.by-system`;
+}
+
+/** Topics an alert-router named `name` uses besides the catalog's (for `tidemark topics create`). */
+export function alertRouterTopics(name: string = ALERT_ROUTER): InternalTopic[] {
+  return [
+    {
+      name: repartitionTopic(name),
+      compacted: false,
+      coPartitioned: true,
+      purpose:
+        'alert-router: findings re-keyed by system, so every group, inhibition and ticket of a system is in one partition',
+    },
+  ];
+}
+
+/** Internal topics of the default alert-router. */
+export const ALERT_ROUTER_TOPICS: readonly InternalTopic[] = alertRouterTopics();
+
+/**
+ * Somewhere alert notifications also go (e.g. a real Alertmanager). Called from `tick`, which is
+ * synchronous and must not wait on the network: an implementation queues and delivers on its own.
+ */
+export interface AlertSink {
+  /** Queues notifications in send order; never throws, never blocks. */
+  enqueue(notifications: readonly AlertNotification[]): void;
+  /** Counts by outcome since the previous call (e.g. `{ sent: 3, failed: 1 }`), for the service's metrics. */
+  drainStats?(): Record<string, number>;
+}
+
+/** Options of createAlertRouterService. */
+export interface AlertRouterOptions {
+  /** The validated routing.yaml. */
+  config: RoutingConfig;
+  /** Contracts, for ticket owners (class steward, system team, platform owner) and team ticket queues. @default findings' own owners only */
+  contracts?: ContractSet;
+  topics: TopicCatalog;
+  /** Silences from contracts/silences.yaml; the service keeps it fed from the silences topic. @default empty */
+  silences?: SilenceTable;
+  /** Also deliver alerts here (Alertmanager). @default none */
+  alertmanager?: AlertSink;
+  /** Service name; also names the changelog and the repartition topic. @default ALERT_ROUTER */
+  name?: string;
+  /** Router tuning (expiry lead, item limits, retention, runbook links). @default ROUTING_DEFAULTS */
+  router?: Omit<RouterOptions, 'config' | 'owners' | 'silences'>;
+}
+
+/** The alert-router's ServiceDefinition; its handler and tick are synchronous. */
+export interface AlertRouterService extends ServiceDefinition<RouterState, FindingEvent> {
+  decode(record: InputRecord): FindingEvent;
+  handle(
+    state: RouterState,
+    event: FindingEvent,
+    record: InputRecord,
+    ctx: HandlerContext,
+  ): OutputRecord[];
+  tick(state: RouterState, ctx: HandlerContext): OutputRecord[];
+  /** The silences this instance applies (fed from the silences topic). */
+  readonly silences: SilenceTable;
+  /** The router it runs. */
+  readonly router: Router;
+  /** The internal topic findings are re-keyed onto. */
+  readonly repartition: string;
+}
+
+/** Metrics the alert-router records. */
+export const ALERT_ROUTER_METRICS: readonly MetricDefinition[] = [
+  {
+    name: 'tidemark_router_findings_total',
+    help: 'Findings taken in, by stage (rekeyed, shadow, routed) and status',
+    kind: 'counter',
+    labelNames: ['stage', 'status'],
+  },
+  {
+    name: 'tidemark_router_alerts_total',
+    help: 'Alert notifications published to the alerts topic, by receiver and status',
+    kind: 'counter',
+    labelNames: ['receiver', 'status'],
+  },
+  {
+    name: 'tidemark_router_tickets_total',
+    help: 'Ticket actions published to the tickets topic, by action',
+    kind: 'counter',
+    labelNames: ['action'],
+  },
+  {
+    name: 'tidemark_alertmanager_notifications_total',
+    help: 'Alerts handed to the Alertmanager sink, by outcome (sent, retried, failed, dropped)',
+    kind: 'counter',
+    labelNames: ['outcome'],
+  },
+];
+
+/** Owner fallbacks and team ticket queues from the contracts (class steward, system team, platform owner). */
+export function ownersFromContracts(contracts: ContractSet): OwnersLookup {
+  return {
+    contentClassSteward: (system, contentClass) =>
+      contracts.settingsFor(system, contentClass)?.owner.steward,
+    systemTeam: (system) => contracts.settingsFor(system)?.owner.team,
+    platformOwner: (system) => contracts.settingsFor(system)?.owner.platformOwner,
+    ticketQueue: (team) => contracts.teams.get(team)?.ticketQueue,
+  };
+}
+
+/**
+ * The alert-router as one ServiceDefinition in two stages. Findings on the findings topic (keyed by their
+ * fingerprint) are re-keyed unchanged onto the repartition topic by routingKey (their system); findings on
+ * the repartition topic go into the router, whose state for a system therefore lives in one partition.
+ * Ticks publish alerts, ticket actions and the router's own findings (which come back through stage one).
+ */
+export function createAlertRouterService(options: AlertRouterOptions): AlertRouterService {
+  const { config, topics, alertmanager } = options;
+  const name = options.name ?? ALERT_ROUTER;
+  const repartition = repartitionTopic(name);
+  const silences = options.silences ?? new SilenceTable();
+  const router = createRouter({
+    ...options.router,
+    config,
+    silences,
+    ...(options.contracts ? { owners: ownersFromContracts(options.contracts) } : {}),
+  });
+  const parser = createEnvelopeParser<FindingEvent>();
+
+  function decode(record: InputRecord): FindingEvent {
+    const event = parser.parse(record);
+    if (event.type !== EVENT_TYPES.finding) {
+      throw new EnvelopeError(
+        'unknown-type',
+        `record on ${record.topic} is a ${JSON.stringify(event.type)} event; the alert-router takes only ${EVENT_TYPES.finding}`,
+      );
+    }
+    return event;
+  }
+
+  function handle(
+    state: RouterState,
+    event: FindingEvent,
+    record: InputRecord,
+    ctx: HandlerContext,
+  ): OutputRecord[] {
+    const finding = event.data as Finding;
+    if (record.topic === repartition) {
+      router.ingest(state, finding, ctx.now);
+      count(ctx.metrics, 'routed', finding);
+      return [];
+    }
+    // Shadow findings never alert: drop them before they cost a second hop.
+    if (finding.shadow) {
+      count(ctx.metrics, 'shadow', finding);
+      return [];
+    }
+    count(ctx.metrics, 'rekeyed', finding);
+    // The original bytes and headers (trace context included) travel on; only the key changes.
+    return [
+      {
+        topic: repartition,
+        key: routingKey(finding, ROUTING_DEFAULTS.partitionLabel),
+        value: record.value,
+        headers: record.headers,
+      },
+    ];
+  }
+
+  function tick(state: RouterState, ctx: HandlerContext): OutputRecord[] {
+    const out = router.tick(state, ctx.now);
+    const opts = { service: name, topics: ctx.topics };
+    const records: OutputRecord[] = [];
+    for (const n of out.notifications) {
+      records.push(alertRecord(n.alert, n.dueAt, opts));
+      ctx.metrics.record(
+        'tidemark_router_alerts_total',
+        { receiver: n.alert.receiver, status: n.alert.status },
+        1,
+      );
+    }
+    for (const t of out.tickets) {
+      records.push(ticketRecord(t, ctx.now, opts));
+      ctx.metrics.record('tidemark_router_tickets_total', { action: t.action }, 1);
+    }
+    for (const f of out.findings) records.push(findingRecord(f, opts));
+    if (alertmanager) {
+      if (out.notifications.length > 0) alertmanager.enqueue(out.notifications);
+      for (const [outcome, n] of Object.entries(alertmanager.drainStats?.() ?? {})) {
+        if (n > 0) ctx.metrics.record('tidemark_alertmanager_notifications_total', { outcome }, n);
+      }
+    }
+    return records;
+  }
+
+  return {
+    name,
+    inputs: [topics.findings, repartition],
+    createState: (partition) => new RouterState(partition),
+    decode,
+    handle,
+    tick,
+    metrics: ALERT_ROUTER_METRICS,
+    tables: [{ topic: topics.silences, table: silences }],
+    silences,
+    router,
+    repartition,
+  };
+}
+
+function count(metrics: MetricsSink, stage: string, finding: Finding): void {
+  metrics.record('tidemark_router_findings_total', { stage, status: finding.status }, 1);
+}
