@@ -3,7 +3,9 @@ import { defineConfig } from 'vitest/config';
 // Tests import workspace packages through the "source" export condition, so unit tests run
 // against src/*.ts without a build. Integration tests (test/) talk to a real Kafka broker
 // started (or reused) by the global setup.
-const conditions = ['source', 'node', 'import', 'module', 'default'];
+// Only "source" is added to Vite's own: no "module" (some packages point it at ESM builds Node itself would not
+// load) and no "import" (Vitest hands custom conditions to Node, where "import" would also steer require()).
+const conditions = ['source', 'node'];
 
 export default defineConfig({
   resolve: { conditions },

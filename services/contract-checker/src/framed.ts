@@ -1,10 +1,13 @@
+// Deep imports: the package index also loads every KMS driver (AWS, Azure, GCP, Vault), which a JSON
+// deserializer does not need and which slows start-up.
+import { JsonDeserializer } from '@confluentinc/schemaregistry/dist/serde/json.js';
+import { SerdeType } from '@confluentinc/schemaregistry/dist/serde/serde.js';
 import {
-  JsonDeserializer,
   SchemaRegistryClient,
-  SerdeType,
   type Client,
-} from '@confluentinc/schemaregistry';
+} from '@confluentinc/schemaregistry/dist/schemaregistry-client.js';
 import type { FramedDecoder } from '@tidemark/contract-checks';
+import { fullFormats } from 'ajv-formats/dist/formats.js';
 
 /**
  * Decodes Confluent-framed JSON records against the schema registered under their id, validating the
@@ -12,7 +15,12 @@ import type { FramedDecoder } from '@tidemark/contract-checks';
  * SCHEMA_REGISTRY_URL; tests pass the library's MockClient.
  */
 export function framedDecoder(client: Client): FramedDecoder {
-  const deserializer = new JsonDeserializer(client, SerdeType.VALUE, { validate: true });
+  // The registry's Ajv knows no formats by default and rejects schemas using them; the event schemas use
+  // date-time and date, so hand it the same definitions Tidemark's own envelope parser uses.
+  const deserializer = new JsonDeserializer(client, SerdeType.VALUE, {
+    validate: true,
+    formats: { 'date-time': fullFormats['date-time'], date: fullFormats.date },
+  });
   return { deserialize: (topic, payload) => deserializer.deserialize(topic, payload) };
 }
 

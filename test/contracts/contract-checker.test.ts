@@ -1,0 +1,161 @@
+// The contract checker on the real broker, hosted in-process by the runtime so the Schema Registry can be the
+// library's MockClient: unframed and framed records, a framed record that breaks its schema, a poison record,
+// and a restart with open findings followed by a fixing revision (exactly one `resolved`).
+import { afterAll, describe, expect, it } from 'vitest';
+import path from 'node:path';
+import { MockClient } from '@confluentinc/schemaregistry/dist/mock-schemaregistry-client.js';
+import { DLQ_HEADERS, eventSchemas, resolveTopics, type Finding } from '@tidemark/core';
+import { contractCheckerTopics, createContractCheckerService } from '@tidemark/contract-checks';
+import { loadContractDir } from '@tidemark/contracts/node';
+import { runService, type ServiceHandle } from '@tidemark/runtime';
+import { framedDecoder } from '@tidemark/service-contract-checker/framed';
+import {
+  closeProducer,
+  Collector,
+  createTopics,
+  produce,
+  ROOT,
+  unique,
+} from '../runtime/helpers.js';
+
+const T = '2026-11-02T10:00:00Z';
+function runbook(docId: string, revision: number, data: Record<string, unknown> = {}) {
+  return {
+    specversion: '1.0',
+    id: `${docId}-r${revision}`,
+    source: 'connector/confluence-prod',
+    type: 'content.upserted',
+    time: T,
+    subject: `confluence/${docId}`,
+    data: {
+      system: 'confluence',
+      docId,
+      revision,
+      contentClass: 'runbook',
+      title: `Runbook ${docId}`,
+      owner: 'sre@example.com',
+      classification: 'internal',
+      reviewedAt: T,
+      deprecated: false,
+      attributes: { space: 'OPS', service: 'search' },
+      ...data,
+    },
+  };
+}
+
+describe('contract-checker through the real broker', () => {
+  const handles: ServiceHandle[] = [];
+  afterAll(async () => {
+    for (const h of handles) await h.stop('test over');
+    await closeProducer();
+  });
+
+  it('checks unframed and framed records, dead-letters poison and schema breaks, resolves after a restart', async () => {
+    const name = unique('cc');
+    const topics = {
+      content: unique('cc-content'),
+      findings: unique('cc-findings'),
+      dlq: unique('cc-dlq'),
+    };
+    const [nullRates, documents] = contractCheckerTopics(name);
+    await createTopics([topics.content, topics.findings, topics.dlq, nullRates!.name], 3);
+    await createTopics([documents!.name], 1, true);
+
+    const client = new MockClient();
+    const schemaId = await client.register(
+      `${topics.content}-value`,
+      { schemaType: 'JSON', schema: JSON.stringify(eventSchemas['content.upserted']) },
+      false,
+    );
+    const frame = (value: unknown) => {
+      const header = Buffer.alloc(5);
+      header.writeUInt32BE(schemaId, 1);
+      return Buffer.concat([header, Buffer.from(JSON.stringify(value))]);
+    };
+
+    const contracts = await loadContractDir(path.join(ROOT, 'contracts'));
+    const env = {
+      KAFKA_BROKERS: process.env['KAFKA_BROKERS'] ?? '127.0.0.1:9092',
+      KAFKA_GROUP_ID: unique('cc-group'),
+      TOPIC_CONTENT_CHANGES: topics.content,
+      TOPIC_FINDINGS: topics.findings,
+      TOPIC_DLQ: topics.dlq,
+      HTTP_HOST: '127.0.0.1',
+      HTTP_PORT: '0',
+      LOG_LEVEL: process.env['TEST_LOG_LEVEL'] ?? 'silent',
+      TICK_SCHEDULE: '*/2 * * * * *',
+    };
+    const start = async () => {
+      const definition = createContractCheckerService({
+        contracts,
+        topics: resolveTopics({
+          contentChanges: topics.content,
+          findings: topics.findings,
+          dlq: topics.dlq,
+        }),
+        framed: framedDecoder(client),
+        name,
+      });
+      const handle = await runService(definition, {
+        env,
+        handleSignals: false,
+        exit: () => undefined,
+      });
+      handles.push(handle);
+      return handle;
+    };
+
+    const out = await Collector.start([topics.findings, topics.dlq]);
+    const first = await start();
+    await produce(topics.content, [
+      { key: 'confluence/R1', value: JSON.stringify(runbook('R1', 1, { owner: null })) },
+      { key: 'confluence/R2', value: frame(runbook('R2', 1, { classification: 'secret' })) },
+      { key: 'confluence/R3', value: frame(runbook('R3', 1, { revision: 'three' })) },
+      { key: 'confluence/R4', value: Buffer.from('{"specversion": "1.0", oops') },
+    ]);
+    const findings = () => out.json<{ data: Finding }>(topics.findings).map((e) => e.data);
+    const has = (check: string, docId: string, status = 'firing') =>
+      findings().some((f) => f.check === check && f.subject.docId === docId && f.status === status);
+    await out.waitFor(
+      'the four outcomes',
+      () =>
+        has('contract.required', 'R1') &&
+        has('contract.allowed', 'R2') &&
+        has('contract.schema', 'R3') &&
+        findings().some((f) => f.check === 'envelope.invalid') &&
+        out.on(topics.dlq).length === 2,
+    );
+    const dead = out.on(topics.dlq);
+    expect(dead.map((d) => d.key).sort()).toEqual(['confluence/R3', 'confluence/R4']);
+    const poison = dead.find((d) => d.key === 'confluence/R4')!;
+    expect(poison.value?.toString()).toBe('{"specversion": "1.0", oops');
+    expect(poison.headers[DLQ_HEADERS.errorClass]).toBe('EnvelopeError');
+    expect(poison.headers[DLQ_HEADERS.topic]).toBe(topics.content);
+    expect(
+      dead
+        .find((d) => d.key === 'confluence/R3')!
+        .value?.subarray(5)
+        .toString(),
+    ).toContain('"three"');
+    // R2 was framed and valid: it was checked like any other record.
+    expect(findings().find((f) => f.subject.docId === 'R2')?.evidence).toMatchObject({
+      field: 'classification',
+      observed: 'secret',
+    });
+
+    // Restart with R1's finding open; a fixing revision resolves it exactly once.
+    expect(await first.stop('restart')).toBe(0);
+    await start();
+    await produce(topics.content, [
+      { key: 'confluence/R1', value: JSON.stringify(runbook('R1', 1, { owner: null })) }, // redelivered duplicate
+      { key: 'confluence/R1', value: JSON.stringify(runbook('R1', 2)) },
+    ]);
+    await out.waitFor('R1 resolved', () => has('contract.required', 'R1', 'resolved'));
+    await new Promise((r) => setTimeout(r, 1500));
+    const r1 = findings()
+      .filter((f) => f.subject.docId === 'R1')
+      .map((f) => `${f.check} ${f.status}`);
+    expect(r1).toEqual(['contract.required firing', 'contract.required resolved']);
+    await out.close();
+  });
+});
