@@ -375,7 +375,7 @@ function applyRun(
   if (!c.silentFiring && due <= now) fireSilent(ledger, i, due, undefined, out);
   if (at < c.firstSeen) c.firstSeen = at;
   c.system = data.system;
-  const threshold = ledger.systemPolicy(c.system).failingRuns;
+  const threshold = ledger.connectorPolicy(i).failingRuns;
   const failing = () => enabled(threshold) && c.failures.length >= threshold;
   if (data.status === 'succeeded') {
     // Runs are ordered by their finish time, not arrival: a late older success changes nothing newer.

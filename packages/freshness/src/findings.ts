@@ -25,10 +25,13 @@ function isoOrNull(ms: number): string | null {
   return Number.isFinite(ms) ? formatTime(ms) : null;
 }
 
-function policyFields(policy: FreshnessPolicy): Pick<Finding, 'contract' | 'labels'> {
+function policyFields(policy: FreshnessPolicy): Pick<Finding, 'contract' | 'labels' | 'shadow'> {
   return {
     ...(policy.contract ? { contract: policy.contract } : {}),
-    ...(policy.labels ? { labels: policy.labels } : {}),
+    ...(policy.labels && Object.keys(policy.labels).length > 0
+      ? { labels: { ...policy.labels } }
+      : {}),
+    ...(policy.shadow ? { shadow: true } : {}),
   };
 }
 
@@ -152,7 +155,7 @@ function connectorFinding(
 ): Finding {
   const c = ledger.connectors[i];
   if (!c) throw new RangeError(`no connector at index ${i}`);
-  const policy = ledger.systemPolicy(c.system);
+  const policy = ledger.connectorPolicy(i);
   const owner: FindingOwner = {};
   if (policy.owner.team) owner.team = policy.owner.team;
   if (policy.owner.platformOwner) owner.platformOwner = policy.owner.platformOwner;
@@ -175,7 +178,7 @@ export function connectorSilentFinding(
 ): Finding {
   const c = ledger.connectors[i];
   if (!c) throw new RangeError(`no connector at index ${i}`);
-  const heartbeat = ledger.systemPolicy(c.system).heartbeatMs;
+  const heartbeat = ledger.connectorPolicy(i).heartbeatMs;
   const last = Number.isNaN(c.lastSuccess)
     ? `no succeeded run since first seen ${formatTime(c.firstSeen)}`
     : `last succeeded run ${formatTime(c.lastSuccess)}`;
@@ -207,7 +210,7 @@ export function connectorFailingFinding(
 ): Finding {
   const c = ledger.connectors[i];
   if (!c) throw new RangeError(`no connector at index ${i}`);
-  const threshold = ledger.systemPolicy(c.system).failingRuns;
+  const threshold = ledger.connectorPolicy(i).failingRuns;
   const lastError = c.failures.at(-1)?.error;
   return connectorFinding(ledger, i, FRESHNESS_CHECKS.connectorFailing, {
     status,

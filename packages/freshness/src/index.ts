@@ -1,6 +1,8 @@
 // @tidemark/freshness: review clocks, sync-lag SLAs and connector heartbeats over a compact per-partition ledger.
 export { FRESHNESS_CHECKS, FRESHNESS_SEVERITY, enabled, validatePolicy } from './policy.js';
 export type { FreshnessPolicy, FreshnessSettings } from './policy.js';
+export { settingsFromContracts, NO_CONTRACT_POLICY } from './contracts.js';
+export type { FreshnessContractSource } from './contracts.js';
 export {
   FreshnessLedger,
   LedgerFormatError,

@@ -131,7 +131,7 @@ export class FreshnessLedger implements PartitionState {
   // system → profile id by class id
   readonly #profileIds = new Map<string, number[]>();
   readonly #connectorIds = new Map<string, number>();
-  readonly #systemPolicies = new Map<string, FreshnessPolicy>();
+  readonly #connectorPolicies = new Map<string, FreshnessPolicy>();
   #heapReady = true;
   #armed = 0;
   readonly #dirtyDocs = new Set<number>();
@@ -204,12 +204,18 @@ export class FreshnessLedger implements PartitionState {
     return this.#policy(this.profile[slot] as number);
   }
 
-  /** The policy of a system for its connectors (asked without a content class). */
-  systemPolicy(system: string): FreshnessPolicy {
-    let policy = this.#systemPolicies.get(system);
+  /** The policy of a connector (heartbeat and failing-run threshold), per system and connector name. */
+  connectorPolicy(i: number): FreshnessPolicy {
+    const c = this.connectors[i];
+    if (!c) throw new RangeError(`no connector at index ${i}`);
+    const key = `${c.system}/${c.name}`;
+    let policy = this.#connectorPolicies.get(key);
     if (!policy) {
-      policy = validatePolicy(this.settings(system), system);
-      this.#systemPolicies.set(system, policy);
+      policy = validatePolicy(
+        this.settings(c.system, undefined, c.name),
+        `${c.system} connector ${c.name}`,
+      );
+      this.#connectorPolicies.set(key, policy);
     }
     return policy;
   }
@@ -359,7 +365,7 @@ export class FreshnessLedger implements PartitionState {
   /** When a connector's heartbeat runs out, NaN when the heartbeat is off. */
   silentDeadline(i: number): number {
     const c = this.connectors[i] as ConnectorState;
-    const heartbeat = this.systemPolicy(c.system).heartbeatMs;
+    const heartbeat = this.connectorPolicy(i).heartbeatMs;
     if (!enabled(heartbeat)) return NaN;
     return (Number.isNaN(c.lastSuccess) ? c.firstSeen : c.lastSuccess) + heartbeat;
   }
@@ -509,8 +515,7 @@ export class FreshnessLedger implements PartitionState {
       const contentClass = this.classes.name(profile.classId);
       profile.policy = validatePolicy(
         this.settings(profile.system, contentClass),
-        profile.system,
-        contentClass,
+        contentClass === undefined ? profile.system : `${profile.system}/${contentClass}`,
       );
     }
     return profile.policy;

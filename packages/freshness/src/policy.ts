@@ -15,14 +15,21 @@ export interface FreshnessPolicy {
   /** The contract file and version these SLAs come from, copied onto every finding. */
   contract?: { file: string; version: string };
   /** Extra routing labels copied onto every finding. */
-  labels?: Record<string, string>;
+  labels?: Readonly<Record<string, string>>;
+  /** The contract is in shadow mode: findings are recorded with `shadow: true`, never alerted. */
+  shadow?: boolean;
 }
 
 /**
- * Resolves the policy of a system and content class; connector checks ask without a class. The contracts
- * package provides one built from `contracts/`; tests and replay can pass any function.
+ * Resolves the policy of a system and content class (document checks) or of a system's connector
+ * (connector checks: called as `(system, undefined, connector)`, only the heartbeat fields matter).
+ * `settingsFromContracts` builds one from `contracts/`; tests and replay can pass any function.
  */
-export type FreshnessSettings = (system: string, contentClass?: string) => FreshnessPolicy;
+export type FreshnessSettings = (
+  system: string,
+  contentClass?: string,
+  connector?: string,
+) => FreshnessPolicy;
 
 /** Check ids this package emits (spec/outputs.md). */
 export const FRESHNESS_CHECKS = {
@@ -52,13 +59,13 @@ export function enabled(value: number): boolean {
 const NUMERIC_FIELDS = ['syncLagMs', 'reviewIntervalMs', 'heartbeatMs', 'failingRuns'] as const;
 
 /** Checks a resolved policy once per system/class; throws ConfigError listing every bad field. */
-export function validatePolicy(
-  policy: FreshnessPolicy,
-  system: string,
-  contentClass?: string,
-): FreshnessPolicy {
-  const where = contentClass === undefined ? system : `${system}/${contentClass}`;
+export function validatePolicy(policy: FreshnessPolicy, where: string): FreshnessPolicy {
   const problems: string[] = [];
+  if (typeof policy !== 'object' || policy === null) {
+    throw new ConfigError('invalid freshness policy', [
+      `${where}: settings returned ${String(policy)}`,
+    ]);
+  }
   for (const field of NUMERIC_FIELDS) {
     const value: unknown = policy[field];
     if (typeof value !== 'number' || Number.isNaN(value) || value < 0) {
