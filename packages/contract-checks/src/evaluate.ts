@@ -1,5 +1,5 @@
 import type { ContentUpsertedEvent, Severity } from '@tidemark/core';
-import { readField, type ResolvedSettings } from '@tidemark/contracts';
+import { prepareActivation, readField, type ResolvedSettings } from '@tidemark/contracts';
 
 /** One broken expectation of a contract about one document revision. */
 export interface Violation {
@@ -47,8 +47,10 @@ export function evaluateDocument(
       evidence: { field: check.field, observed: found.value, expected: check.expected },
     });
   }
+  // Converted once for all rules: the conversion, not the rules, dominates CEL evaluation cost.
+  const activation = settings.rules.length > 0 ? prepareActivation(event) : undefined;
   for (const rule of settings.rules) {
-    const result = rule.evaluate(event);
+    const result = rule.evaluate(activation!);
     if (result.ok && result.value) continue;
     out.push({
       check: 'contract.rule',
