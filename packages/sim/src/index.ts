@@ -37,3 +37,4 @@ export type {
   TimeToDetect,
   FalseAlarm,
 } from './score.js';
+export { alignProfiles } from './align.js';

@@ -599,7 +599,10 @@ class Resolver {
           contentClass: fault.contentClass,
           as,
         });
-        const window = kind === 'null-rate' ? p.nullRateWindowMs : p.driftWindowMs[kind];
+        const window =
+          kind === 'null-rate'
+            ? p.nullRateWindowMs
+            : (p.driftWindowMs[`${kind}:${field}`] ?? p.driftWindowMs[kind] ?? p.nullRateWindowMs);
         switch (kind) {
           case 'null-rate':
             add('contract.null-rate', { system, field }, at, at + window, {

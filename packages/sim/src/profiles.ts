@@ -49,8 +49,8 @@ export interface SystemProfile {
   referenceGraceMs: number;
   /** Window of the contract's null-rate limits. */
   nullRateWindowMs: number;
-  /** Window of the drift features, by kind. */
-  driftWindowMs: { numeric: number; categorical: number; volume: number };
+  /** Window of the drift features: by `<kind>:<field>` (e.g. `categorical:language`), else by kind. */
+  driftWindowMs: Readonly<Record<string, number>>;
   /** Shape of document ids. */
   idStyle: 'numeric9' | 'numeric12' | 'drive' | 'slug';
   /** System-specific `attributes` of a document, from a per-document random number in [0, 2^32). */
@@ -184,7 +184,12 @@ export const DEFAULT_PROFILES: Readonly<Record<string, SystemProfile>> = {
     ],
     referenceGraceMs: h('1h'),
     nullRateWindowMs: h('1h'),
-    driftWindowMs: { numeric: h('1h'), categorical: h('6h'), volume: h('1h') },
+    driftWindowMs: {
+      numeric: h('1h'),
+      categorical: h('6h'),
+      'categorical:classification': h('1d'),
+      volume: h('1h'),
+    },
     idStyle: 'numeric9',
     attributes: (x, klass) => ({
       space: klass === 'policy' ? 'POL' : SPACES[x % 2]!,
