@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { registerContracts } from './commands/contracts.js';
 import { registerDoctor } from './commands/doctor.js';
 import { registerTopics } from './commands/topics.js';
 import type { Output } from './io.js';
@@ -14,5 +15,6 @@ export function createProgram(out: Output): Command {
     .exitOverride();
   registerTopics(program, out);
   registerDoctor(program, out);
+  registerContracts(program, out);
   return program;
 }
