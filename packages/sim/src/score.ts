@@ -127,7 +127,10 @@ export interface ScoreOptions {
   findings: Iterable<ScoredFinding>;
   /** How much earlier than `injectedAt` a finding may be observed and still count (clock rounding). @default 1000 */
   earlyToleranceMs?: number;
-  /** Count findings of rules in shadow mode. @default false */
+  /**
+   * Count findings in shadow mode (a shadow contract's checks still detect; they just page nobody).
+   * @default true
+   */
   includeShadow?: boolean;
   /** Checks left out of the scorecard entirely (truth and findings). @default [] */
   ignoreChecks?: readonly string[];
@@ -169,7 +172,7 @@ export function score(options: ScoreOptions): Scorecard {
   const identities = new Map<string, Map<string, { tp: boolean; first: ScoredFinding }>>();
   for (const finding of options.findings) {
     if (finding.status !== 'firing' || ignored.has(finding.check)) continue;
-    if (finding.shadow && !options.includeShadow) continue;
+    if (finding.shadow && options.includeShadow === false) continue;
     const id = finding.fingerprint ?? canonicalJson({ c: finding.check, s: finding.subject });
     let perCheck = identities.get(finding.check);
     if (!perCheck) identities.set(finding.check, (perCheck = new Map()));
