@@ -101,12 +101,14 @@ const duration = z.string().transform((value, ctx) => {
   }
 });
 
-const intIn = (min: number, max: number) =>
-  z
+const intIn = (min: number, max: number) => {
+  const message = `must be an integer from ${min} to ${max}`;
+  return z
     .string()
-    .regex(/^\d+$/, `must be an integer from ${min} to ${max}`)
+    .regex(/^\d+$/, message)
     .transform(Number)
-    .pipe(z.number().int().min(min).max(max));
+    .pipe(z.number().int().min(min, message).max(max, message));
+};
 
 const clientIdLike = z
   .string()

@@ -27,3 +27,4 @@ export type { HandlingContext, Handled } from './processing.js';
 export { RESERVED_KEY_PREFIX, BARRIER_KEY, OFFSETS_KEY } from './restore.js';
 export { startHttpServer } from './http.js';
 export type { HttpServer, HttpEndpoints, Probe } from './http.js';
+export { telemetryWanted } from './otel-handle.js';

@@ -23,3 +23,14 @@ export async function shutdownTelemetry(): Promise<void> {
   ]);
   clearTimeout(timer);
 }
+
+/** Whether the OTEL_* variables ask for traces: an OTLP endpoint or an explicit traces exporter, not disabled. */
+export function telemetryWanted(env: NodeJS.ProcessEnv): boolean {
+  if (env['OTEL_SDK_DISABLED']?.trim().toLowerCase() === 'true') return false;
+  const exporters = (env['OTEL_TRACES_EXPORTER'] ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+  if (exporters.length > 0) return !exporters.every((e) => e === 'none');
+  return Boolean(env['OTEL_EXPORTER_OTLP_ENDPOINT'] || env['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT']);
+}

@@ -5,20 +5,9 @@
 // (import-in-the-middle) and before the service's main imports kafkajs. Tracing is on only when an
 // exporter is configured through the standard OTEL_* variables; otherwise this file does nothing at all.
 import { register } from 'node:module';
-import { registerTelemetryShutdown } from './otel-handle.js';
+import { registerTelemetryShutdown, telemetryWanted } from './otel-handle.js';
 import { OUTPUT_TRACEPARENT } from './records.js';
 import type { OutgoingMessage } from './records.js';
-
-/** Whether the OTEL_* variables ask for traces: an OTLP endpoint or an explicit traces exporter, not disabled. */
-export function telemetryWanted(env: NodeJS.ProcessEnv): boolean {
-  if (env['OTEL_SDK_DISABLED']?.trim().toLowerCase() === 'true') return false;
-  const exporters = (env['OTEL_TRACES_EXPORTER'] ?? '')
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s.length > 0);
-  if (exporters.length > 0) return !exporters.every((e) => e === 'none');
-  return Boolean(env['OTEL_EXPORTER_OTLP_ENDPOINT'] || env['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT']);
-}
 
 if (telemetryWanted(process.env)) {
   register('@opentelemetry/instrumentation/hook.mjs', import.meta.url);

@@ -1,0 +1,173 @@
+// npm run bench:runtime — throughput of the runtime against a raw kafkajs consumer on the local broker.
+//
+// Produces RECORDS (~1 KB CloudEvents) to a fresh topic, then reads them all three ways, each with a group
+// of its own: (1) a raw kafkajs eachBatch consumer that only counts; (2) runService with a no-op handler
+// and the default decode (core's envelope parser: JSON parse, limits, schema validation); (3) runService
+// with a no-op handler and a pass-through decode, i.e. the runtime's own overhead. Rates are measured from
+// the first record to the last (group joins and restore excluded) and printed with their ratio to (1).
+import { randomBytes } from 'node:crypto';
+import type { InputRecord, PartitionState, ServiceDefinition } from '@tidemark/core';
+import { Kafka, Partitioners, logLevel } from 'kafkajs';
+import { runService } from '../service.js';
+
+const RECORDS = Number(process.env['BENCH_RECORDS'] ?? 200_000);
+const PARTITIONS = Number(process.env['BENCH_PARTITIONS'] ?? 3);
+const BROKERS = (process.env['KAFKA_BROKERS'] ?? '127.0.0.1:9092').split(',');
+const suffix = randomBytes(4).toString('hex');
+const topic = `bench-runtime-${suffix}`;
+const dlq = `bench-runtime-dlq-${suffix}`;
+const findings = `bench-runtime-findings-${suffix}`;
+const kafka = new Kafka({
+  clientId: 'tidemark-bench',
+  brokers: BROKERS,
+  logLevel: logLevel.NOTHING,
+});
+
+function event(i: number): Buffer {
+  return Buffer.from(
+    JSON.stringify({
+      specversion: '1.0',
+      id: `bench-${i}`,
+      source: 'connector/bench',
+      type: 'content.upserted',
+      time: '2026-01-01T00:00:00Z',
+      subject: `wiki/doc-${i}`,
+      data: {
+        system: 'wiki',
+        docId: `doc-${i}`,
+        revision: i,
+        contentClass: 'policy',
+        title: `Document ${i}`.padEnd(100, '.'),
+        owner: 'steward@example.com',
+        attributes: { pad: 'y'.repeat(650) },
+      },
+    }),
+  );
+}
+
+async function prepare(): Promise<number> {
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.createTopics({
+    waitForLeaders: true,
+    topics: [topic, dlq, findings].map((t) => ({ topic: t, numPartitions: PARTITIONS })),
+  });
+  await admin.disconnect();
+  const producer = kafka.producer({
+    createPartitioner: Partitioners.DefaultPartitioner,
+    idempotent: true,
+    maxInFlightRequests: 1,
+  });
+  await producer.connect();
+  let bytes = 0;
+  const chunk = 2000;
+  for (let i = 0; i < RECORDS; i += chunk) {
+    const messages = [];
+    for (let j = i; j < Math.min(RECORDS, i + chunk); j++) {
+      const value = event(j);
+      bytes += value.length;
+      messages.push({ key: `wiki/doc-${j}`, value });
+    }
+    await producer.send({ topic, acks: -1, messages });
+  }
+  await producer.disconnect();
+  return bytes / RECORDS;
+}
+
+/** Records per second between the first and the last record seen. */
+class Meter {
+  count = 0;
+  #first = 0;
+  #last = 0;
+  #done!: () => void;
+  readonly done = new Promise<void>((resolve) => (this.#done = resolve));
+
+  add(n: number): void {
+    const now = performance.now();
+    if (this.count === 0) this.#first = now;
+    this.count += n;
+    this.#last = now;
+    if (this.count >= RECORDS) this.#done();
+  }
+
+  rate(): number {
+    return (this.count / (this.#last - this.#first)) * 1000;
+  }
+}
+
+async function raw(): Promise<number> {
+  const meter = new Meter();
+  const consumer = kafka.consumer({ groupId: `bench-raw-${suffix}` });
+  await consumer.connect();
+  await consumer.subscribe({ topics: [topic], fromBeginning: true });
+  await consumer.run({
+    eachBatch: async ({ batch }) => {
+      meter.add(batch.messages.length);
+    },
+  });
+  await meter.done;
+  await consumer.disconnect();
+  return meter.rate();
+}
+
+async function runtime(name: string, decode?: (record: InputRecord) => unknown): Promise<number> {
+  const meter = new Meter();
+  const definition: ServiceDefinition<PartitionState, unknown> = {
+    name,
+    inputs: [topic],
+    createState: () => ({ restore: () => undefined, drainChanges: () => [], size: () => 0 }),
+    ...(decode ? { decode } : {}),
+    handle: () => {
+      meter.add(1);
+      return [];
+    },
+  };
+  let exitCode: number | undefined;
+  const service = await runService(definition, {
+    env: {
+      KAFKA_BROKERS: BROKERS.join(','),
+      LOG_LEVEL: 'warn',
+      HTTP_HOST: '127.0.0.1',
+      HTTP_PORT: '0',
+      TOPIC_DLQ: dlq,
+      TOPIC_FINDINGS: findings,
+    },
+    handleSignals: false,
+    exit: (code) => (exitCode = code),
+  });
+  await meter.done;
+  await service.stop('benchmark done');
+  if (exitCode !== 0) throw new Error(`runtime ${name} stopped with ${exitCode}`);
+  const dead = (await service.metrics.deadLetters.get()).values.reduce((a, v) => a + v.value, 0);
+  if (dead > 0) throw new Error(`runtime ${name}: ${dead} records went to the DLQ`);
+  return meter.rate();
+}
+
+const avgBytes = await prepare();
+console.log(
+  `topic ${topic}: ${RECORDS} records of ~${Math.round(avgBytes)} B in ${PARTITIONS} partitions`,
+);
+const rawRate = await raw();
+console.log(
+  `raw kafkajs eachBatch (count only):          ${Math.round(rawRate).toLocaleString('en')} records/s`,
+);
+const fullRate = await runtime(`bench-default-${suffix}`);
+console.log(
+  `runtime, no-op handler, default decode:       ${Math.round(fullRate).toLocaleString('en')} records/s  ratio ${(fullRate / rawRate).toFixed(2)}`,
+);
+const passRate = await runtime(`bench-pass-${suffix}`, (record) => record);
+console.log(
+  `runtime, no-op handler, pass-through decode:  ${Math.round(passRate).toLocaleString('en')} records/s  ratio ${(passRate / rawRate).toFixed(2)}`,
+);
+const admin = kafka.admin();
+await admin.connect();
+await admin.deleteTopics({
+  topics: [
+    topic,
+    dlq,
+    findings,
+    `tidemark.bench-default-${suffix}.state`,
+    `tidemark.bench-pass-${suffix}.state`,
+  ],
+});
+await admin.disconnect();

@@ -1,0 +1,217 @@
+import {
+  DLQ_HEADERS,
+  DEFAULT_TOPICS,
+  KeyValueState,
+  ManualClock,
+  noopMetrics,
+} from '@tidemark/core';
+import type { AnyCloudEvent, InputRecord, OutputRecord, ServiceDefinition } from '@tidemark/core';
+import { describe, expect, it } from 'vitest';
+import { changelogRecords, handleRecord } from './processing.js';
+import type { HandlingContext } from './processing.js';
+import { OFFSETS_KEY } from './restore.js';
+
+const topics = { ...DEFAULT_TOPICS };
+const TRACEPARENT = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+
+function record(value: string | null, headers: Record<string, string> = {}): InputRecord {
+  return {
+    topic: 'content.changes.v1',
+    partition: 2,
+    offset: '41',
+    timestamp: '1767225600000',
+    key: 'wiki/doc-1',
+    value: value === null ? null : Buffer.from(value),
+    headers,
+  };
+}
+
+const upsert = JSON.stringify({
+  specversion: '1.0',
+  id: 'e1',
+  source: 'connector/wiki',
+  type: 'content.upserted',
+  time: '2026-01-01T00:00:00Z',
+  data: { system: 'wiki', docId: 'doc-1', revision: 3, contentClass: 'policy', title: 'T' },
+});
+
+type Handle = ServiceDefinition<KeyValueState<number>, AnyCloudEvent>['handle'];
+
+function context(
+  handle: Handle,
+  extra: Partial<ServiceDefinition<KeyValueState<number>, AnyCloudEvent>> = {},
+) {
+  const definition: ServiceDefinition<KeyValueState<number>, AnyCloudEvent> = {
+    name: 'unit',
+    inputs: ['content.changes.v1'],
+    createState: () => new KeyValueState<number>(),
+    handle,
+    ...extra,
+  };
+  const h: HandlingContext<KeyValueState<number>, AnyCloudEvent> = {
+    definition,
+    topics,
+    clock: new ManualClock(Date.UTC(2026, 0, 2)),
+    metrics: noopMetrics,
+  };
+  return h;
+}
+
+const echo: Handle = (state, event, rec, ctx) => {
+  state.set(rec.key!, (state.get(rec.key!) ?? 0) + 1);
+  return [{ topic: 'out', key: rec.key, value: `${event.id}@${ctx.now}/${ctx.partition}` }];
+};
+
+describe('handleRecord', () => {
+  it('decodes with the envelope parser, hands the handler state, event and ctx, and returns its outputs', async () => {
+    const state = new KeyValueState<number>();
+    const result = await handleRecord(context(echo), state, record(upsert));
+    expect(result).toEqual({
+      outputs: [{ topic: 'out', key: 'wiki/doc-1', value: `e1@${Date.UTC(2026, 0, 2)}/2` }],
+    });
+    expect(state.get('wiki/doc-1')).toBe(1);
+  });
+
+  it("gives outputs without a traceparent the input's, and keeps one the handler set", async () => {
+    const own = '00-11111111111111111111111111111111-2222222222222222-01';
+    const handle: Handle = (_s, _e, _r, ctx) => [
+      { topic: 'a', key: null, value: 'x' },
+      { topic: 'b', key: null, value: 'y', headers: { traceparent: own, extra: '1' } },
+      { topic: 'c', key: null, value: ctx.traceparent ?? 'none' },
+    ];
+    const { outputs } = await handleRecord(
+      context(handle),
+      new KeyValueState(),
+      record(upsert, { traceparent: TRACEPARENT }),
+    );
+    expect(outputs).toEqual([
+      { topic: 'a', key: null, value: 'x', headers: { traceparent: TRACEPARENT } },
+      { topic: 'b', key: null, value: 'y', headers: { traceparent: own, extra: '1' } },
+      { topic: 'c', key: null, value: TRACEPARENT, headers: { traceparent: TRACEPARENT } },
+    ]);
+    const untraced = await handleRecord(context(handle), new KeyValueState(), record(upsert));
+    expect(untraced.outputs[0]).toEqual({ topic: 'a', key: null, value: 'x' });
+  });
+
+  it('waits for async decoders and handlers', async () => {
+    const h = context(
+      async (_s, event) =>
+        [
+          { topic: 'out', key: null, value: String((event as unknown as { n: number }).n) },
+        ] as OutputRecord[],
+      {
+        decode: async (r) => ({ n: r.value!.length }) as unknown as AnyCloudEvent,
+      },
+    );
+    expect((await handleRecord(h, new KeyValueState(), record('12345'))).outputs).toEqual([
+      { topic: 'out', key: null, value: '5' },
+    ]);
+  });
+
+  it.each([
+    ['invalid JSON', record('{nope'), echo, 'EnvelopeError', /^record is not valid JSON/],
+    [
+      'an unknown type',
+      record(upsert.replace('content.upserted', 'content.exploded')),
+      echo,
+      'EnvelopeError',
+      /^unknown event type "content\.exploded"$/,
+    ],
+    ['a tombstone', record(null), echo, 'EnvelopeError', /^record has no value \(tombstone\)/],
+    [
+      'a handler that throws',
+      record(upsert),
+      (() => {
+        throw new RangeError('revision went backwards');
+      }) as Handle,
+      'RangeError',
+      /^revision went backwards$/,
+    ],
+    [
+      'a handler that returns no array',
+      record(upsert),
+      (() => 'nope') as unknown as Handle,
+      'TypeError',
+      /^handler must return an array of output records$/,
+    ],
+    [
+      'an output without a topic',
+      record(upsert),
+      (() => [{ key: null, value: 'x' }]) as unknown as Handle,
+      'TypeError',
+      /^output record without a topic$/,
+    ],
+    [
+      'an output whose value is a number',
+      record(upsert),
+      (() => [{ topic: 't', key: null, value: 7 }]) as unknown as Handle,
+      'TypeError',
+      /^output record to t: value must be a string, Buffer or null$/,
+    ],
+  ])(
+    'turns %s into a dead letter and an envelope.invalid finding',
+    async (_, input, handle, errorClass, message) => {
+      const state = new KeyValueState<number>();
+      const result = await handleRecord(context(handle), state, {
+        ...input,
+        headers: { traceparent: TRACEPARENT, origin: 'x' },
+      });
+      expect(result.deadLetter).toBeInstanceOf(Error);
+      expect(result.outputs).toHaveLength(2);
+      const [dlq, finding] = result.outputs as [OutputRecord, OutputRecord];
+      expect(dlq.topic).toBe(topics.dlq);
+      expect(dlq.key).toBe('wiki/doc-1');
+      expect(dlq.value).toBe(input.value);
+      expect(dlq.headers).toMatchObject({
+        origin: 'x',
+        traceparent: TRACEPARENT,
+        [DLQ_HEADERS.topic]: 'content.changes.v1',
+        [DLQ_HEADERS.partition]: '2',
+        [DLQ_HEADERS.offset]: '41',
+        [DLQ_HEADERS.errorClass]: errorClass,
+        [DLQ_HEADERS.service]: 'unit',
+      });
+      expect(dlq.headers?.[DLQ_HEADERS.errorMessage]).toMatch(message);
+      expect(finding.topic).toBe(topics.findings);
+      const event = JSON.parse(finding.value as string) as {
+        type: string;
+        source: string;
+        data: { check: string; evidence: Record<string, unknown>; observedAt: string };
+      };
+      expect(event).toMatchObject({ type: 'tidemark.finding', source: 'tidemark/unit' });
+      expect(event.data).toMatchObject({
+        check: 'envelope.invalid',
+        observedAt: '2026-01-02T00:00:00.000Z',
+        evidence: { offset: '41', partition: 2, errorClass },
+      });
+      expect(finding.headers).toEqual({ traceparent: TRACEPARENT });
+    },
+  );
+});
+
+describe('changelogRecords', () => {
+  it('writes each change, then the input offsets marker under the reserved key', () => {
+    const marker = new Map([
+      ['content.changes.v1', '42'],
+      ['sync.events.v1', '7'],
+    ]);
+    expect(
+      changelogRecords(
+        'tidemark.unit.state',
+        [
+          { key: 'a', value: Buffer.from('1') },
+          { key: 'b', value: null },
+        ],
+        marker,
+      ),
+    ).toEqual([
+      { topic: 'tidemark.unit.state', key: 'a', value: Buffer.from('1') },
+      { topic: 'tidemark.unit.state', key: 'b', value: null },
+      {
+        topic: 'tidemark.unit.state',
+        key: OFFSETS_KEY,
+        value: '{"content.changes.v1":"42","sync.events.v1":"7"}',
+      },
+    ]);
+  });
+});
