@@ -174,18 +174,6 @@ function settleDoc(
   }
 }
 
-function startPending(
-  ledger: FreshnessLedger,
-  slot: number,
-  key: number,
-  since: number,
-  traceparent: string | undefined,
-): void {
-  ledger.pendingKey[slot] = key;
-  ledger.pendingSince[slot] = since;
-  ledger.setTrace(slot, traceparent);
-}
-
 // Ends the sync-lag clock once nothing is pending, resolving a firing finding first (it still needs the
 // pending facts and the source change's trace).
 function settleCaughtUp(ledger: FreshnessLedger, slot: number, now: number, out: Finding[]): void {
@@ -195,9 +183,7 @@ function settleCaughtUp(ledger: FreshnessLedger, slot: number, now: number, out:
     ledger.flags[slot] = flags & ~DOC_FLAGS.syncFiring;
     out.push(syncLagFinding(ledger, slot, 'resolved', now, ledger.traceOf(slot)));
   }
-  ledger.pendingKey[slot] = -1;
-  ledger.pendingSince[slot] = NaN;
-  ledger.setTrace(slot, undefined);
+  ledger.clearPending(slot);
 }
 
 function settleReview(
@@ -272,13 +258,10 @@ function applySource(
   }
   if (ledger.isPending(slot)) {
     if (!wasPending) {
-      startPending(ledger, slot, key, changedAt, traceparent);
-    } else if (
-      key > (ledger.idxKey[slot] as number) &&
-      changedAt < (ledger.pendingSince[slot] as number)
-    ) {
+      ledger.setPending(slot, key, changedAt, traceparent);
+    } else if (key > (ledger.idxKey[slot] as number) && changedAt < ledger.pendingSinceOf(slot)) {
       // An older unapplied revision arrived late: the index has been behind since then.
-      startPending(ledger, slot, key, changedAt, traceparent);
+      ledger.setPending(slot, key, changedAt, traceparent);
     }
   }
   settleCaughtUp(ledger, slot, now, out);
@@ -316,18 +299,16 @@ function applyIndex(
     if (ledger.isPending(slot)) {
       if (!wasPending) {
         // e.g. the index now holds a document whose source deletion we had already seen.
-        startPending(
-          ledger,
+        ledger.setPending(
           slot,
           ledger.srcKey[slot] as number,
           ledger.srcTime[slot] as number,
           undefined,
         );
-      } else if (key >= (ledger.pendingKey[slot] as number)) {
+      } else if (key >= ledger.pendingKeyOf(slot)) {
         // The revision the clock ran for is applied, a newer one is not. Only the latest source revision's
         // time is kept, so the clock restarts from it (late by at most the gap between two revisions).
-        startPending(
-          ledger,
+        ledger.setPending(
           slot,
           ledger.srcKey[slot] as number,
           ledger.srcTime[slot] as number,

@@ -80,8 +80,8 @@ export function syncLagFinding(
   traceparent: string | undefined,
 ): Finding {
   const sla = ledger.policyOf(slot).syncLagMs;
-  const since = ledger.pendingSince[slot] as number;
-  const pending = ledger.pendingKey[slot] as number;
+  const since = ledger.pendingSinceOf(slot);
+  const pending = ledger.pendingKeyOf(slot);
   const latest = ledger.srcKey[slot] as number;
   const idx = ledger.idxKey[slot] as number;
   const where = `${ledger.system(slot)}/${ledger.docIds[slot] as string}`;

@@ -22,7 +22,8 @@ export {
 } from './findings.js';
 export type { ReviewResolution } from './findings.js';
 export { DeadlineHeap } from './deadlines.js';
-export { TracePool, packTraceparent, unpackTraceparent, TRACEPARENT_BYTES } from './traces.js';
+export { packTraceparent, unpackTraceparent, TRACEPARENT_BYTES } from './traces.js';
+export { PendingPool } from './pending.js';
 export { StringTable } from './interning.js';
 export {
   createFreshnessService,

@@ -2,7 +2,8 @@ import { TidemarkError, type PartitionState, type StateChange } from '@tidemark/
 import { DeadlineHeap } from './deadlines.js';
 import { StringTable } from './interning.js';
 import { enabled, validatePolicy, type FreshnessPolicy, type FreshnessSettings } from './policy.js';
-import { TRACEPARENT_BYTES, TracePool } from './traces.js';
+import { PendingPool } from './pending.js';
+import { TRACEPARENT_BYTES } from './traces.js';
 
 // Layout, chosen for ~1M documents per partition at well under 200 bytes each (see README, "Memory"):
 // - a document is a slot; its numeric facts live in typed arrays indexed by slot (struct of arrays);
@@ -100,10 +101,6 @@ export class FreshnessLedger implements PartitionState {
   // Document columns, indexed by slot.
   srcKey = new Float64Array(0);
   srcTime = new Float64Array(0);
-  /** Revision key of the oldest source revision known to be unapplied by the index (-1 when none). */
-  pendingKey = new Float64Array(0);
-  /** Time of that revision: the sync-lag clock runs from here. */
-  pendingSince = new Float64Array(0);
   idxKey = new Float64Array(0);
   idxTime = new Float64Array(0);
   reviewedAt = new Float64Array(0);
@@ -111,13 +108,14 @@ export class FreshnessLedger implements PartitionState {
   profile = new Uint16Array(0);
   owner = new Uint32Array(0);
   connector = new Uint16Array(0);
-  trace = new Int32Array(0);
+  /** Handle into `pendingPool` while the index is behind the document, else -1. */
+  pending = new Int32Array(0);
   readonly docIds: string[] = [];
 
   readonly classes = new StringTable();
   readonly owners = new StringTable();
   readonly connectorNames = new StringTable();
-  readonly traces = new TracePool();
+  readonly pendingPool = new PendingPool();
   readonly heap = new DeadlineHeap();
   readonly connectors: ConnectorState[] = [];
   /** Highest event time applied or restored; replay advances to it. */
@@ -256,7 +254,7 @@ export class FreshnessLedger implements PartitionState {
       case DEADLINE.sync: {
         if (!this.isPending(slot)) return NaN;
         const sla = this.policyOf(slot).syncLagMs;
-        return enabled(sla) ? (this.pendingSince[slot] as number) + sla : NaN;
+        return enabled(sla) ? this.pendingSinceOf(slot) + sla : NaN;
       }
       case DEADLINE.review: {
         const src = this.srcKey[slot] as number;
@@ -326,14 +324,48 @@ export class FreshnessLedger implements PartitionState {
     this.#release(slot);
   }
 
-  /** Stores the traceparent of the source change the index is now waiting for (replacing any earlier one). */
-  setTrace(slot: number, traceparent: string | undefined): void {
-    this.traces.release(this.trace[slot] as number);
-    this.trace[slot] = traceparent ? this.traces.add(traceparent) : -1;
+  /** Revision key of the oldest source revision known to be unapplied by the index; -1 when caught up. */
+  pendingKeyOf(slot: number): number {
+    const handle = this.pending[slot] as number;
+    return handle < 0 ? -1 : this.pendingPool.revisionKey(handle);
   }
 
+  /** When that revision changed at the source: the sync-lag clock runs from here (NaN when caught up). */
+  pendingSinceOf(slot: number): number {
+    const handle = this.pending[slot] as number;
+    return handle < 0 ? NaN : this.pendingPool.since(handle);
+  }
+
+  /** Starts or moves the sync-lag clock, keeping the trace of the source change it runs for. */
+  setPending(
+    slot: number,
+    revisionKey: number,
+    since: number,
+    traceparent: string | undefined,
+  ): void {
+    let handle = this.pending[slot] as number;
+    if (handle < 0) {
+      handle = this.pendingPool.allocate(revisionKey, since);
+      this.pending[slot] = handle;
+    } else {
+      this.pendingPool.set(handle, revisionKey, since);
+    }
+    this.pendingPool.setTrace(handle, traceparent);
+  }
+
+  /** Stops the sync-lag clock (the index caught up). */
+  clearPending(slot: number): void {
+    const handle = this.pending[slot] as number;
+    if (handle >= 0) {
+      this.pendingPool.release(handle);
+      this.pending[slot] = -1;
+    }
+  }
+
+  /** Trace of the source change the index is behind on, if it carried one. */
   traceOf(slot: number): string | undefined {
-    return this.traces.get(this.trace[slot] as number);
+    const handle = this.pending[slot] as number;
+    return handle < 0 ? undefined : this.pendingPool.trace(handle);
   }
 
   // ---- connectors ------------------------------------------------------------------------------
@@ -492,14 +524,14 @@ export class FreshnessLedger implements PartitionState {
   /** Approximate bytes held outside the docId strings and Maps (typed arrays, heap, trace pool). */
   get columnBytes(): number {
     return (
-      this.srcKey.byteLength * 7 +
+      this.srcKey.byteLength * 5 +
       this.flags.byteLength +
       this.profile.byteLength +
       this.owner.byteLength +
       this.connector.byteLength +
-      this.trace.byteLength +
+      this.pending.byteLength +
       this.heap.byteLength +
-      this.traces.byteLength
+      this.pendingPool.byteLength
     );
   }
 
@@ -538,21 +570,18 @@ export class FreshnessLedger implements PartitionState {
     if (slot >= this.srcKey.length) this.#grow(Math.max(1024, Math.ceil(this.srcKey.length * 1.5)));
     this.srcKey[slot] = -1;
     this.srcTime[slot] = NaN;
-    this.pendingKey[slot] = -1;
-    this.pendingSince[slot] = NaN;
     this.idxKey[slot] = -1;
     this.idxTime[slot] = NaN;
     this.reviewedAt[slot] = NaN;
     this.flags[slot] = 0;
     this.owner[slot] = 0;
     this.connector[slot] = 0;
-    this.trace[slot] = -1;
+    this.pending[slot] = -1;
     return slot;
   }
 
   #release(slot: number): void {
-    this.traces.release(this.trace[slot] as number);
-    this.trace[slot] = -1;
+    this.clearPending(slot);
     this.srcKey[slot] = -1;
     this.idxKey[slot] = -1;
     this.docIds[slot] = FREE;
@@ -572,8 +601,6 @@ export class FreshnessLedger implements PartitionState {
     const f64 = (n: number) => new Float64Array(n);
     this.srcKey = grow(this.srcKey, f64);
     this.srcTime = grow(this.srcTime, f64);
-    this.pendingKey = grow(this.pendingKey, f64);
-    this.pendingSince = grow(this.pendingSince, f64);
     this.idxKey = grow(this.idxKey, f64);
     this.idxTime = grow(this.idxTime, f64);
     this.reviewedAt = grow(this.reviewedAt, f64);
@@ -581,7 +608,7 @@ export class FreshnessLedger implements PartitionState {
     this.profile = grow(this.profile, (n) => new Uint16Array(n));
     this.owner = grow(this.owner, (n) => new Uint32Array(n));
     this.connector = grow(this.connector, (n) => new Uint16Array(n));
-    this.trace = grow(this.trace, (n) => new Int32Array(n));
+    this.pending = grow(this.pending, (n) => new Int32Array(n));
   }
 
   *#tables(): Iterable<[string, StringTable]> {
@@ -591,22 +618,23 @@ export class FreshnessLedger implements PartitionState {
   }
 
   #encodeDoc(slot: number): Buffer {
-    const handle = this.trace[slot] as number;
-    const buf = Buffer.allocUnsafe(DOC_FIXED_BYTES + (handle >= 0 ? TRACEPARENT_BYTES : 0));
+    const handle = this.pending[slot] as number;
+    const traced = handle >= 0 && this.pendingPool.hasTrace(handle);
+    const buf = Buffer.allocUnsafe(DOC_FIXED_BYTES + (traced ? TRACEPARENT_BYTES : 0));
     buf[0] = DOC_VERSION;
     buf[1] = this.flags[slot] as number;
     buf.writeDoubleLE(this.srcKey[slot] as number, 2);
     buf.writeDoubleLE(this.srcTime[slot] as number, 10);
-    buf.writeDoubleLE(this.pendingKey[slot] as number, 18);
-    buf.writeDoubleLE(this.pendingSince[slot] as number, 26);
+    buf.writeDoubleLE(this.pendingKeyOf(slot), 18);
+    buf.writeDoubleLE(this.pendingSinceOf(slot), 26);
     buf.writeDoubleLE(this.idxKey[slot] as number, 34);
     buf.writeDoubleLE(this.idxTime[slot] as number, 42);
     buf.writeDoubleLE(this.reviewedAt[slot] as number, 50);
     buf.writeUInt32LE((this.#profiles[this.profile[slot] as number] as Profile).classId, 58);
     buf.writeUInt32LE(this.owner[slot] as number, 62);
     buf.writeUInt32LE(this.connector[slot] as number, 66);
-    buf[70] = handle >= 0 ? TRACEPARENT_BYTES : 0;
-    if (handle >= 0) this.traces.copyPacked(handle, buf, DOC_FIXED_BYTES);
+    buf[70] = traced ? TRACEPARENT_BYTES : 0;
+    if (traced) this.pendingPool.copyPackedTrace(handle, buf, DOC_FIXED_BYTES);
     return buf;
   }
 
@@ -633,12 +661,9 @@ export class FreshnessLedger implements PartitionState {
         key,
       );
     }
-    let slot = this.find(system, docId);
-    if (slot < 0) slot = this.slotFor(detach(system), detach(docId));
+    const slot = this.slotFor(system, detach(docId));
     this.srcKey[slot] = value.readDoubleLE(2);
     this.srcTime[slot] = value.readDoubleLE(10);
-    this.pendingKey[slot] = value.readDoubleLE(18);
-    this.pendingSince[slot] = value.readDoubleLE(26);
     this.idxKey[slot] = value.readDoubleLE(34);
     this.idxTime[slot] = value.readDoubleLE(42);
     this.reviewedAt[slot] = value.readDoubleLE(50);
@@ -646,9 +671,14 @@ export class FreshnessLedger implements PartitionState {
     this.profile[slot] = this.profileFor(this.system(slot), value.readUInt32LE(58));
     this.owner[slot] = value.readUInt32LE(62);
     this.connector[slot] = value.readUInt32LE(66);
-    this.traces.release(this.trace[slot] as number);
-    this.trace[slot] =
-      value[70] === TRACEPARENT_BYTES ? this.traces.addPacked(value, DOC_FIXED_BYTES) : -1;
+    this.clearPending(slot);
+    const pendingKey = value.readDoubleLE(18);
+    if (pendingKey >= 0) {
+      this.setPending(slot, pendingKey, value.readDoubleLE(26), undefined);
+      if (value[70] === TRACEPARENT_BYTES) {
+        this.pendingPool.setPackedTrace(this.pending[slot] as number, value, DOC_FIXED_BYTES);
+      }
+    }
     const s = this.srcTime[slot] as number;
     const i = this.idxTime[slot] as number;
     if (s > this.highWatermark) this.highWatermark = s;

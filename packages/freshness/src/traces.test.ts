@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { TRACEPARENT_BYTES, TracePool, packTraceparent, unpackTraceparent } from './traces.js';
+import { PendingPool } from './pending.js';
+import { TRACEPARENT_BYTES, packTraceparent, unpackTraceparent } from './traces.js';
 
 const VALID = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
 
@@ -19,20 +20,29 @@ describe('traceparent packing', () => {
   });
 });
 
-describe('TracePool', () => {
-  it('stores, returns and reuses handles', () => {
-    const pool = new TracePool();
-    const handles = Array.from({ length: 200 }, (_, i) =>
-      pool.add(`00-${i.toString(16).padStart(32, '0')}-00f067aa0ba902b7-01`),
-    );
-    expect(pool.get(handles[150] as number)).toBe(
+describe('PendingPool', () => {
+  it('keeps clock and trace per handle, reusing released handles', () => {
+    const pool = new PendingPool();
+    const handles = Array.from({ length: 200 }, (_, i) => {
+      const h = pool.allocate(2 * i, 1000 + i);
+      pool.setTrace(h, `00-${i.toString(16).padStart(32, '0')}-00f067aa0ba902b7-01`);
+      return h;
+    });
+    const h150 = handles[150] as number;
+    expect([pool.revisionKey(h150), pool.since(h150), pool.trace(h150)]).toEqual([
+      300,
+      1150,
       '00-00000000000000000000000000000096-00f067aa0ba902b7-01',
-    );
+    ]);
     pool.release(handles[7] as number);
-    expect(pool.add(VALID)).toBe(handles[7]);
-    expect(pool.get(handles[7] as number)).toBe(VALID);
-    expect(pool.add('garbage')).toBe(-1);
-    expect(pool.get(-1)).toBeUndefined();
-    expect(pool.add(VALID)).toBe(200);
+    expect(pool.size).toBe(199);
+    const reused = pool.allocate(1, 2);
+    expect(reused).toBe(handles[7]);
+    expect(pool.trace(reused)).toBeUndefined();
+    pool.setTrace(reused, 'garbage');
+    expect(pool.hasTrace(reused)).toBe(false);
+    pool.setTrace(reused, VALID);
+    expect(pool.trace(reused)).toBe(VALID);
+    expect(pool.allocate(0, 0)).toBe(200);
   });
 });
