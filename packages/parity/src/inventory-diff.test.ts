@@ -66,6 +66,16 @@ describe('diffInventories', () => {
     const d = diff([['a', 'b']], [['a', 'c']], constantHash);
     expect(d).toMatchObject({ missing: ['b'], orphans: ['c'], collisions: 1 });
     expect(diff([['a', 'b']], [['a', 'c']]).collisions).toBe(0);
+    // A lone pair of different ids under one prefix: caught by the check-hash XORs, settled by a full re-read.
+    expect(diff([['a'], ['k']], [['b'], ['k']], constantHash)).toMatchObject({
+      missing: ['a'],
+      orphans: ['b'],
+      collisions: 1,
+    });
+    expect(diff([['a', 'k']], [['b', 'k']], twoBitHash)).toMatchObject({
+      missing: ['a'],
+      orphans: ['b'],
+    });
   });
 
   it('trusts a lone pair only when the check hashes agree (the documented residual case)', () => {
@@ -122,13 +132,20 @@ describe('diffInventories', () => {
     );
   });
 
-  it('rejects inventories whose back-references would not fit', () => {
-    const chunks = new Array<string[]>(2 ** 21).fill(['x', 'y', 'z']);
-    chunks[0] = new Array<string>(1025).fill('a');
+  it('re-reads only the chunks that hold candidates', () => {
+    const chunks = Array.from({ length: 8 }, (_, c) =>
+      Array.from({ length: 10 }, (_, i) => `doc-${c}-${i}`),
+    );
+    const index = chunks.map((c) => [...c]);
+    index[5]?.push('extra');
+    const d = diffInventories(new IdInventory(chunks), new IdInventory(index));
+    expect(d).toMatchObject({ missing: [], orphans: ['extra'], chunksReread: 1 });
+  });
+
+  it('rejects inventories whose chunk back-references would not fit', () => {
+    const chunks = { length: 2 ** 31 + 1 } as unknown as string[][];
     expect(() => new IdInventory(chunks)).toThrow(
-      new RangeError(
-        'inventory too large: 2097152 chunks of up to 1025 ids exceed 2147483648 references',
-      ),
+      new RangeError('inventory too large: 2147483649 chunks exceed 2147483648'),
     );
   });
 });

@@ -1,17 +1,19 @@
 // Exact set difference of two id inventories of up to tens of millions of ids each, without a JS Set.
 //
-// Each side becomes one BigUint64Array of sort keys, sorted by the engine's native typed-array sort
-// (~0.7 s for 10M keys here, far faster than any comparator or hand-written radix sort in JS):
+// Each side becomes one BigUint64Array of sort keys (8 bytes per id), sorted by the engine's native
+// typed-array sort (~0.7 s for 10M keys here, far faster than a comparator or a radix sort in JS):
 //
-//   key = [ top (64 - R) bits of a 64-bit id hash | R-bit back-reference (chunk * stride + position) ]
+//   key = [ top (64 - R) bits of the id's 64-bit hash | R-bit back-reference to the id's chunk ]
 //
-// plus one Uint32Array of 32-bit check hashes in chunk order. A merge walks both key arrays by hash prefix.
-// Exactness: ids with equal prefixes on a side (duplicates or prefix collisions) are compared as strings
-// through their back-references; a lone id on each side with equal prefixes is a match only if the 32-bit
-// check hashes agree too, and distinct check hashes prove the strings differ. The one residual error is a
-// source-only id and an index-only id that agree on all 64 - R + 32 hash bits while no other id shares the
-// prefix: at most m * o / 2^(96 - R) for m missing and o orphan ids (2e-14 at 10M ids with 10k of each).
-// Memory: 12 bytes per id and side, next to the ids themselves (retained chunk arrays, never copied).
+// A merge walks both key arrays by hash prefix. A prefix held by exactly one id on each side is a match;
+// every other prefix (one side only, duplicates, collisions) is a candidate group, settled by the strings
+// themselves: only the chunks its back-references name are re-read and re-hashed to find them, so a small
+// difference re-reads few chunks. A lone pair of *different* ids sharing a prefix would pass as a match, so
+// each side also keeps, per 2^16 hash buckets, the XOR of a 32-bit check hash of its ids; after taking out
+// the candidate groups, matched pairs cancel out bucket by bucket, and a bucket that does not triggers an
+// exact re-read of that bucket's ids on both sides. The residual error is a source-only and an index-only id
+// agreeing on 64 - R + 32 hash bits: at most m * o / 2^(96 - R) for m missing and o orphan ids (3e-19 at
+// 10k each way in 1,000 chunks).
 
 /** Hashes one id: out[0] = low and out[1] = high word of the 64-bit sort hash, out[2] = the 32-bit check hash. */
 export type IdHasher = (id: string, out: Uint32Array) => void;
@@ -48,88 +50,92 @@ export const hashId: IdHasher = (id, out) => {
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 const HI = LITTLE_ENDIAN ? 1 : 0;
 const LO = 1 - HI;
+/** Check-hash buckets per side: indexed by the top 16 bits of the sort hash. */
+const BUCKET_SHIFT = 16;
 
-/** The most ids a side may hold: back-references must fit in 31 bits of a key. */
-export const MAX_INVENTORY_REFS = 2 ** 31;
+/** The most chunks a side may have: back-references must fit in 31 bits of a key. */
+export const MAX_INVENTORY_CHUNKS = 2 ** 31;
 
-/** One side's ids as the chunks they arrived in, with the sorted keys built on first use. */
+/** One side's ids as the chunks they arrived in (kept, not copied), with sorted keys built on first use. */
 export class IdInventory {
-  /** Chunks in position order; the arrays are kept, not copied. */
   readonly chunks: ReadonlyArray<readonly string[]>;
   /** Ids held, duplicates included. */
   readonly length: number;
-  readonly #stride: number;
-  /** Bits of a back-reference in a key. */
+  /** Bits of a chunk back-reference in a key. */
   readonly refBits: number;
-  readonly #hasher: IdHasher;
+  readonly hasher: IdHasher;
   #keys: BigUint64Array | undefined;
-  #checks: Uint32Array | undefined;
+  #buckets: Uint32Array | undefined;
 
   constructor(chunks: ReadonlyArray<readonly string[]>, hasher: IdHasher = hashId) {
-    this.chunks = chunks;
-    let length = 0;
-    let stride = 1;
-    for (const chunk of chunks) {
-      length += chunk.length;
-      if (chunk.length > stride) stride = chunk.length;
-    }
-    const refs = chunks.length * stride;
-    if (refs > MAX_INVENTORY_REFS) {
+    if (chunks.length > MAX_INVENTORY_CHUNKS) {
       throw new RangeError(
-        `inventory too large: ${chunks.length} chunks of up to ${stride} ids exceed ${MAX_INVENTORY_REFS} references`,
+        `inventory too large: ${chunks.length} chunks exceed ${MAX_INVENTORY_CHUNKS}`,
       );
     }
+    this.chunks = chunks;
+    let length = 0;
+    for (const chunk of chunks) length += chunk.length;
     this.length = length;
-    this.#stride = stride;
-    this.refBits = Math.max(1, Math.ceil(Math.log2(refs)));
-    this.#hasher = hasher;
-  }
-
-  /** The id a back-reference points to. */
-  id(ref: number): string {
-    return (this.chunks[Math.floor(ref / this.#stride)] as readonly string[])[
-      ref % this.#stride
-    ] as string;
+    this.refBits = Math.max(1, Math.ceil(Math.log2(chunks.length)));
+    this.hasher = hasher;
   }
 
   /** Bytes of the typed arrays built so far. */
   get byteLength(): number {
-    return (this.#keys?.byteLength ?? 0) + (this.#checks?.byteLength ?? 0);
+    return (this.#keys?.byteLength ?? 0) + (this.#buckets?.byteLength ?? 0);
   }
 
-  /** Sorted keys and check hashes (by back-reference); built once, on first call. */
-  index(): { keys: Uint32Array; checks: Uint32Array } {
-    if (this.#keys === undefined || this.#checks === undefined) this.#build();
+  /** Sorted keys (as 32-bit words) and per-bucket check XORs; built once, on first call. */
+  index(): { keys: Uint32Array; buckets: Uint32Array } {
+    if (this.#keys === undefined || this.#buckets === undefined) this.#build();
     return {
       keys: new Uint32Array((this.#keys as BigUint64Array).buffer),
-      checks: this.#checks as Uint32Array,
+      buckets: this.#buckets as Uint32Array,
     };
   }
 
   #build(): void {
     const keys = new BigUint64Array(this.length);
     const words = new Uint32Array(keys.buffer);
-    const checks = new Uint32Array(this.chunks.length * this.#stride);
+    const buckets = new Uint32Array(1 << (32 - BUCKET_SHIFT));
     const out = new Uint32Array(3);
-    const hasher = this.#hasher;
+    const hasher = this.hasher;
     const r = this.refBits;
     let k = 0;
     for (let c = 0; c < this.chunks.length; c++) {
       const chunk = this.chunks[c] as readonly string[];
-      const base = c * this.#stride;
       for (let i = 0; i < chunk.length; i++) {
         hasher(chunk[i] as string, out);
-        const ref = base + i;
-        words[2 * k + HI] = out[1] as number;
+        const hi = out[1] as number;
+        words[k + HI] = hi;
         // The hash's own top bits stay in place, so both sides' prefixes line up whatever their R.
-        words[2 * k + LO] = (((out[0] as number) >>> r) << r) | ref;
-        checks[ref] = out[2] as number;
-        k++;
+        words[k + LO] = (((out[0] as number) >>> r) << r) | c;
+        const b = hi >>> BUCKET_SHIFT;
+        buckets[b] = (buckets[b] as number) ^ (out[2] as number);
+        k += 2;
       }
     }
     keys.sort();
     this.#keys = keys;
-    this.#checks = checks;
+    this.#buckets = buckets;
+  }
+}
+
+/** A growable list of 32-bit unsigned integers. */
+class U32List {
+  data = new Uint32Array(64);
+  length = 0;
+  push(value: number): void {
+    if (this.length === this.data.length) {
+      const bigger = new Uint32Array(this.data.length * 2);
+      bigger.set(this.data);
+      this.data = bigger;
+    }
+    this.data[this.length++] = value;
+  }
+  at(i: number): number {
+    return this.data[i] as number;
   }
 }
 
@@ -143,8 +149,10 @@ export interface InventoryDiff {
   sourceCount: number;
   /** Distinct ids in the index. */
   indexCount: number;
-  /** Hash-prefix groups that held different ids and were settled by comparing strings or check hashes. */
+  /** Hash-prefix groups that held different ids and were settled by their strings. */
   collisions: number;
+  /** Chunks re-read (source + index) to find the strings of candidate groups. */
+  chunksReread: number;
 }
 
 /** Compares two inventories exactly (see the header of this file for the method and its bound). */
@@ -159,11 +167,14 @@ export function diffInventories(source: IdInventory, index: IdInventory): Invent
   const shift = Math.max(source.refBits, index.refBits);
   const maskS = 2 ** source.refBits - 1;
   const maskI = 2 ** index.refBits - 1;
-  const missing: string[] = [];
-  const orphans: string[] = [];
-  let sourceDup = 0;
-  let indexDup = 0;
-  let collisions = 0;
+
+  // 1. Merge: every prefix not held by exactly one id per side becomes a candidate group.
+  const groupHi = new U32List();
+  const groupLo = new U32List();
+  const countS = new U32List();
+  const countI = new U32List();
+  const rereadS = new Uint8Array(source.chunks.length);
+  const rereadI = new Uint8Array(index.chunks.length);
   let i = 0;
   let j = 0;
   while (i < ns || j < ni) {
@@ -197,33 +208,82 @@ export function diffInventories(source: IdInventory, index: IdInventory): Invent
       while (j2 < ni && ki[2 * j2 + HI] === ih && (ki[2 * j2 + LO] as number) >>> shift === il)
         j2++;
     }
-    if (i2 - i === 1 && j2 - j === 1) {
-      // The common case: one id on each side with this prefix.
-      const refS = (ks[2 * i + LO] as number) & maskS;
-      const refI = (ki[2 * j + LO] as number) & maskI;
-      if (s.checks[refS] !== x.checks[refI]) {
-        collisions++;
-        missing.push(source.id(refS));
-        orphans.push(index.id(refI));
-      }
-    } else if (i2 - i === 1 && j2 === j) {
-      missing.push(source.id((ks[2 * i + LO] as number) & maskS));
-    } else if (j2 - j === 1 && i2 === i) {
-      orphans.push(index.id((ki[2 * j + LO] as number) & maskI));
-    } else {
-      // Duplicates or colliding prefixes: settle by the strings themselves.
-      const inS = new Set<string>();
-      for (let k = i; k < i2; k++) inS.add(source.id((ks[2 * k + LO] as number) & maskS));
-      const inI = new Set<string>();
-      for (let k = j; k < j2; k++) inI.add(index.id((ki[2 * k + LO] as number) & maskI));
-      sourceDup += i2 - i - inS.size;
-      indexDup += j2 - j - inI.size;
-      if (new Set([...inS, ...inI]).size > 1) collisions++;
-      for (const id of [...inS].sort()) if (!inI.has(id)) missing.push(id);
-      for (const id of [...inI].sort()) if (!inS.has(id)) orphans.push(id);
+    if (!(i2 - i === 1 && j2 - j === 1)) {
+      groupHi.push(order <= 0 ? sh : ih);
+      groupLo.push(order <= 0 ? sl : il);
+      countS.push(i2 - i);
+      countI.push(j2 - j);
+      for (let k = i; k < i2; k++) rereadS[(ks[2 * k + LO] as number) & maskS] = 1;
+      for (let k = j; k < j2; k++) rereadI[(ki[2 * k + LO] as number) & maskI] = 1;
     }
     i = i2;
     j = j2;
+  }
+
+  // 2. Re-read the chunks that hold candidate ids; take those ids out of the check-hash XORs.
+  const groups = groupHi.length;
+  const table = new GroupTable(groupHi, groupLo);
+  const bucketsS = s.buckets.slice();
+  const bucketsI = x.buckets.slice();
+  const stringsS = collect(source, rereadS, shift, table, groups, bucketsS);
+  const stringsI = collect(index, rereadI, shift, table, groups, bucketsI);
+
+  // 3. Settle each group by its strings, in hash order.
+  const missing: string[] = [];
+  const orphans: string[] = [];
+  let sourceDup = 0;
+  let indexDup = 0;
+  let collisions = 0;
+  for (let g = 0; g < groups; g++) {
+    const inS = stringsS.get(g);
+    const inI = stringsI.get(g);
+    if (inS.length !== countS.at(g) || inI.length !== countI.at(g)) {
+      throw new Error(
+        'inventory diff: a re-read chunk no longer holds the ids it was indexed with',
+      );
+    }
+    const r = settle(inS, inI, missing, orphans);
+    sourceDup += inS.length - r.distinctS;
+    indexDup += inI.length - r.distinctI;
+    if (r.union > 1) collisions++;
+  }
+
+  // 4. Matched pairs cancel in the check XORs; a bucket that does not hides a lone pair of different ids.
+  const flagged = new Uint8Array(bucketsS.length);
+  let anyFlagged = false;
+  for (let b = 0; b < bucketsS.length; b++) {
+    if (bucketsS[b] !== bucketsI[b]) {
+      flagged[b] = 1;
+      anyFlagged = true;
+    }
+  }
+  let chunksReread = 0;
+  for (const flag of rereadS) chunksReread += flag;
+  for (const flag of rereadI) chunksReread += flag;
+  if (anyFlagged) {
+    const bySide = new Map<string, { s: string[]; i: string[] }>();
+    const scan = (inv: IdInventory, side: 's' | 'i') => {
+      const out = new Uint32Array(3);
+      for (const chunk of inv.chunks) {
+        for (const id of chunk) {
+          inv.hasher(id, out);
+          const hi = out[1] as number;
+          const lo = (out[0] as number) >>> shift;
+          if (!flagged[hi >>> BUCKET_SHIFT] || table.find(hi, lo) >= 0) continue;
+          const key = `${hi}:${lo}`;
+          let entry = bySide.get(key);
+          if (!entry) bySide.set(key, (entry = { s: [], i: [] }));
+          entry[side].push(id);
+        }
+      }
+    };
+    scan(source, 's');
+    scan(index, 'i');
+    chunksReread += source.chunks.length + index.chunks.length;
+    for (const key of [...bySide.keys()].sort()) {
+      const entry = bySide.get(key) as { s: string[]; i: string[] };
+      if (settle(entry.s, entry.i, missing, orphans).union > 1) collisions++;
+    }
   }
   return {
     missing,
@@ -231,5 +291,120 @@ export function diffInventories(source: IdInventory, index: IdInventory): Invent
     sourceCount: ns - sourceDup,
     indexCount: ni - indexDup,
     collisions,
+    chunksReread,
   };
+}
+
+/** Exact set difference of one prefix group's strings, appended in string order. */
+function settle(
+  inS: readonly string[],
+  inI: readonly string[],
+  missing: string[],
+  orphans: string[],
+): { distinctS: number; distinctI: number; union: number } {
+  if (inI.length === 0 && inS.length === 1) {
+    missing.push(inS[0] as string);
+    return { distinctS: 1, distinctI: 0, union: 1 };
+  }
+  if (inS.length === 0 && inI.length === 1) {
+    orphans.push(inI[0] as string);
+    return { distinctS: 0, distinctI: 1, union: 1 };
+  }
+  const setS = new Set(inS);
+  const setI = new Set(inI);
+  for (const id of [...setS].sort()) if (!setI.has(id)) missing.push(id);
+  for (const id of [...setI].sort()) if (!setS.has(id)) orphans.push(id);
+  return { distinctS: setS.size, distinctI: setI.size, union: new Set([...setS, ...setI]).size };
+}
+
+/** Open-addressing lookup from a hash prefix (hi, lo) to its candidate group. */
+class GroupTable {
+  readonly #slots: Int32Array;
+  readonly #mask: number;
+  readonly #hi: U32List;
+  readonly #lo: U32List;
+
+  constructor(hi: U32List, lo: U32List) {
+    let size = 16;
+    while (size < hi.length * 2) size *= 2;
+    this.#slots = new Int32Array(size).fill(-1);
+    this.#mask = size - 1;
+    this.#hi = hi;
+    this.#lo = lo;
+    for (let g = 0; g < hi.length; g++) {
+      let slot = this.#slot(hi.at(g), lo.at(g));
+      while (this.#slots[slot] !== -1) slot = (slot + 1) & this.#mask;
+      this.#slots[slot] = g;
+    }
+  }
+
+  #slot(hi: number, lo: number): number {
+    return (hi ^ Math.imul(lo, 0x9e3779b1)) & this.#mask;
+  }
+
+  /** The group of a prefix, or -1. */
+  find(hi: number, lo: number): number {
+    let slot = this.#slot(hi, lo);
+    for (;;) {
+      const g = this.#slots[slot] as number;
+      if (g === -1) return -1;
+      if (this.#hi.at(g) === hi && this.#lo.at(g) === lo) return g;
+      slot = (slot + 1) & this.#mask;
+    }
+  }
+}
+
+/** Strings found per candidate group on one side: the first inline, further ones in an overflow map. */
+class GroupStrings {
+  readonly #first: Array<string | undefined>;
+  readonly #more = new Map<number, string[]>();
+
+  constructor(groups: number) {
+    this.#first = new Array<string | undefined>(groups);
+  }
+
+  add(g: number, id: string): void {
+    if (this.#first[g] === undefined) this.#first[g] = id;
+    else {
+      const more = this.#more.get(g);
+      if (more) more.push(id);
+      else this.#more.set(g, [id]);
+    }
+  }
+
+  get(g: number): string[] {
+    const first = this.#first[g];
+    if (first === undefined) return [];
+    const more = this.#more.get(g);
+    return more ? [first, ...more] : [first];
+  }
+}
+
+/** Re-reads the flagged chunks of one side, collecting candidate ids and taking them out of the XORs. */
+function collect(
+  inv: IdInventory,
+  reread: Uint8Array,
+  shift: number,
+  table: GroupTable,
+  groups: number,
+  buckets: Uint32Array,
+): GroupStrings {
+  const found = new GroupStrings(groups);
+  const out = new Uint32Array(3);
+  const hasher = inv.hasher;
+  for (let c = 0; c < inv.chunks.length; c++) {
+    if (!reread[c]) continue;
+    const chunk = inv.chunks[c] as readonly string[];
+    for (let i = 0; i < chunk.length; i++) {
+      const id = chunk[i] as string;
+      hasher(id, out);
+      const hi = out[1] as number;
+      const g = table.find(hi, (out[0] as number) >>> shift);
+      if (g < 0) continue;
+      found.add(g, id);
+      const b = hi >>> BUCKET_SHIFT;
+      buckets[b] = (buckets[b] as number) ^ (out[2] as number);
+    }
+  }
+  return found;
 }
