@@ -101,6 +101,7 @@ export {
   MAX_ROLLING_WINDOWS,
   MAX_VOLUME_HISTORY,
   resolveDriftConfig,
+  featureFor,
 } from './check/config.js';
 export type {
   DriftConfig,
@@ -119,6 +120,7 @@ export {
   readField,
   partitionStateToJSON,
   partitionStateFromJSON,
+  partialFromJSON,
 } from './check/partition.js';
 export type {
   DriftEvent,
@@ -126,6 +128,7 @@ export type {
   DriftPartial,
   DriftPartitionState,
   DriftPartitionStateJSON,
+  PartitionSeriesJSON,
 } from './check/partition.js';
 export {
   MIN_VOLUME_BASELINE,
@@ -135,4 +138,33 @@ export {
   deciderStateToJSON,
   deciderStateFromJSON,
 } from './check/decider.js';
-export type { DriftDeciderState, DriftDeciderStateJSON } from './check/decider.js';
+export type {
+  DriftDeciderState,
+  DriftDeciderStateJSON,
+  DeciderSeriesJSON,
+} from './check/decider.js';
+export {
+  driftConfigFromContracts,
+  driftFeatureFromContract,
+  DRIFT_EVENT_TYPES,
+} from './contracts.js';
+export {
+  DRIFT_DETECTOR,
+  DRIFT_PARTIALS_TOPIC,
+  DRIFT_PARTIAL_TYPE,
+  DRIFT_DETECTOR_TOPICS,
+  DRIFT_METRICS,
+  DRIFT_METRIC_NAMES,
+  DRIFT_ENV_VARS,
+  DEFAULT_IDLE_AFTER_MS,
+  createDriftService,
+  driftPartialsTopic,
+  driftOptionsFromEnv,
+} from './service/service.js';
+export type {
+  DriftServiceOptions,
+  DriftDetectorService,
+  DriftServiceEvent,
+  DriftPartialEvent,
+} from './service/service.js';
+export { DriftServiceState } from './service/state.js';

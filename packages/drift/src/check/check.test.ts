@@ -69,7 +69,7 @@ class Harness {
     private readonly tag = 'e',
   ) {
     this.config = resolveDriftConfig({ allowedLatenessMs: 0, decideDelayMs: 1, ...config });
-    this.parts = Array.from({ length: partitions }, () => createPartitionState());
+    this.parts = Array.from({ length: partitions }, (_, i) => createPartitionState(i));
   }
 
   run(docs: readonly Doc[], system = 'confluence'): Finding[] {

@@ -25,7 +25,10 @@ export type DriftBaselineConfig =
 
 /** One watched feature. */
 export interface DriftFeatureConfig {
-  /** Unique id; the finding's subject.feature. */
+  /**
+   * The finding's subject.feature. Unique among features that watch the same system: two features may share a
+   * name only when both list their `systems` and the lists do not overlap (contracts name features per system).
+   */
   name: string;
   kind: FeatureKind;
   /** Dotted path inside the event's `data` (e.g. `sizeBytes`, `attributes.wordCount`, `language`); not for volume. */
@@ -34,6 +37,8 @@ export interface DriftFeatureConfig {
   eventTypes?: readonly string[];
   /** Systems watched (data.system); all when absent. */
   systems?: readonly string[];
+  /** Only events of these content classes (data.contentClass) feed it; every event when absent. */
+  contentClasses?: readonly string[];
   /** Per system, or per system and connector (data.connector, sync events). @default 'system' */
   groupBy?: 'system' | 'connector';
   /** Tumbling event-time window size. */
@@ -57,6 +62,10 @@ export interface DriftFeatureConfig {
   /** @default {} */
   owner?: FindingOwner;
   contract?: { file: string; version: string };
+  /** Findings carry `shadow: true` (the router neither alerts nor tickets on them). @default false */
+  shadow?: boolean;
+  /** Labels added to the findings, for routing. @default {} */
+  labels?: Readonly<Record<string, string>>;
 }
 
 /** The drift check's configuration. */
@@ -64,8 +73,21 @@ export interface DriftConfig {
   features: readonly DriftFeatureConfig[];
   /** How long after a window's end events for it are still accepted (per partition). @default 60000 */
   allowedLatenessMs?: number;
-  /** Extra wait after lateness before the decider judges a window, for partials in flight. @default 60000 */
+  /**
+   * Extra wait after lateness before the decider judges a window, for partials of partitions it has not heard
+   * from yet. Partitions it knows are waited for anyway (see decideTimeoutMs). @default 60000
+   */
   decideDelayMs?: number;
+  /**
+   * How long past end + lateness + decideDelay the decider waits for a known partition that has not closed a
+   * window yet before judging without it (and forgetting that partition until it sends again). @default 3600000
+   */
+  decideTimeoutMs?: number;
+  /**
+   * A partition forgets a series after this many windows in a row without an event for it, and tells the decider
+   * it no longer contributes (bounds per-partition state by the active series). @default 24
+   */
+  retireAfterWindows?: number;
   /** KLL accuracy parameter. @default 200 */
   sketchK?: number;
   /** Values kept per window for the KS test. @default 1000 */
@@ -76,15 +98,17 @@ export interface DriftConfig {
 
 /** A feature with every default filled in. */
 export type ResolvedFeatureConfig = Required<
-  Omit<DriftFeatureConfig, 'field' | 'systems' | 'contract'>
+  Omit<DriftFeatureConfig, 'field' | 'systems' | 'contentClasses' | 'contract'>
 > &
-  Pick<DriftFeatureConfig, 'field' | 'systems' | 'contract'>;
+  Pick<DriftFeatureConfig, 'field' | 'systems' | 'contentClasses' | 'contract'>;
 
 /** The configuration with every default filled in. */
 export interface ResolvedDriftConfig {
   features: readonly ResolvedFeatureConfig[];
   allowedLatenessMs: number;
   decideDelayMs: number;
+  decideTimeoutMs: number;
+  retireAfterWindows: number;
   sketchK: number;
   sampleSize: number;
   categoryCapacity: number;
@@ -100,8 +124,11 @@ export const DRIFT_DEFAULTS = {
   seasonalWeeks: 4,
   minSeasons: 3,
   severity: 'warning',
+  shadow: false,
   allowedLatenessMs: 60_000,
   decideDelayMs: 60_000,
+  decideTimeoutMs: 3_600_000,
+  retireAfterWindows: 24,
   sketchK: 200,
   sampleSize: 1000,
   categoryCapacity: 64,
@@ -136,7 +163,7 @@ export function resolveDriftConfig(config: DriftConfig): ResolvedDriftConfig {
     }
   };
   const top = { ...DRIFT_DEFAULTS, ...stripUndefined(config) };
-  for (const k of ['allowedLatenessMs', 'decideDelayMs'] as const) {
+  for (const k of ['allowedLatenessMs', 'decideDelayMs', 'decideTimeoutMs'] as const) {
     if (!Number.isInteger(top[k]) || top[k] < 0)
       problems.push(`${k} must be an integer >= 0, got ${JSON.stringify(top[k])}`);
   }
@@ -144,17 +171,29 @@ export function resolveDriftConfig(config: DriftConfig): ResolvedDriftConfig {
   if (top.sketchK < 8) problems.push(`sketchK must be at least 8, got ${top.sketchK}`);
   positiveInt('sampleSize', top.sampleSize, 100_000);
   positiveInt('categoryCapacity', top.categoryCapacity, 10_000);
+  positiveInt('retireAfterWindows', top.retireAfterWindows, 100_000);
   if (!Array.isArray(config.features) || config.features.length === 0)
     problems.push('features must be a non-empty list');
-  const names = new Set<string>();
+  const names = new Map<string, Array<readonly string[] | undefined>>();
   const features: ResolvedFeatureConfig[] = [];
   (config.features ?? []).forEach((raw, i) => {
     const at = `features[${i}]`;
-    const f = { ...DRIFT_DEFAULTS, owner: {}, ...stripUndefined(raw) } as ResolvedFeatureConfig;
+    const f = {
+      ...DRIFT_DEFAULTS,
+      owner: {},
+      labels: {},
+      ...stripUndefined(raw),
+    } as ResolvedFeatureConfig;
     if (typeof f.name !== 'string' || f.name.length === 0)
       problems.push(`${at}.name must be a non-empty string`);
-    else if (names.has(f.name)) problems.push(`${at}.name ${JSON.stringify(f.name)} is used twice`);
-    else names.add(f.name);
+    else {
+      const earlier = names.get(f.name) ?? [];
+      const overlaps = (a: readonly string[] | undefined, b: readonly string[] | undefined) =>
+        !Array.isArray(a) || !Array.isArray(b) || a.some((s) => b.includes(s));
+      if (earlier.some((systems) => overlaps(systems, f.systems)))
+        problems.push(`${at}.name ${JSON.stringify(f.name)} is used twice`);
+      names.set(f.name, [...earlier, f.systems]);
+    }
     if (!KINDS.has(f.kind))
       problems.push(
         `${at}.kind must be numeric, categorical or volume, got ${JSON.stringify(f.kind)}`,
@@ -181,6 +220,13 @@ export function resolveDriftConfig(config: DriftConfig): ResolvedDriftConfig {
     ) {
       problems.push(`${at}.systems must be a list of system ids`);
     }
+    if (
+      f.contentClasses !== undefined &&
+      (!Array.isArray(f.contentClasses) || !f.contentClasses.every((s) => typeof s === 'string'))
+    ) {
+      problems.push(`${at}.contentClasses must be a list of content classes`);
+    }
+    if (typeof f.shadow !== 'boolean') problems.push(`${at}.shadow must be true or false`);
     if (f.groupBy !== 'system' && f.groupBy !== 'connector')
       problems.push(`${at}.groupBy must be system or connector`);
     positiveInt(`${at}.windowMs`, f.windowMs);
@@ -250,17 +296,30 @@ export function resolveDriftConfig(config: DriftConfig): ResolvedDriftConfig {
     }
     if (!SEVERITIES.has(f.severity))
       problems.push(`${at}.severity must be info, warning, high or critical`);
-    features.push({ ...f, thresholds: { ...t } });
+    features.push({ ...f, thresholds: { ...t }, labels: { ...f.labels } });
   });
   if (problems.length > 0) throw new ConfigError('invalid drift configuration', problems);
   return {
     features,
     allowedLatenessMs: top.allowedLatenessMs,
     decideDelayMs: top.decideDelayMs,
+    decideTimeoutMs: top.decideTimeoutMs,
+    retireAfterWindows: top.retireAfterWindows,
     sketchK: top.sketchK,
     sampleSize: top.sampleSize,
     categoryCapacity: top.categoryCapacity,
   };
+}
+
+/** The feature named `name` that watches `system` (names are unique per system). */
+export function featureFor(
+  config: ResolvedDriftConfig,
+  name: string,
+  system: string,
+): ResolvedFeatureConfig | undefined {
+  return config.features.find(
+    (f) => f.name === name && (f.systems === undefined || f.systems.includes(system)),
+  );
 }
 
 function stripUndefined<T extends object>(o: T): T {

@@ -7,6 +7,13 @@
 // in a row, those windows become the baseline (the change is the new normal, and the finding resolves on the next
 // window like them). Pinned baseline: windows inside the named reference range are merged into the reference and get
 // no verdict; later windows are compared with it. Volume keeps every decided count (median/MAD shrug off outliers).
+//
+// When a window is due: once its end + allowed lateness + decide delay has passed on the host's clock, decide delay
+// has passed since its first partial arrived (partitions still catching up get that long to join), AND every
+// partition known to feed the series has closed it (their partials and progress reports say how far each has got).
+// The last two make a restart or a replay give the same verdicts as living through the stream: the clock may run far
+// ahead of a backlog, event time never does. A series stalled on a partition for decideTimeoutMs (host time, counted
+// from when the stall began in this process) is judged without that partition.
 import { buildFinding, formatTime, type Finding } from '@tidemark/core';
 import {
   accumulationFromJSON,
@@ -30,23 +37,32 @@ import {
 import { DriftStateError } from '../errors.js';
 import { chiSquareSf } from '../compare/special.js';
 import type { ResolvedDriftConfig, ResolvedFeatureConfig } from './config.js';
-import { seriesKey, type DriftPartial, type SeriesId } from './partition.js';
-import { MAX_VOLUME_HISTORY } from './config.js';
+import { isSeriesId, seriesKey, type DriftPartial, type SeriesId } from './partition.js';
+import { featureFor, MAX_VOLUME_HISTORY } from './config.js';
 
 /** Fewest baseline counts a volume verdict needs. */
 export const MIN_VOLUME_BASELINE = 3;
 /** Most empty volume windows synthesised in one call after a silence (older gaps are skipped). */
 export const MAX_SILENT_WINDOWS = 10_000;
 
-interface WindowAcc {
+/** A decided window kept for the baseline. */
+export interface WindowAcc {
   start: number;
   acc: FeatureAccumulation;
 }
 
-interface DeciderSeries {
+/** One series as the decider holds it. */
+export interface DeciderSeries {
   id: SeriesId;
   kind: FeatureKind;
-  pending: Map<number, FeatureAccumulation>;
+  /** Undecided windows: start → input partition → that partition's accumulation (a resent partial replaces). */
+  pending: Map<number, Map<number, FeatureAccumulation>>;
+  /** Host time each undecided window's first partial arrived. */
+  since: Map<number, number>;
+  /** Partitions that feed the series → the window end each has closed through. */
+  contributors: Map<number, number>;
+  /** Host time the series began waiting for a partition; memory only, so a restart never times anyone out. */
+  stalledSince: number | null;
   history: WindowAcc[];
   quarantine: WindowAcc[];
   reference: FeatureAccumulation | null;
@@ -61,11 +77,33 @@ export interface DriftDeciderState {
   series: Map<string, DeciderSeries>;
   /** Partials for windows already decided; merged nowhere, counted here. */
   latePartials: number;
+  /** Times a partition was judged without after decideTimeoutMs. */
+  droppedContributors: number;
+  /** Keys of series changed since the host last persisted them; the host clears it. */
+  dirty: Set<string>;
 }
 
 /** Creates empty decider state. */
 export function createDeciderState(): DriftDeciderState {
-  return { series: new Map(), latePartials: 0 };
+  return { series: new Map(), latePartials: 0, droppedContributors: 0, dirty: new Set() };
+}
+
+/** Creates an empty decider series. */
+export function createDeciderSeries(id: SeriesId, kind: FeatureKind): DeciderSeries {
+  return {
+    id,
+    kind,
+    pending: new Map(),
+    since: new Map(),
+    contributors: new Map(),
+    stalledSince: null,
+    history: [],
+    quarantine: [],
+    reference: null,
+    volume: new Map(),
+    lastDecided: null,
+    firing: false,
+  };
 }
 
 /**
@@ -78,13 +116,18 @@ export function mergeAndDecide(
   now: number,
   config: ResolvedDriftConfig,
 ): { state: DriftDeciderState; findings: Finding[] } {
-  if (partial !== null) mergePartial(state, partial, config);
+  if (partial !== null) mergePartial(state, partial, now, config);
   const findings: Finding[] = [];
   for (const key of [...state.series.keys()].sort()) {
     const series = state.series.get(key)!;
-    const feature = config.features.find((f) => f.name === series.id.feature);
-    if (feature === undefined) continue; // feature removed from config: keep state, decide nothing
-    findings.push(...decideDue(series, feature, now, config));
+    const feature = featureFor(config, series.id.feature, series.id.system);
+    // A feature removed from config (or changed kind): keep its state, decide nothing.
+    if (feature === undefined || feature.kind !== series.kind) continue;
+    const before = series.lastDecided;
+    const dropped = state.droppedContributors;
+    findings.push(...decideDue(state, series, feature, now, config));
+    if (series.lastDecided !== before || state.droppedContributors !== dropped)
+      state.dirty.add(key);
   }
   return { state, findings };
 }
@@ -92,9 +135,10 @@ export function mergeAndDecide(
 function mergePartial(
   state: DriftDeciderState,
   partial: DriftPartial,
+  now: number,
   config: ResolvedDriftConfig,
 ): void {
-  const feature = config.features.find((f) => f.name === partial.feature);
+  const feature = featureFor(config, partial.feature, partial.system);
   if (feature === undefined || feature.kind !== partial.kind) return;
   const id: SeriesId =
     partial.connector === undefined
@@ -103,53 +147,75 @@ function mergePartial(
   const key = seriesKey(id);
   let series = state.series.get(key);
   if (series === undefined) {
-    series = {
-      id,
-      kind: feature.kind,
-      pending: new Map(),
-      history: [],
-      quarantine: [],
-      reference: null,
-      volume: new Map(),
-      lastDecided: null,
-      firing: false,
-    };
+    series = createDeciderSeries(id, feature.kind);
     state.series.set(key, series);
   }
+  state.dirty.add(key);
+  if (partial.final) series.contributors.delete(partial.partition);
+  else {
+    const through = series.contributors.get(partial.partition);
+    series.contributors.set(
+      partial.partition,
+      Math.max(through ?? partial.windowEnd, partial.windowEnd),
+    );
+  }
+  if (partial.accumulation === undefined) return; // a progress report
   if (series.lastDecided !== null && partial.windowStart <= series.lastDecided) {
     state.latePartials++;
     return;
   }
   const acc = accumulationFromJSON(partial.accumulation);
-  const current = series.pending.get(partial.windowStart);
-  series.pending.set(
-    partial.windowStart,
-    current === undefined ? acc : mergeAccumulations(current, acc),
-  );
+  let parts = series.pending.get(partial.windowStart);
+  if (parts === undefined) {
+    parts = new Map();
+    series.pending.set(partial.windowStart, parts);
+    series.since.set(partial.windowStart, now);
+  }
+  // Keyed by partition: a partial delivered twice (a crash between producing it and persisting the partition's
+  // state) replaces itself instead of counting twice.
+  parts.set(partial.partition, acc);
 }
 
 function decideDue(
+  state: DriftDeciderState,
   series: DeciderSeries,
   f: ResolvedFeatureConfig,
   now: number,
   config: ResolvedDriftConfig,
 ): Finding[] {
-  const wait = f.windowMs + config.allowedLatenessMs + config.decideDelayMs;
-  const due = [...series.pending.keys()].filter((s) => s + wait <= now).sort((a, b) => a - b);
+  const settle = f.windowMs + config.allowedLatenessMs + config.decideDelayMs;
+  const starts = [...series.pending.keys()];
   if (f.kind === 'volume' && series.lastDecided !== null) {
     // Silence is the loudest volume signal: windows with no partial at all count as zero.
-    const lastDue = Math.floor((now - wait) / f.windowMs) * f.windowMs;
+    const lastDue = Math.floor((now - settle) / f.windowMs) * f.windowMs;
     let from = series.lastDecided + f.windowMs;
     if ((lastDue - from) / f.windowMs > MAX_SILENT_WINDOWS)
       from = lastDue - MAX_SILENT_WINDOWS * f.windowMs;
-    const have = new Set(due);
-    for (let s = from; s <= lastDue; s += f.windowMs) if (!have.has(s)) due.push(s);
-    due.sort((a, b) => a - b);
+    for (let s = from; s <= lastDue; s += f.windowMs) if (!series.pending.has(s)) starts.push(s);
   }
+  starts.sort((a, b) => a - b);
   const findings: Finding[] = [];
-  for (const start of due) {
-    const acc = series.pending.get(start) ?? { kind: 'volume' as const, count: 0 };
+  for (const start of starts) {
+    if (start + settle > now) break; // windows are decided in order: every later one waits too
+    const since = series.since.get(start);
+    if (since !== undefined && since + config.decideDelayMs > now) break;
+    const end = start + f.windowMs;
+    const behind = [...series.contributors].filter(([, through]) => through < end);
+    if (behind.length > 0) {
+      series.stalledSince ??= now;
+      if (series.stalledSince + config.decideTimeoutMs > now) break;
+      for (const [p] of behind) series.contributors.delete(p);
+      state.droppedContributors += behind.length;
+    }
+    series.stalledSince = null;
+    const parts = series.pending.get(start);
     series.pending.delete(start);
+    series.since.delete(start);
+    // Merged in partition order, so the result does not depend on which partial arrived first.
+    const acc =
+      parts === undefined
+        ? { kind: 'volume' as const, count: 0 }
+        : mergeAll([...parts].sort((a, b) => a[0] - b[0]).map(([, a]) => a));
     series.lastDecided = series.lastDecided === null ? start : Math.max(series.lastDecided, start);
     const verdict =
       f.kind === 'volume'
@@ -446,6 +512,8 @@ function finding(
     evidence: v.evidence,
     observedAt: formatTime(v.windowEnd),
     ...(f.contract ? { contract: f.contract } : {}),
+    ...(f.shadow ? { shadow: true } : {}),
+    ...(Object.keys(f.labels).length > 0 ? { labels: { ...f.labels } } : {}),
   });
 }
 
@@ -459,44 +527,95 @@ function round(x: number): number {
   return Number(x.toPrecision(6));
 }
 
-/** JSON form of the decider state (for the state changelog). */
+type WindowsJSON = Array<[number, FeatureAccumulationJSON]>;
+
+/** JSON form of one decider series. */
+export interface DeciderSeriesJSON {
+  id: SeriesId;
+  kind: FeatureKind;
+  /** [window start, input partition, accumulation]. */
+  pending: Array<[number, number, FeatureAccumulationJSON]>;
+  /** [window start, host time its first partial arrived]. */
+  since: Array<[number, number]>;
+  contributors: Array<[number, number]>;
+  history: WindowsJSON;
+  quarantine: WindowsJSON;
+  reference: FeatureAccumulationJSON | null;
+  volume: Array<[number, number]>;
+  lastDecided: number | null;
+  firing: boolean;
+}
+
+/** Serialises one decider series to plain data. */
+export function deciderSeriesToJSON(s: DeciderSeries): DeciderSeriesJSON {
+  const windows = (list: readonly WindowAcc[]): WindowsJSON =>
+    list.map((w) => [w.start, accumulationToJSON(w.acc)]);
+  const pending: DeciderSeriesJSON['pending'] = [];
+  for (const start of [...s.pending.keys()].sort((a, b) => a - b)) {
+    const parts = s.pending.get(start)!;
+    for (const p of [...parts.keys()].sort((a, b) => a - b))
+      pending.push([start, p, accumulationToJSON(parts.get(p)!)]);
+  }
+  return {
+    id: s.id,
+    kind: s.kind,
+    pending,
+    since: [...s.since].sort((a, b) => a[0] - b[0]),
+    contributors: [...s.contributors].sort((a, b) => a[0] - b[0]),
+    history: windows(s.history),
+    quarantine: windows(s.quarantine),
+    reference: s.reference === null ? null : accumulationToJSON(s.reference),
+    volume: [...s.volume].sort((a, b) => a[0] - b[0]),
+    lastDecided: s.lastDecided,
+    firing: s.firing,
+  };
+}
+
+/** Restores one decider series from plain data (throws DriftStateError on a bad shape). */
+export function deciderSeriesFromJSON(value: unknown): DeciderSeries {
+  const s = value as Partial<DeciderSeriesJSON> | null;
+  if (
+    s === null ||
+    typeof s !== 'object' ||
+    !isSeriesId(s.id) ||
+    !Array.isArray(s.pending) ||
+    !Array.isArray(s.history) ||
+    !Array.isArray(s.quarantine) ||
+    !Array.isArray(s.volume) ||
+    !Array.isArray(s.contributors)
+  ) {
+    throw new DriftStateError('not a serialized drift decider series', {});
+  }
+  const series = createDeciderSeries(s.id, s.kind!);
+  for (const [start, p, acc] of s.pending) {
+    let parts = series.pending.get(start);
+    if (parts === undefined) series.pending.set(start, (parts = new Map()));
+    parts.set(p, accumulationFromJSON(acc));
+  }
+  series.since = new Map(Array.isArray(s.since) ? s.since : []);
+  series.contributors = new Map(s.contributors);
+  series.history = s.history.map(([start, a]) => ({ start, acc: accumulationFromJSON(a) }));
+  series.quarantine = s.quarantine.map(([start, a]) => ({ start, acc: accumulationFromJSON(a) }));
+  series.reference = s.reference == null ? null : accumulationFromJSON(s.reference);
+  series.volume = new Map(s.volume);
+  series.lastDecided = typeof s.lastDecided === 'number' ? s.lastDecided : null;
+  series.firing = s.firing === true;
+  return series;
+}
+
+/** JSON form of the decider state (whole; the service's changelog stores it per series and window instead). */
 export interface DriftDeciderStateJSON {
   latePartials: number;
-  series: Array<{
-    id: SeriesId;
-    kind: FeatureKind;
-    pending: Array<[number, FeatureAccumulationJSON]>;
-    history: Array<[number, FeatureAccumulationJSON]>;
-    quarantine: Array<[number, FeatureAccumulationJSON]>;
-    reference: FeatureAccumulationJSON | null;
-    volume: Array<[number, number]>;
-    lastDecided: number | null;
-    firing: boolean;
-  }>;
+  droppedContributors: number;
+  series: DeciderSeriesJSON[];
 }
 
 /** Serialises decider state to plain data. */
 export function deciderStateToJSON(state: DriftDeciderState): DriftDeciderStateJSON {
-  const windows = (
-    list: Iterable<[number, FeatureAccumulation]>,
-  ): Array<[number, FeatureAccumulationJSON]> =>
-    [...list].map(([s, a]) => [s, accumulationToJSON(a)]);
   return {
     latePartials: state.latePartials,
-    series: [...state.series.keys()].sort().map((k) => {
-      const s = state.series.get(k)!;
-      return {
-        id: s.id,
-        kind: s.kind,
-        pending: windows([...s.pending].sort((a, b) => a[0] - b[0])),
-        history: windows(s.history.map((w) => [w.start, w.acc])),
-        quarantine: windows(s.quarantine.map((w) => [w.start, w.acc])),
-        reference: s.reference === null ? null : accumulationToJSON(s.reference),
-        volume: [...s.volume].sort((a, b) => a[0] - b[0]),
-        lastDecided: s.lastDecided,
-        firing: s.firing,
-      };
-    }),
+    droppedContributors: state.droppedContributors,
+    series: [...state.series.keys()].sort().map((k) => deciderSeriesToJSON(state.series.get(k)!)),
   };
 }
 
@@ -507,18 +626,10 @@ export function deciderStateFromJSON(value: unknown): DriftDeciderState {
     throw new DriftStateError('not a serialized drift decider state', {});
   const state = createDeciderState();
   state.latePartials = Number.isInteger(v.latePartials) ? v.latePartials! : 0;
+  state.droppedContributors = Number.isInteger(v.droppedContributors) ? v.droppedContributors! : 0;
   for (const s of v.series) {
-    state.series.set(seriesKey(s.id), {
-      id: s.id,
-      kind: s.kind,
-      pending: new Map(s.pending.map(([k, a]) => [k, accumulationFromJSON(a)])),
-      history: s.history.map(([start, a]) => ({ start, acc: accumulationFromJSON(a) })),
-      quarantine: s.quarantine.map(([start, a]) => ({ start, acc: accumulationFromJSON(a) })),
-      reference: s.reference === null ? null : accumulationFromJSON(s.reference),
-      volume: new Map(s.volume),
-      lastDecided: s.lastDecided,
-      firing: s.firing,
-    });
+    const series = deciderSeriesFromJSON(s);
+    state.series.set(seriesKey(series.id), series);
   }
   return state;
 }

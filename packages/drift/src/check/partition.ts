@@ -2,6 +2,12 @@
 // event-time window of each feature it feeds, and close windows once event time (or the host's clock) has passed
 // their end plus the allowed lateness. A closed window leaves as a partial accumulation, to be merged per system by
 // the decider (decider.ts). Pure: state in, state out; `now` is passed by the host.
+//
+// Progress reports: when a series' windows close without any event of this partition in them, the partition still
+// sends one partial without an accumulation ("closed through windowEnd"). The decider uses these to know when every
+// partition that feeds a series has closed a window, so it never judges a window while a partition is behind (after
+// a restart, or in replay), and a silent system's volume reaches it as zero. A partition forgets a series after
+// `retireAfterWindows` empty windows and says so (`final`), so its state stays bounded by the active series.
 import { parseTime } from '@tidemark/core';
 import {
   accumulationFromJSON,
@@ -37,12 +43,18 @@ export interface SeriesId {
 /** One partition's accumulation of one closed window, sent to the decider that owns the system. */
 export interface DriftPartial extends SeriesId {
   kind: FeatureKind;
+  /** The input partition that accumulated it (the decider keeps one partial per partition and window). */
+  partition: number;
   windowStart: number;
   windowEnd: number;
-  accumulation: FeatureAccumulationJSON;
+  /** Absent in a progress report: the partition had no event of the series here and has closed through windowEnd. */
+  accumulation?: FeatureAccumulationJSON;
+  /** The partition forgets the series after this partial: the decider stops waiting for it. */
+  final?: boolean;
 }
 
-interface PartitionSeries {
+/** One series as one partition holds it. */
+export interface PartitionSeries {
   id: SeriesId;
   kind: FeatureKind;
   windowMs: number;
@@ -50,20 +62,35 @@ interface PartitionSeries {
   open: Map<number, FeatureAccumulation>;
   /** Windows ending at or before this are closed; later events for them are late. */
   closedBefore: number | null;
+  /** End of the latest window that had an event (retirement counts empty windows from here). */
+  lastDataEnd: number | null;
 }
 
 /** Per-partition drift state. */
 export interface DriftPartitionState {
-  /** Highest event time seen. */
+  /** The input partition this state belongs to (stamped on its partials). */
+  partition: number;
+  /** Highest event time seen (clamped to now + allowed lateness, so one clock-skewed event cannot close windows). */
   watermark: number | null;
   series: Map<string, PartitionSeries>;
   /** Events dropped because their window had already closed. */
   lateDropped: number;
+  /** Keys of series changed or removed since the host last persisted them; the host clears it. */
+  dirty: Set<string>;
+  /** Lowest horizon at which closeWindows has anything to do; a cache, -Infinity when unknown. */
+  nextDue: number;
 }
 
 /** Creates empty per-partition state. */
-export function createPartitionState(): DriftPartitionState {
-  return { watermark: null, series: new Map(), lateDropped: 0 };
+export function createPartitionState(partition = 0): DriftPartitionState {
+  return {
+    partition,
+    watermark: null,
+    series: new Map(),
+    lateDropped: 0,
+    dirty: new Set(),
+    nextDue: -Infinity,
+  };
 }
 
 /** Stable key of a series (feature, system, connector). */
@@ -87,13 +114,13 @@ export function readField(data: unknown, path: string): unknown {
 }
 
 /**
- * Records one event into the open window of every feature it feeds; mutates and returns `state`.
- * `_now` is accepted for the (state, event, now) shape; window placement uses the event's own time.
+ * Records one event into the open window of every feature it feeds; mutates and returns `state`. Window placement
+ * uses the event's own time; `now` only caps how far one event can move the watermark ahead of the clock.
  */
 export function recordEvent(
   state: DriftPartitionState,
   event: DriftEvent,
-  _now: number,
+  now: number,
   config: ResolvedDriftConfig,
 ): DriftPartitionState {
   let t: number;
@@ -102,13 +129,18 @@ export function recordEvent(
   } catch {
     return state; // the envelope check reports bad times; drift has nothing to place
   }
-  if (state.watermark === null || t > state.watermark) state.watermark = t;
+  const mark = Math.min(t, now + config.allowedLatenessMs);
+  if (state.watermark === null || mark > state.watermark) state.watermark = mark;
   const data = event.data;
   const system = readField(data, 'system');
   if (typeof system !== 'string') return state;
   for (const f of config.features) {
     if (!f.eventTypes.includes(event.type)) continue;
     if (f.systems !== undefined && !f.systems.includes(system)) continue;
+    if (f.contentClasses !== undefined) {
+      const cls = readField(data, 'contentClass');
+      if (typeof cls !== 'string' || !f.contentClasses.includes(cls)) continue;
+    }
     let connector: string | undefined;
     if (f.groupBy === 'connector') {
       const c = readField(data, 'connector');
@@ -122,7 +154,14 @@ export function recordEvent(
     const key = seriesKey(id);
     let series = state.series.get(key);
     if (series === undefined) {
-      series = { id, kind: f.kind, windowMs: f.windowMs, open: new Map(), closedBefore: null };
+      series = {
+        id,
+        kind: f.kind,
+        windowMs: f.windowMs,
+        open: new Map(),
+        closedBefore: null,
+        lastDataEnd: null,
+      };
       state.series.set(key, series);
     }
     const start = Math.floor(t / f.windowMs) * f.windowMs;
@@ -134,8 +173,12 @@ export function recordEvent(
     if (acc === undefined) {
       acc = createAccumulation(f.kind, config);
       series.open.set(start, acc);
+      state.nextDue = Math.min(state.nextDue, start + f.windowMs + config.allowedLatenessMs);
     }
     recordInto(acc, f, data, event.id);
+    const end = start + f.windowMs;
+    if (series.lastDataEnd === null || end > series.lastDataEnd) series.lastDataEnd = end;
+    state.dirty.add(key);
   }
   return state;
 }
@@ -174,8 +217,10 @@ function recordInto(
 }
 
 /**
- * Closes every open window whose end plus the allowed lateness is at or before max(now, watermark) and returns
- * them as partials (ordered by series key, then window start); mutates `state`.
+ * Closes every window whose end plus the allowed lateness is at or before max(now, watermark) and returns them as
+ * partials (ordered by series key, then window start), plus a progress report per series whose last closed windows
+ * were empty here; mutates `state`. The host passes the watermark alone while events flow, and its clock once the
+ * partition has gone quiet, so a backlog is windowed by event time however fast it is read.
  */
 export function closeWindows(
   state: DriftPartitionState,
@@ -184,58 +229,132 @@ export function closeWindows(
 ): { state: DriftPartitionState; partials: DriftPartial[] } {
   const horizon = state.watermark === null ? now : Math.max(now, state.watermark);
   const partials: DriftPartial[] = [];
+  if (!Number.isFinite(horizon) || horizon < state.nextDue) return { state, partials };
+  const lateness = config.allowedLatenessMs;
+  let nextDue = Infinity;
   for (const key of [...state.series.keys()].sort()) {
     const series = state.series.get(key)!;
-    for (const start of [...series.open.keys()].sort((a, b) => a - b)) {
-      const end = start + series.windowMs;
-      if (end + config.allowedLatenessMs > horizon) break;
-      const acc = series.open.get(start)!;
-      series.open.delete(start);
-      series.closedBefore = series.closedBefore === null ? end : Math.max(series.closedBefore, end);
-      partials.push({
-        ...series.id,
-        kind: series.kind,
-        windowStart: start,
-        windowEnd: end,
-        accumulation: accumulationToJSON(acc),
-      });
+    const w = series.windowMs;
+    // The last window start with start + w + lateness <= horizon.
+    const lastClosable = Math.floor((horizon - lateness - w) / w) * w;
+    const starts = [...series.open.keys()].sort((a, b) => a - b);
+    const from = series.closedBefore ?? starts[0];
+    if (from !== undefined && from <= lastClosable) {
+      const base = { ...series.id, kind: series.kind, partition: state.partition };
+      let lastEnd: number | null = null;
+      for (const start of starts) {
+        if (start > lastClosable) break;
+        const acc = series.open.get(start)!;
+        series.open.delete(start);
+        lastEnd = start + w;
+        partials.push({
+          ...base,
+          windowStart: start,
+          windowEnd: lastEnd,
+          accumulation: accumulationToJSON(acc),
+        });
+      }
+      const through = lastClosable + w;
+      series.closedBefore = Math.max(series.closedBefore ?? through, through);
+      const idleWindows =
+        series.lastDataEnd === null ? Infinity : (series.closedBefore - series.lastDataEnd) / w;
+      const retire = series.open.size === 0 && idleWindows >= config.retireAfterWindows;
+      if (lastEnd !== through) {
+        partials.push({
+          ...base,
+          windowStart: lastClosable,
+          windowEnd: through,
+          ...(retire ? { final: true } : {}),
+        });
+      }
+      state.dirty.add(key);
+      if (retire) {
+        state.series.delete(key);
+        continue;
+      }
     }
+    const next = series.closedBefore ?? starts[0];
+    if (next !== undefined) nextDue = Math.min(nextDue, next + w + lateness);
   }
+  state.nextDue = nextDue;
   return { state, partials };
 }
 
-/** JSON form of the per-partition state (for the state changelog). */
+/** JSON form of one series of a partition (one changelog entry each). */
+export interface PartitionSeriesJSON {
+  id: SeriesId;
+  kind: FeatureKind;
+  windowMs: number;
+  closedBefore: number | null;
+  lastDataEnd: number | null;
+  open: Array<[number, FeatureAccumulationJSON]>;
+}
+
+/** Serialises one partition series to plain data. */
+export function partitionSeriesToJSON(s: PartitionSeries): PartitionSeriesJSON {
+  return {
+    id: s.id,
+    kind: s.kind,
+    windowMs: s.windowMs,
+    closedBefore: s.closedBefore,
+    lastDataEnd: s.lastDataEnd,
+    open: [...s.open]
+      .sort((a, b) => a[0] - b[0])
+      .map(([start, acc]) => [start, accumulationToJSON(acc)] as [number, FeatureAccumulationJSON]),
+  };
+}
+
+/** Restores one partition series from plain data (throws DriftStateError on a bad shape). */
+export function partitionSeriesFromJSON(value: unknown): PartitionSeries {
+  const s = value as Partial<PartitionSeriesJSON> | null;
+  if (
+    s === null ||
+    typeof s !== 'object' ||
+    !isSeriesId(s.id) ||
+    !Number.isInteger(s.windowMs) ||
+    !Array.isArray(s.open)
+  ) {
+    throw new DriftStateError('not a serialized drift partition series', {});
+  }
+  const open = new Map<number, FeatureAccumulation>();
+  for (const [start, acc] of s.open) open.set(start, accumulationFromJSON(acc));
+  return {
+    id: s.id,
+    kind: s.kind!,
+    windowMs: s.windowMs!,
+    closedBefore: typeof s.closedBefore === 'number' ? s.closedBefore : null,
+    lastDataEnd: typeof s.lastDataEnd === 'number' ? s.lastDataEnd : null,
+    open,
+  };
+}
+
+/** Whether a value has the shape of a SeriesId. */
+export function isSeriesId(v: unknown): v is SeriesId {
+  const id = v as Partial<SeriesId> | null;
+  return (
+    id !== null &&
+    typeof id === 'object' &&
+    typeof id.feature === 'string' &&
+    typeof id.system === 'string' &&
+    (id.connector === undefined || typeof id.connector === 'string')
+  );
+}
+
+/** JSON form of the per-partition state (whole; the service's changelog stores it per series instead). */
 export interface DriftPartitionStateJSON {
+  partition: number;
   watermark: number | null;
   lateDropped: number;
-  series: Array<{
-    id: SeriesId;
-    kind: FeatureKind;
-    windowMs: number;
-    closedBefore: number | null;
-    open: Array<[number, FeatureAccumulationJSON]>;
-  }>;
+  series: PartitionSeriesJSON[];
 }
 
 /** Serialises per-partition state to plain data. */
 export function partitionStateToJSON(state: DriftPartitionState): DriftPartitionStateJSON {
   return {
+    partition: state.partition,
     watermark: state.watermark,
     lateDropped: state.lateDropped,
-    series: [...state.series.keys()].sort().map((k) => {
-      const s = state.series.get(k)!;
-      return {
-        id: s.id,
-        kind: s.kind,
-        windowMs: s.windowMs,
-        closedBefore: s.closedBefore,
-        open: [...s.open]
-          .sort((a, b) => a[0] - b[0])
-          .map(
-            ([start, acc]) => [start, accumulationToJSON(acc)] as [number, FeatureAccumulationJSON],
-          ),
-      };
-    }),
+    series: [...state.series.keys()].sort().map((k) => partitionSeriesToJSON(state.series.get(k)!)),
   };
 }
 
@@ -244,19 +363,47 @@ export function partitionStateFromJSON(value: unknown): DriftPartitionState {
   const v = value as Partial<DriftPartitionStateJSON> | null;
   if (v === null || typeof v !== 'object' || !Array.isArray(v.series))
     throw new DriftStateError('not a serialized drift partition state', {});
-  const state = createPartitionState();
+  const state = createPartitionState(Number.isInteger(v.partition) ? v.partition : 0);
   state.watermark = typeof v.watermark === 'number' ? v.watermark : null;
   state.lateDropped = Number.isInteger(v.lateDropped) ? v.lateDropped! : 0;
   for (const s of v.series) {
-    const open = new Map<number, FeatureAccumulation>();
-    for (const [start, acc] of s.open) open.set(start, accumulationFromJSON(acc));
-    state.series.set(seriesKey(s.id), {
-      id: s.id,
-      kind: s.kind,
-      windowMs: s.windowMs,
-      closedBefore: s.closedBefore,
-      open,
-    });
+    const series = partitionSeriesFromJSON(s);
+    state.series.set(seriesKey(series.id), series);
   }
   return state;
+}
+
+/** Checks and restores a partial read from the partials topic (throws DriftStateError on a bad shape). */
+export function partialFromJSON(value: unknown): DriftPartial {
+  if (value === null || typeof value !== 'object')
+    throw new DriftStateError('not a drift partial', {});
+  const p = value as Partial<DriftPartial>;
+  const problems: string[] = [];
+  if (!isSeriesId(value)) problems.push('feature, system (and connector) must be strings');
+  if (p.kind !== 'numeric' && p.kind !== 'categorical' && p.kind !== 'volume')
+    problems.push(`unknown kind ${JSON.stringify(p.kind)}`);
+  for (const k of ['partition', 'windowStart', 'windowEnd'] as const)
+    if (!Number.isSafeInteger(p[k])) problems.push(`${k} must be an integer`);
+  if (Number.isSafeInteger(p.windowStart) && !(p.windowEnd! > p.windowStart!))
+    problems.push('windowEnd must be after windowStart');
+  if (p.final !== undefined && typeof p.final !== 'boolean') problems.push('final must be boolean');
+  if (problems.length > 0)
+    throw new DriftStateError(`not a drift partial: ${problems.join('; ')}`, {});
+  const out: DriftPartial = {
+    feature: p.feature!,
+    system: p.system!,
+    ...(p.connector === undefined ? {} : { connector: p.connector }),
+    kind: p.kind!,
+    partition: p.partition!,
+    windowStart: p.windowStart!,
+    windowEnd: p.windowEnd!,
+    ...(p.final ? { final: true } : {}),
+  };
+  if (p.accumulation !== undefined) {
+    // The accumulation itself is checked where it is restored (the decider's accumulationFromJSON).
+    if ((p.accumulation as { kind?: unknown } | null)?.kind !== p.kind)
+      throw new DriftStateError(`not a drift partial: accumulation is not ${p.kind}`, {});
+    out.accumulation = p.accumulation;
+  }
+  return out;
 }
