@@ -5,10 +5,13 @@ import { loadRuntimeConfig, runMain } from '@tidemark/runtime';
 import { framedDecoder, registryClientFromEnv } from './framed.js';
 
 await runMain(async (env) => {
-  const { topics } = loadRuntimeConfig(env, CONTRACT_CHECKER);
+  // SERVICE_NAME lets two deployments (or test runs) share a cluster: it names the changelog and internal topics.
+  const name = env['SERVICE_NAME'] || CONTRACT_CHECKER;
+  const { topics } = loadRuntimeConfig(env, name);
   const contracts = await loadContractsFromEnv(env);
   const client = registryClientFromEnv(env);
   return createContractCheckerService({
+    name,
     contracts,
     topics,
     ...(client ? { framed: framedDecoder(client) } : {}),
