@@ -729,18 +729,26 @@ class Generation {
     const p = st.m.profile;
     const ghosts = this.plan.systems[st.m.idx]!.ghosts.filter((g) => g.from <= t);
     const stamp = formatTime(t).replace(/[-:]|\.\d+/g, '');
+    // Two passes (count, then ids chunk by chunk), so a million-document inventory never sits in memory whole.
+    // The generator is paused between chunks and nothing else moves meanwhile, so every chunk sees the same state.
     for (const side of ['source', 'index'] as const) {
-      const ids: string[] = [];
-      for (let i = 0; i < st.m.capacity; i++) {
+      const present = (i: number) => {
         const f = st.flags[i]!;
-        const present = side === 'source' ? f & BORN && !(f & DELETED) : f & IN_INDEX;
-        if (present) ids.push(docIdOf(w, st.m, i));
-      }
-      if (side === 'index') for (const g of ghosts) ids.push(g.docId);
+        return side === 'source' ? (f & BORN) !== 0 && (f & DELETED) === 0 : (f & IN_INDEX) !== 0;
+      };
+      const extra = side === 'index' ? ghosts.map((g) => g.docId) : [];
+      let total = extra.length;
+      for (let i = 0; i < st.m.capacity; i++) if (present(i)) total++;
       const size = w.inventoryChunkSize;
-      const chunks = Math.max(1, Math.ceil(ids.length / size));
+      const chunks = Math.max(1, Math.ceil(total / size));
       const snapshotId = `${p.system}-${side}-${stamp}`;
+      let i = 0;
+      let e = 0;
       for (let c = 0; c < chunks; c++) {
+        const docIds: string[] = [];
+        for (; docIds.length < size && i < st.m.capacity; i++)
+          if (present(i)) docIds.push(docIdOf(w, st.m, i));
+        for (; docIds.length < size && e < extra.length; e++) docIds.push(extra[e]!);
         yield this.#record(
           w.topics.inventorySnapshots,
           p.system,
@@ -754,7 +762,7 @@ class Generation {
             snapshotId,
             chunk: c,
             chunks,
-            docIds: ids.slice(c * size, (c + 1) * size),
+            docIds,
           },
         );
       }
