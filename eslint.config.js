@@ -42,6 +42,7 @@ export default tseslint.config(
     ignores: [
       'packages/runtime/**',
       'packages/cli/**',
+      'packages/replay/**',
       'packages/contracts/src/node.ts', 'packages/*/src/**/*.test.ts', 'packages/*/src/bench/**'],
     rules: {
       'no-restricted-imports': ['error', { paths: impure }],

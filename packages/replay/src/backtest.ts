@@ -1,0 +1,329 @@
+import type { ContractSet } from '@tidemark/contracts';
+import { formatTime, resolveTopics, type OutputRecord, type TopicCatalog } from '@tidemark/core';
+import { DEFAULT_TICK_MS, ReplayHost, type ReplayService } from './host.js';
+import type { ReplayInput } from './input.js';
+import { MemoryMetrics } from './metrics.js';
+import { DEFAULT_PARTITIONS } from './partitioner.js';
+import { drive, metricKinds } from './replay.js';
+import { replayServices } from './services.js';
+
+/** Options of backtest. */
+export interface BacktestOptions {
+  /** The events both contract versions are run on (a JSONL path or its lines), read once. */
+  input: ReplayInput;
+  oldContracts: ContractSet;
+  newContracts: ContractSet;
+  /** Run the clock this far past the last event so pending deadlines fire. @default 0 */
+  drainMs?: number;
+  /** @default 10000 */
+  tickMs?: number;
+  /** @default 3 */
+  partitions?: number;
+  /** @default DEFAULT_TOPICS */
+  topics?: Partial<TopicCatalog>;
+  /** Findings kept as examples per row and side. @default 3 */
+  samplesPerRow?: number;
+  /** Build the services of one side yourself (tests). @default replayServices without the router */
+  services?: (contracts: ContractSet, topics: TopicCatalog) => readonly ReplayService[];
+}
+
+/** One finding, as a backtest shows it. */
+export interface BacktestSample {
+  fingerprint: string;
+  /** `<system>/<docId>`, or the system with the connector or content class where the subject has one. */
+  subject: string;
+  severity: string;
+  summary: string;
+  observedAt: string;
+  shadow?: boolean;
+}
+
+/** Findings of one (check, system, rule/field) under each contract version. */
+export interface BacktestRow {
+  check: string;
+  system: string;
+  /** The rule name (`contract.rule`), field (`contract.required`…) or feature; empty for checks without one. */
+  rule: string;
+  old: { firing: number; resolved: number };
+  new: { firing: number; resolved: number };
+  /** Problems (fingerprints) that fire under the old contracts and never under the new ones. */
+  onlyOld: { count: number; samples: BacktestSample[] };
+  /** Problems that fire under the new contracts and never under the old ones. */
+  onlyNew: { count: number; samples: BacktestSample[] };
+}
+
+/** What each contract version fires on the same events, and the difference. */
+export interface BacktestResult {
+  input: { lines: number; records: number; rejected: number };
+  eventTime: { first: string | null; last: string | null };
+  contracts: { old: Record<string, string>; new: Record<string, string> };
+  totals: {
+    old: { firing: number; resolved: number };
+    new: { firing: number; resolved: number };
+    onlyOld: number;
+    onlyNew: number;
+  };
+  /** Every row, sorted by check, system, rule. */
+  rows: BacktestRow[];
+}
+
+interface SideFinding {
+  row: string;
+  sample: BacktestSample;
+}
+
+class Side {
+  readonly counts = new Map<string, { firing: number; resolved: number }>();
+  /** First firing finding per fingerprint. */
+  readonly firing = new Map<string, SideFinding>();
+  readonly meta = new Map<string, { check: string; system: string; rule: string }>();
+
+  constructor(private readonly findingsTopic: string) {}
+
+  output(o: OutputRecord): void {
+    if (o.topic !== this.findingsTopic || o.value === null) return;
+    const event = JSON.parse(typeof o.value === 'string' ? o.value : o.value.toString('utf8')) as {
+      data: {
+        check: string;
+        status: string;
+        severity: string;
+        fingerprint: string;
+        summary: string;
+        observedAt: string;
+        shadow?: boolean;
+        subject: Record<string, string | undefined>;
+      };
+    };
+    const f = event.data;
+    const subject = f.subject;
+    const system = subject['system'] ?? '';
+    const rule = subject['feature'] ?? subject['field'] ?? '';
+    const row = `${f.check}\u0000${system}\u0000${rule}`;
+    if (!this.meta.has(row)) this.meta.set(row, { check: f.check, system, rule });
+    let c = this.counts.get(row);
+    if (!c) this.counts.set(row, (c = { firing: 0, resolved: 0 }));
+    if (f.status !== 'firing') {
+      c.resolved++;
+      return;
+    }
+    c.firing++;
+    if (this.firing.has(f.fingerprint)) return;
+    const where = subject['docId']
+      ? `${system}/${subject['docId']}`
+      : [system, subject['connector'], subject['contentClass']].filter(Boolean).join('/');
+    this.firing.set(f.fingerprint, {
+      row,
+      sample: {
+        fingerprint: f.fingerprint,
+        subject: where,
+        severity: f.severity,
+        summary: f.summary,
+        observedAt: f.observedAt,
+        ...(f.shadow ? { shadow: true } : {}),
+      },
+    });
+  }
+}
+
+function versions(contracts: ContractSet): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const system of contracts.systems) {
+    const ref = contracts.contractRef(system);
+    if (ref) out[system] = `${ref.file} v${ref.version}`;
+  }
+  return out;
+}
+
+function only(
+  mine: Side,
+  other: Side,
+  rows: Map<string, BacktestRow>,
+  pick: (r: BacktestRow) => BacktestRow['onlyOld'],
+  samplesPerRow: number,
+): number {
+  let total = 0;
+  // Fingerprints are visited in first-firing order, which is deterministic, so the samples are too.
+  for (const [fp, f] of mine.firing) {
+    if (other.firing.has(fp)) continue;
+    total++;
+    const bucket = pick(rows.get(f.row)!);
+    bucket.count++;
+    if (bucket.samples.length < samplesPerRow) bucket.samples.push(f.sample);
+  }
+  return total;
+}
+
+/**
+ * `tidemark contracts backtest`: runs the checkers that read contracts (contract-checker, freshness-monitor,
+ * parity-verifier) over the same events under the old and the new contracts in one pass, and reports, per
+ * (check, system, rule/field), how many findings each version fires and which problems only one of them finds.
+ */
+export async function backtest(options: BacktestOptions): Promise<BacktestResult> {
+  const drainMs = options.drainMs ?? 0;
+  if (!Number.isFinite(drainMs) || drainMs < 0) {
+    throw new RangeError(
+      `drainMs must be a non-negative number of milliseconds, got ${String(drainMs)}`,
+    );
+  }
+  const topics = resolveTopics(options.topics);
+  const samplesPerRow = options.samplesPerRow ?? 3;
+  const build =
+    options.services ??
+    ((contracts: ContractSet, t: TopicCatalog) =>
+      replayServices({ contracts, topics: t, withoutRouter: true }));
+  const sides = [new Side(topics.findings), new Side(topics.findings)] as const;
+  const targets = [options.oldContracts, options.newContracts].map((contracts, i) => {
+    const services = build(contracts, topics);
+    const side = sides[i]!;
+    return {
+      host: new ReplayHost({
+        services,
+        topics,
+        partitions: options.partitions ?? DEFAULT_PARTITIONS,
+        tickMs: options.tickMs ?? DEFAULT_TICK_MS,
+        metrics: new MemoryMetrics(metricKinds(services)),
+        sink: (record) => side.output(record),
+      }),
+    };
+  });
+  const input = { lines: 0, records: 0, rejected: 0 };
+  let first: number | undefined;
+  let last: number | undefined;
+  const unconsumed = new Set<number>();
+  await drive(
+    options.input,
+    topics,
+    targets.map((t) => ({ ...t, unconsumed: (r) => unconsumed.add(r.line) })),
+    drainMs,
+    {
+      line: () => input.lines++,
+      invalid: () => input.rejected++,
+      record: (r) => {
+        input.records++;
+        if (r.time === undefined) return;
+        if (first === undefined || r.time < first) first = r.time;
+        if (last === undefined || r.time > last) last = r.time;
+      },
+    },
+  );
+  input.rejected += unconsumed.size;
+  input.records -= unconsumed.size;
+
+  const [oldSide, newSide] = sides;
+  const rows = new Map<string, BacktestRow>();
+  for (const side of sides) {
+    for (const [key, m] of side.meta) {
+      if (!rows.has(key)) {
+        rows.set(key, {
+          ...m,
+          old: { ...(oldSide.counts.get(key) ?? { firing: 0, resolved: 0 }) },
+          new: { ...(newSide.counts.get(key) ?? { firing: 0, resolved: 0 }) },
+          onlyOld: { count: 0, samples: [] },
+          onlyNew: { count: 0, samples: [] },
+        });
+      }
+    }
+  }
+  const onlyOld = only(oldSide, newSide, rows, (r) => r.onlyOld, samplesPerRow);
+  const onlyNew = only(newSide, oldSide, rows, (r) => r.onlyNew, samplesPerRow);
+  const sum = (side: Side) => {
+    const t = { firing: 0, resolved: 0 };
+    for (const c of side.counts.values()) {
+      t.firing += c.firing;
+      t.resolved += c.resolved;
+    }
+    return t;
+  };
+  const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+  return {
+    input,
+    eventTime: {
+      first: first === undefined ? null : formatTime(first),
+      last: last === undefined ? null : formatTime(last),
+    },
+    contracts: { old: versions(options.oldContracts), new: versions(options.newContracts) },
+    totals: { old: sum(oldSide), new: sum(newSide), onlyOld, onlyNew },
+    rows: [...rows.values()].sort(
+      (a, b) => cmp(a.check, b.check) || cmp(a.system, b.system) || cmp(a.rule, b.rule),
+    ),
+  };
+}
+
+function changed(r: BacktestRow): boolean {
+  return (
+    r.old.firing !== r.new.firing ||
+    r.old.resolved !== r.new.resolved ||
+    r.onlyOld.count > 0 ||
+    r.onlyNew.count > 0
+  );
+}
+
+function table(rows: string[][]): string[] {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  return rows.map((r) =>
+    r
+      .map((cell, i) => (i >= 3 ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd(),
+  );
+}
+
+const signed = (n: number) => (n > 0 ? `+${n}` : String(n));
+
+/** A backtest as text a steward reads in a contract pull request: what changes, per rule, with examples. */
+export function formatBacktest(result: BacktestResult): string {
+  const out: string[] = [];
+  const { input, eventTime, totals } = result;
+  out.push(
+    `Backtest over ${input.records} events` +
+      (eventTime.first ? ` from ${eventTime.first} to ${eventTime.last}` : '') +
+      (input.rejected > 0 ? ` (${input.rejected} input lines not replayed)` : ''),
+  );
+  const list = (v: Record<string, string>) =>
+    Object.entries(v)
+      .map(([s, ref]) => `${s} (${ref})`)
+      .join(', ') || 'none';
+  out.push(`old contracts: ${list(result.contracts.old)}`);
+  out.push(`new contracts: ${list(result.contracts.new)}`);
+  out.push(
+    `firing findings: old ${totals.old.firing}, new ${totals.new.firing} (${signed(totals.new.firing - totals.old.firing)}); ` +
+      `problems only under old: ${totals.onlyOld}, only under new: ${totals.onlyNew}`,
+  );
+  const rows = result.rows.filter(changed);
+  if (rows.length === 0) {
+    out.push('', 'No difference: both versions fire the same findings on these events.');
+    return `${out.join('\n')}\n`;
+  }
+  out.push('');
+  const head = ['check', 'system', 'rule/field', 'old', 'new', 'change', 'only old', 'only new'];
+  const cells = rows.map((r) => [
+    r.check,
+    r.system,
+    r.rule || '-',
+    String(r.old.firing),
+    String(r.new.firing),
+    signed(r.new.firing - r.old.firing),
+    String(r.onlyOld.count),
+    String(r.onlyNew.count),
+  ]);
+  out.push(...table([head, ...cells]));
+  for (const r of rows) {
+    const samples = [
+      ...r.onlyOld.samples.map((s) => ['only old', s] as const),
+      ...r.onlyNew.samples.map((s) => ['only new', s] as const),
+    ];
+    if (samples.length === 0) continue;
+    out.push('', `${r.check} ${r.system}${r.rule ? ` ${r.rule}` : ''}:`);
+    for (const [which, s] of samples) {
+      out.push(
+        `  ${which}: ${s.subject} at ${s.observedAt} [${s.severity}${s.shadow ? ', shadow' : ''}] ${s.summary}`,
+      );
+    }
+    const more =
+      r.onlyOld.count - r.onlyOld.samples.length + r.onlyNew.count - r.onlyNew.samples.length;
+    if (more > 0) out.push(`  … and ${more} more`);
+  }
+  const same = result.rows.length - rows.length;
+  if (same > 0) out.push('', `${same} unchanged row${same === 1 ? '' : 's'} not shown.`);
+  return `${out.join('\n')}\n`;
+}

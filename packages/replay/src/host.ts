@@ -1,0 +1,344 @@
+import {
+  dlqRecord,
+  envelopeInvalidFinding,
+  findingRecord,
+  parseEnvelope,
+  stateTopic,
+  type GlobalTable,
+  type HandlerContext,
+  type InputRecord,
+  type MetricsSink,
+  type OutputRecord,
+  type PartitionState,
+  type RecordHeaders,
+  type ServiceDefinition,
+  type TopicCatalog,
+} from '@tidemark/core';
+import { createPartitioner, DEFAULT_PARTITIONS, type Partitioner } from './partitioner.js';
+
+/** A service definition of any state and event type, as the replay host runs it. */
+export type ReplayService = ServiceDefinition<PartitionState, unknown>;
+
+/** Default tick period in event time: the live services' schedule (`*\/10 * * * * *`). */
+export const DEFAULT_TICK_MS = 10_000;
+/** Default number of input records between changelog drains (the live host drains per consumed batch). */
+export const DEFAULT_COMMIT_EVERY = 100;
+
+/** Where the host hands every output record it produces, with the input line whose processing led to it. */
+export type OutputSink = (record: OutputRecord, line: number | undefined) => void;
+
+/** Options of ReplayHost. */
+export interface ReplayHostOptions {
+  /** The services, in the fixed order every record and tick visits them. */
+  services: readonly ReplayService[];
+  topics: TopicCatalog;
+  /** Partitions of every topic (they are co-partitioned). @default 3 */
+  partitions?: number;
+  /** Event-time period of ticks. @default 10000 */
+  tickMs?: number;
+  /** Input records between changelog drains (changelog-fed tables see state changes at these points). @default 100 */
+  commitEvery?: number;
+  metrics: MetricsSink;
+  /** Receives every output record (findings, alerts, tickets, dead letters, internal records). */
+  sink: OutputSink;
+}
+
+/** Counters of what the host did. */
+export interface HostStats {
+  /** Records handed to services (input and internal), per service delivery. */
+  deliveries: number;
+  /** Tick calls (service × partition × tick round). */
+  ticks: number;
+  /** Ticks that threw (logged live; counted here). */
+  tickErrors: number;
+  /** Records that went to a dead letter in a service (decode or handler error). */
+  deadLetters: number;
+}
+
+interface Slot {
+  partition: number;
+  state: PartitionState;
+}
+
+interface Queued {
+  topic: string;
+  key: string | null;
+  value: Buffer | null;
+  headers: RecordHeaders;
+  timestamp: number | undefined;
+}
+
+function isPromiseLike<T>(value: T | Promise<T>): value is Promise<T> {
+  return typeof (value as { then?: unknown } | null)?.then === 'function';
+}
+
+function checkOutputs(outputs: unknown): OutputRecord[] {
+  if (!Array.isArray(outputs))
+    throw new TypeError('handler must return an array of output records');
+  for (const o of outputs as OutputRecord[]) {
+    if (typeof o?.topic !== 'string' || o.topic.length === 0) {
+      throw new TypeError('output record without a topic');
+    }
+    if (o.value !== null && typeof o.value !== 'string' && !Buffer.isBuffer(o.value)) {
+      throw new TypeError(`output record to ${o.topic}: value must be a string, Buffer or null`);
+    }
+  }
+  return outputs as OutputRecord[];
+}
+
+/**
+ * Hosts ServiceDefinitions in process on event time, as the Kafka runtime hosts them live: records are partitioned
+ * by key like the producer does, every service reading a topic gets each record with its partition's state, decode
+ * or handler errors become a dead letter plus an `envelope.invalid` finding, and outputs on a topic that is some
+ * service's input (or a global table's) are fed back in production order. The clock is the highest event time seen;
+ * before a record moves it, every tick boundary it passes is run for every service partition, so deadlines fire at
+ * the event times they would live. Single-threaded and deterministic: services, partitions and queued records are
+ * always visited in the same order, and nothing reads the wall clock.
+ */
+export class ReplayHost {
+  readonly #services: readonly ReplayService[];
+  readonly #topics: TopicCatalog;
+  readonly #partitions: number;
+  readonly #tickMs: number;
+  readonly #commitEvery: number;
+  readonly #metrics: MetricsSink;
+  readonly #sink: OutputSink;
+  readonly #partitioner: Partitioner;
+  readonly #slots = new Map<ReplayService, Slot[]>();
+  readonly #consumers = new Map<string, ReplayService[]>();
+  readonly #tables = new Map<string, GlobalTable[]>();
+  /** Services whose changelog feeds a global table (e.g. parity's recent changes). */
+  readonly #changelogTables = new Map<ReplayService, GlobalTable[]>();
+  readonly #offsets = new Map<string, number>();
+  readonly #queue: Queued[] = [];
+  #clock: number | undefined;
+  #lastTick = 0;
+  #line: number | undefined;
+  #sinceCommit = 0;
+  readonly stats: HostStats = { deliveries: 0, ticks: 0, tickErrors: 0, deadLetters: 0 };
+
+  constructor(options: ReplayHostOptions) {
+    const tickMs = options.tickMs ?? DEFAULT_TICK_MS;
+    const commitEvery = options.commitEvery ?? DEFAULT_COMMIT_EVERY;
+    if (!Number.isInteger(tickMs) || tickMs < 1) {
+      throw new RangeError(`tickMs must be a positive integer, got ${String(tickMs)}`);
+    }
+    if (!Number.isInteger(commitEvery) || commitEvery < 1) {
+      throw new RangeError(`commitEvery must be a positive integer, got ${String(commitEvery)}`);
+    }
+    this.#services = options.services;
+    this.#topics = options.topics;
+    this.#partitions = options.partitions ?? DEFAULT_PARTITIONS;
+    this.#partitioner = createPartitioner(this.#partitions);
+    this.#tickMs = tickMs;
+    this.#commitEvery = commitEvery;
+    this.#metrics = options.metrics;
+    this.#sink = options.sink;
+    const names = new Set<string>();
+    for (const service of this.#services) {
+      if (names.has(service.name)) throw new RangeError(`two services are named ${service.name}`);
+      names.add(service.name);
+      this.#slots.set(
+        service,
+        Array.from({ length: this.#partitions }, (_, partition) => ({
+          partition,
+          state: service.createState(partition),
+        })),
+      );
+      for (const topic of service.inputs) {
+        const list = this.#consumers.get(topic) ?? [];
+        list.push(service);
+        this.#consumers.set(topic, list);
+      }
+      for (const { topic, table } of service.tables ?? []) {
+        const list = this.#tables.get(topic) ?? [];
+        list.push(table);
+        this.#tables.set(topic, list);
+      }
+    }
+    for (const service of this.#services) {
+      const tables = this.#tables.get(stateTopic(service.name));
+      if (tables) this.#changelogTables.set(service, tables);
+    }
+  }
+
+  /** The replay clock: the highest event time seen (or ticked to); undefined before the first timed record. */
+  get clock(): number | undefined {
+    return this.#clock;
+  }
+
+  /** Whether some service reads `topic` or some global table follows it. */
+  consumes(topic: string): boolean {
+    return this.#consumers.has(topic) || this.#tables.has(topic);
+  }
+
+  /**
+   * Runs one input record: ticks due before its time, then every service that reads its topic, then everything
+   * their outputs feed. `line` labels the dead letters it causes.
+   */
+  async push(
+    record: Omit<Queued, 'timestamp'> & { time: number | undefined },
+    line?: number,
+  ): Promise<void> {
+    if (record.time !== undefined) await this.advanceTo(record.time);
+    this.#line = line;
+    try {
+      this.#produce({
+        topic: record.topic,
+        key: record.key,
+        value: record.value,
+        headers: record.headers,
+        timestamp: record.time,
+      });
+      await this.#run();
+    } finally {
+      this.#line = undefined;
+    }
+    if (++this.#sinceCommit >= this.#commitEvery) this.commit();
+  }
+
+  /** Moves the clock to `time`, running every tick boundary on the way; a time behind the clock changes nothing. */
+  async advanceTo(time: number): Promise<void> {
+    if (this.#clock === undefined) {
+      this.#clock = time;
+      this.#lastTick = Math.floor(time / this.#tickMs) * this.#tickMs;
+      return;
+    }
+    if (time <= this.#clock) return;
+    while (this.#lastTick + this.#tickMs <= time) {
+      this.#lastTick += this.#tickMs;
+      this.#clock = this.#lastTick;
+      await this.#tickRound(this.#lastTick);
+    }
+    this.#clock = time;
+  }
+
+  /** Drains every partition state's changes, applying those a global table follows (the live host's commit). */
+  commit(): void {
+    this.#sinceCommit = 0;
+    for (const service of this.#services) {
+      const tables = this.#changelogTables.get(service);
+      for (const slot of this.#slots.get(service)!) {
+        const changes = slot.state.drainChanges();
+        if (!tables) continue;
+        for (const c of changes) for (const t of tables) t.apply(c.key, c.value);
+      }
+    }
+  }
+
+  async #tickRound(now: number): Promise<void> {
+    for (const service of this.#services) {
+      const tick = service.tick;
+      if (!tick) continue;
+      for (const slot of this.#slots.get(service)!) {
+        this.stats.ticks++;
+        let outputs: OutputRecord[];
+        try {
+          outputs = checkOutputs(
+            tick.call(service, slot.state, this.#ctx(service, slot, now, undefined)),
+          );
+        } catch {
+          // Live, a failing tick is logged and retried on the next round; the partition goes on.
+          this.stats.tickErrors++;
+          continue;
+        }
+        for (const o of outputs) this.#emit(o);
+      }
+    }
+    await this.#run();
+    this.commit();
+  }
+
+  #ctx(
+    service: ReplayService,
+    slot: Slot,
+    now: number,
+    traceparent: string | undefined,
+  ): HandlerContext {
+    return {
+      now,
+      partition: slot.partition,
+      service: service.name,
+      topics: this.#topics,
+      metrics: this.#metrics,
+      ...(traceparent === undefined ? {} : { traceparent }),
+    };
+  }
+
+  /** Hands an output to the sink, then feeds it to the tables and services that read its topic. */
+  #emit(o: OutputRecord): void {
+    this.#sink(o, this.#line);
+    const value =
+      o.value === null ? null : typeof o.value === 'string' ? Buffer.from(o.value) : o.value;
+    this.#produce({
+      topic: o.topic,
+      key: o.key,
+      value,
+      headers: o.headers ?? {},
+      timestamp: this.#clock,
+    });
+  }
+
+  #produce(q: Queued): void {
+    const tables = this.#tables.get(q.topic);
+    if (tables && q.key !== null) for (const t of tables) t.apply(q.key, q.value);
+    if (this.#consumers.has(q.topic)) this.#queue.push(q);
+  }
+
+  async #run(): Promise<void> {
+    // FIFO over everything the current record (or tick round) leads to, including records those lead to.
+    for (let i = 0; i < this.#queue.length; i++) {
+      const q = this.#queue[i]!;
+      this.#queue[i] = undefined as unknown as Queued; // let handled values be collected while the cascade runs
+      const partition = this.#partitioner.partition(q.topic, q.key);
+      const at = `${q.topic}|${partition}`;
+      const offset = this.#offsets.get(at) ?? 0;
+      this.#offsets.set(at, offset + 1);
+      const record: InputRecord = {
+        topic: q.topic,
+        partition,
+        offset: String(offset),
+        timestamp: String(q.timestamp ?? this.#clock ?? 0),
+        key: q.key,
+        value: q.value,
+        headers: q.headers,
+      };
+      for (const service of this.#consumers.get(q.topic)!) {
+        await this.#deliver(service, this.#slots.get(service)![partition]!, record);
+      }
+    }
+    this.#queue.length = 0;
+  }
+
+  async #deliver(service: ReplayService, slot: Slot, record: InputRecord): Promise<void> {
+    this.stats.deliveries++;
+    const traceparent = record.headers['traceparent'];
+    const ctx = this.#ctx(service, slot, this.#clock ?? 0, traceparent);
+    let outputs: OutputRecord[];
+    try {
+      const decoded = service.decode ? service.decode(record) : parseEnvelope(record);
+      const event = isPromiseLike(decoded) ? await decoded : decoded;
+      const result = service.handle(slot.state, event, record, ctx);
+      outputs = checkOutputs(isPromiseLike(result) ? await result : result);
+      if (traceparent !== undefined) {
+        outputs = outputs.map((o) =>
+          o.headers?.['traceparent'] === undefined
+            ? { ...o, headers: { ...o.headers, traceparent } }
+            : o,
+        );
+      }
+    } catch (error) {
+      // The Kafka host's rule (runtime/processing.ts): a dead letter and an envelope.invalid finding, never a stop.
+      this.stats.deadLetters++;
+      const opts = { service: service.name, topics: this.#topics };
+      outputs = [
+        dlqRecord({ record, error, ...opts }),
+        findingRecord(
+          envelopeInvalidFinding({ record, error, service: service.name, now: ctx.now }),
+          opts,
+        ),
+      ];
+    }
+    for (const o of outputs) this.#emit(o);
+  }
+}
