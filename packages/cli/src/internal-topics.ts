@@ -1,5 +1,21 @@
 import type { InternalTopic } from '@tidemark/core';
 import { contractCheckerTopics } from '@tidemark/contract-checks';
+import { alertRouterTopics } from '@tidemark/routing';
 
-/** Internal topics of every service, for `topics create` and `doctor`. */
-export const INTERNAL_TOPICS: readonly InternalTopic[] = [...contractCheckerTopics()];
+/** Internal topics of one service instance (named `name`), for `topics create`, `doctor` and the demo. */
+export function internalTopicsFor(service: string, name: string = service): InternalTopic[] {
+  switch (service) {
+    case 'contract-checker':
+      return contractCheckerTopics(name);
+    case 'alert-router':
+      return alertRouterTopics(name);
+    default:
+      return [];
+  }
+}
+
+/** Internal topics of every service under its default name. */
+export const INTERNAL_TOPICS: readonly InternalTopic[] = [
+  ...internalTopicsFor('contract-checker'),
+  ...internalTopicsFor('alert-router'),
+];

@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { registerContracts } from './commands/contracts.js';
+import { registerDemo } from './commands/demo.js';
 import { registerDoctor } from './commands/doctor.js';
 import { registerTopics } from './commands/topics.js';
 import type { Output } from './io.js';
@@ -16,5 +17,6 @@ export function createProgram(out: Output): Command {
   registerTopics(program, out);
   registerDoctor(program, out);
   registerContracts(program, out);
+  registerDemo(program, out);
   return program;
 }

@@ -1,0 +1,113 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Command } from 'commander';
+import { formatScorecard } from '@tidemark/sim';
+import { brokersOption, type Output } from '../io.js';
+import { DemoAborted, runDemo } from '../demo/run.js';
+import { UsageError } from './topics.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
+
+const positive = (name: string) => (text: string) => {
+  const n = Number(text);
+  if (!Number.isFinite(n) || n <= 0)
+    throw new UsageError(`--${name} must be a positive number, got ${JSON.stringify(text)}`);
+  return n;
+};
+
+/** `tidemark demo`: the whole system on the local broker, with simulated faults, in a few minutes. */
+export function registerDemo(program: Command, out: Output): void {
+  program
+    .command('demo')
+    .description(
+      'start every service, replay simulated sync traffic with injected faults live through Kafka, show what Tidemark finds, and score it',
+    )
+    .addOption(brokersOption())
+    .option('--docs <n>', 'documents across all systems', positive('docs'), 300)
+    .option(
+      '--days <n>',
+      'simulated event time in days (compressed into minutes)',
+      positive('days'),
+      0.5,
+    )
+    .option('--seed <n>', 'simulator seed (same seed, same events)', positive('seed'), 7)
+    .option('--rate <n>', 'events produced per second', positive('rate'), 1500)
+    .option('--partitions <n>', "partitions of the run's topics", positive('partitions'), 3)
+    .option(
+      '--port <n>',
+      'first HTTP port of the services (five in a row)',
+      positive('port'),
+      18080,
+    )
+    .option('--contracts <dir>', 'contracts directory', path.join(ROOT, 'contracts'))
+    .option('--out <dir>', 'where outputs go (default .tidemark/demo-<run id>)')
+    .option('--no-live', 'print progress lines instead of redrawing the view')
+    .action(
+      async (opts: {
+        brokers: string;
+        docs: number;
+        days: number;
+        seed: number;
+        rate: number;
+        partitions: number;
+        port: number;
+        contracts: string;
+        out?: string;
+        live: boolean;
+      }) => {
+        const runId = new Date()
+          .toISOString()
+          .replace(/[-:]/g, '')
+          .replace(/\..*/, '')
+          .replace('T', '-')
+          .toLowerCase();
+        const outDir = path.resolve(opts.out ?? path.join(ROOT, '.tidemark', `demo-${runId}`));
+        const abort = new AbortController();
+        const onSignal = () => {
+          out.error('\ninterrupted: stopping the services…');
+          abort.abort();
+        };
+        process.once('SIGINT', onSignal);
+        process.once('SIGTERM', onSignal);
+        try {
+          const result = await runDemo({
+            root: ROOT,
+            brokers: opts.brokers,
+            contractsDir: path.resolve(opts.contracts),
+            out: outDir,
+            seed: Math.round(opts.seed),
+            docs: Math.round(opts.docs),
+            days: opts.days,
+            rate: opts.rate,
+            partitions: Math.round(opts.partitions),
+            basePort: Math.round(opts.port),
+            runId,
+            live: opts.live && process.stdout.isTTY === true,
+            write: (text) => process.stdout.write(text),
+            signal: abort.signal,
+          });
+          out.info('');
+          out.info(formatScorecard(result.scorecard));
+          out.info('');
+          out.info(
+            `outputs: ${path.relative(process.cwd(), outDir) || outDir}/ (findings, alerts, tickets, dlq .jsonl; events.jsonl to replay; truth.json; scorecard; logs/)`,
+          );
+          out.info(
+            `replay the same input: npm run tidemark -- replay --input ${path.join(outDir, 'events.jsonl')} --out ${path.join(outDir, 'replay')}`,
+          );
+          for (const p of result.problems) out.error(`below threshold: ${p}`);
+          if (result.problems.length > 0) out.exitCode(1);
+        } catch (error) {
+          if (error instanceof DemoAborted) {
+            out.error('demo stopped; services shut down');
+            out.exitCode(130);
+            return;
+          }
+          throw error;
+        } finally {
+          process.off('SIGINT', onSignal);
+          process.off('SIGTERM', onSignal);
+        }
+      },
+    );
+}

@@ -1,0 +1,85 @@
+import { resolveTopics, type TopicCatalog } from '@tidemark/core';
+
+/** The five services, in the order the demo starts them (router first, so it is ready for findings). */
+export const DEMO_SERVICES = [
+  { service: 'alert-router', folder: 'alert-router' },
+  { service: 'contract-checker', folder: 'contract-checker' },
+  { service: 'freshness-monitor', folder: 'freshness-monitor' },
+  { service: 'parity-verifier', folder: 'parity-verifier' },
+  { service: 'drift-detector', folder: 'drift-detector' },
+] as const;
+
+/** One service process of a demo run. */
+export interface DemoProcess {
+  service: string;
+  /** Instance name: names its consumer group, changelog and internal topics. */
+  name: string;
+  folder: string;
+  httpPort: number;
+  env: Record<string, string>;
+}
+
+/** Everything a demo run names: topics, service instances and their environment. */
+export interface DemoLayout {
+  runId: string;
+  topics: TopicCatalog;
+  processes: DemoProcess[];
+}
+
+/**
+ * Names a demo run so it never mixes with an earlier one on the same broker: every topic and instance carries
+ * the run id. Services read event time from record timestamps (TIDEMARK_CLOCK=event), since the simulator
+ * replays hours of events in minutes.
+ */
+export function demoLayout(args: {
+  runId: string;
+  brokers: string;
+  contractsDir: string;
+  basePort: number;
+  tickSchedule?: string;
+}): DemoLayout {
+  const prefix = `demo.${args.runId}.`;
+  const topics = resolveTopics({
+    contentChanges: `${prefix}content.changes.v1`,
+    syncEvents: `${prefix}sync.events.v1`,
+    inventorySnapshots: `${prefix}inventory.snapshots.v1`,
+    findings: `${prefix}dq.findings.v1`,
+    alerts: `${prefix}dq.alerts.v1`,
+    tickets: `${prefix}dq.tickets.v1`,
+    dlq: `${prefix}dq.dlq.v1`,
+    silences: `${prefix}dq.silences.v1`,
+  });
+  const topicEnv: Record<string, string> = {
+    TOPIC_CONTENT_CHANGES: topics.contentChanges,
+    TOPIC_SYNC_EVENTS: topics.syncEvents,
+    TOPIC_INVENTORY_SNAPSHOTS: topics.inventorySnapshots,
+    TOPIC_FINDINGS: topics.findings,
+    TOPIC_ALERTS: topics.alerts,
+    TOPIC_TICKETS: topics.tickets,
+    TOPIC_DLQ: topics.dlq,
+    TOPIC_SILENCES: topics.silences,
+  };
+  const processes = DEMO_SERVICES.map(({ service, folder }, i) => {
+    const name = `${service}-${args.runId}`;
+    return {
+      service,
+      name,
+      folder,
+      httpPort: args.basePort + i,
+      env: {
+        ...topicEnv,
+        SERVICE_NAME: name,
+        KAFKA_BROKERS: args.brokers,
+        KAFKA_GROUP_ID: `tidemark-${name}`,
+        CONTRACTS_DIR: args.contractsDir,
+        HTTP_HOST: '127.0.0.1',
+        HTTP_PORT: String(args.basePort + i),
+        LOG_LEVEL: 'info',
+        TIDEMARK_CLOCK: 'event',
+        TICK_SCHEDULE: args.tickSchedule ?? '*/2 * * * * *',
+        SHUTDOWN_TIMEOUT: '20s',
+      },
+    };
+  });
+  return { runId: args.runId, topics, processes };
+}

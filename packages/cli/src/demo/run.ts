@@ -1,0 +1,508 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { Kafka, Partitioners, logLevel, type Consumer, type Producer } from 'kafkajs';
+import parsePrometheusTextFormat from 'parse-prometheus-text-format';
+import type { Finding } from '@tidemark/core';
+import { loadContractDir } from '@tidemark/contracts/node';
+import {
+  alignProfiles,
+  defaultFaultPlan,
+  failures,
+  formatScorecard,
+  score,
+  simulate,
+  type FaultPlan,
+  type Scorecard,
+  type ScoreThresholds,
+  type SimRecord,
+} from '@tidemark/sim';
+import { planTopics } from '../topic-plan.js';
+import { internalTopicsFor } from '../internal-topics.js';
+import { demoLayout, type DemoLayout, type DemoProcess } from './layout.js';
+import { emptyCounters, histogramQuantile, renderFrame, type DemoCounters } from './view.js';
+
+/** Options of a demo (or end-to-end) run. */
+export interface DemoOptions {
+  /** Repository root: where services/<name>/dist/main.js live. */
+  root: string;
+  brokers: string;
+  contractsDir: string;
+  /** Output folder for findings.jsonl, alerts.jsonl, tickets.jsonl, dlq.jsonl, events.jsonl, truth.json, logs/. */
+  out: string;
+  seed: number;
+  docs: number;
+  /** Simulated event time, in days (0.25 = 6 hours). */
+  days: number;
+  /** Events produced per second of wall time. */
+  rate: number;
+  partitions: number;
+  basePort: number;
+  faults?: FaultPlan;
+  runId: string;
+  /** Redraw the live view in place (a TTY); else print a progress line now and then. */
+  live: boolean;
+  /** How long to wait for the services to go quiet after the last event, ms. @default 90000 */
+  settleMs?: number;
+  thresholds?: ScoreThresholds;
+  write: (text: string) => void;
+  signal?: AbortSignal;
+}
+
+/** What a demo run produced. */
+export interface DemoResult {
+  layout: DemoLayout;
+  scorecard: Scorecard;
+  problems: string[];
+  findings: Finding[];
+  dlqKeys: string[];
+  counters: DemoCounters;
+  out: string;
+}
+
+/** Thrown when the user pressed Ctrl-C; everything started was stopped. */
+export class DemoAborted extends Error {
+  override name = 'DemoAborted';
+}
+
+/**
+ * Runs the demo end to end on a real broker: creates the run's topics, starts every service as its own
+ * process, produces the simulator's events live, shows the live view, waits for the services to settle,
+ * and scores the findings against the simulator's ground truth.
+ */
+export async function runDemo(options: DemoOptions): Promise<DemoResult> {
+  const started = Date.now();
+  const contracts = await loadContractDir(options.contractsDir);
+  const layout = demoLayout({
+    runId: options.runId,
+    brokers: options.brokers,
+    contractsDir: options.contractsDir,
+    basePort: options.basePort,
+  });
+  mkdirSync(path.join(options.out, 'logs'), { recursive: true });
+  const kafka = new Kafka({
+    clientId: `tidemark-demo-${options.runId}`,
+    brokers: options.brokers.split(','),
+    logLevel: logLevel.NOTHING,
+  });
+
+  // Simulated hours end "now", so the run's timestamps look current.
+  const dayMs = 86_400_000;
+  const start = Math.floor((started - options.days * dayMs) / 60_000) * 60_000;
+  const sim = simulate({
+    seed: options.seed,
+    docs: options.docs,
+    days: options.days,
+    start,
+    faults: options.faults ?? defaultFaultPlan(),
+    profiles: alignProfiles(contracts),
+    topics: layout.topics,
+  });
+  let total = 0;
+  for (const _ of sim.events) total++;
+  const counters = emptyCounters(total);
+  const draw = liveView(options, counters, started);
+
+  await createRunTopics(kafka, layout, options.partitions);
+  const processes: Running[] = [];
+  const stopAll = async () => {
+    await Promise.all(processes.map((p) => p.stop()));
+  };
+  const collector = new OutputCollector(kafka, layout, counters, options.out);
+  try {
+    counters.phase = 'starting services';
+    draw();
+    for (const proc of layout.processes) processes.push(startService(options, proc));
+    await Promise.all(processes.map((p) => p.ready(90_000, options.signal)));
+    await collector.start();
+
+    counters.phase = 'producing events';
+    writeFileSync(path.join(options.out, 'truth.json'), `${JSON.stringify(sim.truth, null, 2)}\n`);
+    const events = createWriteStream(path.join(options.out, 'events.jsonl'));
+    const producer = kafka.producer({
+      createPartitioner: Partitioners.DefaultPartitioner,
+      idempotent: true,
+      maxInFlightRequests: 1,
+    });
+    await producer.connect();
+    const ticker = setInterval(() => {
+      counters.elapsedMs = Date.now() - started;
+      void scrapeSyncLag(layout, counters).finally(draw);
+    }, 250);
+    try {
+      await produceAtRate(producer, sim.events, options, counters, (rec) =>
+        events.write(`${envelopeLine(rec)}\n`),
+      );
+    } finally {
+      await producer.disconnect();
+      events.end();
+    }
+
+    counters.phase = 'waiting for the services to settle';
+    await settle(kafka, layout, collector, options.settleMs ?? 90_000, options.signal);
+    clearInterval(ticker);
+    await scrapeSyncLag(layout, counters);
+    counters.phase = 'done';
+    counters.elapsedMs = Date.now() - started;
+    draw();
+  } finally {
+    await collector.stop();
+    await stopAll();
+  }
+
+  const scorecard = score({ truth: sim.truth, findings: collector.findings });
+  const problems = failures(scorecard, options.thresholds ?? {});
+  collector.writeFiles();
+  writeFileSync(path.join(options.out, 'scorecard.txt'), `${formatScorecard(scorecard)}\n`);
+  writeFileSync(
+    path.join(options.out, 'scorecard.json'),
+    `${JSON.stringify(scorecard, null, 2)}\n`,
+  );
+  return {
+    layout,
+    scorecard,
+    problems,
+    findings: collector.findings,
+    dlqKeys: collector.dlqKeys,
+    counters,
+    out: options.out,
+  };
+}
+
+/** A record of the run's input as one replayable JSONL line (the record-envelope form of `tidemark replay`). */
+function envelopeLine(rec: SimRecord): string {
+  return JSON.stringify({
+    topic: rec.topic,
+    key: rec.key,
+    ...(rec.headers ? { headers: rec.headers } : {}),
+    value: rec.value,
+    ...(rec.encoding ? { encoding: rec.encoding } : {}),
+    timestamp: rec.time,
+  });
+}
+
+function liveView(options: DemoOptions, counters: DemoCounters, started: number): () => void {
+  let lastLines = 0;
+  let lastPrint = 0;
+  return () => {
+    counters.elapsedMs = Date.now() - started;
+    const frame = renderFrame(counters);
+    if (options.live) {
+      // Move up over the previous frame and clear to the end of the screen, then draw.
+      options.write(`${lastLines > 0 ? `\x1b[${lastLines}F\x1b[J` : ''}${frame.join('\n')}\n`);
+      lastLines = frame.length;
+    } else if (Date.now() - lastPrint > 5000 || counters.phase === 'done') {
+      lastPrint = Date.now();
+      options.write(`${frame[0]} · ${frame[1]?.replace(/\s+/g, ' ')}\n`);
+    }
+  };
+}
+
+async function createRunTopics(
+  kafka: Kafka,
+  layout: DemoLayout,
+  partitions: number,
+): Promise<void> {
+  const internal = layout.processes.flatMap((p) => internalTopicsFor(p.service, p.name));
+  const plan = planTopics(layout.topics, partitions, internal).filter(
+    (t) => !t.name.startsWith('tidemark.') || internal.some((i) => i.name === t.name),
+  );
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: plan.map((t) => ({
+        topic: t.name,
+        numPartitions: t.partitions,
+        configEntries: [{ name: 'cleanup.policy', value: t.cleanupPolicy }],
+      })),
+    });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+interface Running {
+  ready(timeoutMs: number, signal?: AbortSignal): Promise<void>;
+  stop(): Promise<void>;
+}
+
+function startService(options: DemoOptions, proc: DemoProcess): Running {
+  const main = path.join(options.root, 'services', proc.folder, 'dist', 'main.js');
+  const logFile = path.join(options.out, 'logs', `${proc.service}.log`);
+  const log = createWriteStream(logFile);
+  const child: ChildProcess = spawn(
+    process.execPath,
+    ['--import', '@tidemark/runtime/otel', main],
+    {
+      cwd: options.root,
+      env: { PATH: process.env['PATH'] ?? '', ...proc.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  child.stdout?.pipe(log, { end: false });
+  child.stderr?.pipe(log, { end: false });
+  let exitCode: number | null = null;
+  const exited = new Promise<void>((resolve) =>
+    child.once('exit', (code, sig) => {
+      exitCode = code ?? (sig ? 128 : 1);
+      resolve();
+    }),
+  );
+  const tail = () => {
+    try {
+      return readFileSync(logFile, 'utf8').split('\n').slice(-15).join('\n');
+    } catch {
+      return '';
+    }
+  };
+  return {
+    async ready(timeoutMs, signal) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        if (signal?.aborted) throw new DemoAborted('interrupted');
+        if (exitCode !== null)
+          throw new Error(
+            `${proc.service} exited with ${exitCode} while starting; ${logFile}:\n${tail()}`,
+          );
+        try {
+          const res = await fetch(`http://127.0.0.1:${proc.httpPort}/readyz`);
+          if (res.ok) return;
+        } catch {
+          // not listening yet
+        }
+        if (Date.now() > deadline)
+          throw new Error(
+            `${proc.service} not ready after ${timeoutMs / 1000}s; ${logFile}:\n${tail()}`,
+          );
+        await sleep(250);
+      }
+    },
+    async stop() {
+      if (exitCode === null) {
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => child.kill('SIGKILL'), 25_000);
+        await exited;
+        clearTimeout(timer);
+      }
+      log.end();
+    },
+  };
+}
+
+async function produceAtRate(
+  producer: Producer,
+  events: Iterable<SimRecord>,
+  options: DemoOptions,
+  counters: DemoCounters,
+  record: (rec: SimRecord) => void,
+): Promise<void> {
+  const batchSize = Math.max(1, Math.min(500, Math.round(options.rate / 10)));
+  const begun = Date.now();
+  let batch: SimRecord[] = [];
+  const flush = async () => {
+    const byTopic = new Map<string, SimRecord[]>();
+    for (const r of batch) byTopic.set(r.topic, [...(byTopic.get(r.topic) ?? []), r]);
+    await producer.sendBatch({
+      acks: -1,
+      topicMessages: [...byTopic].map(([topic, recs]) => ({
+        topic,
+        messages: recs.map((r) => ({
+          key: r.key,
+          value: r.encoding === 'base64' ? Buffer.from(r.value, 'base64') : r.value,
+          timestamp: String(r.time),
+          ...(r.headers ? { headers: r.headers } : {}),
+        })),
+      })),
+    });
+    counters.produced += batch.length;
+    batch = [];
+    const due = begun + (counters.produced / options.rate) * 1000;
+    if (due > Date.now()) await sleep(due - Date.now());
+  };
+  for (const rec of events) {
+    if (options.signal?.aborted) throw new DemoAborted('interrupted');
+    record(rec);
+    batch.push(rec);
+    if (batch.length >= batchSize) await flush();
+  }
+  if (batch.length > 0) await flush();
+}
+
+/** Waits until every service group has consumed its inputs to the end and no output arrived for a while. */
+async function settle(
+  kafka: Kafka,
+  layout: DemoLayout,
+  collector: OutputCollector,
+  timeoutMs: number,
+  signal?: AbortSignal,
+): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  const deadline = Date.now() + timeoutMs;
+  try {
+    for (;;) {
+      if (signal?.aborted) throw new DemoAborted('interrupted');
+      const caughtUp = await allCaughtUp(admin, layout);
+      if (caughtUp && Date.now() - collector.lastOutputAt > 6000) return;
+      if (Date.now() > deadline) return;
+      await sleep(1000);
+    }
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+async function allCaughtUp(
+  admin: ReturnType<Kafka['admin']>,
+  layout: DemoLayout,
+): Promise<boolean> {
+  const t = layout.topics;
+  const inputs: Record<string, string[]> = {
+    'alert-router': [t.findings],
+    'contract-checker': [t.contentChanges],
+    'freshness-monitor': [t.contentChanges, t.syncEvents],
+    'parity-verifier': [t.contentChanges, t.syncEvents, t.inventorySnapshots],
+    'drift-detector': [t.contentChanges, t.syncEvents],
+  };
+  for (const proc of layout.processes) {
+    for (const topic of inputs[proc.service] ?? []) {
+      const ends = await admin.fetchTopicOffsets(topic);
+      const [committed] = await admin.fetchOffsets({
+        groupId: proc.env['KAFKA_GROUP_ID']!,
+        topics: [topic],
+      });
+      for (const end of ends) {
+        const c = committed?.partitions.find((p) => p.partition === end.partition)?.offset ?? '-1';
+        if (end.high !== '0' && BigInt(c) < BigInt(end.high)) return false;
+      }
+    }
+  }
+  return true;
+}
+
+async function scrapeSyncLag(layout: DemoLayout, counters: DemoCounters): Promise<void> {
+  const freshness = layout.processes.find((p) => p.service === 'freshness-monitor');
+  if (!freshness) return;
+  try {
+    const text = await (await fetch(`http://127.0.0.1:${freshness.httpPort}/metrics`)).text();
+    const family = parsePrometheusTextFormat(text).find(
+      (f) => f.name === 'tidemark_sync_lag_seconds',
+    );
+    if (!family) return;
+    const merged = new Map<number, number>();
+    let count = 0;
+    for (const m of family.metrics) {
+      count += Number(m.count ?? 0);
+      for (const [le, c] of Object.entries(m.buckets ?? {})) {
+        const bound = le === '+Inf' ? Infinity : Number(le);
+        merged.set(bound, (merged.get(bound) ?? 0) + Number(c));
+      }
+    }
+    const buckets = [...merged].map(([le, c]) => ({ le, count: c }));
+    if (count > 0) {
+      counters.syncLag = {
+        p50: histogramQuantile(0.5, buckets),
+        p99: histogramQuantile(0.99, buckets),
+        count,
+      };
+    }
+  } catch {
+    // the service may be stopping; keep the last numbers
+  }
+}
+
+/** Reads the run's output topics from the start into counters and memory. */
+class OutputCollector {
+  readonly findings: Finding[] = [];
+  readonly dlqKeys: string[] = [];
+  lastOutputAt = Date.now();
+  readonly #lines = new Map<string, string[]>();
+  #consumer: Consumer | undefined;
+
+  constructor(
+    private readonly kafka: Kafka,
+    private readonly layout: DemoLayout,
+    private readonly counters: DemoCounters,
+    private readonly out: string,
+  ) {}
+
+  async start(): Promise<void> {
+    const t = this.layout.topics;
+    const consumer = this.kafka.consumer({
+      groupId: `tidemark-demo-view-${this.layout.runId}`,
+      maxWaitTimeInMs: 250,
+    });
+    this.#consumer = consumer;
+    await consumer.connect();
+    await consumer.subscribe({
+      topics: [t.findings, t.alerts, t.tickets, t.dlq],
+      fromBeginning: true,
+    });
+    await consumer.run({
+      eachMessage: async ({ topic, message }) => {
+        this.lastOutputAt = Date.now();
+        const text = message.value?.toString() ?? '';
+        const file =
+          topic === t.findings
+            ? 'findings'
+            : topic === t.alerts
+              ? 'alerts'
+              : topic === t.tickets
+                ? 'tickets'
+                : 'dlq';
+        if (file === 'dlq') {
+          this.counters.dlq++;
+          this.dlqKeys.push(message.key?.toString() ?? '');
+          const headers = Object.fromEntries(
+            Object.entries(message.headers ?? {}).map(([k, v]) => [k, v?.toString()]),
+          );
+          this.#push(
+            file,
+            JSON.stringify({ key: message.key?.toString() ?? null, value: text, headers }),
+          );
+          return;
+        }
+        this.#push(file, text);
+        const data = (JSON.parse(text) as { data: Record<string, unknown> }).data;
+        if (file === 'findings') {
+          const finding = data as unknown as Finding;
+          this.findings.push(finding);
+          const n = this.counters.findingsByCheck.get(finding.check) ?? { firing: 0, resolved: 0 };
+          n[finding.status]++;
+          this.counters.findingsByCheck.set(finding.check, n);
+        } else if (file === 'alerts') {
+          this.counters.alerts[data['status'] === 'resolved' ? 'resolved' : 'firing']++;
+        } else {
+          const action = data['action'] as 'open' | 'update' | 'resolve';
+          this.counters.tickets[action]++;
+        }
+      },
+    });
+  }
+
+  #push(file: string, line: string): void {
+    const lines = this.#lines.get(file) ?? [];
+    lines.push(line);
+    this.#lines.set(file, lines);
+  }
+
+  writeFiles(): void {
+    for (const file of ['findings', 'alerts', 'tickets', 'dlq']) {
+      const lines = this.#lines.get(file) ?? [];
+      writeFileSync(
+        path.join(this.out, `${file}.jsonl`),
+        lines.length > 0 ? `${lines.join('\n')}\n` : '',
+      );
+    }
+  }
+
+  async stop(): Promise<void> {
+    await this.#consumer?.disconnect();
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
