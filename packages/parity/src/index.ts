@@ -10,6 +10,8 @@ export type {
   ParitySettingsOverrides,
   ParitySettingsResolver,
 } from './settings.js';
+export { contractParitySettings } from './contracts.js';
+export type { ContractParityOptions, ParityContractSource } from './contracts.js';
 export { PARITY_CHECKS, PARITY_SEVERITY, parityFinding } from './findings.js';
 export type { ParityCheck, ParityFindingInput } from './findings.js';
 export { IdInventory, diffInventories, hashId, MAX_INVENTORY_CHUNKS } from './inventory-diff.js';
