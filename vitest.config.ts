@@ -16,6 +16,8 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'unit',
+          // Unit tests run first (fast feedback), then the broker tests with their own worker limit.
+          sequence: { groupOrder: 0 },
           include: ['packages/*/src/**/*.test.ts', 'services/*/src/**/*.test.ts'],
           testTimeout: 20_000,
         },
@@ -24,6 +26,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'integration',
+          sequence: { groupOrder: 1 },
           include: ['test/**/*.test.ts'],
           globalSetup: ['test/setup/kafka.global.ts'],
           testTimeout: 120_000,
