@@ -32,14 +32,29 @@ export async function createTopics(
   const admin = kafka.admin();
   await admin.connect();
   try {
-    await admin.createTopics({
-      waitForLeaders: true,
-      topics: topics.map((topic) => ({
-        topic,
-        numPartitions: partitions,
-        ...(compact ? { configEntries: [{ name: 'cleanup.policy', value: 'compact' }] } : {}),
-      })),
-    });
+    await admin
+      .createTopics({
+        waitForLeaders: true,
+        topics: topics.map((topic) => ({
+          topic,
+          numPartitions: partitions,
+          ...(compact ? { configEntries: [{ name: 'cleanup.policy', value: 'compact' }] } : {}),
+        })),
+      })
+      .catch(async (error: unknown) => {
+        // A just-created topic can be briefly unknown to metadata (KRaft propagation): wait for it.
+        if ((error as { type?: string }).type !== 'UNKNOWN_TOPIC_OR_PARTITION') throw error;
+        await waitUntil('new topics in metadata', () =>
+          admin.fetchTopicMetadata({ topics: [...topics] }).then(
+            (m) =>
+              m.topics.every(
+                (t) =>
+                  t.partitions.length === partitions && t.partitions.every((p) => p.leader >= 0),
+              ),
+            () => false,
+          ),
+        );
+      });
   } finally {
     await admin.disconnect();
   }

@@ -158,6 +158,10 @@ describe('coPartitionedAssigner', () => {
         members: [{ memberId: 'x', memberMetadata: Buffer.alloc(0) }],
         topics: ['a', 'b'],
       }),
-    ).rejects.toThrow(new Error('inputs are not co-partitioned: a=3, b=4'));
+    ).rejects.toMatchObject({
+      name: 'KafkaJSNonRetriableError',
+      retriable: false,
+      message: 'inputs are not co-partitioned: a=3, b=4',
+    });
   });
 });

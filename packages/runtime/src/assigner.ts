@@ -1,5 +1,8 @@
-import { AssignerProtocol } from 'kafkajs';
+import kafkajs from 'kafkajs';
 import type { PartitionAssigner } from 'kafkajs';
+
+// kafkajs is CommonJS and Node's named-export detection misses its error classes: take them off the default.
+const { AssignerProtocol, KafkaJSNonRetriableError } = kafkajs;
 
 /** What one group member brings to an assignment: its id and the partitions it owns now. */
 export interface AssignmentMember {
@@ -97,8 +100,9 @@ export function coPartitionedAssigner(owned: () => readonly number[]): Partition
       }));
       const partitionCount = counts[0]?.partitions ?? 0;
       if (counts.some((c) => c.partitions !== partitionCount)) {
-        // Thrown inside the group sync: kafkajs crashes the consumer and the runtime exits non-zero.
-        throw new Error(
+        // Non-retriable, thrown inside the group sync: kafkajs crashes the consumer at once (instead of
+        // retrying the join) and the runtime exits non-zero — partitions were added to one input only.
+        throw new KafkaJSNonRetriableError(
           `inputs are not co-partitioned: ${counts.map((c) => `${c.topic}=${c.partitions}`).join(', ')}`,
         );
       }

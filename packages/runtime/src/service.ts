@@ -333,9 +333,19 @@ class ServiceHost<S extends PartitionState, E> {
 
   // ---------------------------------------------------------------- startup checks
 
+  /** An admin call retried through transient broker errors (bounded by kafkajs' and our retries). */
+  #admin$<T>(call: () => Promise<T>, what: string): Promise<T> {
+    return retryTransient(call, {
+      what,
+      maxMs: 2000,
+      abortReason: () => (this.#stopping ? 'stopping' : undefined),
+      onRetry: (error, attempt) => this.#logger.warn({ err: error, attempt }, `${what}: retrying`),
+    });
+  }
+
   async #checkTopics(admin: Admin): Promise<number> {
     const { topics } = this.#config;
-    const existing = new Set(await admin.listTopics());
+    const existing = new Set(await this.#admin$(() => admin.listTopics(), 'list topics'));
     const problems: string[] = [];
     const required = [
       ...this.#definition.inputs.map((t) => [t, 'input'] as const),
@@ -351,9 +361,13 @@ class ServiceHost<S extends PartitionState, E> {
     }
     if (problems.length > 0)
       throw new ConfigError(`cannot start ${this.#definition.name}`, problems);
-    const { topics: metadata } = await admin.fetchTopicMetadata({
-      topics: [...this.#definition.inputs],
-    });
+    const { topics: metadata } = await this.#admin$(
+      () =>
+        admin.fetchTopicMetadata({
+          topics: [...this.#definition.inputs],
+        }),
+      'read input metadata',
+    );
     const byName = new Map(metadata.map((m) => [m.name, m.partitions.length]));
     const counts = this.#definition.inputs.map((topic) => ({
       topic,
@@ -370,21 +384,30 @@ class ServiceHost<S extends PartitionState, E> {
 
   async #ensureChangelog(admin: Admin): Promise<void> {
     const topic = this.#changelog;
-    const created = await admin.createTopics({
-      waitForLeaders: true,
-      topics: [
-        {
-          topic,
-          numPartitions: this.#partitionCount,
-          configEntries: [{ name: 'cleanup.policy', value: 'compact' }],
-        },
-      ],
-    });
+    // A topic just created can be briefly unknown to the metadata that waitForLeaders reads (KRaft
+    // propagation); trying again then finds it existing, and the checks below run.
+    const created = await this.#admin$(
+      () =>
+        admin.createTopics({
+          waitForLeaders: true,
+          topics: [
+            {
+              topic,
+              numPartitions: this.#partitionCount,
+              configEntries: [{ name: 'cleanup.policy', value: 'compact' }],
+            },
+          ],
+        }),
+      `create ${topic}`,
+    );
     if (created) {
       this.#logger.info({ topic, partitions: this.#partitionCount }, 'changelog topic created');
       return;
     }
-    const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
+    const { topics } = await this.#admin$(
+      () => admin.fetchTopicMetadata({ topics: [topic] }),
+      'read changelog metadata',
+    );
     const partitions = topics[0]?.partitions.length ?? 0;
     const problems: string[] = [];
     if (partitions !== this.#partitionCount) {
@@ -392,12 +415,20 @@ class ServiceHost<S extends PartitionState, E> {
         `changelog topic ${topic} has ${partitions} partitions but the inputs have ${this.#partitionCount}; state of partition p lives in changelog partition p`,
       );
     }
-    const described = await admin.describeConfigs({
-      includeSynonyms: false,
-      resources: [
-        { type: 2 /* ConfigResourceTypes.TOPIC */, name: topic, configNames: ['cleanup.policy'] },
-      ],
-    });
+    const described = await this.#admin$(
+      () =>
+        admin.describeConfigs({
+          includeSynonyms: false,
+          resources: [
+            {
+              type: 2 /* ConfigResourceTypes.TOPIC */,
+              name: topic,
+              configNames: ['cleanup.policy'],
+            },
+          ],
+        }),
+      'read changelog config',
+    );
     const policy = described.resources[0]?.configEntries.find(
       (e) => e.configName === 'cleanup.policy',
     )?.configValue;
