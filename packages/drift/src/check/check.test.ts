@@ -20,6 +20,7 @@ import {
   partitionStateFromJSON,
   partitionStateToJSON,
   recordEvent,
+  type DriftPartial,
   type DriftPartitionState,
 } from './partition.js';
 
@@ -480,6 +481,191 @@ describe('resolveDriftConfig', () => {
       'features[3].baseline.windows must be an integer from 1 to 20000, got 0',
       'features[4].baseline.reference.name must be a non-empty string',
       'features[4].baseline.reference needs integer epoch-ms from < to',
+    ]);
+  });
+});
+
+describe('partitions and the decider', () => {
+  const config = resolveDriftConfig({
+    features: [size],
+    allowedLatenessMs: 0,
+    decideDelayMs: 1,
+    decideTimeoutMs: 10 * HOUR,
+    retireAfterWindows: 2,
+  });
+  const event = (i: number, t: number, sizeBytes: number) => ({
+    id: `p-${i}`,
+    type: 'content.upserted',
+    time: formatTime(t),
+    data: { system: 'confluence', docId: `d${i}`, revision: 1, sizeBytes },
+  });
+  /** Two partitions, four baseline windows of 600 values each (300 a partition), all decided. */
+  function setup() {
+    const rng = createRng(21);
+    const parts = [createPartitionState(0), createPartitionState(1)];
+    const decider = createDeciderState();
+    let seq = 0;
+    const fill = (w: number, mean: number, on: readonly number[] = [0, 1]) => {
+      for (let i = 0; i < 600; i++) {
+        const p = on[i % on.length]!;
+        const t = T0 + w * HOUR + i * 5000;
+        recordEvent(parts[p]!, event(seq++, t, normal(rng, mean, 1000)), t, config);
+      }
+    };
+    const close = (p: number, w: number) =>
+      closeWindows(parts[p]!, T0 + (w + 1) * HOUR, config).partials;
+    const merge = (partials: readonly DriftPartial[], now: number) =>
+      partials.flatMap((x) => mergeAndDecide(decider, x, now, config).findings);
+    for (let w = 0; w < 4; w++) {
+      fill(w, 5000);
+      expect(merge([...close(0, w), ...close(1, w)], T0 + (w + 1) * HOUR)).toEqual([]);
+      expect(mergeAndDecide(decider, null, T0 + (w + 1) * HOUR + 1, config).findings).toEqual([]);
+    }
+    return { parts, decider, fill, close, merge };
+  }
+
+  it('waits for every partition that feeds a series before judging a window, however late the clock', () => {
+    const { decider, fill, close, merge } = setup();
+    fill(4, 7000);
+    expect(merge(close(0, 4), T0 + 5 * HOUR)).toEqual([]);
+    // A day later partition 1 still has not closed window 4: no verdict on half the window.
+    expect(mergeAndDecide(decider, null, T0 + 29 * HOUR, config).findings).toEqual([]);
+    const [f, ...more] = merge(close(1, 4), T0 + 29 * HOUR + 2);
+    expect(more).toEqual([]);
+    expect(f).toMatchObject({ status: 'firing', evidence: { window: { count: 600 } } });
+  });
+
+  it('hears from a partition without events in a window through a progress report', () => {
+    const { decider, fill, close, merge } = setup();
+    fill(4, 7000, [0]);
+    const quiet = close(1, 4);
+    expect(quiet).toEqual([
+      {
+        feature: 'size',
+        system: 'confluence',
+        kind: 'numeric',
+        partition: 1,
+        windowStart: T0 + 4 * HOUR,
+        windowEnd: T0 + 5 * HOUR,
+      },
+    ]);
+    expect(merge(quiet, T0 + 5 * HOUR)).toEqual([]);
+    // The window's first data arrives now; it is judged decideDelayMs later, with nobody left to wait for.
+    expect(merge(close(0, 4), T0 + 5 * HOUR)).toEqual([]);
+    const [f] = mergeAndDecide(decider, null, T0 + 5 * HOUR + 1, config).findings;
+    expect(f).toMatchObject({ status: 'firing', evidence: { window: { count: 600 } } });
+  });
+
+  it('forgets a series quiet for retireAfterWindows windows and tells the decider it no longer contributes', () => {
+    const { parts, decider, close } = setup();
+    const key = JSON.stringify(['size', 'confluence', null]);
+    expect(close(1, 4)).toEqual([expect.not.objectContaining({ final: true })]);
+    const [last] = close(1, 5);
+    expect(last).toMatchObject({ partition: 1, windowEnd: T0 + 6 * HOUR, final: true });
+    expect(parts[1]!.series.size).toBe(0);
+    expect(parts[1]!.dirty.has(key)).toBe(true);
+    mergeAndDecide(decider, last!, T0 + 6 * HOUR, config);
+    expect([...decider.series.get(key)!.contributors.keys()]).toEqual([0]);
+  });
+
+  it('judges without a partition stalled for decideTimeoutMs and counts it', () => {
+    const { decider, fill, close, merge } = setup();
+    fill(4, 7000);
+    expect(merge(close(0, 4), T0 + 5 * HOUR)).toEqual([]);
+    expect(mergeAndDecide(decider, null, T0 + 6 * HOUR, config).findings).toEqual([]); // the stall starts
+    expect(mergeAndDecide(decider, null, T0 + 16 * HOUR - 1, config).findings).toEqual([]);
+    const [f] = mergeAndDecide(decider, null, T0 + 16 * HOUR, config).findings;
+    expect(f).toMatchObject({ status: 'firing', evidence: { window: { count: 300 } } });
+    expect(decider.droppedContributors).toBe(1);
+    // Its partial, when it comes, is late: counted, merged nowhere.
+    merge(close(1, 4), T0 + 16 * HOUR);
+    expect(decider.latePartials).toBe(1);
+  });
+
+  it('does not let one event from the future close windows: the watermark stays within lateness of now', () => {
+    const p = createPartitionState(0);
+    recordEvent(p, event(1, T0 + 10 * 60_000, 1), T0 + 10 * 60_000, config);
+    recordEvent(p, event(2, T0 + 30 * HOUR, 1), T0 + 11 * 60_000, config);
+    expect(p.watermark).toBe(T0 + 11 * 60_000);
+    expect(closeWindows(p, -Infinity, config).partials).toEqual([]);
+  });
+});
+
+describe('feature scope', () => {
+  it('keeps same-named features of different systems apart, and filters by content class', () => {
+    const config = resolveDriftConfig({
+      allowedLatenessMs: 0,
+      decideDelayMs: 1,
+      features: [
+        { ...volume, name: 'changes', systems: ['a'], minSamples: 1 },
+        {
+          ...volume,
+          name: 'changes',
+          systems: ['b'],
+          contentClasses: ['policy'],
+          minSamples: 1,
+          shadow: true,
+          labels: { tier: 'gold' },
+        },
+      ],
+    });
+    const p = createPartitionState();
+    const add = (system: string, contentClass: string) =>
+      recordEvent(
+        p,
+        {
+          id: `${system}-${contentClass}`,
+          type: 'content.upserted',
+          time: formatTime(T0),
+          data: { system, contentClass },
+        },
+        T0,
+        config,
+      );
+    add('a', 'faq');
+    add('b', 'faq');
+    add('b', 'policy');
+    const partials = closeWindows(p, T0 + HOUR, config).partials;
+    expect(partials.map((x) => [x.system, x.accumulation])).toEqual([
+      ['a', { kind: 'volume', count: 1 }],
+      ['b', { kind: 'volume', count: 1 }],
+    ]);
+  });
+
+  it('marks findings of a shadow feature and carries its labels', () => {
+    const h = new Harness({
+      features: [{ ...volume, shadow: true, labels: { tier: 'gold' }, owner: { team: 'docs' } }],
+    });
+    const rng = createRng(30);
+    const counts = (n: number): Doc[] =>
+      Array.from({ length: Math.round(n * (0.9 + 0.2 * rng())) }, () => ({}));
+    for (let w = 0; w < 12; w++) h.run(counts(200));
+    const [f] = h.run(counts(20));
+    expect(f).toMatchObject({ shadow: true, labels: { tier: 'gold' }, owner: { team: 'docs' } });
+  });
+
+  it('rejects a name used twice for the same system, and bad scope settings', () => {
+    let caught: unknown;
+    try {
+      resolveDriftConfig({
+        features: [
+          { ...volume, systems: ['a', 'b'] },
+          { ...volume, systems: ['c'] },
+          { ...volume, systems: ['b'] },
+          { ...volume, name: 'v2', contentClasses: 'policy' as unknown as string[] },
+          { ...volume, name: 'v3', shadow: 'yes' as unknown as boolean },
+        ],
+        retireAfterWindows: 0,
+      });
+    } catch (e) {
+      caught = e;
+    }
+    expect(caught).toBeInstanceOf(ConfigError);
+    expect((caught as ConfigError).problems).toEqual([
+      'retireAfterWindows must be an integer from 1 to 100000, got 0',
+      'features[2].name "volume" is used twice',
+      'features[3].contentClasses must be a list of content classes',
+      'features[4].shadow must be true or false',
     ]);
   });
 });
