@@ -34,11 +34,13 @@ export const FRESHNESS_METRICS: readonly MetricDefinition[] = [
 export interface FreshnessServiceOptions extends FreshnessLedgerOptions {
   /** Topic names; only the content and sync topics are read, findings go to `findings`. @default DEFAULT_TOPICS */
   topics?: Partial<TopicCatalog>;
+  /** Instance name: the CloudEvent source, changelog and consumer group follow it. @default 'freshness-monitor' */
+  name?: string;
 }
 
 function toRecords(findings: Finding[], ctx: HandlerContext): OutputRecord[] {
   return findings.map((finding) =>
-    findingRecord(finding, { service: FRESHNESS_SERVICE, topics: ctx.topics }),
+    findingRecord(finding, { service: ctx.service, topics: ctx.topics }),
   );
 }
 
@@ -50,12 +52,12 @@ function toRecords(findings: Finding[], ctx: HandlerContext): OutputRecord[] {
 export function createFreshnessService(
   options: FreshnessServiceOptions,
 ): ServiceDefinition<FreshnessLedger, FreshnessInputEvent> {
-  const { topics: topicOverrides, ...ledgerOptions } = options;
+  const { topics: topicOverrides, name = FRESHNESS_SERVICE, ...ledgerOptions } = options;
   const topics = resolveTopics(topicOverrides);
   // Fail at construction, not on the first record, if the options are unusable.
   new FreshnessLedger(ledgerOptions);
   return {
-    name: FRESHNESS_SERVICE,
+    name,
     inputs: [topics.contentChanges, topics.syncEvents],
     metrics: FRESHNESS_METRICS,
     createState: () => new FreshnessLedger(ledgerOptions),

@@ -8,7 +8,9 @@ import {
 import { loadRuntimeConfig, runMain } from '@tidemark/runtime';
 
 await runMain(async (env) => {
-  const { topics } = loadRuntimeConfig(env, FRESHNESS_SERVICE);
+  // SERVICE_NAME lets two deployments (or test runs) share a cluster: it names the changelog and group.
+  const name = env['SERVICE_NAME'] || FRESHNESS_SERVICE;
+  const { topics } = loadRuntimeConfig(env, name);
   const contracts = await loadContractsFromEnv(env);
-  return createFreshnessService({ settings: settingsFromContracts(contracts), topics });
+  return createFreshnessService({ name, settings: settingsFromContracts(contracts), topics });
 });
