@@ -441,4 +441,24 @@ describe('restore from the changelog', () => {
     h.restart(log);
     expect(h.tickAt(2 * HOUR)).toEqual([]);
   });
+
+  it('keeps a firing mass removal and its re-check across a restart', () => {
+    const h = new Harness(SETTINGS);
+    const docs = Array.from({ length: 20 }, (_, i) => `doc-${i}`);
+    h.handle(...docs.map((d) => indexed({ docId: d, revision: 1, t: 0 })));
+    h.clock.set(T0 + MINUTE);
+    const wipe = h.handle(
+      ...docs.slice(0, 15).map((d) => removed({ docId: d, revision: 1, t: MINUTE })),
+    );
+    expect(brief(wipe)).toEqual(['firing parity.mass-removal wiki']);
+    const pending = h.state.pendingDeadlines();
+    expect(pending).toEqual([{ kind: 'mass', key: 'wiki', due: T0 + 2 * MINUTE }]);
+    h.restart(new Map());
+    expect(h.state.pendingDeadlines()).toEqual(pending);
+    expect(h.state.held.get('wiki')).toBe(5);
+    // Still inside the window: no second firing; past it: resolved once.
+    expect(h.tickAt(5 * MINUTE)).toEqual([]);
+    expect(brief(h.tickAt(12 * MINUTE))).toEqual(['resolved parity.mass-removal wiki']);
+    expect(h.tickAt(HOUR)).toEqual([]);
+  });
 });
