@@ -15,7 +15,13 @@ const impure = [
 
 export default tseslint.config(
   {
-    ignores: ['**/dist/**', '**/node_modules/**', 'deploy/kafka/.cache/**', '**/*.tsbuildinfo', 'coverage/**'],
+    ignores: [
+      '**/dist/**',
+      '**/node_modules/**',
+      'deploy/kafka/.cache/**',
+      '**/*.tsbuildinfo',
+      'coverage/**',
+    ],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,
@@ -33,7 +39,10 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-floating-promises': 'error',
       '@typescript-eslint/consistent-type-imports': 'error',
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_' },
+      ],
     },
   },
   {
@@ -43,7 +52,10 @@ export default tseslint.config(
       'packages/runtime/**',
       'packages/cli/**',
       'packages/replay/**',
-      'packages/contracts/src/node.ts', 'packages/*/src/**/*.test.ts', 'packages/*/src/bench/**'],
+      'packages/contracts/src/node.ts',
+      'packages/*/src/**/*.test.ts',
+      'packages/*/src/bench/**',
+    ],
     rules: {
       'no-restricted-imports': ['error', { paths: impure }],
       'no-restricted-properties': [
@@ -52,7 +64,10 @@ export default tseslint.config(
         { object: 'Math', property: 'random', message: 'Use a seeded generator passed in.' },
         { object: 'process', property: 'env', message: 'Config comes in as arguments.' },
       ],
-      'no-restricted-globals': ['error', { name: 'process', message: 'Pure packages take config as arguments.' }],
+      'no-restricted-globals': [
+        'error',
+        { name: 'process', message: 'Pure packages take config as arguments.' },
+      ],
     },
   },
 );
