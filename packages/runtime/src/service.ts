@@ -236,14 +236,6 @@ class ServiceHost<S extends PartitionState, E> {
       registry: this.#metrics.registry,
     });
     log.info({ port: this.#http.port }, 'http listening');
-    if (this.#handleSignals) {
-      for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-        const handler = () => void this.stop(`received ${signal}`);
-        process.on(signal, handler);
-        this.#signalHandlers.push([signal, handler]);
-      }
-    }
-
     this.#kafka = createKafka(this.#config, log);
     this.#admin = this.#kafka.admin();
     await this.#admin.connect();
@@ -313,6 +305,14 @@ class ServiceHost<S extends PartitionState, E> {
         name: `${this.#definition.name}-tick`,
         noOverlap: true,
       });
+    }
+    // Installed last: a signal during start-up just ends the process (nothing was processed or committed).
+    if (this.#handleSignals) {
+      for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+        const handler = () => void this.stop(`received ${signal}`);
+        process.on(signal, handler);
+        this.#signalHandlers.push([signal, handler]);
+      }
     }
     log.info('started');
   }
@@ -447,6 +447,18 @@ class ServiceHost<S extends PartitionState, E> {
     const assigned = new Set<number>();
     for (const topic of this.#definition.inputs)
       for (const p of memberAssignment[topic] ?? []) assigned.add(p);
+    const beyond = [...assigned].filter((p) => p >= this.#partitionCount);
+    if (beyond.length > 0) {
+      // Partitions were added to the inputs while running; the changelog has only #partitionCount. Exit;
+      // the start-up checks then say what to fix.
+      this.#fail(
+        new Error(
+          `assigned partitions ${beyond.join(', ')} but the inputs had ${this.#partitionCount} at start`,
+        ),
+        'input partition count changed',
+      );
+      return;
+    }
     const revoked = [...this.#slots.keys()].filter((p) => !assigned.has(p));
     for (const p of revoked) this.#dropSlot(p, 'revoked');
     const fresh = [...assigned].filter((p) => !this.#slots.has(p)).sort((a, b) => a - b);
