@@ -178,6 +178,9 @@ describe('alert-router (broker)', () => {
 
     const second = start(routerEnv(t, contracts));
     await second.waitReady(60_000);
+    // It carries on from the changelog, not from scratch.
+    const restored = second.logs.find((l) => l.msg === 'partition state restored');
+    expect(restored?.['records']).toBeGreaterThan(0);
     // Batch a resolves; b keeps firing (its findings were all delivered, before or after the kill).
     await produce(
       t.findings,
