@@ -3,6 +3,7 @@
 // exactness against the planted differences. Prints time, memory and ratios against same-run baselines.
 // Run with --expose-gc; `--ids 1000000` for a quicker run.
 import {
+  IdInventory,
   ParityState,
   applyInventoryChunk,
   diffInventories,
@@ -168,6 +169,20 @@ const summaryCounts = {
 const perDoc = findings.filter((f) => f.subject.docId !== undefined).length;
 const countsOk = summaryCounts.orphan === planted && summaryCounts.missing === planted;
 
+// ---- phases, measured again outside the handler ----------------------------------------------------
+gc();
+let c0 = cpu();
+const phaseSource = new IdInventory(sourceChunks);
+phaseSource.index();
+const buildSourceCpu = cpu() - c0;
+c0 = cpu();
+const phaseIndex = new IdInventory(indexChunks);
+phaseIndex.index();
+const buildIndexCpu = cpu() - c0;
+c0 = cpu();
+diffInventories(phaseSource, phaseIndex);
+const diffCpu = cpu() - c0;
+
 // ---- baselines (same run) --------------------------------------------------------------------
 // 1. Sorting the raw 64-bit hashes alone (the floor of any sort-based approach), both sides.
 gc();
@@ -211,6 +226,7 @@ console.log(`
 reconciliation of 2 x ${N.toLocaleString()} ids (chunks fed through applyInventoryChunk):
   time total                 ${s(total)} wall, ${s(totalCpu)} CPU (machine load ${os.loadavg()[0]?.toFixed(1)} on ${os.cpus().length} cores; source chunks stored in ${s(fedSource)})
   extra memory               ${mb(extraHeap + extraBuffers)}  (V8 heap ${mb(extraHeap)} + typed arrays ${mb(extraBuffers)}; ids themselves, held before the run: ${mb(base.heap)})
+  phases (CPU)               hash + sort source ${s(buildSourceCpu)}, index ${s(buildIndexCpu)}; merge + re-read + settle ${s(diffCpu)}
   rss after                  ${mb(after.rss)}
   exact                      ${exact ? 'yes' : 'NO'}: ${diff.missing.length} missing, ${diff.orphans.length} orphans found; ${planted} + ${planted} planted; ${diff.collisions} hash-prefix collisions settled; ${diff.chunksReread} chunks re-read
   findings                   summary counts orphan=${String(summaryCounts.orphan)} missing=${String(summaryCounts.missing)}; ${perDoc} per-document findings
@@ -226,6 +242,11 @@ console.log(
     extraHeapMB: Math.round(extraHeap / MB),
     extraTypedArraysMB: Math.round(extraBuffers / MB),
     exact: exact && countsOk,
+    phasesCpuMs: {
+      buildSource: Math.round(buildSourceCpu),
+      buildIndex: Math.round(buildIndexCpu),
+      diff: Math.round(diffCpu),
+    },
     hashSortOnlyMs: Math.round(hashSortOnly),
     hashSortOnlyCpuMs: Math.round(hashSortOnlyCpu),
     jsSetScaledCpuMs: Math.round(setTime),
