@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { registerContracts } from './commands/contracts.js';
 import { registerDemo } from './commands/demo.js';
 import { registerDoctor } from './commands/doctor.js';
+import { registerSimulate } from './commands/simulate.js';
 import { registerTopics } from './commands/topics.js';
 import type { Output } from './io.js';
 
@@ -18,5 +19,6 @@ export function createProgram(out: Output): Command {
   registerDoctor(program, out);
   registerContracts(program, out);
   registerDemo(program, out);
+  registerSimulate(program, out);
   return program;
 }

@@ -17,6 +17,7 @@ import {
   type ScoreThresholds,
   type SimRecord,
 } from '@tidemark/sim';
+import { envelopeLine, produceAtRate, ProduceAborted as DemoAborted } from '../sim-io.js';
 import { planTopics } from '../topic-plan.js';
 import { internalTopicsFor } from '../internal-topics.js';
 import { demoLayout, type DemoLayout, type DemoProcess } from './layout.js';
@@ -61,9 +62,7 @@ export interface DemoResult {
 }
 
 /** Thrown when the user pressed Ctrl-C; everything started was stopped. */
-export class DemoAborted extends Error {
-  override name = 'DemoAborted';
-}
+export { ProduceAborted as DemoAborted } from '../sim-io.js';
 
 /**
  * Runs the demo end to end on a real broker: creates the run's topics, starts every service as its own
@@ -130,9 +129,14 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       void scrapeSyncLag(layout, counters).finally(draw);
     }, 250);
     try {
-      await produceAtRate(producer, sim.events, options, counters, (rec) =>
-        events.write(`${envelopeLine(rec)}\n`),
-      );
+      await produceAtRate(producer, sim.events, {
+        rate: options.rate,
+        ...(options.signal ? { signal: options.signal } : {}),
+        onRecord: (rec) => events.write(`${envelopeLine(rec)}\n`),
+        onProgress: (n) => {
+          counters.produced = n;
+        },
+      });
     } finally {
       await producer.disconnect();
       events.end();
@@ -167,18 +171,6 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     counters,
     out: options.out,
   };
-}
-
-/** A record of the run's input as one replayable JSONL line (the record-envelope form of `tidemark replay`). */
-function envelopeLine(rec: SimRecord): string {
-  return JSON.stringify({
-    topic: rec.topic,
-    key: rec.key,
-    ...(rec.headers ? { headers: rec.headers } : {}),
-    value: rec.value,
-    ...(rec.encoding ? { encoding: rec.encoding } : {}),
-    timestamp: rec.time,
-  });
 }
 
 function liveView(options: DemoOptions, counters: DemoCounters, started: number): () => void {
@@ -289,45 +281,6 @@ function startService(options: DemoOptions, proc: DemoProcess): Running {
       log.end();
     },
   };
-}
-
-async function produceAtRate(
-  producer: Producer,
-  events: Iterable<SimRecord>,
-  options: DemoOptions,
-  counters: DemoCounters,
-  record: (rec: SimRecord) => void,
-): Promise<void> {
-  const batchSize = Math.max(1, Math.min(500, Math.round(options.rate / 10)));
-  const begun = Date.now();
-  let batch: SimRecord[] = [];
-  const flush = async () => {
-    const byTopic = new Map<string, SimRecord[]>();
-    for (const r of batch) byTopic.set(r.topic, [...(byTopic.get(r.topic) ?? []), r]);
-    await producer.sendBatch({
-      acks: -1,
-      topicMessages: [...byTopic].map(([topic, recs]) => ({
-        topic,
-        messages: recs.map((r) => ({
-          key: r.key,
-          value: r.encoding === 'base64' ? Buffer.from(r.value, 'base64') : r.value,
-          timestamp: String(r.time),
-          ...(r.headers ? { headers: r.headers } : {}),
-        })),
-      })),
-    });
-    counters.produced += batch.length;
-    batch = [];
-    const due = begun + (counters.produced / options.rate) * 1000;
-    if (due > Date.now()) await sleep(due - Date.now());
-  };
-  for (const rec of events) {
-    if (options.signal?.aborted) throw new DemoAborted('interrupted');
-    record(rec);
-    batch.push(rec);
-    if (batch.length >= batchSize) await flush();
-  }
-  if (batch.length > 0) await flush();
 }
 
 /** Waits until every service group has consumed its inputs to the end and no output arrived for a while. */
