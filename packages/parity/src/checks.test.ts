@@ -55,6 +55,20 @@ describe('parity.delete-missed', () => {
       expected: ['firing parity.delete-missed wiki/d1'],
     },
     {
+      name: 'the index had already removed it (older revision) before the deletion: nothing left to remove',
+      steps: () => [
+        indexed({ docId: doc, revision: 1, t: 0 }),
+        removed({ docId: doc, revision: 1, t: 0 }),
+        deleted({ docId: doc, revision: 3, t: MINUTE }),
+      ],
+      expected: [],
+    },
+    {
+      name: 'a deletion of a document the ledger never saw indexed still expects a removal',
+      steps: () => [deleted({ docId: doc, revision: 3, t: 0 })],
+      expected: ['firing parity.delete-missed wiki/d1'],
+    },
+    {
       name: 'no removal: fires at the deadline',
       steps: () => [
         indexed({ docId: doc, revision: 2, t: 0 }),

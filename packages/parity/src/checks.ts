@@ -54,9 +54,14 @@ function newDoc(system: string, docId: string): DocRecord {
   };
 }
 
-/** A source deletion the index has not applied: no index.removed of the same or a newer revision. */
+/**
+ * A source deletion the index has not applied: no index.removed of the same or a newer revision. An index
+ * that had already removed the document before the deletion happened has nothing left to remove.
+ */
 export function deletePending(rec: DocRecord): boolean {
-  return rec.sourceDeleted && rec.removedRevision < rec.sourceRevision;
+  if (!rec.sourceDeleted || rec.removedRevision >= rec.sourceRevision) return false;
+  const removedBefore = rec.indexRevision >= 0 && rec.indexRemoved && rec.indexAt <= rec.sourceAt;
+  return !removedBefore;
 }
 
 /**
