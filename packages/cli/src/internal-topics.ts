@@ -1,6 +1,7 @@
 import type { InternalTopic } from '@tidemark/core';
 import { contractCheckerTopics } from '@tidemark/contract-checks';
 import { alertRouterTopics } from '@tidemark/routing';
+import { DRIFT_DETECTOR_TOPICS, driftPartialsTopic } from '@tidemark/drift';
 
 /** Internal topics of one service instance (named `name`), for `topics create`, `doctor` and the demo. */
 export function internalTopicsFor(service: string, name: string = service): InternalTopic[] {
@@ -9,6 +10,11 @@ export function internalTopicsFor(service: string, name: string = service): Inte
       return contractCheckerTopics(name);
     case 'alert-router':
       return alertRouterTopics(name);
+    case 'drift-detector':
+      return DRIFT_DETECTOR_TOPICS.map((t) => ({
+        ...t,
+        name: t.name.replace(driftPartialsTopic(), driftPartialsTopic(name)),
+      }));
     default:
       return [];
   }
@@ -18,4 +24,5 @@ export function internalTopicsFor(service: string, name: string = service): Inte
 export const INTERNAL_TOPICS: readonly InternalTopic[] = [
   ...internalTopicsFor('contract-checker'),
   ...internalTopicsFor('alert-router'),
+  ...internalTopicsFor('drift-detector'),
 ];

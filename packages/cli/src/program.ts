@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { registerContracts } from './commands/contracts.js';
 import { registerDemo } from './commands/demo.js';
 import { registerDoctor } from './commands/doctor.js';
+import { registerSilence } from './commands/silence.js';
 import { registerSimulate } from './commands/simulate.js';
 import { registerTopics } from './commands/topics.js';
 import type { Output } from './io.js';
@@ -20,5 +21,6 @@ export function createProgram(out: Output): Command {
   registerContracts(program, out);
   registerDemo(program, out);
   registerSimulate(program, out);
+  registerSilence(program, out);
   return program;
 }

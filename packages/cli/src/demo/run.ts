@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { Kafka, Partitioners, logLevel, type Consumer, type Producer } from 'kafkajs';
+import { Kafka, Partitioners, logLevel, type Consumer } from 'kafkajs';
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import type { Finding } from '@tidemark/core';
 import { loadContractDir } from '@tidemark/contracts/node';
@@ -15,7 +15,6 @@ import {
   type FaultPlan,
   type Scorecard,
   type ScoreThresholds,
-  type SimRecord,
 } from '@tidemark/sim';
 import { envelopeLine, produceAtRate, ProduceAborted as DemoAborted } from '../sim-io.js';
 import { planTopics } from '../topic-plan.js';

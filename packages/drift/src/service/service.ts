@@ -337,7 +337,8 @@ export function driftOptionsFromEnv(env: Readonly<Record<string, string | undefi
   const problems: string[] = [];
   const get = (k: string) => (env[k] === '' ? undefined : env[k]);
   const topicName = /^[a-zA-Z0-9._-]{1,249}$/;
-  const name = get(DRIFT_ENV_VARS.name) ?? DRIFT_DETECTOR;
+  // SERVICE_NAME is what every Tidemark service reads; DRIFT_SERVICE_NAME wins when both are set.
+  const name = get(DRIFT_ENV_VARS.name) ?? get('SERVICE_NAME') ?? DRIFT_DETECTOR;
   if (!/^[a-zA-Z0-9._-]{1,200}$/.test(name))
     problems.push(`${DRIFT_ENV_VARS.name}="${name}": must be 1–200 of a-z A-Z 0-9 . _ -`);
   const partialsTopic = get(DRIFT_ENV_VARS.partialsTopic);
