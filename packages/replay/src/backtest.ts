@@ -1,3 +1,4 @@
+import type { FramedDecoder } from '@tidemark/contract-checks';
 import type { ContractSet } from '@tidemark/contracts';
 import { formatTime, resolveTopics, type OutputRecord, type TopicCatalog } from '@tidemark/core';
 import { DEFAULT_TICK_MS, ReplayHost, type ReplayService } from './host.js';
@@ -21,6 +22,8 @@ export interface BacktestOptions {
   partitions?: number;
   /** @default DEFAULT_TOPICS */
   topics?: Partial<TopicCatalog>;
+  /** Schema Registry deserializer for Confluent-framed records. @default none (they are dead letters) */
+  framed?: FramedDecoder;
   /** Findings kept as examples per row and side. @default 3 */
   samplesPerRow?: number;
   /** Build the services of one side yourself (tests). @default replayServices without the router */
@@ -170,7 +173,12 @@ export async function backtest(options: BacktestOptions): Promise<BacktestResult
   const build =
     options.services ??
     ((contracts: ContractSet, t: TopicCatalog) =>
-      replayServices({ contracts, topics: t, withoutRouter: true }));
+      replayServices({
+        contracts,
+        topics: t,
+        withoutRouter: true,
+        ...(options.framed ? { framed: options.framed } : {}),
+      }));
   const sides = [new Side(topics.findings), new Side(topics.findings)] as const;
   const targets = [options.oldContracts, options.newContracts].map((contracts, i) => {
     const services = build(contracts, topics);

@@ -227,6 +227,7 @@ export class ReplayHost {
   }
 
   async #tickRound(now: number): Promise<void> {
+    let emitted = false;
     for (const service of this.#services) {
       const tick = service.tick;
       if (!tick) continue;
@@ -243,9 +244,13 @@ export class ReplayHost {
           continue;
         }
         for (const o of outputs) this.#emit(o);
+        emitted ||= outputs.length > 0;
       }
     }
+    if (!emitted) return;
     await this.#run();
+    // A round that decided something is a batch live: its state changes reach the changelog (and the tables
+    // that follow it) now. Quiet rounds leave theirs for the next commit, which drains them just the same.
     this.commit();
   }
 

@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import type { FramedDecoder } from '@tidemark/contract-checks';
 import type { ContractSet } from '@tidemark/contracts';
 import { formatTime, resolveTopics, type TopicCatalog } from '@tidemark/core';
 import { SYNC_LAG_METRIC } from '@tidemark/freshness';
@@ -42,6 +43,8 @@ export interface ReplayOptions {
   routing?: RoutingConfig;
   /** silences.yaml (`parseSilences`) the alert-router starts with. @default none */
   silences?: SilenceTable | readonly Silence[];
+  /** Schema Registry deserializer for Confluent-framed records (contract.schema); without one they are dead letters. */
+  framed?: FramedDecoder;
   /** An output directory path, or a ReplayOutput (e.g. memoryOutput() in tests). */
   out: string | ReplayOutput;
   /** How far (ms of event time) to run the clock past the last event so pending deadlines fire. @default 0 */
@@ -157,6 +160,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
       topics,
       ...(options.routing ? { routing: options.routing } : {}),
       ...(options.silences ? { silences: options.silences } : {}),
+      ...(options.framed ? { framed: options.framed } : {}),
     });
   const metrics = new MemoryMetrics(metricKinds(services));
   const out = typeof options.out === 'string' ? await directoryOutput(options.out) : options.out;

@@ -1,4 +1,4 @@
-import { createContractCheckerService } from '@tidemark/contract-checks';
+import { createContractCheckerService, type FramedDecoder } from '@tidemark/contract-checks';
 import type { ContractSet, OwnerSettings } from '@tidemark/contracts';
 import { resolveTopics, type FindingOwner, type TopicCatalog } from '@tidemark/core';
 import { createFreshnessService, settingsFromContracts } from '@tidemark/freshness';
@@ -26,6 +26,8 @@ export interface ReplayServicesOptions {
   silences?: SilenceTable | readonly Silence[];
   /** @default DEFAULT_TOPICS */
   topics?: TopicCatalog;
+  /** Schema Registry deserializer for Confluent-framed records; without one they are dead letters, as live. */
+  framed?: FramedDecoder;
   /** Leave the alert-router out even when `routing` is given (backtests compare checker findings only). @default false */
   withoutRouter?: boolean;
 }
@@ -93,7 +95,11 @@ export function replayServices(options: ReplayServicesOptions): ReplayService[] 
   const { contracts } = options;
   const topics = options.topics ?? resolveTopics();
   const services: ReplayService[] = [
-    createContractCheckerService({ contracts, topics }) as unknown as ReplayService,
+    createContractCheckerService({
+      contracts,
+      topics,
+      ...(options.framed ? { framed: options.framed } : {}),
+    }) as unknown as ReplayService,
     createFreshnessService({
       settings: settingsFromContracts(contracts),
       topics,

@@ -1,0 +1,124 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { loadContractsOrThrow, type ContractSet } from '@tidemark/contracts';
+import { readContractDir } from '@tidemark/contracts/node';
+import { backtest, formatBacktest } from './index.js';
+
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const FIXTURE = join(ROOT, 'packages/replay/testdata/basic.jsonl');
+const DAY = 86_400_000;
+
+let oldContracts: ContractSet;
+let newContracts: ContractSet;
+/** Runbook upserts of the fixture, in input order, that pass the event schema (integer revision): the documents a new rule sees. */
+let runbooks: string[];
+/** Of those, the ones deleted later (a deletion resolves a document's open findings). */
+let deleted: string[];
+
+beforeAll(async () => {
+  const files = await readContractDir(join(ROOT, 'contracts'));
+  oldContracts = loadContractsOrThrow(files);
+  // The contract change under review: runbooks must now carry an effective date, in confluence v4.
+  const changed = files.map((f) => {
+    if (!f.path.endsWith('confluence.yaml')) return f;
+    const text = f.text
+      .replace('version: 3', 'version: 4')
+      .replace(/( {2}runbook:[\s\S]*?required: \[reviewedAt)\]/, '$1, effectiveDate]');
+    expect(text).not.toBe(f.text);
+    return { ...f, text };
+  });
+  newContracts = loadContractsOrThrow(changed);
+  const events = (await readFile(FIXTURE, 'utf8')).split('\n').flatMap((l) => {
+    try {
+      const v = JSON.parse(l) as {
+        type?: string;
+        value?: string;
+        data?: { docId: string; revision: unknown; contentClass: string };
+      };
+      return [typeof v.value === 'string' ? (JSON.parse(v.value) as typeof v) : v];
+    } catch {
+      return [];
+    }
+  });
+  runbooks = events
+    .filter((e) => e.type === 'content.upserted' && Number.isInteger(e.data?.revision))
+    .filter((e) => e.data?.contentClass === 'runbook')
+    .map((e) => e.data!.docId);
+  deleted = events
+    .filter((e) => e.type === 'content.deleted' && runbooks.includes(e.data!.docId))
+    .map((e) => e.data!.docId);
+});
+
+describe('backtest', () => {
+  it('shows what a new required field fires, per rule, and nothing else changing', async () => {
+    const result = await backtest({ input: FIXTURE, oldContracts, newContracts, drainMs: DAY });
+    const row = result.rows.find(
+      (r) =>
+        r.check === 'contract.required' && r.system === 'confluence' && r.rule === 'effectiveDate',
+    );
+    expect(row).toBeDefined();
+    expect(row!.old).toEqual({ firing: 0, resolved: 0 });
+    expect(row!.new).toEqual({ firing: runbooks.length, resolved: deleted.length });
+    expect(deleted.length).toBeGreaterThan(0);
+    expect(row!.onlyOld.count).toBe(0);
+    expect(row!.onlyNew.count).toBe(runbooks.length);
+    expect(row!.onlyNew.samples.map((s) => s.subject)).toEqual(
+      // The first problems to fire, in event order.
+      runbooks.slice(0, 3).map((d) => `confluence/${d}`),
+    );
+    // Every other row fires the same under both versions.
+    for (const r of result.rows.filter((x) => x !== row)) {
+      expect([r.check, r.rule, r.old]).toEqual([r.check, r.rule, r.new]);
+      expect([r.onlyOld.count, r.onlyNew.count]).toEqual([0, 0]);
+    }
+    expect(result.totals.new.firing - result.totals.old.firing).toBe(runbooks.length);
+    expect(result.totals).toMatchObject({ onlyOld: 0, onlyNew: runbooks.length });
+    expect(result.contracts.old['confluence']).toMatch(/confluence\.yaml v3$/);
+    expect(result.contracts.new['confluence']).toMatch(/confluence\.yaml v4$/);
+    expect(result.input).toEqual({ lines: 15, records: 12, rejected: 3 });
+
+    const text = formatBacktest(result);
+    expect(text).toMatch(
+      /^contract\.required\s+confluence\s+effectiveDate\s+0\s+(\d+)\s+\+\1\s+0\s+\1$/m,
+    );
+    expect(text).toContain(`only new: confluence/${runbooks[0]} at `);
+    expect(text).toContain(`${result.rows.length - 1} unchanged rows not shown.`);
+  });
+
+  it('reports no difference for the same contracts, and is deterministic', async () => {
+    const a = await backtest({
+      input: FIXTURE,
+      oldContracts,
+      newContracts: oldContracts,
+      drainMs: DAY,
+    });
+    const b = await backtest({
+      input: FIXTURE,
+      oldContracts,
+      newContracts: oldContracts,
+      drainMs: DAY,
+    });
+    expect(b).toEqual(a);
+    expect(a.totals.onlyOld + a.totals.onlyNew).toBe(0);
+    expect(a.rows.length).toBeGreaterThan(0);
+    expect(formatBacktest(a)).toContain(
+      'No difference: both versions fire the same findings on these events.',
+    );
+  });
+
+  it('finds what a loosened contract stops firing', async () => {
+    const result = await backtest({
+      input: FIXTURE,
+      oldContracts: newContracts,
+      newContracts: oldContracts,
+    });
+    const row = result.rows.find(
+      (r) => r.check === 'contract.required' && r.rule === 'effectiveDate',
+    );
+    expect(row?.onlyOld.count).toBe(runbooks.length);
+    expect(row?.new.firing).toBe(0);
+    expect(formatBacktest(result)).toContain(`only old: confluence/${runbooks[0]} at `);
+  });
+});

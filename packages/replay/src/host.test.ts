@@ -1,0 +1,231 @@
+import { describe, expect, it } from 'vitest';
+import {
+  DLQ_HEADERS,
+  EnvelopeError,
+  KeyValueState,
+  noopMetrics,
+  resolveTopics,
+  stateTopic,
+  type GlobalTable,
+  type HandlerContext,
+  type InputRecord,
+  type OutputRecord,
+} from '@tidemark/core';
+import { ReplayHost, type ReplayService } from './host.js';
+import { createPartitioner } from './partitioner.js';
+
+const topics = resolveTopics();
+const TP = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+
+interface Seen {
+  service: string;
+  topic: string;
+  partition: number;
+  offset: string;
+  key: string | null;
+  now: number;
+  traceparent?: string;
+}
+
+class Table implements GlobalTable {
+  readonly applied: Array<[string, string | null]> = [];
+  apply(key: string, value: Buffer | null): void {
+    this.applied.push([key, value === null ? null : value.toString()]);
+  }
+}
+
+/** A service that logs what it sees and answers each record with whatever the record's value asks for. */
+function service(
+  name: string,
+  inputs: string[],
+  log: Seen[],
+  extra: Partial<ReplayService> = {},
+): ReplayService {
+  return {
+    name,
+    inputs,
+    createState: () => new KeyValueState<number>(),
+    decode(record: InputRecord) {
+      const text = record.value?.toString() ?? '';
+      if (text === 'bad') throw new EnvelopeError('invalid-json', 'bad is not an event');
+      return JSON.parse(text) as { emit?: OutputRecord[]; count?: boolean };
+    },
+    handle(state, event, record, ctx: HandlerContext) {
+      log.push({
+        service: name,
+        topic: record.topic,
+        partition: record.partition,
+        offset: record.offset,
+        key: record.key,
+        now: ctx.now,
+        ...(ctx.traceparent ? { traceparent: ctx.traceparent } : {}),
+      });
+      const e = event as { emit?: OutputRecord[]; count?: boolean };
+      if (e.count) {
+        const kv = state as KeyValueState<number>;
+        kv.set(record.key ?? '-', (kv.get(record.key ?? '-') ?? 0) + 1);
+      }
+      return e.emit ?? [];
+    },
+    ...extra,
+  };
+}
+
+function host(services: ReplayService[], sink: OutputRecord[] = [], tickMs = 10_000): ReplayHost {
+  return new ReplayHost({
+    services,
+    topics,
+    partitions: 3,
+    tickMs,
+    metrics: noopMetrics,
+    sink: (o) => sink.push(o),
+  });
+}
+
+const rec = (topic: string, key: string | null, value: unknown, time?: number, headers = {}) => ({
+  topic,
+  key,
+  value: Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)),
+  headers,
+  time,
+});
+
+describe('ReplayHost', () => {
+  it('partitions by key like the producer and numbers offsets per topic partition', async () => {
+    const log: Seen[] = [];
+    const h = host([service('a', ['in'], log)]);
+    const keys = ['k1', 'k2', 'k1', 'k3', 'k1'];
+    for (const k of keys) await h.push(rec('in', k, {}, 1000));
+    const p = createPartitioner(3);
+    const expectedOffsets = new Map<number, number>();
+    expect(log.map((s) => [s.key, s.partition, s.offset])).toEqual(
+      keys.map((k) => {
+        const part = p.partition('in', k);
+        const off = expectedOffsets.get(part) ?? 0;
+        expectedOffsets.set(part, off + 1);
+        return [k, part, String(off)];
+      }),
+    );
+  });
+
+  it('runs every tick boundary a record passes, for every partition, before the record', async () => {
+    const ticks: Array<[number, number]> = [];
+    const log: Seen[] = [];
+    const h = host([
+      service('a', ['in'], log, {
+        tick: (_s, ctx) => {
+          ticks.push([ctx.now, ctx.partition]);
+          return [];
+        },
+      }),
+    ]);
+    await h.push(rec('in', 'k', {}, 5_000));
+    expect(ticks).toEqual([]);
+    await h.push(rec('in', 'k', {}, 35_000));
+    expect(ticks).toEqual(
+      [10_000, 20_000, 30_000].flatMap((t) => [0, 1, 2].map((p) => [t, p] as [number, number])),
+    );
+    expect(log.map((s) => s.now)).toEqual([5_000, 35_000]);
+    // A late record does not move the clock back; advancing runs the boundaries still due.
+    await h.push(rec('in', 'k', {}, 1_000));
+    expect(log.at(-1)?.now).toBe(35_000);
+    await h.advanceTo(40_000);
+    expect(h.clock).toBe(40_000);
+    expect(ticks.slice(9)).toEqual([0, 1, 2].map((p) => [40_000, p]));
+  });
+
+  it('feeds outputs on input topics back in the same push, with the input trace context', async () => {
+    const log: Seen[] = [];
+    const sink: OutputRecord[] = [];
+    const table = new Table();
+    const a = service('a', ['in'], log);
+    const b = service('b', ['mid'], log, { tables: [{ topic: 'tbl', table }] });
+    const h = host([a, b], sink);
+    const emit = [
+      {
+        topic: 'mid',
+        key: 'm1',
+        value: JSON.stringify({ emit: [{ topic: 'out', key: 'o', value: 'done' }] }),
+      },
+      { topic: 'tbl', key: 'doc', value: '{"deleted":false}' },
+    ];
+    await h.push(rec('in', 'k', { emit }, 1_000, { traceparent: TP }), 7);
+    expect(log.map((s) => [s.service, s.topic, s.traceparent])).toEqual([
+      ['a', 'in', TP],
+      ['b', 'mid', TP],
+    ]);
+    expect(table.applied).toEqual([['doc', '{"deleted":false}']]);
+    expect(sink.map((o) => [o.topic, o.headers?.['traceparent']])).toEqual([
+      ['mid', TP],
+      ['tbl', TP],
+      ['out', TP],
+    ]);
+  });
+
+  it('turns a decode error into a dead letter and an envelope.invalid finding, and goes on', async () => {
+    const log: Seen[] = [];
+    const sink: OutputRecord[] = [];
+    const h = host([service('a', ['in'], log)], sink);
+    await h.push(rec('in', 'sys/doc', 'bad', 2_000));
+    await h.push(rec('in', 'sys/doc', {}, 3_000));
+    expect(h.stats.deadLetters).toBe(1);
+    expect(sink.map((o) => o.topic)).toEqual([topics.dlq, topics.findings]);
+    const [dlq, finding] = sink as [OutputRecord, OutputRecord];
+    expect(dlq.value?.toString()).toBe('bad');
+    expect(dlq.headers?.[DLQ_HEADERS.errorClass]).toBe('EnvelopeError');
+    expect(dlq.headers?.[DLQ_HEADERS.errorMessage]).toBe('bad is not an event');
+    expect(dlq.headers?.[DLQ_HEADERS.service]).toBe('a');
+    const data = JSON.parse(String(finding.value)).data;
+    expect([data.check, data.subject, data.observedAt]).toEqual([
+      'envelope.invalid',
+      { system: 'sys', feature: 'a:in' },
+      '1970-01-01T00:00:02.000Z',
+    ]);
+    expect(log).toHaveLength(1);
+  });
+
+  it('counts a throwing tick and keeps ticking the other partitions', async () => {
+    const seen: number[] = [];
+    const h = host([
+      service('a', ['in'], [], {
+        tick: (_s, ctx) => {
+          seen.push(ctx.partition);
+          if (ctx.partition === 1) throw new Error('boom');
+          return [];
+        },
+      }),
+    ]);
+    await h.push(rec('in', 'k', {}, 0));
+    await h.push(rec('in', 'k', {}, 10_000));
+    expect(seen).toEqual([0, 1, 2]);
+    expect(h.stats).toMatchObject({ ticks: 3, tickErrors: 1 });
+  });
+
+  it('applies a service changelog to the tables that follow it at each commit', async () => {
+    const table = new Table();
+    const a = service('a', ['in'], [], { tables: [{ topic: stateTopic('a'), table }] });
+    const h = new ReplayHost({
+      services: [a],
+      topics,
+      commitEvery: 2,
+      metrics: noopMetrics,
+      sink: () => undefined,
+    });
+    await h.push(rec('in', 'x', { count: true }, 0));
+    expect(table.applied).toEqual([]);
+    await h.push(rec('in', 'x', { count: true }, 0));
+    expect(table.applied).toEqual([['x', '2']]);
+  });
+
+  it('says which topics it reads and rejects bad settings', () => {
+    const t = new Table();
+    const h = host([service('a', ['in'], [], { tables: [{ topic: 'tbl', table: t }] })]);
+    expect([h.consumes('in'), h.consumes('tbl'), h.consumes('other')]).toEqual([true, true, false]);
+    expect(() => host([service('a', ['in'], []), service('a', ['x'], [])])).toThrow(
+      new RangeError('two services are named a'),
+    );
+    expect(() => host([], [], 0)).toThrow(
+      new RangeError('tickMs must be a positive integer, got 0'),
+    );
+  });
+});
