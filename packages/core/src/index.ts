@@ -4,6 +4,7 @@ export type { EnvelopeErrorReason } from './errors.js';
 export {
   systemClock,
   ManualClock,
+  EventTimeClock,
   parseTime,
   formatTime,
   parseDuration,

@@ -38,8 +38,16 @@ describe('loadRuntimeConfig', () => {
       logLevel: d.logLevel,
       tickSchedule: d.tickSchedule,
       shutdownTimeoutMs: d.shutdownTimeoutMs,
+      clock: 'wall',
       otel: { OTEL_SERVICE_NAME: 'x' },
     });
+  });
+
+  it('reads TIDEMARK_CLOCK and rejects other values', () => {
+    expect(loadRuntimeConfig({ ...base, TIDEMARK_CLOCK: 'event' }, 's').clock).toBe('event');
+    expect(() => loadRuntimeConfig({ ...base, TIDEMARK_CLOCK: 'sundial' }, 's')).toThrow(
+      /TIDEMARK_CLOCK="sundial": must be wall or event/,
+    );
   });
 
   it('reads every variable', () => {

@@ -34,6 +34,11 @@ export interface RuntimeConfig {
   logLevel: LogLevel;
   /** node-cron expression (seconds field allowed) for `tick`. */
   tickSchedule: string;
+  /**
+   * What `now` is: `wall` (the system clock) or `event` (the highest record timestamp consumed, for replayed or
+   * compressed traffic such as the demo's).
+   */
+  clock: 'wall' | 'event';
   shutdownTimeoutMs: number;
   /** Standard OTEL_* variables passed through untouched (read by `@tidemark/runtime/otel`). */
   otel: Record<string, string>;
@@ -54,6 +59,7 @@ export const DEFAULT_RUNTIME_CONFIG = {
   /** Every 10 seconds. */
   tickSchedule: '*/10 * * * * *',
   shutdownTimeoutMs: 30_000,
+  clock: 'wall',
 } as const;
 
 /** Environment variable of each topic role, e.g. contentChanges → TOPIC_CONTENT_CHANGES. */
@@ -146,6 +152,7 @@ const schema = z.object({
     .refine((v) => cron.validate(v), 'not a valid cron expression (node-cron syntax)')
     .optional(),
   SHUTDOWN_TIMEOUT: duration.pipe(z.number().min(1, 'must be more than 0')).optional(),
+  TIDEMARK_CLOCK: z.enum(['wall', 'event'], { error: 'must be wall or event' }).optional(),
   ...Object.fromEntries(Object.values(TOPIC_ENV_VARS).map((name) => [name, topicName.optional()])),
 });
 
@@ -227,6 +234,7 @@ export function loadRuntimeConfig(env: NodeJS.ProcessEnv, service: string): Runt
     logLevel: v.LOG_LEVEL ?? d.logLevel,
     tickSchedule: v.TICK_SCHEDULE ?? d.tickSchedule,
     shutdownTimeoutMs: v.SHUTDOWN_TIMEOUT ?? d.shutdownTimeoutMs,
+    clock: v.TIDEMARK_CLOCK ?? d.clock,
     otel,
   };
 }

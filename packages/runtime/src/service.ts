@@ -1,4 +1,10 @@
-import { ConfigError, describeError, stateTopic, systemClock } from '@tidemark/core';
+import {
+  ConfigError,
+  describeError,
+  EventTimeClock,
+  stateTopic,
+  systemClock,
+} from '@tidemark/core';
 import type {
   Clock,
   HandlerContext,
@@ -183,6 +189,8 @@ class ServiceHost<S extends PartitionState, E> {
   readonly #done = new Promise<number>((resolve) => (this.#resolveDone = resolve));
   #stopPromise: Promise<number> | undefined;
   readonly #signalHandlers: Array<[NodeJS.Signals, () => void]> = [];
+  /** Set with TIDEMARK_CLOCK=event: advanced by every consumed record's timestamp. */
+  readonly #eventClock: EventTimeClock | undefined;
 
   constructor(
     definition: ServiceDefinition<S, E>,
@@ -193,7 +201,8 @@ class ServiceHost<S extends PartitionState, E> {
     this.#definition = definition;
     this.#config = config;
     this.#logger = logger;
-    this.#clock = options.clock ?? systemClock;
+    if (!options.clock && config.clock === 'event') this.#eventClock = new EventTimeClock();
+    this.#clock = options.clock ?? this.#eventClock ?? systemClock;
     this.#exit = options.exit ?? ((code) => process.exit(code));
     this.#handleSignals = options.handleSignals ?? true;
     this.#metrics = new RuntimeMetrics(definition.name, definition.metrics ?? []);
@@ -598,6 +607,7 @@ class ServiceHost<S extends PartitionState, E> {
         skipped++;
         continue;
       }
+      this.#eventClock?.observe(Number(message.timestamp));
       const started = performance.now();
       const result = await handleRecord(
         this.#handling,
