@@ -14,7 +14,7 @@ export { contractParitySettings } from './contracts.js';
 export type { ContractParityOptions, ParityContractSource } from './contracts.js';
 export { PARITY_CHECKS, PARITY_SEVERITY, parityFinding } from './findings.js';
 export type { ParityCheck, ParityFindingInput } from './findings.js';
-export { IdInventory, diffInventories, hashId, MAX_INVENTORY_CHUNKS } from './inventory-diff.js';
+export { IdInventory, diffInventories, hashId, MAX_INVENTORY_REFS } from './inventory-diff.js';
 export type { IdHasher, InventoryDiff } from './inventory-diff.js';
 export { FIRING, ParityState, isHeld } from './state.js';
 export type {

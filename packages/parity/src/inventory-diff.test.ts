@@ -132,20 +132,26 @@ describe('diffInventories', () => {
     );
   });
 
-  it('re-reads only the chunks that hold candidates', () => {
+  it('re-reads nothing unless a lone pair of different ids shares a prefix', () => {
     const chunks = Array.from({ length: 8 }, (_, c) =>
       Array.from({ length: 10 }, (_, i) => `doc-${c}-${i}`),
     );
     const index = chunks.map((c) => [...c]);
     index[5]?.push('extra');
     const d = diffInventories(new IdInventory(chunks), new IdInventory(index));
-    expect(d).toMatchObject({ missing: [], orphans: ['extra'], chunksReread: 1 });
+    expect(d).toMatchObject({ missing: [], orphans: ['extra'], chunksReread: 0 });
+    // Prefix all equal but one id per side: caught by the check XORs, settled by re-reading both sides.
+    const lone = diff([['a']], [['b']], constantHash);
+    expect(lone).toMatchObject({ missing: ['a'], orphans: ['b'], collisions: 1, chunksReread: 2 });
   });
 
-  it('rejects inventories whose chunk back-references would not fit', () => {
-    const chunks = { length: 2 ** 31 + 1 } as unknown as string[][];
+  it('rejects inventories whose back-references would not fit', () => {
+    const chunks = new Array<string[]>(2 ** 21).fill(['x', 'y', 'z']);
+    chunks[0] = new Array<string>(1025).fill('a');
     expect(() => new IdInventory(chunks)).toThrow(
-      new RangeError('inventory too large: 2147483649 chunks exceed 2147483648'),
+      new RangeError(
+        'inventory too large: 2097152 chunks of up to 1025 ids exceed 2147483648 references',
+      ),
     );
   });
 });
