@@ -12,7 +12,7 @@ export { backtest, formatBacktest } from './backtest.js';
 export type { BacktestOptions, BacktestResult, BacktestRow, BacktestSample } from './backtest.js';
 export { ReplayHost, DEFAULT_TICK_MS, DEFAULT_COMMIT_EVERY } from './host.js';
 export type { ReplayHostOptions, ReplayService, HostStats, OutputSink } from './host.js';
-export { replayServices, paritySettingsFromContracts, REPLAY_SERVICE_ORDER } from './services.js';
+export { replayServices, REPLAY_SERVICE_ORDER } from './services.js';
 export type { ReplayServicesOptions } from './services.js';
 export { parseLine, readLines, keyForEvent } from './input.js';
 export type { ReplayInput, ReplayRecord, InvalidLine, ParsedLine } from './input.js';

@@ -7,7 +7,13 @@ import { formatTime, parseTime } from '@tidemark/core';
 import type { ContractSet } from '@tidemark/contracts';
 import { loadContractDir } from '@tidemark/contracts/node';
 import { parseRoutingConfig, type RoutingConfig } from '@tidemark/routing';
-import { memoryOutput, REPLAY_FILES, replay, type ReplayProgress } from './index.js';
+import {
+  memoryOutput,
+  REPLAY_FILES,
+  replay,
+  replayServices,
+  type ReplayProgress,
+} from './index.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const FIXTURE = join(ROOT, 'packages/replay/testdata/basic.jsonl');
@@ -100,6 +106,7 @@ describe('replay of the fixture with the example contracts', () => {
       'contract-checker',
       'freshness-monitor',
       'parity-verifier',
+      'drift-detector',
     ]);
   });
 
@@ -117,23 +124,19 @@ describe('replay of the fixture with the example contracts', () => {
       'unknown event type "content.renamed"',
     ]);
     // The schema break is each content service's own dead letter, as live, with the original bytes.
+    const readers = replayServices({ contracts })
+      .filter((s) => s.inputs.includes('content.changes.v1'))
+      .map((s) => s.name);
+    expect(readers.length).toBeGreaterThan(1);
     const bySchema = dlq.filter((d) => d['service'] !== undefined);
     expect(
       bySchema.map((d) => [d['line'], d['service'], d['errorClass'], d['topic'], d['value']]),
-    ).toEqual(
-      ['contract-checker', 'freshness-monitor', 'parity-verifier'].map((s) => [
-        13,
-        s,
-        'EnvelopeError',
-        'content.changes.v1',
-        fixture[12],
-      ]),
-    );
+    ).toEqual(readers.map((s) => [13, s, 'EnvelopeError', 'content.changes.v1', fixture[12]]));
     expect(bySchema.every((d) => String(d['reason']).includes('data.revision'))).toBe(true);
     expect(summary.dlq).toEqual({
-      total: 6,
+      total: 3 + readers.length,
       input: 3,
-      byService: { 'contract-checker': 1, 'freshness-monitor': 1, 'parity-verifier': 1 },
+      byService: Object.fromEntries(readers.map((s) => [s, 1]).sort()),
     });
     // Lines after the broken ones were replayed: OPS-2 (line 15) was seen by the checkers.
     expect(summary.input).toEqual({ lines: 15, records: 12, rejected: 3 });
