@@ -1,0 +1,265 @@
+// Helpers for the freshness-monitor broker tests: the built service (services/freshness-monitor/dist, built by
+// `npx tsc --build`) run as a child process, its /metrics parsed, and the input events it reads.
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { copyFile, mkdtemp, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { formatTime } from '@tidemark/core';
+import type { Message } from 'kafkajs';
+import parsePrometheusTextFormat, { type MetricFamily } from 'parse-prometheus-text-format';
+import { BROKERS, ROOT, waitUntil, type LogLine } from '../runtime/helpers.js';
+
+export const FRESHNESS_MAIN = path.join(ROOT, 'services/freshness-monitor/dist/main.js');
+
+/** The system of the test contract, and its connector. */
+export const SYSTEM = 'fresh-wiki';
+export const CONNECTOR = 'fresh-wiki-prod';
+
+/**
+ * A contracts directory: the repo's owners.yaml plus one contract whose sync-lag SLAs are seconds, so a test
+ * sees deadlines pass on the wall clock. `classes` maps a content class to its syncLag (system level: 3s).
+ */
+export async function contractsDir(classes: Record<string, string>): Promise<string> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'tidemark-freshness-'));
+  await copyFile(path.join(ROOT, 'contracts/owners.yaml'), path.join(dir, 'owners.yaml'));
+  const classLines = Object.entries(classes).map(
+    ([name, syncLag]) => `  ${name}:\n    slas: { syncLag: ${syncLag} }`,
+  );
+  await writeFile(
+    path.join(dir, `${SYSTEM}.yaml`),
+    [
+      'apiVersion: tidemark/v1',
+      'kind: SourceContract',
+      `system: ${SYSTEM}`,
+      'version: 1',
+      'owner: { team: knowledge-ops, platformOwner: search-platform }',
+      'slas: { syncLag: 3s }',
+      ...(classLines.length > 0 ? ['classes:', ...classLines] : []),
+      '',
+    ].join('\n'),
+  );
+  return dir;
+}
+
+let seq = 0;
+function cloudEvent(type: string, at: number, data: Record<string, unknown>): Message {
+  const key = `${String(data['system'])}/${String(data['docId'])}`;
+  return {
+    key,
+    value: JSON.stringify({
+      specversion: '1.0',
+      id: `${key}-${type}-${++seq}`,
+      source: type.startsWith('index.') ? `connector/${CONNECTOR}` : `source/${SYSTEM}`,
+      type,
+      time: formatTime(at),
+      subject: key,
+      data,
+    }),
+  };
+}
+
+/** A `content.upserted` of revision 1 of `docId`, changed at the source at `at` (epoch ms). */
+export function upserted(docId: string, contentClass: string, at: number): Message {
+  return cloudEvent('content.upserted', at, {
+    system: SYSTEM,
+    docId,
+    revision: 1,
+    contentClass,
+    title: `Title of ${docId}`,
+    owner: 'alice@example.com',
+    classification: 'internal',
+  });
+}
+
+/** An `index.upserted` of revision 1 of `docId`: the change made at `sourceAt` applied by the index at `at`. */
+export function indexed(docId: string, sourceAt: number, at: number): Message {
+  return cloudEvent('index.upserted', at, {
+    system: SYSTEM,
+    docId,
+    revision: 1,
+    connector: CONNECTOR,
+    sourceTime: formatTime(sourceAt),
+  });
+}
+
+/** services/freshness-monitor running as a child process (`node --import @tidemark/runtime/otel dist/main.js`). */
+export class FreshnessProcess {
+  readonly logs: LogLine[] = [];
+  stderr = '';
+  readonly child: ChildProcess;
+  readonly exited: Promise<number | null>;
+
+  constructor(env: Record<string, string>) {
+    if (!existsSync(FRESHNESS_MAIN))
+      throw new Error(`${FRESHNESS_MAIN} is missing: run \`npx tsc --build\` first`);
+    this.child = spawn(process.execPath, ['--import', '@tidemark/runtime/otel', FRESHNESS_MAIN], {
+      cwd: ROOT,
+      env: {
+        PATH: process.env['PATH'] ?? '',
+        KAFKA_BROKERS: BROKERS.join(','),
+        HTTP_HOST: '127.0.0.1',
+        HTTP_PORT: '0',
+        LOG_LEVEL: 'info',
+        ...env,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let buffered = '';
+    this.child.stdout!.on('data', (chunk: Buffer) => {
+      buffered += chunk.toString();
+      let nl: number;
+      while ((nl = buffered.indexOf('\n')) >= 0) {
+        const line = buffered.slice(0, nl);
+        buffered = buffered.slice(nl + 1);
+        try {
+          this.logs.push(JSON.parse(line) as LogLine);
+        } catch {
+          this.logs.push({ msg: line, level: 'raw' });
+        }
+      }
+    });
+    this.child.stderr!.on('data', (chunk: Buffer) => (this.stderr += chunk.toString()));
+    this.exited = new Promise((resolve) => this.child.on('exit', (code) => resolve(code)));
+  }
+
+  #checkAlive(): void {
+    if (this.child.exitCode !== null)
+      throw new Error(
+        `freshness-monitor exited ${this.child.exitCode}: ${this.stderr.slice(-500)} ${this.logs
+          .slice(-3)
+          .map((l) => JSON.stringify(l))
+          .join(' | ')}`,
+      );
+  }
+
+  /** The HTTP port from the "http listening" log line. */
+  async port(): Promise<number> {
+    await waitUntil(
+      'http listening',
+      () => {
+        this.#checkAlive();
+        return this.logs.some((l) => l.msg === 'http listening');
+      },
+      30_000,
+    );
+    return this.logs.find((l) => l.msg === 'http listening')!['port'] as number;
+  }
+
+  async get(pathname: string): Promise<{ status: number; body: string }> {
+    const res = await fetch(`http://127.0.0.1:${await this.port()}${pathname}`);
+    return { status: res.status, body: await res.text() };
+  }
+
+  /** /metrics as text. */
+  async metricsText(): Promise<string> {
+    const { status, body } = await this.get('/metrics');
+    if (status !== 200) throw new Error(`/metrics answered ${status}`);
+    return body;
+  }
+
+  /** /metrics, parsed. */
+  async metrics(): Promise<MetricFamily[]> {
+    return parsePrometheusTextFormat(await this.metricsText());
+  }
+
+  /** `tidemark_ticks_total` per partition. */
+  async ticks(): Promise<Map<string, number>> {
+    const family = (await this.metrics()).find((f) => f.name === 'tidemark_ticks_total');
+    return new Map(
+      (family?.metrics ?? []).map((m) => [m.labels?.['partition'] ?? '', Number(m.value)]),
+    );
+  }
+
+  /**
+   * Waits until every owned partition ran `rounds` more ticks. A tick is counted before its outputs are
+   * flushed, and a partition's next tick waits for that flush (partition lock): so after 3 more, a tick
+   * that began after this call (its `now` later than the call) has delivered its outputs.
+   */
+  async waitForTicks(rounds: number, timeoutMs = 20_000): Promise<void> {
+    const { body } = await this.get('/readyz');
+    const owned = (JSON.parse(body) as { partitions: number[] }).partitions.map(String);
+    if (owned.length === 0) throw new Error('the service owns no partitions');
+    const before = await this.ticks();
+    await waitUntil(
+      `${rounds} more tick rounds on partitions ${owned.join(', ')}`,
+      async () => {
+        const now = await this.ticks();
+        return owned.every((p) => (now.get(p) ?? 0) >= (before.get(p) ?? 0) + rounds);
+      },
+      timeoutMs,
+    );
+  }
+
+  async waitReady(timeoutMs = 60_000): Promise<void> {
+    await waitUntil(
+      `freshness-monitor ready (last logs: ${this.logs
+        .slice(-3)
+        .map((l) => l.msg)
+        .join(' | ')})`,
+      async () => {
+        this.#checkAlive();
+        return (await this.get('/readyz').catch(() => ({ status: 0 }))).status === 200;
+      },
+      timeoutMs,
+    );
+  }
+
+  kill(signal: NodeJS.Signals): void {
+    this.child.kill(signal);
+  }
+
+  /** Prints the service's logs (for a failed test). */
+  dump(): void {
+    console.log(
+      `--- freshness-monitor pid ${this.child.pid} ---\n${this.logs
+        .map((l) => JSON.stringify(l))
+        .join('\n')}\n--- stderr ---\n${this.stderr}`,
+    );
+  }
+
+  /** Stops the process if it still runs (SIGTERM, then SIGKILL after 20 s). */
+  async dispose(): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    this.child.kill('SIGTERM');
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), 20_000);
+    await this.exited;
+    clearTimeout(timer);
+  }
+}
+
+/** One series of a histogram: its labels (without `le`), cumulative bucket counts by `le`, sum and count. */
+export interface HistogramSeries {
+  labels: Record<string, string>;
+  buckets: Record<string, string>;
+  sum?: string;
+  count?: string;
+}
+
+/**
+ * The series of histogram `name` in a /metrics text, parsed by parse-prometheus-text-format. That library
+ * folds a histogram's samples into one object and drops every label but `le` and the `_sum`/`_count` of
+ * labelled series (yunyu/parse-prometheus-text-format#13, fix #8 unmerged). Declared untyped, its
+ * `_bucket`, `_sum` and `_count` samples come back one by one with all their labels; they are grouped here.
+ */
+export function histogramSeries(text: string, name: string): HistogramSeries[] {
+  const untyped = text.replace(`# TYPE ${name} histogram\n`, `# TYPE ${name} untyped\n`);
+  const series = new Map<string, HistogramSeries>();
+  const of = (labels: Record<string, string>): HistogramSeries => {
+    const id = JSON.stringify(Object.entries(labels).sort(([a], [b]) => a.localeCompare(b)));
+    let s = series.get(id);
+    if (!s) series.set(id, (s = { labels, buckets: {} }));
+    return s;
+  };
+  for (const family of parsePrometheusTextFormat(untyped)) {
+    for (const sample of family.metrics) {
+      const { le, ...labels } = sample.labels ?? {};
+      const value = sample.value ?? '';
+      if (family.name === `${name}_bucket` && le !== undefined) of(labels).buckets[le] = value;
+      else if (family.name === `${name}_sum`) of(labels).sum = value;
+      else if (family.name === `${name}_count`) of(labels).count = value;
+    }
+  }
+  return [...series.values()];
+}
