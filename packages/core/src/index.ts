@@ -4,7 +4,6 @@ export type { EnvelopeErrorReason } from './errors.js';
 export {
   systemClock,
   ManualClock,
-  EventTimeClock,
   parseTime,
   formatTime,
   parseDuration,

@@ -53,15 +53,3 @@ describe('ManualClock', () => {
     expect(clock.now()).toBe(10);
   });
 });
-
-describe('EventTimeClock', () => {
-  it('reads the highest timestamp observed and never goes back', async () => {
-    const { EventTimeClock } = await import('./time.js');
-    const clock = new EventTimeClock();
-    expect(clock.now()).toBe(0);
-    clock.observe(5000);
-    clock.observe(3000);
-    clock.observe(Number.NaN);
-    expect(clock.now()).toBe(5000);
-  });
-});

@@ -93,20 +93,3 @@ export function formatDuration(ms: number): string {
   return out;
 }
 
-/**
- * A clock that reads event time: the highest timestamp observed so far. Hosts use it where events arrive
- * compressed or replayed (the demo, `tidemark replay`), so deadlines fire at the event times they would have
- * fired at live. Before the first observation it reads 0.
- */
-export class EventTimeClock implements Clock {
-  #now = 0;
-
-  /** Moves the clock forward to `ms` (never back). */
-  observe(ms: number): void {
-    if (Number.isFinite(ms) && ms > this.#now) this.#now = ms;
-  }
-
-  now(): number {
-    return this.#now;
-  }
-}

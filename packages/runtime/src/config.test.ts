@@ -39,6 +39,7 @@ describe('loadRuntimeConfig', () => {
       tickSchedule: d.tickSchedule,
       shutdownTimeoutMs: d.shutdownTimeoutMs,
       clock: 'wall',
+      eventTickMs: d.eventTickMs,
       otel: { OTEL_SERVICE_NAME: 'x' },
     });
   });

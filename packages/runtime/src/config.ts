@@ -39,6 +39,8 @@ export interface RuntimeConfig {
    * compressed traffic such as the demo's).
    */
   clock: 'wall' | 'event';
+  /** With clock `event`: ticks run every this much event time, per partition. */
+  eventTickMs: number;
   shutdownTimeoutMs: number;
   /** Standard OTEL_* variables passed through untouched (read by `@tidemark/runtime/otel`). */
   otel: Record<string, string>;
@@ -60,6 +62,7 @@ export const DEFAULT_RUNTIME_CONFIG = {
   tickSchedule: '*/10 * * * * *',
   shutdownTimeoutMs: 30_000,
   clock: 'wall',
+  eventTickMs: 10_000,
 } as const;
 
 /** Environment variable of each topic role, e.g. contentChanges → TOPIC_CONTENT_CHANGES. */
@@ -153,6 +156,7 @@ const schema = z.object({
     .optional(),
   SHUTDOWN_TIMEOUT: duration.pipe(z.number().min(1, 'must be more than 0')).optional(),
   TIDEMARK_CLOCK: z.enum(['wall', 'event'], { error: 'must be wall or event' }).optional(),
+  EVENT_TICK: duration.pipe(z.number().min(1, 'must be more than 0')).optional(),
   ...Object.fromEntries(Object.values(TOPIC_ENV_VARS).map((name) => [name, topicName.optional()])),
 });
 
@@ -235,6 +239,7 @@ export function loadRuntimeConfig(env: NodeJS.ProcessEnv, service: string): Runt
     tickSchedule: v.TICK_SCHEDULE ?? d.tickSchedule,
     shutdownTimeoutMs: v.SHUTDOWN_TIMEOUT ?? d.shutdownTimeoutMs,
     clock: v.TIDEMARK_CLOCK ?? d.clock,
+    eventTickMs: v.EVENT_TICK ?? d.eventTickMs,
     otel,
   };
 }

@@ -1,7 +1,6 @@
 import {
   ConfigError,
   describeError,
-  EventTimeClock,
   stateTopic,
   systemClock,
 } from '@tidemark/core';
@@ -28,7 +27,7 @@ import { createKafka } from './kafka.js';
 import { createLogger } from './logger.js';
 import { RuntimeMetrics } from './metrics.js';
 import { shutdownTelemetry } from './otel-handle.js';
-import { changelogRecords, handleRecord } from './processing.js';
+import { changelogRecords, handleRecord, isPromiseLike } from './processing.js';
 import type { HandlingContext } from './processing.js';
 import {
   groupByTopic,
@@ -83,6 +82,9 @@ interface Slot<S extends PartitionState> {
   restored: boolean;
   /** Set when the partition was revoked or its state can no longer be trusted; work on it stops. */
   dropped: boolean;
+  /** TIDEMARK_CLOCK=event: the highest record timestamp of this partition, and its next tick on event time. */
+  watermark: number;
+  nextTick: number | undefined;
 }
 
 /** Runs one async job per key at a time, in call order; different keys run concurrently. */
@@ -189,8 +191,12 @@ class ServiceHost<S extends PartitionState, E> {
   readonly #done = new Promise<number>((resolve) => (this.#resolveDone = resolve));
   #stopPromise: Promise<number> | undefined;
   readonly #signalHandlers: Array<[NodeJS.Signals, () => void]> = [];
-  /** Set with TIDEMARK_CLOCK=event: advanced by every consumed record's timestamp. */
-  readonly #eventClock: EventTimeClock | undefined;
+  /**
+   * TIDEMARK_CLOCK=event: each partition's `now` is its highest record timestamp, and ticks run inline on event
+   * time (every EVENT_TICK of it) — the replay semantics, live. A clock shared by partitions would let one
+   * partition's fast-forward fire another's deadlines before its records were read.
+   */
+  readonly #eventTime: boolean;
 
   constructor(
     definition: ServiceDefinition<S, E>,
@@ -201,8 +207,8 @@ class ServiceHost<S extends PartitionState, E> {
     this.#definition = definition;
     this.#config = config;
     this.#logger = logger;
-    if (!options.clock && config.clock === 'event') this.#eventClock = new EventTimeClock();
-    this.#clock = options.clock ?? this.#eventClock ?? systemClock;
+    this.#eventTime = !options.clock && config.clock === 'event';
+    this.#clock = options.clock ?? systemClock;
     this.#exit = options.exit ?? ((code) => process.exit(code));
     this.#handleSignals = options.handleSignals ?? true;
     this.#metrics = new RuntimeMetrics(definition.name, definition.metrics ?? []);
@@ -309,7 +315,7 @@ class ServiceHost<S extends PartitionState, E> {
       eachBatch: (payload) => this.#eachBatch(payload),
     });
 
-    if (this.#definition.tick) {
+    if (this.#definition.tick && !this.#eventTime) {
       this.#tickTask = cron.schedule(this.#config.tickSchedule, () => this.#scheduleTicks(), {
         name: `${this.#definition.name}-tick`,
         noOverlap: true,
@@ -499,6 +505,8 @@ class ServiceHost<S extends PartitionState, E> {
         ready: Promise.resolve(),
         restored: false,
         dropped: false,
+        watermark: 0,
+        nextTick: undefined,
       };
       this.#slots.set(partition, slot);
       return slot;
@@ -602,18 +610,22 @@ class ServiceHost<S extends PartitionState, E> {
     let skipped = 0;
     let deadLetters = 0;
     let lastBeat = performance.now();
+    const handlingContext = this.#eventTime
+      ? { ...this.#handling, clock: { now: () => slot.watermark } }
+      : this.#handling;
     for (const message of batch.messages) {
       if (skipBefore !== undefined && offsetBefore(message.offset, skipBefore)) {
         skipped++;
         continue;
       }
-      this.#eventClock?.observe(Number(message.timestamp));
+      if (this.#eventTime) this.#advanceEventTime(slot, Number(message.timestamp), outputs);
       const started = performance.now();
-      const result = await handleRecord(
-        this.#handling,
+      const handling = handleRecord(
+        handlingContext,
         slot.state,
         toInputRecord(topic, partition, message),
       );
+      const result = isPromiseLike(handling) ? await handling : handling;
       const finished = performance.now();
       handlerSeconds.observe((finished - started) / 1000);
       handled++;
@@ -686,6 +698,36 @@ class ServiceHost<S extends PartitionState, E> {
   }
 
   // ---------------------------------------------------------------- ticks
+
+  /** Event-time mode: runs the partition's ticks due before `timestamp`, then moves its watermark there. */
+  #advanceEventTime(slot: Slot<S>, timestamp: number, outputs: OutputRecord[]): void {
+    if (!Number.isFinite(timestamp) || timestamp <= slot.watermark) return;
+    const tick = this.#definition.tick;
+    const step = this.#config.eventTickMs;
+    if (tick) {
+      slot.nextTick ??= Math.floor(timestamp / step) * step + step;
+      // A gap of more than 1000 steps is crossed in one tick at its end: deadlines inside it fire then.
+      if ((timestamp - slot.nextTick) / step > 1000)
+        slot.nextTick = Math.floor(timestamp / step) * step;
+      while (slot.nextTick <= timestamp) {
+        const ctx: HandlerContext = {
+          now: slot.nextTick,
+          partition: slot.partition,
+          service: this.#definition.name,
+          topics: this.#config.topics,
+          metrics: this.#metrics.sink,
+        };
+        try {
+          for (const o of tick.call(this.#definition, slot.state, ctx)) outputs.push(o);
+        } catch (error) {
+          this.#logger.error({ err: error, partition: slot.partition }, 'tick failed');
+        }
+        this.#metrics.ticks.inc({ partition: String(slot.partition) });
+        slot.nextTick += step;
+      }
+    }
+    slot.watermark = timestamp;
+  }
 
   #scheduleTicks(): Promise<void> {
     this.#ticking = this.#runTicks().catch((error: unknown) => {
