@@ -12,7 +12,7 @@ import type {
 } from '@tidemark/core';
 import { SpanStatusCode } from '@opentelemetry/api';
 import { OFFSETS_KEY } from './restore.js';
-import { startRecordSpan, withContext } from './tracing.js';
+import { startRecordSpan, tracingEnabled, withContext } from './tracing.js';
 
 /** What handling needs besides the record and state: the service, its topics, clock and metrics. */
 export interface HandlingContext<S extends PartitionState, E> {
@@ -29,7 +29,8 @@ export interface Handled {
   deadLetter?: unknown;
 }
 
-function isPromiseLike<T>(value: T | Promise<T>): value is Promise<T> {
+/** Whether a value is a promise (handlers and decoders may be sync or async). */
+export function isPromiseLike<T>(value: T | Promise<T>): value is Promise<T> {
   return typeof (value as { then?: unknown } | null)?.then === 'function';
 }
 
@@ -48,47 +49,42 @@ function checkOutputs(outputs: unknown): OutputRecord[] {
 }
 
 /**
- * Decodes and handles one record inside a span parented to the record's trace context. Outputs without a
- * traceparent get the record's (the span's, when tracing). A decode or handler error turns into a
- * dead letter plus an `envelope.invalid` finding; it never escapes.
+ * Decodes and handles one record. Outputs without a traceparent get the record's (with tracing on: that of
+ * the record's `process <topic>` span, a child of the record's context). A decode or handler error turns
+ * into a dead letter plus an `envelope.invalid` finding; it never escapes. Synchronous decoders and
+ * handlers get a synchronous result (no promise per record on the hot path).
  */
-export async function handleRecord<S extends PartitionState, E>(
+export function handleRecord<S extends PartitionState, E>(
   h: HandlingContext<S, E>,
   state: S,
   record: InputRecord,
-): Promise<Handled> {
+): Handled | Promise<Handled> {
   const { definition } = h;
-  const rs = startRecordSpan(record, definition.name);
+  const rs = tracingEnabled() ? startRecordSpan(record, definition.name) : undefined;
+  const traceparent = rs ? rs.traceparent : record.headers['traceparent'];
   const ctx: HandlerContext = {
     now: h.clock.now(),
     partition: record.partition,
     service: definition.name,
     topics: h.topics,
     metrics: h.metrics,
-    ...(rs.traceparent === undefined ? {} : { traceparent: rs.traceparent }),
+    ...(traceparent === undefined ? {} : { traceparent }),
   };
-  try {
-    const outputs = await withContext(rs.context, async () => {
-      const decoded = definition.decode ? definition.decode(record) : (parseEnvelope(record) as E);
-      const event = isPromiseLike(decoded) ? await decoded : decoded;
-      const result = definition.handle(state, event, record, ctx);
-      return checkOutputs(isPromiseLike(result) ? await result : result);
-    });
-    if (rs.traceparent !== undefined) {
-      for (let i = 0; i < outputs.length; i++) {
-        const o = outputs[i]!;
-        if (o.headers?.['traceparent'] === undefined) {
-          outputs[i] = { ...o, headers: { ...o.headers, traceparent: rs.traceparent } };
-        }
-      }
+  const run = (): OutputRecord[] | Promise<OutputRecord[]> => {
+    const decoded = definition.decode ? definition.decode(record) : (parseEnvelope(record) as E);
+    if (isPromiseLike(decoded))
+      return decoded.then((event) => definition.handle(state, event, record, ctx));
+    return definition.handle(state, decoded, record, ctx);
+  };
+  const failed = (error: unknown): Handled => {
+    if (rs) {
+      rs.span.recordException(error instanceof Error ? error : String(error));
+      rs.span.setStatus({
+        code: SpanStatusCode.ERROR,
+        message: (error as Error)?.message ?? String(error),
+      });
+      rs.span.end();
     }
-    return { outputs };
-  } catch (error) {
-    rs.span.recordException(error instanceof Error ? error : String(error));
-    rs.span.setStatus({
-      code: SpanStatusCode.ERROR,
-      message: (error as Error)?.message ?? String(error),
-    });
     const finding = envelopeInvalidFinding({
       record,
       error,
@@ -102,9 +98,32 @@ export async function handleRecord<S extends PartitionState, E>(
       ],
       deadLetter: error,
     };
-  } finally {
-    rs.span.end();
+  };
+  const succeeded = (result: unknown): Handled => {
+    let outputs: OutputRecord[];
+    try {
+      outputs = checkOutputs(result);
+    } catch (error) {
+      return failed(error);
+    }
+    if (traceparent !== undefined) {
+      for (let i = 0; i < outputs.length; i++) {
+        const o = outputs[i]!;
+        if (o.headers?.['traceparent'] === undefined) {
+          outputs[i] = { ...o, headers: { ...o.headers, traceparent } };
+        }
+      }
+    }
+    rs?.span.end();
+    return { outputs };
+  };
+  let result: OutputRecord[] | Promise<OutputRecord[]>;
+  try {
+    result = rs ? withContext(rs.context, run) : run();
+  } catch (error) {
+    return failed(error);
   }
+  return isPromiseLike(result) ? result.then(succeeded, failed) : succeeded(result);
 }
 
 /** The changelog records for a partition's drained state changes plus its input offsets marker. */

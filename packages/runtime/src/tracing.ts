@@ -1,4 +1,4 @@
-import { ROOT_CONTEXT, SpanKind, context, trace } from '@opentelemetry/api';
+import { ProxyTracerProvider, ROOT_CONTEXT, SpanKind, context, trace } from '@opentelemetry/api';
 import type { Context, Span, TextMapGetter } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import type { InputRecord, RecordHeaders } from '@tidemark/core';
@@ -11,6 +11,19 @@ const headerGetter: TextMapGetter<RecordHeaders> = {
   keys: (carrier) => Object.keys(carrier),
   get: (carrier, key) => carrier[key],
 };
+
+// The API's no-op provider (what a proxy delegates to before an SDK registers a real one).
+const NOOP_PROVIDER = new ProxyTracerProvider().getDelegate();
+
+/**
+ * Whether an SDK has registered a tracer provider. Without one, per-record spans are skipped altogether
+ * (they would be no-ops, and this is the hot path); trace context is then copied from input to outputs.
+ */
+export function tracingEnabled(): boolean {
+  const provider = trace.getTracerProvider();
+  const delegate = provider instanceof ProxyTracerProvider ? provider.getDelegate() : provider;
+  return delegate !== NOOP_PROVIDER;
+}
 
 /** A span around one record's handling, child of the trace context the record carried. */
 export interface RecordSpan {

@@ -4,7 +4,8 @@
 // of its own: (1) a raw kafkajs eachBatch consumer that only counts; (2) runService with a no-op handler
 // and the default decode (core's envelope parser: JSON parse, limits, schema validation); (3) runService
 // with a no-op handler and a pass-through decode, i.e. the runtime's own overhead. Rates are measured from
-// the first record to the last (group joins and restore excluded) and printed with their ratio to (1).
+// the first record to the last (group joins and restore excluded), best of BENCH_ROUNDS alternating rounds,
+// and printed with their ratio to (1).
 import { randomBytes } from 'node:crypto';
 import type { InputRecord, PartitionState, ServiceDefinition } from '@tidemark/core';
 import { Kafka, Partitioners, logLevel } from 'kafkajs';
@@ -95,9 +96,9 @@ class Meter {
   }
 }
 
-async function raw(): Promise<number> {
+async function raw(round: number): Promise<number> {
   const meter = new Meter();
-  const consumer = kafka.consumer({ groupId: `bench-raw-${suffix}` });
+  const consumer = kafka.consumer({ groupId: `bench-raw-${suffix}-${round}` });
   await consumer.connect();
   await consumer.subscribe({ topics: [topic], fromBeginning: true });
   await consumer.run({
@@ -143,31 +144,43 @@ async function runtime(name: string, decode?: (record: InputRecord) => unknown):
   return meter.rate();
 }
 
+const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 2);
 const avgBytes = await prepare();
 console.log(
-  `topic ${topic}: ${RECORDS} records of ~${Math.round(avgBytes)} B in ${PARTITIONS} partitions`,
+  `topic ${topic}: ${RECORDS} records of ~${Math.round(avgBytes)} B in ${PARTITIONS} partitions; best of ${ROUNDS} rounds (alternating)`,
 );
-const rawRate = await raw();
+// Rounds alternate the three readers so a burst of load on a shared machine hits all of them alike.
+const best = { raw: 0, full: 0, pass: 0 };
+const services: string[] = [];
+for (let round = 0; round < ROUNDS; round++) {
+  best.raw = Math.max(best.raw, await raw(round));
+  services.push(`bench-default-${suffix}-${round}`, `bench-pass-${suffix}-${round}`);
+  best.full = Math.max(best.full, await runtime(`bench-default-${suffix}-${round}`));
+  best.pass = Math.max(
+    best.pass,
+    await runtime(`bench-pass-${suffix}-${round}`, (record) => record),
+  );
+}
+const line = (label: string, rate: number) =>
+  `${label.padEnd(46)}${Math.round(rate).toLocaleString('en').padStart(9)} records/s`;
+console.log(line('raw kafkajs eachBatch (count only):', best.raw));
 console.log(
-  `raw kafkajs eachBatch (count only):          ${Math.round(rawRate).toLocaleString('en')} records/s`,
+  `${line('runtime, no-op handler, default decode:', best.full)}  ratio ${(best.full / best.raw).toFixed(2)}`,
 );
-const fullRate = await runtime(`bench-default-${suffix}`);
 console.log(
-  `runtime, no-op handler, default decode:       ${Math.round(fullRate).toLocaleString('en')} records/s  ratio ${(fullRate / rawRate).toFixed(2)}`,
+  `${line('runtime, no-op handler, pass-through decode:', best.pass)}  ratio ${(best.pass / best.raw).toFixed(2)}`,
 );
-const passRate = await runtime(`bench-pass-${suffix}`, (record) => record);
-console.log(
-  `runtime, no-op handler, pass-through decode:  ${Math.round(passRate).toLocaleString('en')} records/s  ratio ${(passRate / rawRate).toFixed(2)}`,
-);
+// Clean up (best effort: the broker may still be settling a topic).
 const admin = kafka.admin();
 await admin.connect();
-await admin.deleteTopics({
-  topics: [
-    topic,
-    dlq,
-    findings,
-    `tidemark.bench-default-${suffix}.state`,
-    `tidemark.bench-pass-${suffix}.state`,
-  ],
-});
+for (const name of [
+  topic,
+  dlq,
+  findings,
+  ...services.map((service) => `tidemark.${service}.state`),
+]) {
+  await admin
+    .deleteTopics({ topics: [name] })
+    .catch((error: unknown) => console.warn(`could not delete ${name}: ${String(error)}`));
+}
 await admin.disconnect();
