@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_TOPICS, parseTime, resolveTopics } from '@tidemark/core';
+import { DEFAULT_TOPICS, formatTime, parseTime, resolveTopics } from '@tidemark/core';
 import { parseLine, readLines } from './input.js';
 
 const topics = resolveTopics();
@@ -115,6 +115,16 @@ describe('parseLine: record envelopes', () => {
       headers: { traceparent: 'tp' },
       time: at + 5,
     });
+  });
+
+  it.each([
+    [{ timestamp: at + 7 }, at + 7],
+    [{ timestamp: String(at + 7) }, at + 7],
+    [{ time: formatTime(at + 9) }, at + 9],
+    [{ timestamp: 'soon', time: at + 3 }, at + 3],
+  ])('reads the record time from %j', (fields, expected) => {
+    const line = JSON.stringify({ topic: 't', value: 'x', ...fields });
+    expect(parseLine(line, 1, topics)).toMatchObject({ time: expected });
   });
 
   it('serializes an object value and takes its time', () => {

@@ -71,6 +71,8 @@ function invalid(line: number, reason: string, text: string): InvalidLine {
 function timeOf(value: unknown): number | undefined {
   if (typeof value === 'number') return Number.isFinite(value) ? value : undefined;
   if (typeof value !== 'string') return undefined;
+  // Kafka's form: epoch ms as a decimal string.
+  if (/^\d{1,16}$/.test(value)) return Number(value);
   try {
     return parseTime(value);
   } catch {
@@ -109,8 +111,9 @@ export function keyForEvent(event: Record<string, unknown>): string | null {
 
 /**
  * Parses one input line: a CloudEvent value (its topic follows from `type`, its key from the spec's key rules) or
- * a record envelope `{ topic, key?, headers?, value, encoding?, time? }` as the simulator writes them (`value` a
- * string — base64 bytes with `encoding: "base64"` — or an object). Anything else is an InvalidLine with the reason.
+ * a record envelope `{ topic, key?, headers?, value, encoding?, timestamp? }` as `tidemark simulate` writes them
+ * (`value` a string — base64 bytes with `encoding: "base64"` — or an object; `timestamp` the record's epoch ms, as a
+ * number or decimal string; `time` is read as a synonym). Anything else is an InvalidLine with the reason.
  * Schema checks are left to the services' own decoders, as live: a known type with bad fields is their dead letter.
  */
 export function parseLine(text: string, line: number, topics: TopicCatalog): ParsedLine {
@@ -206,6 +209,7 @@ function envelope(e: Record<string, unknown>, line: number, text: string): Parse
   // The record's own time (the producer's timestamp) stands for the wall clock the live services would read;
   // without one, the CloudEvent time inside the value (or binary mode's ce_time header) does.
   const time =
+    timeOf(e['timestamp']) ??
     timeOf(e['time']) ??
     (isObject(raw) ? timeOf(raw['time']) : undefined) ??
     timeOf(headers['ce_time']) ??
