@@ -1,9 +1,4 @@
-import {
-  ConfigError,
-  describeError,
-  stateTopic,
-  systemClock,
-} from '@tidemark/core';
+import { ConfigError, describeError, stateTopic, systemClock } from '@tidemark/core';
 import type {
   Clock,
   HandlerContext,
