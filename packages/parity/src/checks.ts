@@ -38,9 +38,9 @@ export interface ParityContext {
 
 // ---- the document ledger ------------------------------------------------------------------
 
-function newDoc(system: string, docId: string): DocRecord {
+function newDoc(state: ParityState, system: string, docId: string): DocRecord {
   return {
-    system,
+    system: state.intern(system),
     docId,
     sourceRevision: -1,
     sourceDeleted: false,
@@ -103,7 +103,7 @@ export function applyContentEvent(
   const at = parseTime(event.time);
   state.advanceWatermark(at);
   const key = ParityState.docKey(data.system, data.docId);
-  const rec = state.docs.get(key) ?? newDoc(data.system, data.docId);
+  const rec = state.docs.get(key) ?? newDoc(state, data.system, data.docId);
   const deleted = event.type === EVENT_TYPES.contentDeleted;
   // Revisions order source events; at equal revisions a deletion wins (it is that revision's last word).
   const newer =
@@ -117,8 +117,8 @@ export function applyContentEvent(
   if (deleted) delete rec.sourceAcl;
   else if (data.aclHash !== undefined) rec.sourceAcl = data.aclHash;
   else delete rec.sourceAcl;
-  if (data.contentClass !== undefined) rec.contentClass = data.contentClass;
-  if (data.classification !== undefined) rec.classification = data.classification;
+  if (data.contentClass !== undefined) rec.contentClass = state.intern(data.contentClass);
+  if (data.classification !== undefined) rec.classification = state.intern(data.classification);
   if (ctx.traceparent) rec.traceparent = ctx.traceparent;
   const findings = evaluateDoc(state, key, rec, heldBefore, ctx);
   findings.push(...advanceParity(state, ctx));
@@ -136,7 +136,7 @@ export function applySyncEvent(
   const at = parseTime(event.time);
   state.advanceWatermark(at);
   const key = ParityState.docKey(data.system, data.docId);
-  const rec = state.docs.get(key) ?? newDoc(data.system, data.docId);
+  const rec = state.docs.get(key) ?? newDoc(state, data.system, data.docId);
   const removed = event.type === EVENT_TYPES.indexRemoved;
   const heldBefore = isHeld(rec);
   if (removed) {
@@ -313,6 +313,9 @@ function evaluateDoc(
   } else {
     delete rec.forgetAt;
   }
+  // The trace context is only needed by a finding still to come (a pending deadline or a resolve).
+  if (rec.deleteDue === undefined && rec.aclDue === undefined && rec.firing === 0)
+    delete rec.traceparent;
   state.saveDoc(key, rec, heldBefore);
   return out;
 }

@@ -149,6 +149,8 @@ export class ParityState implements PartitionState {
   readonly recons = new Map<string, ReconRecord>();
   /** Highest event time seen (drives deadlines when the service runs on event time). */
   watermark = 0;
+  // Systems, content classes and classifications are few; each decoded event brings its own copy of them.
+  readonly #names = new Map<string, string>();
   readonly #heap = new FlatQueue<Deadline>();
   readonly #dirty = new Set<string>();
   /** Chunk changes not yet drained: key -> ids (null = delete). */
@@ -182,6 +184,14 @@ export class ParityState implements PartitionState {
   static readonly watermarkKey = 'w:';
 
   // ---- records ------------------------------------------------------------------------------
+
+  /** One shared copy of a low-cardinality name (system, content class, classification). */
+  intern(name: string): string {
+    const known = this.#names.get(name);
+    if (known !== undefined) return known;
+    if (this.#names.size < 100_000) this.#names.set(name, name);
+    return name;
+  }
 
   /** Marks a record key as changed, for the next drain. */
   touch(key: string): void {
@@ -446,6 +456,10 @@ export class ParityState implements PartitionState {
         if (before) this.#countHeld(before, -1);
         if (parsed) {
           const rec = parsed as DocRecord;
+          rec.system = this.intern(rec.system);
+          if (rec.contentClass !== undefined) rec.contentClass = this.intern(rec.contentClass);
+          if (rec.classification !== undefined)
+            rec.classification = this.intern(rec.classification);
           this.docs.set(key, rec);
           this.#countHeld(rec, 1);
         } else this.docs.delete(key);
