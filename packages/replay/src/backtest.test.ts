@@ -4,7 +4,8 @@ import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadContractsOrThrow, type ContractSet } from '@tidemark/contracts';
 import { readContractDir } from '@tidemark/contracts/node';
-import { backtest, formatBacktest } from './index.js';
+import { formatTime, parseTime } from '@tidemark/core';
+import { backtest, formatBacktest, type BacktestProgress } from './index.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const FIXTURE = join(ROOT, 'packages/replay/testdata/basic.jsonl');
@@ -53,7 +54,20 @@ beforeAll(async () => {
 
 describe('backtest', () => {
   it('shows what a new required field fires, per rule, and nothing else changing', async () => {
-    const result = await backtest({ input: FIXTURE, oldContracts, newContracts, drainMs: DAY });
+    const progress: BacktestProgress[] = [];
+    const result = await backtest({
+      input: FIXTURE,
+      oldContracts,
+      newContracts,
+      drainMs: DAY,
+      onProgress: (p) => progress.push(p),
+    });
+    expect(progress.at(-1)).toEqual({
+      phase: 'done',
+      lines: 15,
+      records: 12,
+      eventTime: formatTime(parseTime(result.eventTime.last!) + DAY),
+    });
     const row = result.rows.find(
       (r) =>
         r.check === 'contract.required' && r.system === 'confluence' && r.rule === 'effectiveDate',

@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import type { FramedDecoder } from '@tidemark/contract-checks';
 import type { ContractSet } from '@tidemark/contracts';
 import { formatTime, resolveTopics, type OutputRecord, type TopicCatalog } from '@tidemark/core';
@@ -24,10 +25,23 @@ export interface BacktestOptions {
   topics?: Partial<TopicCatalog>;
   /** Schema Registry deserializer for Confluent-framed records. @default none (they are dead letters) */
   framed?: FramedDecoder;
+  /** Called every `progressEvery` lines or at most once a second, and when done (the CLI prints it on stderr). */
+  onProgress?: (progress: BacktestProgress) => void;
+  /** @default 100000 */
+  progressEvery?: number;
   /** Findings kept as examples per row and side. @default 3 */
   samplesPerRow?: number;
   /** Build the services of one side yourself (tests). @default replayServices without the router */
   services?: (contracts: ContractSet, topics: TopicCatalog) => readonly ReplayService[];
+}
+
+/** Where a long backtest is. */
+export interface BacktestProgress {
+  phase: 'read' | 'drain' | 'done';
+  lines: number;
+  records: number;
+  /** The clock of the old contracts' host (RFC 3339), null before the first timed record. */
+  eventTime: string | null;
 }
 
 /** One finding, as a backtest shows it. */
@@ -158,7 +172,7 @@ function only(
 
 /**
  * `tidemark contracts backtest`: runs the checkers that read contracts (contract-checker, freshness-monitor,
- * parity-verifier) over the same events under the old and the new contracts in one pass, and reports, per
+ * parity-verifier, drift-detector) over the same events under the old and the new contracts in one pass, and reports, per
  * (check, system, rule/field), how many findings each version fires and which problems only one of them finds.
  */
 export async function backtest(options: BacktestOptions): Promise<BacktestResult> {
@@ -198,6 +212,18 @@ export async function backtest(options: BacktestOptions): Promise<BacktestResult
   let first: number | undefined;
   let last: number | undefined;
   const unconsumed = new Set<number>();
+  const progressEvery = options.progressEvery ?? 100_000;
+  let lastReport = performance.now();
+  const progress = (phase: BacktestProgress['phase']) => {
+    lastReport = performance.now();
+    const clock = targets[0]!.host.clock;
+    options.onProgress?.({
+      phase,
+      lines: input.lines,
+      records: input.records,
+      eventTime: clock === undefined ? null : formatTime(clock),
+    });
+  };
   await drive(
     options.input,
     topics,
@@ -212,10 +238,20 @@ export async function backtest(options: BacktestOptions): Promise<BacktestResult
         if (first === undefined || r.time < first) first = r.time;
         if (last === undefined || r.time > last) last = r.time;
       },
+      after: (n) => {
+        if (!options.onProgress) return;
+        if (n % progressEvery === 0 || (n % 1024 === 0 && performance.now() - lastReport >= 1000)) {
+          progress('read');
+        }
+      },
+      drain: () => {
+        if (options.onProgress && performance.now() - lastReport >= 1000) progress('drain');
+      },
     },
   );
   input.rejected += unconsumed.size;
   input.records -= unconsumed.size;
+  progress('done');
 
   const [oldSide, newSide] = sides;
   const rows = new Map<string, BacktestRow>();

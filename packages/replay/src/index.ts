@@ -9,7 +9,13 @@ export type {
   DriveHooks,
 } from './replay.js';
 export { backtest, formatBacktest } from './backtest.js';
-export type { BacktestOptions, BacktestResult, BacktestRow, BacktestSample } from './backtest.js';
+export type {
+  BacktestOptions,
+  BacktestProgress,
+  BacktestResult,
+  BacktestRow,
+  BacktestSample,
+} from './backtest.js';
 export { ReplayHost, DEFAULT_TICK_MS, DEFAULT_COMMIT_EVERY } from './host.js';
 export type { ReplayHostOptions, ReplayService, HostStats, OutputSink } from './host.js';
 export { replayServices, REPLAY_SERVICE_ORDER } from './services.js';
