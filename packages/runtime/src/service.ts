@@ -699,12 +699,16 @@ class ServiceHost<S extends PartitionState, E> {
     if (!Number.isFinite(timestamp) || timestamp <= slot.watermark) return;
     const tick = this.#definition.tick;
     const step = this.#config.eventTickMs;
+    // Ticks trail the watermark by the allowed skew: the co-partitioned topics of a partition arrive in separate
+    // batches, so one may run ahead of the other by a little event time (an index event still unread while the
+    // content topic moved on must not make its change look late).
+    const tickUpTo = timestamp - this.#config.eventSkewMs;
     if (tick) {
-      slot.nextTick ??= Math.floor(timestamp / step) * step + step;
+      slot.nextTick ??= Math.floor(tickUpTo / step) * step + step;
       // A gap of more than 1000 steps is crossed in one tick at its end: deadlines inside it fire then.
-      if ((timestamp - slot.nextTick) / step > 1000)
-        slot.nextTick = Math.floor(timestamp / step) * step;
-      while (slot.nextTick <= timestamp) {
+      if ((tickUpTo - slot.nextTick) / step > 1000)
+        slot.nextTick = Math.floor(tickUpTo / step) * step;
+      while (slot.nextTick <= tickUpTo) {
         const ctx: HandlerContext = {
           now: slot.nextTick,
           partition: slot.partition,
