@@ -40,6 +40,7 @@ describe('loadRuntimeConfig', () => {
       shutdownTimeoutMs: d.shutdownTimeoutMs,
       clock: 'wall',
       eventTickMs: d.eventTickMs,
+      eventSkewMs: d.eventSkewMs,
       otel: { OTEL_SERVICE_NAME: 'x' },
     });
   });

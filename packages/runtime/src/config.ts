@@ -41,6 +41,8 @@ export interface RuntimeConfig {
   clock: 'wall' | 'event';
   /** With clock `event`: ticks run every this much event time, per partition. */
   eventTickMs: number;
+  /** With clock `event`: ticks trail a partition's watermark by this much (skew allowed between its topics). */
+  eventSkewMs: number;
   shutdownTimeoutMs: number;
   /** Standard OTEL_* variables passed through untouched (read by `@tidemark/runtime/otel`). */
   otel: Record<string, string>;
@@ -63,6 +65,7 @@ export const DEFAULT_RUNTIME_CONFIG = {
   shutdownTimeoutMs: 30_000,
   clock: 'wall',
   eventTickMs: 10_000,
+  eventSkewMs: 120_000,
 } as const;
 
 /** Environment variable of each topic role, e.g. contentChanges → TOPIC_CONTENT_CHANGES. */
@@ -157,6 +160,7 @@ const schema = z.object({
   SHUTDOWN_TIMEOUT: duration.pipe(z.number().min(1, 'must be more than 0')).optional(),
   TIDEMARK_CLOCK: z.enum(['wall', 'event'], { error: 'must be wall or event' }).optional(),
   EVENT_TICK: duration.pipe(z.number().min(1, 'must be more than 0')).optional(),
+  EVENT_SKEW: duration.optional(),
   ...Object.fromEntries(Object.values(TOPIC_ENV_VARS).map((name) => [name, topicName.optional()])),
 });
 
@@ -240,6 +244,7 @@ export function loadRuntimeConfig(env: NodeJS.ProcessEnv, service: string): Runt
     shutdownTimeoutMs: v.SHUTDOWN_TIMEOUT ?? d.shutdownTimeoutMs,
     clock: v.TIDEMARK_CLOCK ?? d.clock,
     eventTickMs: v.EVENT_TICK ?? d.eventTickMs,
+    eventSkewMs: v.EVENT_SKEW ?? d.eventSkewMs,
     otel,
   };
 }
