@@ -3,6 +3,7 @@
 // freshness.sync-lag at its deadline; a SIGKILL between a document's change and its deadline still fires it
 // exactly once (and does not re-fire one that fired before); a document indexed in time fires nothing, and
 // its lag lands in tidemark_sync_lag_seconds.
+import { histogramSeries } from '@tidemark/cli';
 import { rm } from 'node:fs/promises';
 import { afterAll, afterEach, describe, expect, it, onTestFailed } from 'vitest';
 import { formatTime, stateTopic, type Finding } from '@tidemark/core';
@@ -16,15 +17,7 @@ import {
   unique,
   waitUntil,
 } from '../runtime/helpers.js';
-import {
-  CONNECTOR,
-  contractsDir,
-  FreshnessProcess,
-  histogramSeries,
-  indexed,
-  SYSTEM,
-  upserted,
-} from './helpers.js';
+import { CONNECTOR, contractsDir, FreshnessProcess, indexed, SYSTEM, upserted } from './helpers.js';
 
 const SYNC_LAG = 'freshness.sync-lag';
 const SECOND = 1000;

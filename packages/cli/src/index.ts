@@ -4,3 +4,5 @@ export { planTopics, compareTopics, SERVICE_NAMES } from './topic-plan.js';
 export type { TopicSpec, ExistingTopic, TopicReport } from './topic-plan.js';
 export { processOutput } from './io.js';
 export type { Output } from './io.js';
+export { histogramSeries } from './demo/prometheus.js';
+export type { HistogramSeries } from './demo/prometheus.js';

@@ -19,21 +19,27 @@ export class ProduceAborted extends Error {
 }
 
 /**
- * Sends simulated records to Kafka at `rate` records per second of wall time, in batches, with each record's
- * simulated time as its Kafka timestamp (services on an event-time clock read it).
+ * Sends simulated records to Kafka in batches, with each record's simulated time as its Kafka timestamp
+ * (services on an event-time clock read it). Paced either at `rate` records per wall second, or at `speed`
+ * seconds of event time per wall second — the demo's choice: a batch then spans at most 100 ms of wall time,
+ * so co-partitioned topics never drift far apart in event time while the services read them.
  */
 export async function produceAtRate(
   producer: Producer,
   events: Iterable<SimRecord>,
   options: {
-    rate: number;
+    rate?: number;
+    speed?: number;
     signal?: AbortSignal;
     onRecord?: (rec: SimRecord) => void;
     onProgress?: (produced: number) => void;
   },
 ): Promise<number> {
-  const batchSize = Math.max(1, Math.min(500, Math.round(options.rate / 10)));
+  const rate = options.rate ?? 1000;
+  const speed = options.speed;
+  const batchSize = speed ? 500 : Math.max(1, Math.min(500, Math.round(rate / 10)));
   const begun = Date.now();
+  let firstTime: number | undefined;
   let produced = 0;
   let batch: SimRecord[] = [];
   const flush = async () => {
@@ -54,14 +60,25 @@ export async function produceAtRate(
     produced += batch.length;
     options.onProgress?.(produced);
     batch = [];
-    const due = begun + (produced / options.rate) * 1000;
+  };
+  const wait = async (due: number) => {
     if (due > Date.now()) await new Promise((r) => setTimeout(r, due - Date.now()));
   };
   for (const rec of events) {
     if (options.signal?.aborted) throw new ProduceAborted('interrupted');
+    firstTime ??= rec.time;
+    if (speed) {
+      // Send what is due before this record's wall time, then wait for it.
+      const due = begun + (rec.time - firstTime) / speed;
+      if (batch.length > 0 && (due - Date.now() > 100 || batch.length >= batchSize)) await flush();
+      await wait(due);
+    }
     options.onRecord?.(rec);
     batch.push(rec);
-    if (batch.length >= batchSize) await flush();
+    if (!speed && batch.length >= batchSize) {
+      await flush();
+      await wait(begun + (produced / rate) * 1000);
+    }
   }
   if (batch.length > 0) await flush();
   return produced;

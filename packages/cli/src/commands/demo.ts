@@ -31,7 +31,12 @@ export function registerDemo(program: Command, out: Output): void {
       0.5,
     )
     .option('--seed <n>', 'simulator seed (same seed, same events)', positive('seed'), 7)
-    .option('--rate <n>', 'events produced per second', positive('rate'), 1500)
+    .option(
+      '--speed <n>',
+      'seconds of event time produced per wall-clock second',
+      positive('speed'),
+      240,
+    )
     .option('--partitions <n>', "partitions of the run's topics", positive('partitions'), 3)
     .option(
       '--port <n>',
@@ -48,7 +53,7 @@ export function registerDemo(program: Command, out: Output): void {
         docs: number;
         days: number;
         seed: number;
-        rate: number;
+        speed: number;
         partitions: number;
         port: number;
         contracts: string;
@@ -78,7 +83,7 @@ export function registerDemo(program: Command, out: Output): void {
             seed: Math.round(opts.seed),
             docs: Math.round(opts.docs),
             days: opts.days,
-            rate: opts.rate,
+            speed: opts.speed,
             partitions: Math.round(opts.partitions),
             basePort: Math.round(opts.port),
             runId,

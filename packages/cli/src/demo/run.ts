@@ -1,8 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Kafka, Partitioners, logLevel, type Consumer } from 'kafkajs';
-import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import type { Finding } from '@tidemark/core';
 import { loadContractDir } from '@tidemark/contracts/node';
 import {
@@ -19,6 +18,7 @@ import {
 import { envelopeLine, produceAtRate, ProduceAborted as DemoAborted } from '../sim-io.js';
 import { planTopics } from '../topic-plan.js';
 import { internalTopicsFor } from '../internal-topics.js';
+import { histogramSeries } from './prometheus.js';
 import { demoLayout, type DemoLayout, type DemoProcess } from './layout.js';
 import { emptyCounters, histogramQuantile, renderFrame, type DemoCounters } from './view.js';
 
@@ -34,14 +34,16 @@ export interface DemoOptions {
   docs: number;
   /** Simulated event time, in days (0.25 = 6 hours). */
   days: number;
-  /** Events produced per second of wall time. */
-  rate: number;
+  /** Seconds of simulated event time produced per second of wall time. */
+  speed: number;
   partitions: number;
   basePort: number;
   faults?: FaultPlan;
   runId: string;
   /** Redraw the live view in place (a TTY); else print a progress line now and then. */
   live: boolean;
+  /** Services to start (by name); all five by default. */
+  services?: readonly string[];
   /** How long to wait for the services to go quiet after the last event, ms. @default 90000 */
   settleMs?: number;
   thresholds?: ScoreThresholds;
@@ -71,12 +73,21 @@ export { ProduceAborted as DemoAborted } from '../sim-io.js';
 export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const started = Date.now();
   const contracts = await loadContractDir(options.contractsDir);
-  const layout = demoLayout({
+  const full = demoLayout({
     runId: options.runId,
     brokers: options.brokers,
     contractsDir: options.contractsDir,
     basePort: options.basePort,
   });
+  const wanted = options.services;
+  const layout = {
+    ...full,
+    processes: full.processes.filter((p) => !wanted || wanted.includes(p.service)),
+  };
+  for (const p of layout.processes) {
+    const main = path.join(options.root, 'services', p.folder, 'dist', 'main.js');
+    if (!existsSync(main)) throw new Error(`${main} is missing: run \`npm run build\` first`);
+  }
   mkdirSync(path.join(options.out, 'logs'), { recursive: true });
   const kafka = new Kafka({
     clientId: `tidemark-demo-${options.runId}`,
@@ -129,7 +140,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     }, 250);
     try {
       await produceAtRate(producer, sim.events, {
-        rate: options.rate,
+        speed: options.speed,
         ...(options.signal ? { signal: options.signal } : {}),
         onRecord: (rec) => events.write(`${envelopeLine(rec)}\n`),
         onProgress: (n) => {
@@ -339,15 +350,12 @@ async function scrapeSyncLag(layout: DemoLayout, counters: DemoCounters): Promis
   if (!freshness) return;
   try {
     const text = await (await fetch(`http://127.0.0.1:${freshness.httpPort}/metrics`)).text();
-    const family = parsePrometheusTextFormat(text).find(
-      (f) => f.name === 'tidemark_sync_lag_seconds',
-    );
-    if (!family) return;
+    // Summed over every system/connector/class series: the demo shows one lag distribution.
     const merged = new Map<number, number>();
     let count = 0;
-    for (const m of family.metrics) {
-      count += Number(m.count ?? 0);
-      for (const [le, c] of Object.entries(m.buckets ?? {})) {
+    for (const series of histogramSeries(text, 'tidemark_sync_lag_seconds')) {
+      count += Number(series.count ?? 0);
+      for (const [le, c] of Object.entries(series.buckets)) {
         const bound = le === '+Inf' ? Infinity : Number(le);
         merged.set(bound, (merged.get(bound) ?? 0) + Number(c));
       }
