@@ -19,6 +19,8 @@ export interface BacktestOptions {
   drainMs?: number;
   /** @default 10000 */
   tickMs?: number;
+  /** How far ticks trail the clock (as `replay`). @default 0 */
+  tickLagMs?: number;
   /** @default 3 */
   partitions?: number;
   /** @default DEFAULT_TOPICS */
@@ -203,6 +205,7 @@ export async function backtest(options: BacktestOptions): Promise<BacktestResult
         topics,
         partitions: options.partitions ?? DEFAULT_PARTITIONS,
         tickMs: options.tickMs ?? DEFAULT_TICK_MS,
+        ...(options.tickLagMs === undefined ? {} : { tickLagMs: options.tickLagMs }),
         metrics: new MemoryMetrics(metricKinds(services)),
         sink: (record) => side.output(record),
       }),

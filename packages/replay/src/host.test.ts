@@ -184,6 +184,39 @@ describe('ReplayHost', () => {
     expect(log).toHaveLength(1);
   });
 
+  it('lets ticks trail the clock by tickLagMs', async () => {
+    const ticks: number[] = [];
+    const log: Seen[] = [];
+    const h = new ReplayHost({
+      services: [
+        service('a', ['in'], log, {
+          tick: (_s, ctx) => {
+            if (ctx.partition === 0) ticks.push(ctx.now);
+            return [];
+          },
+        }),
+      ],
+      topics,
+      tickLagMs: 15_000,
+      metrics: noopMetrics,
+      sink: () => undefined,
+    });
+    await h.push(rec('in', 'k', {}, 20_000));
+    await h.push(rec('in', 'k', {}, 46_000));
+    expect(ticks).toEqual([10_000, 20_000, 30_000]);
+    expect(log.map((s) => s.now)).toEqual([20_000, 46_000]);
+    expect(
+      () =>
+        new ReplayHost({
+          services: [],
+          topics,
+          tickLagMs: -1,
+          metrics: noopMetrics,
+          sink: () => undefined,
+        }),
+    ).toThrow(new RangeError('tickLagMs must be a non-negative number, got -1'));
+  });
+
   it('counts a throwing tick and keeps ticking the other partitions', async () => {
     const seen: number[] = [];
     const h = host([

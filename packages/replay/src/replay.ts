@@ -51,6 +51,8 @@ export interface ReplayOptions {
   drainMs?: number;
   /** Event-time period of the services' ticks (the live schedule is every 10 s). @default 10000 */
   tickMs?: number;
+  /** How far ticks trail the clock (the live event-time mode's EVENT_SKEW), for roughly interleaved inputs. @default 0 */
+  tickLagMs?: number;
   /** Partitions per topic, for per-partition state as live. @default 3 */
   partitions?: number;
   /** Topic names, as the services are configured live. @default DEFAULT_TOPICS */
@@ -171,6 +173,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
       topics,
       partitions,
       tickMs,
+      ...(options.tickLagMs === undefined ? {} : { tickLagMs: options.tickLagMs }),
       metrics,
       sink: (record, line) => summary.output(record, line),
     });
