@@ -1,4 +1,4 @@
-import type { InternalTopic } from '@tidemark/core';
+import { stateTopic, type InternalTopic } from '@tidemark/core';
 import { contractCheckerTopics } from '@tidemark/contract-checks';
 import { alertRouterTopics } from '@tidemark/routing';
 import { DRIFT_DETECTOR_TOPICS, driftPartialsTopic } from '@tidemark/drift';
@@ -10,6 +10,17 @@ export function internalTopicsFor(service: string, name: string = service): Inte
       return contractCheckerTopics(name);
     case 'alert-router':
       return alertRouterTopics(name);
+    case 'parity-verifier':
+      // Parity reads its own changelog as a global table (recent changes across partitions), so the table must
+      // exist before the service starts instead of being created by the runtime on first use.
+      return [
+        {
+          name: stateTopic(name),
+          compacted: true,
+          coPartitioned: true,
+          purpose: 'parity-verifier: state changelog, also read as the recent-changes table',
+        },
+      ];
     case 'drift-detector':
       return DRIFT_DETECTOR_TOPICS.map((t) => ({
         ...t,
@@ -25,4 +36,5 @@ export const INTERNAL_TOPICS: readonly InternalTopic[] = [
   ...internalTopicsFor('contract-checker'),
   ...internalTopicsFor('alert-router'),
   ...internalTopicsFor('drift-detector'),
+  ...internalTopicsFor('parity-verifier'),
 ];

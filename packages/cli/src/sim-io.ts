@@ -70,7 +70,11 @@ export async function produceAtRate(
     if (speed) {
       // Send what is due before this record's wall time, then wait for it.
       const due = begun + (rec.time - firstTime) / speed;
-      if (batch.length > 0 && (due - Date.now() > 100 || batch.length >= batchSize)) await flush();
+      // Also cut when the batch spans more than 100 ms of paced time: a producer that fell behind must not
+      // send hours of event time at once, or one topic would run far ahead of its co-partitioned twin.
+      const span = batch.length > 0 ? (rec.time - batch[0]!.time) / speed : 0;
+      if (batch.length > 0 && (due - Date.now() > 100 || span > 100 || batch.length >= batchSize))
+        await flush();
       await wait(due);
     }
     options.onRecord?.(rec);

@@ -76,6 +76,7 @@ export function planTopics(
     });
   }
   for (const service of SERVICE_NAMES) {
+    if (specs.some((t) => t.name === stateTopic(service))) continue; // already planned as an internal topic
     specs.push({
       name: stateTopic(service),
       partitions,

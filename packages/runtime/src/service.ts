@@ -655,11 +655,19 @@ class ServiceHost<S extends PartitionState, E> {
     outputs: readonly OutputRecord[],
     advance?: { topic: string; next: string },
   ): Promise<void> {
-    if (outputs.length > 0)
+    if (outputs.length > 0) {
+      // In event-time mode outputs carry the partition's event time, so a service reading them (the router, or
+      // this service's own internal topics) stays on the same clock instead of jumping to the wall clock.
+      const timestamp = this.#eventTime && slot.watermark > 0 ? String(slot.watermark) : undefined;
       await this.#send(
         slot,
-        outputs.map((o) => ({ topic: o.topic, message: toKafkaMessage(o) })),
+        outputs.map((o) => {
+          const message = toKafkaMessage(o);
+          if (timestamp !== undefined) message.timestamp = timestamp;
+          return { topic: o.topic, message };
+        }),
       );
+    }
     const changes = slot.state.drainChanges();
     if (changes.length > 0) {
       if (advance) slot.marker.set(advance.topic, advance.next);

@@ -4,7 +4,9 @@ import { contractParitySettings, createParityService, PARITY_SERVICE_NAME } from
 import { loadRuntimeConfig, runMain } from '@tidemark/runtime';
 
 await runMain(async (env) => {
-  const { topics } = loadRuntimeConfig(env, PARITY_SERVICE_NAME);
+  // SERVICE_NAME lets two deployments (or test runs) share a cluster: it names the changelog and group.
+  const name = env['SERVICE_NAME'] || PARITY_SERVICE_NAME;
+  const { topics } = loadRuntimeConfig(env, name);
   const contracts = await loadContractsFromEnv(env);
-  return createParityService({ settings: contractParitySettings(contracts), topics });
+  return createParityService({ name, settings: contractParitySettings(contracts), topics });
 });

@@ -76,6 +76,9 @@ export function demoLayout(args: {
         HTTP_PORT: String(args.basePort + i),
         LOG_LEVEL: 'info',
         TIDEMARK_CLOCK: 'event',
+        // Ticks trail each partition's event time by this much: the compressed stream's co-partitioned topics
+        // may drift apart by a few seconds of wall time, which is minutes of event time.
+        EVENT_SKEW: '10m',
         TICK_SCHEDULE: args.tickSchedule ?? '*/2 * * * * *',
         SHUTDOWN_TIMEOUT: '20s',
       },
