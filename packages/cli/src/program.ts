@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { registerContracts } from './commands/contracts.js';
 import { registerDemo } from './commands/demo.js';
 import { registerDoctor } from './commands/doctor.js';
+import { registerReplay } from './commands/replay.js';
 import { registerSilence } from './commands/silence.js';
 import { registerSimulate } from './commands/simulate.js';
 import { registerTopics } from './commands/topics.js';
@@ -18,7 +19,8 @@ export function createProgram(out: Output): Command {
     .exitOverride();
   registerTopics(program, out);
   registerDoctor(program, out);
-  registerContracts(program, out);
+  const contracts = registerContracts(program, out);
+  registerReplay(program, contracts, out);
   registerDemo(program, out);
   registerSimulate(program, out);
   registerSilence(program, out);
