@@ -92,4 +92,3 @@ export function formatDuration(ms: number): string {
   }
   return out;
 }
-
