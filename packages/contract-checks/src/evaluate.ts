@@ -1,5 +1,10 @@
 import type { ContentUpsertedEvent, Severity } from '@tidemark/core';
-import { prepareActivation, readField, type ResolvedSettings } from '@tidemark/contracts';
+import {
+  prepareActivation,
+  readField,
+  type AllowedCheck,
+  type ResolvedSettings,
+} from '@tidemark/contracts';
 
 /** One broken expectation of a contract about one document revision. */
 export interface Violation {
@@ -37,7 +42,7 @@ export function evaluateDocument(
   }
   for (const check of settings.allowed) {
     const found = readField(data, check.segments);
-    if (found.kind !== 'present' || check.test(found.value)) continue;
+    if (found.kind !== 'present' || passes(check, found.value)) continue;
     out.push({
       check: 'contract.allowed',
       key: check.field,
@@ -66,4 +71,27 @@ export function evaluateDocument(
     });
   }
   return out;
+}
+
+// Allowed checks are pure functions of the value, and a field under an allowed check takes few distinct values
+// (languages, MIME types, classifications), while a pattern test runs a regex engine (RE2) per event — the largest
+// single cost of evaluation before this cache. So scalar outcomes are remembered per check, up to a bound so that
+// a field with unbounded distinct values (ids, free text) cannot grow memory: past it, values are tested uncached.
+const ALLOWED_CACHE_LIMIT = 1024;
+const allowedOutcomes = new WeakMap<AllowedCheck, Map<string | number | boolean, boolean>>();
+
+function passes(check: AllowedCheck, value: unknown): boolean {
+  if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean')
+    return check.test(value); // arrays and objects: not worth keying
+  let outcomes = allowedOutcomes.get(check);
+  if (outcomes === undefined) {
+    outcomes = new Map();
+    allowedOutcomes.set(check, outcomes);
+  }
+  let ok = outcomes.get(value);
+  if (ok === undefined) {
+    ok = check.test(value);
+    if (outcomes.size < ALLOWED_CACHE_LIMIT) outcomes.set(value, ok);
+  }
+  return ok;
 }

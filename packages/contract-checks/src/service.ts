@@ -203,35 +203,37 @@ export function createContractCheckerService(
       time,
     );
     const violations = evaluateDocument(settings, event);
-    const openNow: OpenFinding[] = violations.map((v) => [
-      v.check,
-      v.key,
-      v.severity,
-      v.shadow ? 1 : 0,
-    ]);
-    const was = new Set((prior?.open ?? []).map(([c, k]) => `${c}|${k}`));
-    const is = new Set(openNow.map(([c, k]) => `${c}|${k}`));
-    const entry: DocumentEntry = {
-      rev: data.revision,
-      cls: data.contentClass,
-      open: openNow,
-      ...(data.classification ? { classification: data.classification } : {}),
-      ...(data.owner ? { owner: data.owner } : {}),
-    };
-    const base = {
-      owner: ownerOf(settings, data.owner ?? undefined),
-      observedAt: event.time,
-      contract: settings.contract,
-      classification: data.classification,
-      ...(Object.keys(settings.labels).length > 0 ? { labels: { ...settings.labels } } : {}),
-      ...(ctx.traceparent ? { traceparent: ctx.traceparent } : {}),
-    };
+    const priorOpen = prior?.open ?? NONE_OPEN;
+    const openNow: OpenFinding[] =
+      violations.length === 0
+        ? NONE_OPEN
+        : violations.map((v) => [v.check, v.key, v.severity, v.shadow ? 1 : 0]);
+    // Built in this key order (rev, cls, open, classification, owner) because it is the changelog's JSON form.
+    const entry: DocumentEntry = { rev: data.revision, cls: data.contentClass, open: openNow };
+    if (data.classification) entry.classification = data.classification;
+    if (data.owner) entry.owner = data.owner;
+    // Most revisions of most documents neither fire nor resolve anything: the finding base (with its copy of the
+    // labels) is built only when a finding is emitted.
+    let base: FindingBase | undefined;
+    const baseOf = (): FindingBase =>
+      (base ??= {
+        owner: ownerOf(settings, data.owner ?? undefined),
+        observedAt: event.time,
+        contract: settings.contract,
+        classification: data.classification,
+        ...(Object.keys(settings.labels).length > 0 ? { labels: { ...settings.labels } } : {}),
+        ...(ctx.traceparent ? { traceparent: ctx.traceparent } : {}),
+      });
+    // New findings fire, findings no longer present resolve; without open findings before or now (the common
+    // case) there is nothing to compare, so the key sets are built only when both sides have entries.
+    const was = priorOpen.length > 0 && violations.length > 0 ? openKeys(priorOpen) : undefined;
+    const is = priorOpen.length > 0 && violations.length > 0 ? openKeys(openNow) : undefined;
     for (const v of violations) {
-      if (was.has(`${v.check}|${v.key}`)) continue; // still firing: already reported
+      if (was?.has(`${v.check}|${v.key}`)) continue; // still firing: already reported
       out.push(
         emit(
           buildFinding({
-            ...base,
+            ...baseOf(),
             check: v.check,
             status: 'firing',
             severity: v.severity,
@@ -244,12 +246,12 @@ export function createContractCheckerService(
         ),
       );
     }
-    for (const [check, k, severity, shadow] of prior?.open ?? []) {
-      if (is.has(`${check}|${k}`)) continue;
+    for (const [check, k, severity, shadow] of priorOpen) {
+      if (is?.has(`${check}|${k}`)) continue;
       out.push(
         emit(
           resolved(
-            base,
+            baseOf(),
             data.system,
             data.docId,
             check,
@@ -275,7 +277,7 @@ export function createContractCheckerService(
         out.push(
           emit(
             resolved(
-              base,
+              baseOf(),
               data.system,
               data.docId,
               'contract.reference',
@@ -494,6 +496,26 @@ export function createContractCheckerService(
   };
 }
 
+/** Shared, never mutated: the open findings of a document that has none. */
+const NONE_OPEN: OpenFinding[] = [];
+
+/** `check|key` of each open finding, to tell still-firing findings from new and resolved ones. */
+function openKeys(open: readonly OpenFinding[]): Set<string> {
+  const keys = new Set<string>();
+  for (const [check, key] of open) keys.add(`${check}|${key}`);
+  return keys;
+}
+
+/** What every finding of one document revision shares. */
+interface FindingBase {
+  owner: FindingOwner;
+  observedAt: string;
+  classification?: string | undefined;
+  contract?: { file: string; version: string };
+  traceparent?: string;
+  labels?: Record<string, string>;
+}
+
 function docSubject(
   system: string,
   docId: string,
@@ -521,14 +543,7 @@ function ownerOf(
 }
 
 function resolved(
-  base: {
-    owner: FindingOwner;
-    observedAt: string;
-    classification?: string | undefined;
-    contract?: { file: string; version: string };
-    traceparent?: string;
-    labels?: Record<string, string>;
-  },
+  base: FindingBase,
   system: string,
   docId: string,
   check: string,

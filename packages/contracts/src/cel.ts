@@ -194,6 +194,9 @@ export function compileRule(rule: RuleSpec): CompiledRule {
   });
 }
 
+const OK_TRUE: RuleResult = Object.freeze({ ok: true, value: true });
+const OK_FALSE: RuleResult = Object.freeze({ ok: true, value: false });
+
 function evaluateProgram(
   program: Program,
   activation: RuleActivation | PreparedActivation,
@@ -205,13 +208,15 @@ function evaluateProgram(
     return { ok: false, error: error instanceof Error ? error.message : String(error) };
   }
   if (isCelError(value)) return { ok: false, error: value.message };
-  if (typeof value === 'boolean') return { ok: true, value };
+  // Shared frozen results: a bool is by far the common outcome, evaluated for every rule of every event.
+  if (typeof value === 'boolean') return value ? OK_TRUE : OK_FALSE;
   return { ok: false, error: `returned ${describeType(value)}, not bool` };
 }
 
 // @bufbuild/cel converts a plain object into a CEL map (a new Map of its entries) on every access, which made
 // that conversion most of a rule's cost. prepareActivation converts an event's variables once; the checker
 // passes the prepared activation to every rule of the event. A plain activation still works (converted per call).
+const VARIABLE_NAMES = Object.keys(RULE_VARIABLES);
 const PREPARED: unique symbol = Symbol('tidemark.preparedActivation');
 
 /** An event converted once for CEL, to evaluate many rules on (see prepareActivation). */
@@ -223,7 +228,7 @@ export interface PreparedActivation {
 export function prepareActivation(activation: RuleActivation): PreparedActivation {
   const bindings: Record<string, CelInput> = {};
   // Only the declared variables: the analysis has rejected any other identifier.
-  for (const name of Object.keys(RULE_VARIABLES)) {
+  for (const name of VARIABLE_NAMES) {
     const value = activation[name];
     if (value !== undefined) bindings[name] = toCelInput(value);
   }
@@ -239,12 +244,22 @@ function prepared(
 
 function toCelInput(value: unknown): CelInput {
   if (value === null || typeof value !== 'object') return value as CelInput;
-  if (Array.isArray(value)) return celList(value.map(toCelInput));
-  if (Object.getPrototypeOf(value) !== Object.prototype && Object.getPrototypeOf(value) !== null) {
+  if (Array.isArray(value)) {
+    // A loop, not value.map(toCelInput): map passes (value, index, array), and this runs once per field per event.
+    const list: CelInput[] = new Array<CelInput>(value.length);
+    for (let i = 0; i < value.length; i++) list[i] = toCelInput(value[i]);
+    return celList(list);
+  }
+  const proto: unknown = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) {
     return value as CelInput; // Map, Uint8Array, messages: the library knows them
   }
+  // for…in over own keys rather than Object.entries: no [key, value] pair allocated per field.
   const entries = new Map<string, CelInput>();
-  for (const [key, entry] of Object.entries(value)) {
+  const object = value as Record<string, unknown>;
+  for (const key in object) {
+    if (!Object.hasOwn(object, key)) continue;
+    const entry = object[key];
     if (entry !== undefined) entries.set(key, toCelInput(entry));
   }
   return celMap(entries);
