@@ -9,6 +9,13 @@ export const DEMO_SERVICES = [
   { service: 'drift-detector', folder: 'drift-detector' },
 ] as const;
 
+/**
+ * How far each service partition's ticks trail its event time (EVENT_SKEW): the compressed stream's co-partitioned
+ * topics may drift apart by a few seconds of wall time, which is minutes of event time. A replay of the demo's input
+ * matches the live run with the same lag (`tickLagMs`).
+ */
+export const DEMO_EVENT_SKEW_MS = 10 * 60_000;
+
 /** One service process of a demo run. */
 export interface DemoProcess {
   service: string;
@@ -76,9 +83,7 @@ export function demoLayout(args: {
         HTTP_PORT: String(args.basePort + i),
         LOG_LEVEL: 'info',
         TIDEMARK_CLOCK: 'event',
-        // Ticks trail each partition's event time by this much: the compressed stream's co-partitioned topics
-        // may drift apart by a few seconds of wall time, which is minutes of event time.
-        EVENT_SKEW: '10m',
+        EVENT_SKEW: `${DEMO_EVENT_SKEW_MS / 60_000}m`,
         TICK_SCHEDULE: args.tickSchedule ?? '*/2 * * * * *',
         SHUTDOWN_TIMEOUT: '20s',
       },

@@ -14,12 +14,15 @@ import {
   type FaultPlan,
   type Scorecard,
   type ScoreThresholds,
+  type SimMeta,
+  type TruthEntry,
 } from '@tidemark/sim';
 import { envelopeLine, produceAtRate, ProduceAborted as DemoAborted } from '../sim-io.js';
 import { planTopics } from '../topic-plan.js';
 import { internalTopicsFor } from '../internal-topics.js';
 import { histogramSeries } from './prometheus.js';
-import { demoLayout, type DemoLayout, type DemoProcess } from './layout.js';
+import { DEMO_EVENT_SKEW_MS, demoLayout, type DemoLayout, type DemoProcess } from './layout.js';
+import { undecidableWindowFaults } from './sizing.js';
 import { emptyCounters, histogramQuantile, renderFrame, type DemoCounters } from './view.js';
 
 /** Options of a demo (or end-to-end) run. */
@@ -36,9 +39,16 @@ export interface DemoOptions {
   days: number;
   /** Seconds of simulated event time produced per second of wall time. */
   speed: number;
+  /** Content changes per document per day (the simulator's rate). @default 1 */
+  changesPerDocPerDay?: number;
   partitions: number;
   basePort: number;
+  /** @default the simulator's default plan (every kind of fault) */
   faults?: FaultPlan;
+  /** Checks left out of the scorecard, with the reason printed in the notes. @default DEMO_UNSCORED */
+  unscored?: Readonly<Record<string, string>>;
+  /** Leave the run's topics and consumer groups on the broker (they are deleted at the end otherwise). */
+  keepTopics?: boolean;
   runId: string;
   /** Redraw the live view in place (a TTY); else print a progress line now and then. */
   live: boolean;
@@ -59,8 +69,24 @@ export interface DemoResult {
   findings: Finding[];
   dlqKeys: string[];
   counters: DemoCounters;
+  truth: TruthEntry[];
+  meta: SimMeta;
+  /** What the reader should know about the score: unscored checks, faults this run is too small to decide. */
+  notes: string[];
+  /** Required faults the sizing estimate says this run cannot decide (they still count as missed). */
+  undecidable: TruthEntry[];
   out: string;
 }
+
+/**
+ * Checks the demo does not score, and why. The demo runs no Schema Registry, so the services cannot decode the
+ * Confluent-framed record of a `contract.schema` fault: they dead-letter it (an optional `envelope.invalid`
+ * finding) instead of checking it against its registered schema.
+ */
+export const DEMO_UNSCORED: Readonly<Record<string, string>> = {
+  'contract.schema':
+    'not scored: the demo runs no Schema Registry, so the services dead-letter its Confluent-framed record (see dlq.jsonl) instead of checking it against the registered schema',
+};
 
 /** Thrown when the user pressed Ctrl-C; everything started was stopped. */
 export { ProduceAborted as DemoAborted } from '../sim-io.js';
@@ -98,19 +124,46 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   // Simulated hours end "now", so the run's timestamps look current.
   const dayMs = 86_400_000;
   const start = Math.floor((started - options.days * dayMs) / 60_000) * 60_000;
+  const profiles = alignProfiles(contracts);
+  const changesPerDocPerDay = options.changesPerDocPerDay ?? 1;
   const sim = simulate({
     seed: options.seed,
     docs: options.docs,
     days: options.days,
     start,
+    changesPerDocPerDay,
     faults: options.faults ?? defaultFaultPlan(),
-    profiles: alignProfiles(contracts),
+    profiles,
     topics: layout.topics,
   });
+  const unscored = options.unscored ?? DEMO_UNSCORED;
+  const thin = undecidableWindowFaults(contracts, profiles, sim.meta, sim.truth, {
+    changesPerDocPerDay,
+    skewMs: DEMO_EVENT_SKEW_MS,
+  });
+  const notes = [
+    ...Object.entries(unscored)
+      .filter(([check]) => sim.truth.some((t) => t.check === check))
+      .map(([check, why]) => `${check}: ${why}`),
+    ...sim.meta.warnings,
+    ...thin.map(
+      (t) => `too small to decide ${t.reason}; a larger run (--docs, --changes, --days) shows it`,
+    ),
+  ];
   let total = 0;
-  for (const _ of sim.events) total++;
-  const counters = emptyCounters(total);
+  let end = start;
+  for (const rec of sim.events) {
+    total++;
+    end = rec.time;
+  }
+  const counters = emptyCounters(total, start, end);
+  // Required faults in injection order, counted into the view as event time passes them.
+  const pending = sim.truth
+    .filter((t) => !t.optional && !(t.check in unscored))
+    .map((t) => ({ check: t.check, at: Date.parse(t.injectedAt) }))
+    .sort((a, b) => a.at - b.at);
   const draw = liveView(options, counters, started);
+  for (const note of notes) options.write(`note: ${note}\n`);
 
   await createRunTopics(kafka, layout, options.partitions);
   const processes: Running[] = [];
@@ -118,6 +171,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     await Promise.all(processes.map((p) => p.stop()));
   };
   const collector = new OutputCollector(kafka, layout, counters, options.out);
+  let ticker: ReturnType<typeof setInterval> | undefined;
   try {
     counters.phase = 'starting services';
     draw();
@@ -134,22 +188,30 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       maxInFlightRequests: 1,
     });
     await producer.connect();
-    const ticker = setInterval(() => {
+    ticker = setInterval(() => {
       counters.elapsedMs = Date.now() - started;
       void scrapeSyncLag(layout, counters).finally(draw);
     }, 250);
+    let next = 0;
     try {
       await produceAtRate(producer, sim.events, {
         speed: options.speed,
         ...(options.signal ? { signal: options.signal } : {}),
-        onRecord: (rec) => events.write(`${envelopeLine(rec)}\n`),
+        onRecord: (rec) => {
+          events.write(`${envelopeLine(rec)}\n`);
+          counters.eventTime = rec.time;
+          for (; next < pending.length && pending[next]!.at <= rec.time; next++) {
+            const check = pending[next]!.check;
+            counters.injected.set(check, (counters.injected.get(check) ?? 0) + 1);
+          }
+        },
         onProgress: (n) => {
           counters.produced = n;
         },
       });
     } finally {
       await producer.disconnect();
-      events.end();
+      await new Promise<void>((resolve) => events.end(resolve));
     }
 
     counters.phase = 'waiting for the services to settle';
@@ -160,11 +222,17 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     counters.elapsedMs = Date.now() - started;
     draw();
   } finally {
+    clearInterval(ticker);
     await collector.stop();
     await stopAll();
+    if (!options.keepTopics) await deleteRunTopics(kafka, layout).catch(() => {});
   }
 
-  const scorecard = score({ truth: sim.truth, findings: collector.findings });
+  const scorecard = score({
+    truth: sim.truth,
+    findings: collector.findings,
+    ignoreChecks: Object.keys(unscored),
+  });
   const problems = failures(scorecard, options.thresholds ?? {});
   collector.writeFiles();
   writeFileSync(path.join(options.out, 'scorecard.txt'), `${formatScorecard(scorecard)}\n`);
@@ -179,6 +247,10 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     findings: collector.findings,
     dlqKeys: collector.dlqKeys,
     counters,
+    truth: sim.truth,
+    meta: sim.meta,
+    notes,
+    undecidable: thin.map((t) => t.entry),
     out: options.out,
   };
 }
@@ -193,9 +265,13 @@ function liveView(options: DemoOptions, counters: DemoCounters, started: number)
       // Move up over the previous frame and clear to the end of the screen, then draw.
       options.write(`${lastLines > 0 ? `\x1b[${lastLines}F\x1b[J` : ''}${frame.join('\n')}\n`);
       lastLines = frame.length;
-    } else if (Date.now() - lastPrint > 5000 || counters.phase === 'done') {
+    } else if (Date.now() - lastPrint > 10_000 || counters.phase === 'done') {
       lastPrint = Date.now();
-      options.write(`${frame[0]} · ${frame[1]?.replace(/\s+/g, ' ')}\n`);
+      let firing = 0;
+      for (const n of counters.findingsByCheck.values()) firing += n.firing;
+      options.write(
+        `${frame[0]} · ${frame[1]?.replace(/\s+/g, ' ')} · ${firing} findings firing, ${counters.dlq} dead letters\n`,
+      );
     }
   };
 }
@@ -220,6 +296,22 @@ async function createRunTopics(
         configEntries: [{ name: 'cleanup.policy', value: t.cleanupPolicy }],
       })),
     });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Deletes the run's topics (every name carries the run id) and its services' consumer groups. */
+async function deleteRunTopics(kafka: Kafka, layout: DemoLayout): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const topics = (await admin.listTopics()).filter((t) => t.includes(layout.runId));
+    if (topics.length > 0) await admin.deleteTopics({ topics, timeout: 30_000 });
+    const groups = (await admin.listGroups()).groups
+      .map((g) => g.groupId)
+      .filter((g) => g.includes(layout.runId));
+    if (groups.length > 0) await admin.deleteGroups(groups);
   } finally {
     await admin.disconnect();
   }
