@@ -1,7 +1,5 @@
 // Helpers for the freshness-monitor broker tests: the built service (services/freshness-monitor/dist, built by
 // `npx tsc --build`) run as a child process, its /metrics parsed, and the input events it reads.
-import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { copyFile, mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -9,7 +7,7 @@ import path from 'node:path';
 import { formatTime } from '@tidemark/core';
 import type { Message } from 'kafkajs';
 import parsePrometheusTextFormat, { type MetricFamily } from 'parse-prometheus-text-format';
-import { BROKERS, ROOT, waitUntil, type LogLine } from '../runtime/helpers.js';
+import { ServiceProcess, ROOT, waitUntil } from '../runtime/helpers.js';
 
 export const FRESHNESS_MAIN = path.join(ROOT, 'services/freshness-monitor/dist/main.js');
 
@@ -85,43 +83,11 @@ export function indexed(docId: string, sourceAt: number, at: number): Message {
 }
 
 /** services/freshness-monitor running as a child process (`node --import @tidemark/runtime/otel dist/main.js`). */
-export class FreshnessProcess {
-  readonly logs: LogLine[] = [];
-  stderr = '';
-  readonly child: ChildProcess;
-  readonly exited: Promise<number | null>;
-
+export class FreshnessProcess extends ServiceProcess {
   constructor(env: Record<string, string>) {
     if (!existsSync(FRESHNESS_MAIN))
       throw new Error(`${FRESHNESS_MAIN} is missing: run \`npx tsc --build\` first`);
-    this.child = spawn(process.execPath, ['--import', '@tidemark/runtime/otel', FRESHNESS_MAIN], {
-      cwd: ROOT,
-      env: {
-        PATH: process.env['PATH'] ?? '',
-        KAFKA_BROKERS: BROKERS.join(','),
-        HTTP_HOST: '127.0.0.1',
-        HTTP_PORT: '0',
-        LOG_LEVEL: 'info',
-        ...env,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let buffered = '';
-    this.child.stdout!.on('data', (chunk: Buffer) => {
-      buffered += chunk.toString();
-      let nl: number;
-      while ((nl = buffered.indexOf('\n')) >= 0) {
-        const line = buffered.slice(0, nl);
-        buffered = buffered.slice(nl + 1);
-        try {
-          this.logs.push(JSON.parse(line) as LogLine);
-        } catch {
-          this.logs.push({ msg: line, level: 'raw' });
-        }
-      }
-    });
-    this.child.stderr!.on('data', (chunk: Buffer) => (this.stderr += chunk.toString()));
-    this.exited = new Promise((resolve) => this.child.on('exit', (code) => resolve(code)));
+    super(env, ['--import', '@tidemark/runtime/otel'], FRESHNESS_MAIN);
   }
 
   #checkAlive(): void {
@@ -134,8 +100,8 @@ export class FreshnessProcess {
       );
   }
 
-  /** The HTTP port from the "http listening" log line. */
-  async port(): Promise<number> {
+  /** The HTTP port from the "http listening" log line (failing fast if the service died). */
+  override async port(): Promise<number> {
     await waitUntil(
       'http listening',
       () => {
@@ -145,11 +111,6 @@ export class FreshnessProcess {
       30_000,
     );
     return this.logs.find((l) => l.msg === 'http listening')!['port'] as number;
-  }
-
-  async get(pathname: string): Promise<{ status: number; body: string }> {
-    const res = await fetch(`http://127.0.0.1:${await this.port()}${pathname}`);
-    return { status: res.status, body: await res.text() };
   }
 
   /** /metrics as text. */
@@ -192,7 +153,7 @@ export class FreshnessProcess {
     );
   }
 
-  async waitReady(timeoutMs = 60_000): Promise<void> {
+  override async waitReady(timeoutMs = 60_000): Promise<void> {
     await waitUntil(
       `freshness-monitor ready (last logs: ${this.logs
         .slice(-3)
@@ -206,12 +167,8 @@ export class FreshnessProcess {
     );
   }
 
-  kill(signal: NodeJS.Signals): void {
-    this.child.kill(signal);
-  }
-
   /** Prints the service's logs (for a failed test). */
-  dump(): void {
+  override dump(): void {
     console.log(
       `--- freshness-monitor pid ${this.child.pid} ---\n${this.logs
         .map((l) => JSON.stringify(l))
@@ -220,7 +177,7 @@ export class FreshnessProcess {
   }
 
   /** Stops the process if it still runs (SIGTERM, then SIGKILL after 20 s). */
-  async dispose(): Promise<void> {
+  override async dispose(): Promise<void> {
     if (this.child.exitCode !== null || this.child.signalCode !== null) return;
     this.child.kill('SIGTERM');
     const timer = setTimeout(() => this.child.kill('SIGKILL'), 20_000);

@@ -1,16 +1,13 @@
 // Helpers for the alert-router's broker tests: its topics, a contracts directory with a fast routing.yaml,
 // finding records as checkers write them, and the built service (services/alert-router/dist/main.js) as a
 // real process. Topic, producer and collector helpers are the runtime tests' own.
-import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { buildFinding, findingRecord, formatTime, resolveTopics } from '@tidemark/core';
 import type { Finding, FindingInput } from '@tidemark/core';
 import type { Message } from 'kafkajs';
-import { BROKERS, ROOT, createTopics, unique, waitUntil } from '../runtime/helpers.js';
-import type { LogLine } from '../runtime/helpers.js';
+import { ROOT, ServiceProcess, createTopics, unique, waitUntil } from '../runtime/helpers.js';
 
 export const ROUTER_MAIN = path.join(ROOT, 'services/alert-router/dist/main.js');
 
@@ -119,45 +116,12 @@ export function resolved(f: Finding): Finding {
 }
 
 /** The built alert-router running as a child process. */
-export class RouterProcess {
-  readonly logs: LogLine[] = [];
-  stderr = '';
-  readonly child: ChildProcess;
-  readonly exited: Promise<number | null>;
-
+export class RouterProcess extends ServiceProcess {
   constructor(env: Record<string, string>) {
-    this.child = spawn(process.execPath, [ROUTER_MAIN], {
-      cwd: ROOT,
-      env: {
-        PATH: process.env['PATH'] ?? '',
-        KAFKA_BROKERS: BROKERS.join(','),
-        HTTP_HOST: '127.0.0.1',
-        HTTP_PORT: '0',
-        LOG_LEVEL: 'info',
-        SHUTDOWN_TIMEOUT: '20s',
-        ...env,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let buffered = '';
-    this.child.stdout!.on('data', (chunk: Buffer) => {
-      buffered += chunk.toString();
-      let nl: number;
-      while ((nl = buffered.indexOf('\n')) >= 0) {
-        const line = buffered.slice(0, nl);
-        buffered = buffered.slice(nl + 1);
-        try {
-          this.logs.push(JSON.parse(line) as LogLine);
-        } catch {
-          this.logs.push({ msg: line, level: 'raw' });
-        }
-      }
-    });
-    this.child.stderr!.on('data', (chunk: Buffer) => (this.stderr += chunk.toString()));
-    this.exited = new Promise((resolve) => this.child.on('exit', (code) => resolve(code)));
+    super(env, [], ROUTER_MAIN);
   }
 
-  async waitReady(timeoutMs = 60_000): Promise<void> {
+  override async waitReady(timeoutMs = 60_000): Promise<void> {
     await waitUntil(
       `alert-router ready (logs: ${this.logs
         .slice(-3)
@@ -177,20 +141,9 @@ export class RouterProcess {
     );
   }
 
-  dump(): void {
+  override dump(): void {
     console.log(
       `--- alert-router pid ${this.child.pid} logs ---\n${this.logs.map((l) => JSON.stringify(l)).join('\n')}\n--- stderr ---\n${this.stderr}`,
     );
-  }
-
-  kill(signal: NodeJS.Signals): void {
-    this.child.kill(signal);
-  }
-
-  async dispose(): Promise<void> {
-    if (this.child.exitCode === null && this.child.signalCode === null) {
-      this.child.kill('SIGKILL');
-      await this.exited;
-    }
   }
 }

@@ -221,7 +221,7 @@ export async function endOffsets(topic: string): Promise<Map<number, string>> {
 /** A parsed JSON log line of a service. */
 export type LogLine = Record<string, unknown> & { msg?: string; level?: string };
 
-/** The echo fixture service running as a child process. */
+/** A built service (by default the echo fixture) running as a child process, with its JSON log lines. */
 export class ServiceProcess {
   readonly logs: LogLine[] = [];
   stderr = '';
@@ -229,8 +229,8 @@ export class ServiceProcess {
   readonly exited: Promise<number | null>;
   #signal: NodeJS.Signals | null = null;
 
-  constructor(env: Record<string, string>, nodeArgs: readonly string[] = []) {
-    this.child = spawn(process.execPath, [...nodeArgs, ECHO_MAIN], {
+  constructor(env: Record<string, string>, nodeArgs: readonly string[] = [], main = ECHO_MAIN) {
+    this.child = spawn(process.execPath, [...nodeArgs, main], {
       cwd: ROOT,
       env: {
         PATH: process.env['PATH'] ?? '',
