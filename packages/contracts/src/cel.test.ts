@@ -176,6 +176,52 @@ describe('compileRule', () => {
     expect(rules[0]?.evaluate(e)).toEqual({ ok: true, value: false });
   });
 
+  it.each<[string, readonly string[] | undefined]>([
+    ['!data.deprecated || has(data.supersededBy)', ['deprecated', 'supersededBy']],
+    ['has(data.attributes) && data.attributes.service != ""', ['attributes']],
+    ['subject.startsWith(data.system + "/")', ['system']],
+    ['data.tags.all(t, t.startsWith("x"))', ['tags']],
+    ['time != ""', []],
+    ['size(data) > 0', undefined],
+    ['data["owner"] != null', undefined],
+    ['[data].size() == 1 && data.owner != null', undefined],
+  ])('%s reads data fields %j', (expression, expected) => {
+    expect(rule(expression).dataFields).toEqual(expected);
+  });
+
+  it('gives the same results on an activation prepared with only the fields the rules read', () => {
+    const e = event({
+      owner: 'ann',
+      deprecated: true,
+      supersededBy: null,
+      attributes: { service: 'billing', skipped: undefined },
+      tags: ['x1', 'x2'],
+      title: 'Never read',
+    });
+    const rules = [
+      'data.owner == "ann"',
+      '!data.deprecated || has(data.supersededBy) && data.supersededBy != null',
+      'has(data.attributes.service) && !has(data.attributes.skipped)',
+      'data.tags.all(t, t.startsWith("x"))',
+      'has(data.missing)',
+      'data.missing == 1',
+    ].map(rule);
+    const fields = [...new Set(rules.flatMap((r) => r.dataFields ?? []))];
+    const restricted = prepareActivation(e, fields);
+    const results = rules.map((r) => r.evaluate(restricted));
+    expect(results).toEqual(rules.map((r) => r.evaluate(prepareActivation(e))));
+    expect(results).toEqual([
+      { ok: true, value: true },
+      { ok: true, value: false },
+      { ok: true, value: true },
+      { ok: true, value: true },
+      { ok: true, value: false },
+      { ok: false, error: expect.any(String) as unknown as string },
+    ]);
+    // The restricted snapshot holds only the named fields.
+    expect(rule('has(data.title)').evaluate(restricted)).toEqual({ ok: true, value: false });
+  });
+
   it('carries name, message, severity and mode (defaults warning, enforce)', () => {
     const compiled = compileRule({
       name: 'owner',

@@ -99,6 +99,11 @@ export interface CompiledRule {
   readonly shadow: boolean;
   readonly expression: string;
   /**
+   * The top-level fields of `data` the rule reads (`data.owner`, `has(data.owner)`), or undefined when it uses
+   * `data` in any other way (`size(data)`, `data["owner"]`, `data == {}`); see prepareActivation.
+   */
+  readonly dataFields: readonly string[] | undefined;
+  /**
    * Evaluates the rule on an event (or on prepareActivation(event), faster when evaluating several rules);
    * never throws: CEL errors and non-bool results come back as `{ ok: false, error }`.
    */
@@ -124,14 +129,19 @@ export class RuleCompileError extends TidemarkError {
 const env: CelEnv = celEnv({ funcs: strings });
 
 type Program = (activation: Record<string, CelInput>) => CelResult;
-const programs = new Map<string, { program: Program; problems: CelProblem[] }>();
+interface ProgramEntry {
+  program: Program;
+  problems: CelProblem[];
+  dataFields: readonly string[] | undefined;
+}
+const programs = new Map<string, ProgramEntry>();
 
 /** Parses and checks an expression; returns every problem found (empty when usable). */
 export function analyzeExpression(expression: string): CelProblem[] {
   return programFor(expression).problems;
 }
 
-function programFor(expression: string): { program: Program; problems: CelProblem[] } {
+function programFor(expression: string): ProgramEntry {
   let entry = programs.get(expression);
   if (entry === undefined) {
     entry = build(expression);
@@ -144,12 +154,12 @@ const unusable: Program = () => {
   throw new Error('unreachable: rule did not compile');
 };
 
-function build(expression: string): { program: Program; problems: CelProblem[] } {
+function build(expression: string): ProgramEntry {
   let parsed: ParsedExpr & { expr: Expr };
   try {
     parsed = parse(expression);
   } catch (error) {
-    return { program: unusable, problems: [syntaxProblem(error)] };
+    return { program: unusable, problems: [syntaxProblem(error)], dataFields: undefined };
   }
   const problems: CelProblem[] = [];
   const result = new Inference(parsed, problems).infer(
@@ -159,8 +169,60 @@ function build(expression: string): { program: Program; problems: CelProblem[] }
   if (problems.length === 0 && result !== 'bool' && result !== 'dyn') {
     problems.push({ message: `must return bool, but returns ${result}`, offset: undefined });
   }
-  if (problems.length > 0) return { program: unusable, problems };
-  return { program: plan(env, parsed) as Program, problems };
+  if (problems.length > 0) return { program: unusable, problems, dataFields: undefined };
+  return {
+    program: plan(env, parsed) as Program,
+    problems,
+    dataFields: dataFieldsRead(parsed.expr),
+  };
+}
+
+/**
+ * The fields `f` of every `data.f` (or `has(data.f)`) in an expression, or undefined when `data` appears otherwise.
+ * Conservative: a comprehension variable that shadows `data` only adds fields, never hides a read.
+ */
+function dataFieldsRead(root: Expr): readonly string[] | undefined {
+  const fields = new Set<string>();
+  let whole = false;
+  const visit = (expr: Expr | undefined): void => {
+    if (expr === undefined || whole) return;
+    const kind = expr.exprKind;
+    switch (kind.case) {
+      case 'identExpr':
+        if (kind.value.name === 'data') whole = true;
+        return;
+      case 'selectExpr': {
+        const operand = kind.value.operand;
+        if (operand?.exprKind.case === 'identExpr' && operand.exprKind.value.name === 'data') {
+          fields.add(kind.value.field);
+        } else visit(operand);
+        return;
+      }
+      case 'callExpr':
+        visit(kind.value.target);
+        for (const arg of kind.value.args) visit(arg);
+        return;
+      case 'listExpr':
+        for (const element of kind.value.elements) visit(element);
+        return;
+      case 'structExpr':
+        for (const entry of kind.value.entries) {
+          if (entry.keyKind.case === 'mapKey') visit(entry.keyKind.value);
+          visit(entry.value);
+        }
+        return;
+      case 'comprehensionExpr': {
+        const c = kind.value;
+        for (const part of [c.iterRange, c.accuInit, c.loopCondition, c.loopStep, c.result])
+          visit(part);
+        return;
+      }
+      default:
+        return;
+    }
+  };
+  visit(root);
+  return whole ? undefined : Object.freeze([...fields].sort());
 }
 
 function syntaxProblem(error: unknown): CelProblem {
@@ -179,7 +241,7 @@ function syntaxProblem(error: unknown): CelProblem {
 
 /** Compiles a rule once; throws RuleCompileError with every problem when it cannot be used. */
 export function compileRule(rule: RuleSpec): CompiledRule {
-  const { program, problems } = programFor(rule.expression);
+  const { program, problems, dataFields } = programFor(rule.expression);
   if (problems.length > 0) throw new RuleCompileError(rule.name, problems);
   const name = rule.name;
   return Object.freeze({
@@ -188,6 +250,7 @@ export function compileRule(rule: RuleSpec): CompiledRule {
     message: rule.message,
     shadow: rule.mode === 'shadow',
     expression: rule.expression,
+    dataFields,
     evaluate(activation: RuleActivation | PreparedActivation): RuleResult {
       return evaluateProgram(program, activation);
     },
@@ -224,13 +287,24 @@ export interface PreparedActivation {
   readonly [PREPARED]: Readonly<Record<string, CelInput>>;
 }
 
-/** Converts an event (CloudEvent object) once so that evaluating all its rules does not convert it per rule. */
-export function prepareActivation(activation: RuleActivation): PreparedActivation {
+/**
+ * Converts an event (CloudEvent object) once so that evaluating all its rules does not convert it per rule.
+ * With `dataFields` (the union of the rules' CompiledRule.dataFields), only those fields of `data` are converted:
+ * the snapshot holds all those rules can see, so only rules whose dataFields it covers may be evaluated on it.
+ */
+export function prepareActivation(
+  activation: RuleActivation,
+  dataFields?: readonly string[],
+): PreparedActivation {
   const bindings: Record<string, CelInput> = {};
   // Only the declared variables: the analysis has rejected any other identifier.
   for (const name of VARIABLE_NAMES) {
     const value = activation[name];
-    if (value !== undefined) bindings[name] = toCelInput(value);
+    if (value === undefined) continue;
+    bindings[name] =
+      name === 'data' && dataFields !== undefined && isPlainObject(value)
+        ? celMap(convertEntries(value, dataFields))
+        : toCelInput(value);
   }
   return Object.freeze({ [PREPARED]: Object.freeze(bindings) });
 }
@@ -250,19 +324,35 @@ function toCelInput(value: unknown): CelInput {
     for (let i = 0; i < value.length; i++) list[i] = toCelInput(value[i]);
     return celList(list);
   }
-  const proto: unknown = Object.getPrototypeOf(value);
-  if (proto !== Object.prototype && proto !== null) {
-    return value as CelInput; // Map, Uint8Array, messages: the library knows them
-  }
+  if (!isPlainObject(value)) return value as CelInput; // Map, Uint8Array, messages: the library knows them
   // for…in over own keys rather than Object.entries: no [key, value] pair allocated per field.
   const entries = new Map<string, CelInput>();
-  const object = value as Record<string, unknown>;
-  for (const key in object) {
+  for (const key in value) {
+    if (!Object.hasOwn(value, key)) continue;
+    const entry = value[key];
+    if (entry !== undefined) entries.set(key, toCelInput(entry));
+  }
+  return celMap(entries);
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
+  const proto: unknown = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+/** The named own fields of an object (undefined ones left out, as toCelInput does), converted. */
+function convertEntries(
+  object: Record<string, unknown>,
+  keys: readonly string[],
+): Map<string, CelInput> {
+  const entries = new Map<string, CelInput>();
+  for (const key of keys) {
     if (!Object.hasOwn(object, key)) continue;
     const entry = object[key];
     if (entry !== undefined) entries.set(key, toCelInput(entry));
   }
-  return celMap(entries);
+  return entries;
 }
 
 function describeType(value: unknown): string {
