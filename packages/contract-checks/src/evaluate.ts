@@ -1,5 +1,6 @@
 import type { ContentUpsertedEvent, Severity } from '@tidemark/core';
 import {
+  fieldSegments,
   prepareActivation,
   readField,
   type AllowedCheck,
@@ -28,8 +29,9 @@ export function evaluateDocument(
   const { data } = event;
   const doc = `${data.system}/${data.docId}`;
   const out: Violation[] = [];
-  for (const field of settings.required) {
-    const found = readField(data, field);
+  const plan = planFor(settings);
+  for (const [field, segments] of plan.required) {
+    const found = readField(data, segments);
     if (found.kind === 'present') continue;
     out.push({
       check: 'contract.required',
@@ -55,7 +57,7 @@ export function evaluateDocument(
   // Converted once for all rules, and only the fields of `data` they read: the conversion, not the rules,
   // dominated CEL evaluation cost.
   const activation =
-    settings.rules.length > 0 ? prepareActivation(event, dataFieldsOf(settings)) : undefined;
+    settings.rules.length > 0 ? prepareActivation(event, plan.dataFields) : undefined;
   for (const rule of settings.rules) {
     const result = rule.evaluate(activation!);
     if (result.ok && result.value) continue;
@@ -98,21 +100,33 @@ function passes(check: AllowedCheck, value: unknown): boolean {
   return ok;
 }
 
-// The fields of `data` a class's rules read, computed once per resolved settings (which live as long as the
-// contract set): undefined when a rule uses `data` whole, and then the activation converts all of it.
-const dataFieldsBySettings = new WeakMap<ResolvedSettings, readonly string[] | undefined>();
+// What evaluateDocument derives from a class's settings, computed once per resolved settings (which live as long
+// as the contract set) rather than per event: required paths split into segments (split per event, they were a
+// tenth of evaluation), and the fields of `data` the class's rules read — undefined when a rule uses `data` whole,
+// and then the activation converts all of it.
+interface EvaluationPlan {
+  required: ReadonlyArray<readonly [field: string, segments: readonly string[]]>;
+  dataFields: readonly string[] | undefined;
+}
+const plans = new WeakMap<ResolvedSettings, EvaluationPlan>();
 
-function dataFieldsOf(settings: ResolvedSettings): readonly string[] | undefined {
-  if (dataFieldsBySettings.has(settings)) return dataFieldsBySettings.get(settings);
-  let fields: Set<string> | undefined = new Set();
-  for (const rule of settings.rules) {
-    if (rule.dataFields === undefined) {
-      fields = undefined;
-      break;
-    }
+function planFor(settings: ResolvedSettings): EvaluationPlan {
+  let plan = plans.get(settings);
+  if (plan === undefined) {
+    plan = {
+      required: settings.required.map((field) => [field, fieldSegments(field)] as const),
+      dataFields: dataFieldsOf(settings.rules),
+    };
+    plans.set(settings, plan);
+  }
+  return plan;
+}
+
+function dataFieldsOf(rules: ResolvedSettings['rules']): readonly string[] | undefined {
+  const fields = new Set<string>();
+  for (const rule of rules) {
+    if (rule.dataFields === undefined) return undefined;
     for (const field of rule.dataFields) fields.add(field);
   }
-  const union = fields && Object.freeze([...fields].sort());
-  dataFieldsBySettings.set(settings, union);
-  return union;
+  return Object.freeze([...fields].sort());
 }

@@ -64,8 +64,15 @@ export function countNullRates(
     const start = Math.floor(time / limit.windowMs) * limit.windowMs;
     if (start + limit.windowMs + NULL_RATE_LATENESS_MS <= state.watermark) continue; // too late: window sent
     const key = `${windowKey(system, contentClass, limit.field)}|${start}|${limit.windowMs}`;
-    const counts = state.windows.get(key) ?? [0, 0];
-    state.windows.set(key, [counts[0] + 1, counts[1] + (isNull(limit) ? 1 : 0)]);
+    const counts = state.windows.get(key);
+    const nulls = isNull(limit) ? 1 : 0;
+    if (counts === undefined) state.windows.set(key, [1, nulls]);
+    else {
+      // Counted in place (no new pair per event); set again so the state marks the window changed.
+      counts[0] += 1;
+      counts[1] += nulls;
+      state.windows.set(key, counts);
+    }
   }
 }
 

@@ -31,5 +31,9 @@ export class DocumentRegistry implements GlobalTable {
 
 /** The registry record announcing that a document exists or was deleted. */
 export function registryRecord(topic: string, key: string, deleted: boolean): OutputRecord {
-  return { topic, key, value: JSON.stringify({ deleted }) };
+  return { topic, key, value: deleted ? DELETED : LIVE };
 }
+
+// The only two registry values, serialised once: a record is written for nearly every new document.
+const LIVE = JSON.stringify({ deleted: false });
+const DELETED = JSON.stringify({ deleted: true });
