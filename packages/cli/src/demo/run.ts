@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Kafka, Partitioners, logLevel, type Consumer } from 'kafkajs';
-import type { Finding } from '@tidemark/core';
+import { DEFAULT_TOPICS, type Finding, type TopicCatalog } from '@tidemark/core';
 import { loadContractDir } from '@tidemark/contracts/node';
 import {
   alignProfiles,
@@ -67,7 +67,8 @@ export interface DemoResult {
   scorecard: Scorecard;
   problems: string[];
   findings: Finding[];
-  dlqKeys: string[];
+  /** Every dead letter the services wrote: the original key and the headers (`tidemark.dlq.*` say who and why). */
+  dlq: DeadLetter[];
   counters: DemoCounters;
   truth: TruthEntry[];
   meta: SimMeta;
@@ -87,6 +88,12 @@ export const DEMO_UNSCORED: Readonly<Record<string, string>> = {
   'contract.schema':
     'not scored: the demo runs no Schema Registry, so the services dead-letter its Confluent-framed record (see dlq.jsonl) instead of checking it against the registered schema',
 };
+
+/** A record of the run's DLQ topic. */
+export interface DeadLetter {
+  key: string;
+  headers: Record<string, string>;
+}
 
 /** Thrown when the user pressed Ctrl-C; everything started was stopped. */
 export { ProduceAborted as DemoAborted } from '../sim-io.js';
@@ -182,6 +189,13 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     counters.phase = 'producing events';
     writeFileSync(path.join(options.out, 'truth.json'), `${JSON.stringify(sim.truth, null, 2)}\n`);
     const events = createWriteStream(path.join(options.out, 'events.jsonl'));
+    // events.jsonl names the standard topics, so `tidemark replay --input events.jsonl` reads it as is.
+    const canonical = new Map(
+      (Object.keys(layout.topics) as Array<keyof TopicCatalog>).map((role) => [
+        layout.topics[role],
+        DEFAULT_TOPICS[role],
+      ]),
+    );
     const producer = kafka.producer({
       createPartitioner: Partitioners.DefaultPartitioner,
       idempotent: true,
@@ -198,7 +212,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
         speed: options.speed,
         ...(options.signal ? { signal: options.signal } : {}),
         onRecord: (rec) => {
-          events.write(`${envelopeLine(rec)}\n`);
+          events.write(`${envelopeLine({ ...rec, topic: canonical.get(rec.topic) ?? rec.topic })}\n`);
           counters.eventTime = rec.time;
           for (; next < pending.length && pending[next]!.at <= rec.time; next++) {
             const check = pending[next]!.check;
@@ -245,7 +259,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     scorecard,
     problems,
     findings: collector.findings,
-    dlqKeys: collector.dlqKeys,
+    dlq: collector.dlq,
     counters,
     truth: sim.truth,
     meta: sim.meta,
@@ -468,7 +482,7 @@ async function scrapeSyncLag(layout: DemoLayout, counters: DemoCounters): Promis
 /** Reads the run's output topics from the start into counters and memory. */
 class OutputCollector {
   readonly findings: Finding[] = [];
-  readonly dlqKeys: string[] = [];
+  readonly dlq: DeadLetter[] = [];
   lastOutputAt = Date.now();
   readonly #lines = new Map<string, string[]>();
   #consumer: Consumer | undefined;
@@ -506,10 +520,10 @@ class OutputCollector {
                 : 'dlq';
         if (file === 'dlq') {
           this.counters.dlq++;
-          this.dlqKeys.push(message.key?.toString() ?? '');
           const headers = Object.fromEntries(
-            Object.entries(message.headers ?? {}).map(([k, v]) => [k, v?.toString()]),
+            Object.entries(message.headers ?? {}).map(([k, v]) => [k, v?.toString() ?? '']),
           );
+          this.dlq.push({ key: message.key?.toString() ?? '', headers });
           this.#push(
             file,
             JSON.stringify({ key: message.key?.toString() ?? null, value: text, headers }),
