@@ -306,7 +306,17 @@ export function prepareActivation(
         ? celMap(convertEntries(value, dataFields))
         : toCelInput(value);
   }
-  return Object.freeze({ [PREPARED]: Object.freeze(bindings) });
+  return new Prepared(bindings);
+}
+
+// A class rather than Object.freeze of two literals: freezing cost as much as converting `data`, and the
+// bindings are reachable only through the module-private symbol, so nothing outside can change the snapshot.
+class Prepared implements PreparedActivation {
+  readonly [PREPARED]: Readonly<Record<string, CelInput>>;
+
+  constructor(bindings: Readonly<Record<string, CelInput>>) {
+    this[PREPARED] = bindings;
+  }
 }
 
 function prepared(
