@@ -212,7 +212,9 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
         speed: options.speed,
         ...(options.signal ? { signal: options.signal } : {}),
         onRecord: (rec) => {
-          events.write(`${envelopeLine({ ...rec, topic: canonical.get(rec.topic) ?? rec.topic })}\n`);
+          events.write(
+            `${envelopeLine({ ...rec, topic: canonical.get(rec.topic) ?? rec.topic })}\n`,
+          );
           counters.eventTime = rec.time;
           for (; next < pending.length && pending[next]!.at <= rec.time; next++) {
             const check = pending[next]!.check;
