@@ -272,7 +272,8 @@ export function createContractCheckerService(
       const existing = state.references.get(refKey);
       const target =
         found.kind === 'present' && typeof found.value === 'string' ? found.value : undefined;
-      if (existing && existing.target === target) continue;
+      // Unchanged target, or no target before or now (most documents): nothing to schedule or cancel.
+      if (existing ? existing.target === target : target === undefined) continue;
       if (existing?.firing) {
         out.push(
           emit(

@@ -185,6 +185,7 @@ describe('compileRule', () => {
     ['size(data) > 0', undefined],
     ['data["owner"] != null', undefined],
     ['[data].size() == 1 && data.owner != null', undefined],
+    ['[{"x": 1}].exists(data, data.x == 1)', undefined],
   ])('%s reads data fields %j', (expression, expected) => {
     expect(rule(expression).dataFields).toEqual(expected);
   });
