@@ -2,7 +2,7 @@
 // the contracts), resolves out; SIGKILL and restart → no alert notified twice, no ticket version twice.
 import type { Alert, Finding, Ticket } from '@tidemark/core';
 import { afterAll, afterEach, describe, expect, it, onTestFailed } from 'vitest';
-import { Collector, closeProducer, produce } from '../runtime/helpers.js';
+import { Collector, closeProducer, produce, waitUntil } from '../runtime/helpers.js';
 import {
   RouterProcess,
   contractsDir,
@@ -178,7 +178,13 @@ describe('alert-router (broker)', () => {
 
     const second = start(routerEnv(t, contracts));
     await second.waitReady(60_000);
-    // It carries on from the changelog, not from scratch.
+    // It carries on from the changelog, not from scratch. (Ready can come before the restore when the group
+    // first hands the newcomer nothing while the killed member's session runs out, so wait for the restore.)
+    await waitUntil(
+      'partition state restored',
+      () => second.logs.some((l) => l.msg === 'partition state restored'),
+      60_000,
+    );
     const restored = second.logs.find((l) => l.msg === 'partition state restored');
     expect(restored?.['records']).toBeGreaterThan(0);
     // Batch a resolves; b keeps firing (its findings were all delivered, before or after the kill).

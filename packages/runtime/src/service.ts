@@ -80,6 +80,8 @@ interface Slot<S extends PartitionState> {
   /** TIDEMARK_CLOCK=event: the highest record timestamp of this partition, and its next tick on event time. */
   watermark: number;
   nextTick: number | undefined;
+  /** Event-time mode: per input topic, the highest timestamp read and whether it was read to its end. */
+  topicTime: Map<string, { time: number; caughtUp: boolean }>;
 }
 
 /** Runs one async job per key at a time, in call order; different keys run concurrently. */
@@ -502,6 +504,7 @@ class ServiceHost<S extends PartitionState, E> {
         dropped: false,
         watermark: 0,
         nextTick: undefined,
+        topicTime: new Map(),
       };
       this.#slots.set(partition, slot);
       return slot;
@@ -613,7 +616,7 @@ class ServiceHost<S extends PartitionState, E> {
         skipped++;
         continue;
       }
-      if (this.#eventTime) this.#advanceEventTime(slot, Number(message.timestamp), outputs);
+      if (this.#eventTime) this.#advanceEventTime(slot, topic, Number(message.timestamp), outputs);
       const started = performance.now();
       const handling = handleRecord(
         handlingContext,
@@ -643,6 +646,10 @@ class ServiceHost<S extends PartitionState, E> {
     if (skipped > 0) metrics.recordsSkipped.inc({ topic }, skipped);
     if (deadLetters > 0) metrics.deadLetters.inc({ topic }, deadLetters);
     const last = batch.messages[batch.messages.length - 1]!.offset;
+    if (this.#eventTime) {
+      const read = slot.topicTime.get(topic);
+      if (read) read.caughtUp = BigInt(nextOffset(last)) >= BigInt(batch.highWatermark);
+    }
     await this.#flush(slot, outputs, { topic, next: nextOffset(last) });
   }
 
@@ -702,15 +709,32 @@ class ServiceHost<S extends PartitionState, E> {
 
   // ---------------------------------------------------------------- ticks
 
-  /** Event-time mode: runs the partition's ticks due before `timestamp`, then moves its watermark there. */
-  #advanceEventTime(slot: Slot<S>, timestamp: number, outputs: OutputRecord[]): void {
-    if (!Number.isFinite(timestamp) || timestamp <= slot.watermark) return;
+  /**
+   * Event-time mode: records `timestamp` for `topic`, runs the partition's ticks now due, and moves its watermark.
+   * Ticks go only as far as the slowest co-partitioned topic that still has records to read (minus the allowed
+   * skew): the content and sync halves of a partition arrive in separate batches, and a consumer catching up
+   * may read hours of one before the other — an index event not yet read must not make its change look late.
+   * A topic read to its end does not hold ticks back (an inventory topic may stay quiet for hours).
+   */
+  #advanceEventTime(
+    slot: Slot<S>,
+    topic: string,
+    timestamp: number,
+    outputs: OutputRecord[],
+  ): void {
+    if (!Number.isFinite(timestamp)) return;
+    const read = slot.topicTime.get(topic);
+    if (read) {
+      read.time = Math.max(read.time, timestamp);
+      read.caughtUp = false;
+    } else slot.topicTime.set(topic, { time: timestamp, caughtUp: false });
+    if (timestamp > slot.watermark) slot.watermark = timestamp;
+    let bound = Infinity;
+    for (const t of slot.topicTime.values()) if (!t.caughtUp && t.time < bound) bound = t.time;
     const tick = this.#definition.tick;
     const step = this.#config.eventTickMs;
-    // Ticks trail the watermark by the allowed skew: the co-partitioned topics of a partition arrive in separate
-    // batches, so one may run ahead of the other by a little event time (an index event still unread while the
-    // content topic moved on must not make its change look late).
-    const tickUpTo = timestamp - this.#config.eventSkewMs;
+    // The allowed skew covers records of a topic read to its end whose next batch is still on its way.
+    const tickUpTo = bound - this.#config.eventSkewMs;
     if (tick) {
       slot.nextTick ??= Math.floor(tickUpTo / step) * step + step;
       // A gap of more than 1000 steps is crossed in one tick at its end: deadlines inside it fire then.
@@ -733,7 +757,6 @@ class ServiceHost<S extends PartitionState, E> {
         slot.nextTick += step;
       }
     }
-    slot.watermark = timestamp;
   }
 
   #scheduleTicks(): Promise<void> {
