@@ -51,6 +51,32 @@ export const NULL_RATE_SETTLE_MS = 120_000;
 
 const windowKey = (system: string, cls: string, field: string) => `${system}/${cls}/${field}`;
 
+// The last window key built per limit: consecutive events of a class mostly fall into the same window, and
+// reusing the string saves building it (two numbers formatted) and re-hashing it for the map lookup per event.
+const lastWindowKeys = new WeakMap<
+  NullRateSettings,
+  { system: string; contentClass: string; start: number; key: string }
+>();
+
+function windowCountKey(
+  limit: NullRateSettings,
+  system: string,
+  contentClass: string,
+  start: number,
+): string {
+  const last = lastWindowKeys.get(limit);
+  if (
+    last !== undefined &&
+    last.start === start &&
+    last.system === system &&
+    last.contentClass === contentClass
+  )
+    return last.key;
+  const key = `${windowKey(system, contentClass, limit.field)}|${start}|${limit.windowMs}`;
+  lastWindowKeys.set(limit, { system, contentClass, start, key });
+  return key;
+}
+
 /** Counts one event into this partition's windows of every null-rate limit that applies. */
 export function countNullRates(
   state: ContractCheckerState,
@@ -63,7 +89,7 @@ export function countNullRates(
   for (const limit of limits) {
     const start = Math.floor(time / limit.windowMs) * limit.windowMs;
     if (start + limit.windowMs + NULL_RATE_LATENESS_MS <= state.watermark) continue; // too late: window sent
-    const key = `${windowKey(system, contentClass, limit.field)}|${start}|${limit.windowMs}`;
+    const key = windowCountKey(limit, system, contentClass, start);
     const counts = state.windows.get(key);
     const nulls = isNull(limit) ? 1 : 0;
     if (counts === undefined) state.windows.set(key, [1, nulls]);
