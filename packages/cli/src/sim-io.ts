@@ -33,16 +33,26 @@ export async function produceAtRate(
     signal?: AbortSignal;
     onRecord?: (rec: SimRecord) => void;
     onProgress?: (produced: number) => void;
+    /**
+     * Awaited before each batch is sent (backpressure, e.g. until the consumers catch up); with `speed`, the time
+     * spent here does not count, so pacing resumes where it stopped instead of sending the missed stretch at once.
+     */
+    hold?: () => Promise<void>;
   },
 ): Promise<number> {
   const rate = options.rate ?? 1000;
   const speed = options.speed;
   const batchSize = speed ? 500 : Math.max(1, Math.min(500, Math.round(rate / 10)));
-  const begun = Date.now();
+  let begun = Date.now();
   let firstTime: number | undefined;
   let produced = 0;
   let batch: SimRecord[] = [];
   const flush = async () => {
+    if (options.hold) {
+      const held = Date.now();
+      await options.hold();
+      begun += Date.now() - held;
+    }
     const byTopic = new Map<string, SimRecord[]>();
     for (const r of batch) byTopic.set(r.topic, [...(byTopic.get(r.topic) ?? []), r]);
     await producer.sendBatch({

@@ -139,6 +139,9 @@ export function registerDemo(program: Command, out: Output): void {
         } finally {
           process.off('SIGINT', onSignal);
           process.off('SIGTERM', onSignal);
+          // A kafkajs client whose request failed mid-way can keep reconnecting after disconnect(); the demo is
+          // over, so nothing may keep the process alive (the timer itself does not).
+          setTimeout(() => process.exit(), 5_000).unref();
         }
       },
     );

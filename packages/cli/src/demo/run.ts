@@ -23,6 +23,7 @@ import { internalTopicsFor } from '../internal-topics.js';
 import { histogramSeries } from './prometheus.js';
 import { DEMO_EVENT_SKEW_MS, demoLayout, type DemoLayout, type DemoProcess } from './layout.js';
 import { undecidableWindowFaults } from './sizing.js';
+import { BacklogGate } from './backlog.js';
 import { emptyCounters, histogramQuantile, renderFrame, type DemoCounters } from './view.js';
 
 /** Options of a demo (or end-to-end) run. */
@@ -93,6 +94,19 @@ export const DEMO_UNSCORED: Readonly<Record<string, string>> = {
 export interface DeadLetter {
   key: string;
   headers: Record<string, string>;
+}
+
+/** A part of the demo died while it ran (a service process, or the consumer reading the outputs). */
+export class DemoComponentFailed extends Error {
+  override readonly name = 'DemoComponentFailed';
+  readonly retriable = false;
+  constructor(
+    readonly component: string,
+    detail: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`${component} ${detail}`, options);
+  }
 }
 
 /** Thrown when the user pressed Ctrl-C; everything started was stopped. */
@@ -179,6 +193,11 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   };
   const collector = new OutputCollector(kafka, layout, counters, options.out);
   let ticker: ReturnType<typeof setInterval> | undefined;
+  // Nobody restarts a service or the collector during a demo: when one dies, the run stops with its log.
+  const checkAlive = () => {
+    for (const p of processes) p.checkAlive();
+    collector.checkAlive();
+  };
   try {
     counters.phase = 'starting services';
     draw();
@@ -202,6 +221,18 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       maxInFlightRequests: 1,
     });
     await producer.connect();
+    const gateAdmin = kafka.admin();
+    await gateAdmin.connect();
+    const gate = new BacklogGate(
+      gateAdmin,
+      layout.processes.flatMap((p) => {
+        const topics = serviceInputs(layout.topics)[p.service] ?? [];
+        const produced = topics.filter((t) => t !== layout.topics.findings);
+        return produced.length > 0 ? [{ groupId: p.env['KAFKA_GROUP_ID']!, topics: produced }] : [];
+      }),
+      options.partitions,
+      DEMO_EVENT_SKEW_MS / 2,
+    );
     ticker = setInterval(() => {
       counters.elapsedMs = Date.now() - started;
       void scrapeSyncLag(layout, counters).finally(draw);
@@ -211,7 +242,13 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       await produceAtRate(producer, sim.events, {
         speed: options.speed,
         ...(options.signal ? { signal: options.signal } : {}),
+        hold: async () => {
+          const before = gate.heldMs;
+          await gate.hold(options.signal, checkAlive);
+          if (gate.heldMs - before > 500) counters.heldMs = gate.heldMs;
+        },
         onRecord: (rec) => {
+          gate.record(rec.topic, rec.key, rec.time);
           events.write(
             `${envelopeLine({ ...rec, topic: canonical.get(rec.topic) ?? rec.topic })}\n`,
           );
@@ -226,12 +263,13 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
         },
       });
     } finally {
+      await gateAdmin.disconnect();
       await producer.disconnect();
       await new Promise<void>((resolve) => events.end(resolve));
     }
 
     counters.phase = 'waiting for the services to settle';
-    await settle(kafka, layout, collector, options.settleMs ?? 90_000, options.signal);
+    await settle(kafka, layout, collector, options.settleMs ?? 90_000, checkAlive, options.signal);
     clearInterval(ticker);
     await scrapeSyncLag(layout, counters);
     counters.phase = 'done';
@@ -335,6 +373,8 @@ async function deleteRunTopics(kafka: Kafka, layout: DemoLayout): Promise<void> 
 
 interface Running {
   ready(timeoutMs: number, signal?: AbortSignal): Promise<void>;
+  /** Throws DemoComponentFailed when the process has exited. */
+  checkAlive(): void;
   stop(): Promise<void>;
 }
 
@@ -389,6 +429,13 @@ function startService(options: DemoOptions, proc: DemoProcess): Running {
         await sleep(250);
       }
     },
+    checkAlive() {
+      if (exitCode !== null)
+        throw new DemoComponentFailed(
+          proc.service,
+          `exited with ${exitCode} while the demo ran; ${logFile}:\n${tail()}`,
+        );
+    },
     async stop() {
       if (exitCode === null) {
         child.kill('SIGTERM');
@@ -407,6 +454,7 @@ async function settle(
   layout: DemoLayout,
   collector: OutputCollector,
   timeoutMs: number,
+  checkAlive: () => void,
   signal?: AbortSignal,
 ): Promise<void> {
   const admin = kafka.admin();
@@ -415,7 +463,9 @@ async function settle(
   try {
     for (;;) {
       if (signal?.aborted) throw new DemoAborted('interrupted');
-      const caughtUp = await allCaughtUp(admin, layout);
+      checkAlive();
+      // A transient admin error (the group coordinator moved, a broker hiccup) is a "not yet".
+      const caughtUp = await allCaughtUp(admin, layout).catch(() => false);
       if (caughtUp && Date.now() - collector.lastOutputAt > 6000) return;
       if (Date.now() > deadline) return;
       await sleep(1000);
@@ -425,18 +475,22 @@ async function settle(
   }
 }
 
-async function allCaughtUp(
-  admin: ReturnType<Kafka['admin']>,
-  layout: DemoLayout,
-): Promise<boolean> {
-  const t = layout.topics;
-  const inputs: Record<string, string[]> = {
+/** The catalog topics each service consumes (besides its internal ones). */
+function serviceInputs(t: TopicCatalog): Record<string, string[]> {
+  return {
     'alert-router': [t.findings],
     'contract-checker': [t.contentChanges],
     'freshness-monitor': [t.contentChanges, t.syncEvents],
     'parity-verifier': [t.contentChanges, t.syncEvents, t.inventorySnapshots],
     'drift-detector': [t.contentChanges, t.syncEvents],
   };
+}
+
+async function allCaughtUp(
+  admin: ReturnType<Kafka['admin']>,
+  layout: DemoLayout,
+): Promise<boolean> {
+  const inputs = serviceInputs(layout.topics);
   for (const proc of layout.processes) {
     for (const topic of inputs[proc.service] ?? []) {
       const ends = await admin.fetchTopicOffsets(topic);
@@ -488,6 +542,7 @@ class OutputCollector {
   lastOutputAt = Date.now();
   readonly #lines = new Map<string, string[]>();
   #consumer: Consumer | undefined;
+  #crash: Error | undefined;
 
   constructor(
     private readonly kafka: Kafka,
@@ -501,8 +556,13 @@ class OutputCollector {
     const consumer = this.kafka.consumer({
       groupId: `tidemark-demo-view-${this.layout.runId}`,
       maxWaitTimeInMs: 250,
+      // A restarted kafkajs consumer can be left dead in a live process (tulios/kafkajs#1529): fail the run instead.
+      retry: { retries: 8, restartOnFailure: async () => false },
     });
     this.#consumer = consumer;
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      this.#crash = payload.error;
+    });
     await consumer.connect();
     await consumer.subscribe({
       topics: [t.findings, t.alerts, t.tickets, t.dlq],
@@ -548,6 +608,18 @@ class OutputCollector {
         }
       },
     });
+  }
+
+  /** Throws DemoComponentFailed when the consumer crashed. */
+  checkAlive(): void {
+    if (this.#crash)
+      throw new DemoComponentFailed(
+        'the consumer of the output topics',
+        `crashed: ${this.#crash.message}`,
+        {
+          cause: this.#crash,
+        },
+      );
   }
 
   #push(file: string, line: string): void {

@@ -17,6 +17,8 @@ export interface DemoCounters {
   syncLag: { p50: number; p99: number; count: number } | undefined;
   phase: string;
   elapsedMs: number;
+  /** Wall time the producer waited for the services to catch up. */
+  heldMs: number;
 }
 
 /** Empty counters for a run of `total` events from `start` to `end` (event time, epoch ms). */
@@ -35,6 +37,7 @@ export function emptyCounters(total: number, start = 0, end = 0): DemoCounters {
     syncLag: undefined,
     phase: 'starting',
     elapsedMs: 0,
+    heldMs: 0,
   };
 }
 
@@ -57,7 +60,7 @@ export function renderFrame(c: DemoCounters): string[] {
       ? `${new Date(at).toISOString().slice(11, 16)} UTC, ${fmtHours(at - c.start)} of ${fmtHours(span)}`
       : `${(share * 100).toFixed(0)}%`;
   const lines = [
-    `Tidemark demo — ${c.phase} (${fmtElapsed(c.elapsedMs)})`,
+    `Tidemark demo — ${c.phase} (${fmtElapsed(c.elapsedMs)}${c.heldMs > 0 ? `; ${fmtElapsed(c.heldMs)} waiting for the services to catch up` : ''})`,
     `event time [${'#'.repeat(filled)}${'.'.repeat(BAR - filled)}] ${clock} · ${c.produced.toLocaleString('en-US')} of ${c.total.toLocaleString('en-US')} records`,
     `sync lag   ${c.syncLag ? `p50 ${fmtSeconds(c.syncLag.p50)}  p99 ${fmtSeconds(c.syncLag.p99)}  (${c.syncLag.count.toLocaleString('en-US')} applied)` : '—'}`,
     `alerts     ${c.alerts.firing} firing, ${c.alerts.resolved} resolved`,
