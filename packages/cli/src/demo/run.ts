@@ -142,9 +142,12 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     logLevel: logLevel.NOTHING,
   });
 
-  // Simulated hours end "now", so the run's timestamps look current.
+  // Simulated hours end within the last hour, so the run's timestamps look current. The start is a whole hour: the
+  // initial load (at most an hour) then fills exactly the first hourly window. Split over two windows, it would give
+  // the hourly volume baselines two similar outliers, and the first ordinary hour would look like a collapse.
   const dayMs = 86_400_000;
-  const start = Math.floor((started - options.days * dayMs) / 60_000) * 60_000;
+  const hourMs = 3_600_000;
+  const start = Math.floor((started - options.days * dayMs) / hourMs) * hourMs;
   const profiles = alignProfiles(contracts);
   const changesPerDocPerDay = options.changesPerDocPerDay ?? 1;
   const sim = simulate({
