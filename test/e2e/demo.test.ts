@@ -262,5 +262,8 @@ describe('demo end to end (broker, five service processes, simulator, scorecard,
     const blips = handlerDeadlineBlips(onlyLive);
     expect(onlyLive.filter((f) => !blips.includes(f)).map((f) => findingKey(f, runId))).toEqual([]);
     expect(blips.length).toBeLessThanOrEqual(4);
+    console.info(
+      `replay: ${replayed.size} (check, subject, status) like live; ${blips.length / 2} parity handler-deadline blips live only`,
+    );
   }, 120_000);
 });
