@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Kafka, Partitioners, logLevel } from 'kafkajs';
+import { afterAll, afterEach, onTestFailed } from 'vitest';
 import type { Consumer, IHeaders, Message, Producer } from 'kafkajs';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -338,5 +339,33 @@ export function echoEnv(
     TOPIC_DLQ: t.dlq,
     TOPIC_FINDINGS: t.findings,
     ...extra,
+  };
+}
+
+/**
+ * The per-file harness of the echo-service tests: `start` spawns the echo service (its logs dumped if the test
+ * fails), `collect` reads topics from the beginning; both are stopped after each test, the producer after all.
+ */
+export function echoHarness(): {
+  start(env: Record<string, string>): ServiceProcess;
+  collect(topics: readonly string[]): Promise<Collector>;
+} {
+  const running: Array<ServiceProcess | Collector> = [];
+  afterEach(async () => {
+    for (const r of running.splice(0)) await (r instanceof Collector ? r.close() : r.dispose());
+  });
+  afterAll(closeProducer);
+  return {
+    start(env) {
+      const s = new ServiceProcess(env);
+      running.push(s);
+      onTestFailed(() => s.dump());
+      return s;
+    },
+    async collect(topics) {
+      const c = await Collector.start(topics);
+      running.push(c);
+      return c;
+    },
   };
 }

@@ -1,11 +1,8 @@
 // consume → handler → produce → commit, dead letters, global tables, ticks and the HTTP endpoints, against
 // the real broker with the echo fixture service running as a process.
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
-import { afterAll, afterEach, describe, expect, it, onTestFailed } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
-  Collector,
-  ServiceProcess,
-  closeProducer,
   committedOffsets,
   contentEvent,
   createTopics,
@@ -15,27 +12,11 @@ import {
   produce,
   unique,
   waitUntil,
+  echoHarness,
 } from './helpers.js';
 import type { EchoOutput } from '@tidemark/runtime/testing';
 
-const running: Array<ServiceProcess | Collector> = [];
-afterEach(async () => {
-  for (const r of running.splice(0)) await (r instanceof Collector ? r.close() : r.dispose());
-});
-afterAll(closeProducer);
-
-function start(env: Record<string, string>): ServiceProcess {
-  const s = new ServiceProcess(env);
-  running.push(s);
-  onTestFailed(() => s.dump());
-  return s;
-}
-
-async function collect(topics: string[]): Promise<Collector> {
-  const c = await Collector.start(topics);
-  running.push(c);
-  return c;
-}
+const { start, collect } = echoHarness();
 
 describe('runtime pipeline', () => {
   it('handles every record, produces its output with the input trace context, then commits', async () => {

@@ -1,10 +1,8 @@
 // Stopping and crashing mid-stream: SIGTERM finishes the batch in flight and exits 0; SIGKILL loses nothing
 // (a restart redelivers what was not committed; a repeated output is the same record again).
-import { afterAll, afterEach, describe, expect, it, onTestFailed } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import type { Collector } from './helpers.js';
 import {
-  Collector,
-  ServiceProcess,
-  closeProducer,
   committedOffsets,
   contentEvent,
   echoEnv,
@@ -12,21 +10,11 @@ import {
   endOffsets,
   produce,
   waitUntil,
+  echoHarness,
 } from './helpers.js';
 import type { EchoOutput } from '@tidemark/runtime/testing';
 
-const running: Array<ServiceProcess | Collector> = [];
-afterEach(async () => {
-  for (const r of running.splice(0)) await (r instanceof Collector ? r.close() : r.dispose());
-});
-afterAll(closeProducer);
-
-function start(env: Record<string, string>): ServiceProcess {
-  const s = new ServiceProcess(env);
-  running.push(s);
-  onTestFailed(() => s.dump());
-  return s;
-}
+const { start, collect } = echoHarness();
 
 const TOTAL = 1500;
 // Small fetches (~50 records a batch) so a stop or a kill lands between batches as well as inside one.
@@ -36,8 +24,7 @@ async function setup(prefix: string) {
   const t = await echoTopics(prefix);
   const inputs = Array.from({ length: TOTAL }, (_, i) => contentEvent(`ev-${i}`, `doc-${i % 40}`));
   for (let i = 0; i < TOTAL; i += 500) await produce(t.input, inputs.slice(i, i + 500));
-  const out = await Collector.start([t.output]);
-  running.push(out);
+  const out = await collect([t.output]);
   return { t, out };
 }
 

@@ -1,29 +1,9 @@
 // Partition state: it survives a restart, and moves with its partition to another instance of the group.
-import { afterAll, afterEach, describe, expect, it, onTestFailed } from 'vitest';
-import {
-  Collector,
-  ServiceProcess,
-  closeProducer,
-  contentEvent,
-  echoEnv,
-  echoTopics,
-  produce,
-  waitUntil,
-} from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { contentEvent, echoEnv, echoTopics, produce, waitUntil, echoHarness } from './helpers.js';
 import type { EchoOutput } from '@tidemark/runtime/testing';
 
-const running: Array<ServiceProcess | Collector> = [];
-afterEach(async () => {
-  for (const r of running.splice(0)) await (r instanceof Collector ? r.close() : r.dispose());
-});
-afterAll(closeProducer);
-
-function start(env: Record<string, string>): ServiceProcess {
-  const s = new ServiceProcess(env);
-  running.push(s);
-  onTestFailed(() => s.dump());
-  return s;
-}
+const { start, collect } = echoHarness();
 
 /** Outputs per key in output order must count 1, 2, 3, … with no gap and no repeat. */
 function expectContinuousCounts(echoes: readonly EchoOutput[]): void {
@@ -37,8 +17,7 @@ function expectContinuousCounts(echoes: readonly EchoOutput[]): void {
 describe('runtime partition state', () => {
   it('survives a restart: counts go on from the changelog', async () => {
     const t = await echoTopics('restart');
-    const out = await Collector.start([t.output]);
-    running.push(out);
+    const out = await collect([t.output]);
     await produce(
       t.input,
       Array.from({ length: 20 }, (_, i) => contentEvent(`a-${i}`, `doc-${i % 4}`)),
@@ -69,8 +48,7 @@ describe('runtime partition state', () => {
 
   it('moves with its partition to a second instance on rebalance (two instances, one group)', async () => {
     const t = await echoTopics('rebalance', 4);
-    const out = await Collector.start([t.output]);
-    running.push(out);
+    const out = await collect([t.output]);
     const docs = 16;
     await produce(
       t.input,
