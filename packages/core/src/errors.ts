@@ -59,3 +59,22 @@ export function describeError(error: unknown): { errorClass: string; message: st
   if (error instanceof Error) return { errorClass: error.name || 'Error', message: error.message };
   return { errorClass: typeof error, message: String(error) };
 }
+
+/**
+ * A dependency the handler needs (Schema Registry, an HTTP sink) is unreachable, answered 5xx or refused
+ * our credentials: the record is fine and must not be dead-lettered. Hosts pause the partition, retry the
+ * same record with backoff and report not-ready until it goes through. Always retriable.
+ */
+export class DependencyUnavailableError extends TidemarkError {
+  /** Which dependency failed, e.g. `schema-registry`. */
+  readonly dependency: string;
+
+  constructor(
+    dependency: string,
+    message: string,
+    options: { cause?: unknown; context?: Record<string, unknown> } = {},
+  ) {
+    super(message, { ...options, retriable: true, context: { dependency, ...options.context } });
+    this.dependency = dependency;
+  }
+}
