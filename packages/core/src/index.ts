@@ -1,5 +1,5 @@
 // @tidemark/core: the shared, pure vocabulary of Tidemark — events, records, topics, ids, time, outputs, state.
-export { TidemarkError, EnvelopeError, ConfigError, describeError } from './errors.js';
+export { TidemarkError, EnvelopeError, ConfigError, DependencyUnavailableError, describeError } from './errors.js';
 export type { EnvelopeErrorReason } from './errors.js';
 export {
   systemClock,
