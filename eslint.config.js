@@ -32,7 +32,7 @@ export default tseslint.config(
     files: ['**/*.ts'],
     languageOptions: {
       parserOptions: {
-        projectService: { allowDefaultProject: ['vitest.config.ts'] },
+        projectService: { allowDefaultProject: ['vitest.config.ts', 'vitest.faults.config.ts'] },
         tsconfigRootDir: import.meta.dirname,
       },
     },

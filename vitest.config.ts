@@ -28,6 +28,8 @@ export default defineConfig({
           name: 'integration',
           sequence: { groupOrder: 1 },
           include: ['test/**/*.test.ts'],
+          // The fault suite starts brokers of its own and takes minutes: `npm run test:faults`.
+          exclude: ['test/faults/**'],
           globalSetup: ['test/setup/kafka.global.ts'],
           testTimeout: 120_000,
           hookTimeout: 120_000,
