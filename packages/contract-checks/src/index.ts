@@ -20,7 +20,12 @@ export type {
   NullRateDecision,
   WindowCounts,
 } from './state.js';
-export { DocumentRegistry, documentRegistryTopic, registryRecord } from './registry.js';
+export {
+  DocumentRegistry,
+  documentRegistryTopic,
+  registryRecord,
+  schemaRegistryOutage,
+} from './registry.js';
 export {
   nullRateTopic,
   NULL_RATE_PARTIAL_TYPE,

@@ -32,7 +32,12 @@ import {
   partialSeverity,
   type NullRatePartial,
 } from './null-rate.js';
-import { DocumentRegistry, documentRegistryTopic, registryRecord } from './registry.js';
+import {
+  DocumentRegistry,
+  documentRegistryTopic,
+  registryRecord,
+  schemaRegistryOutage,
+} from './registry.js';
 import { ContractCheckerState, type DocumentEntry, type OpenFinding } from './state.js';
 
 /** Service name: log field, CloudEvent source, changelog topic. */
@@ -116,6 +121,9 @@ export function createContractCheckerService(
       try {
         payload = await options.framed.deserialize(record.topic, value);
       } catch (error) {
+        // A registry outage is not bad data: the host retries the record once the registry is back.
+        const outage = schemaRegistryOutage(error);
+        if (outage) throw outage;
         return { type: 'tidemark.schema-violation', error: error as Error };
       }
       return parser.validate(payload);

@@ -1,5 +1,11 @@
 // @tidemark/core: the shared, pure vocabulary of Tidemark — events, records, topics, ids, time, outputs, state.
-export { TidemarkError, EnvelopeError, ConfigError, DependencyUnavailableError, describeError } from './errors.js';
+export {
+  TidemarkError,
+  EnvelopeError,
+  ConfigError,
+  DependencyUnavailableError,
+  describeError,
+} from './errors.js';
 export type { EnvelopeErrorReason } from './errors.js';
 export {
   systemClock,
@@ -69,6 +75,7 @@ export {
   alertRecord,
   ticketRecord,
   dlqRecord,
+  outputDlqRecord,
   envelopeInvalidFinding,
 } from './outputs.js';
 export type {

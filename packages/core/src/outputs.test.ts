@@ -3,6 +3,7 @@ import { canonicalJson, fingerprint } from './ids.js';
 import {
   buildFinding,
   dlqRecord,
+  outputDlqRecord,
   DLQ_HEADERS,
   envelopeInvalidFinding,
   findingFingerprint,
@@ -152,6 +153,63 @@ describe('records', () => {
       evidence: { offset: '41', errorClass: 'EnvelopeError' },
       traceparent: 'tp',
     });
+  });
+});
+
+describe('outputDlqRecord', () => {
+  const error = new Error('broker: MESSAGE_TOO_LARGE');
+  it.each([
+    {
+      case: 'a small output is copied whole with the topic it was meant for',
+      output: { topic: 'dq.alerts.v1', key: 'k', value: 'v'.repeat(10), headers: { a: '1' } },
+      value: 'v'.repeat(10),
+      extra: { [DLQ_HEADERS.outputTopic]: 'dq.alerts.v1' },
+    },
+    {
+      case: 'a large output is cut to fit and marked truncated with its original size',
+      output: { topic: 'dq.alerts.v1', key: 'k', value: 'v'.repeat(5000), headers: { a: '1' } },
+      value: 'v'.repeat(1345), // 2000 − 512 framing − 1 key − 142 header bytes
+      extra: {
+        [DLQ_HEADERS.outputTopic]: 'dq.alerts.v1',
+        [DLQ_HEADERS.truncated]: 'true',
+        [DLQ_HEADERS.originalBytes]: '5000',
+      },
+    },
+    {
+      case: 'a DLQ copy keeps its input coordinates and names no output topic',
+      output: {
+        topic: 'dq.dlq.v1',
+        key: null,
+        value: 'x',
+        headers: { a: '1', [DLQ_HEADERS.offset]: '7' },
+      },
+      value: 'x',
+      extra: { [DLQ_HEADERS.offset]: '7' },
+    },
+  ])('$case', ({ output, value, extra }) => {
+    const dlq = outputDlqRecord({ output, error, service: 'svc', topics, maxBytes: 2000 });
+    expect(dlq.topic).toBe('dq.dlq.v1');
+    expect(dlq.key).toBe(output.key);
+    expect(dlq.value?.toString()).toBe(value);
+    expect(dlq.headers).toEqual({
+      a: '1',
+      ...extra,
+      [DLQ_HEADERS.errorClass]: 'Error',
+      [DLQ_HEADERS.errorMessage]: 'broker: MESSAGE_TOO_LARGE',
+      [DLQ_HEADERS.service]: 'svc',
+    });
+    const size = Object.entries(dlq.headers ?? {}).reduce(
+      (n, [k, v]) => n + k.length + (v?.length ?? 0),
+      (dlq.key?.length ?? 0) + (dlq.value?.length ?? 0),
+    );
+    expect(size).toBeLessThan(2000 - 256);
+  });
+
+  it('drops the value when not even the headers leave room for it', () => {
+    const output = { topic: 'dq.alerts.v1', key: 'k', value: 'v'.repeat(100) };
+    const dlq = outputDlqRecord({ output, error, service: 'svc', topics, maxBytes: 300 });
+    expect(dlq.value).toBeNull();
+    expect(dlq.headers?.[DLQ_HEADERS.truncated]).toBe('true');
   });
 });
 

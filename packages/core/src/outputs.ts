@@ -279,6 +279,12 @@ export const DLQ_HEADERS = {
   errorClass: 'tidemark.dlq.error.class',
   errorMessage: 'tidemark.dlq.error.message',
   service: 'tidemark.dlq.service',
+  /** `true` on a DLQ copy whose value was cut to fit the broker's size limit. */
+  truncated: 'tidemark.dlq.truncated',
+  /** Size in bytes of the value before it was cut (with `truncated`). */
+  originalBytes: 'tidemark.dlq.original.bytes',
+  /** On the DLQ copy of an output (not an input): the topic the output was meant for. */
+  outputTopic: 'tidemark.dlq.output.topic',
 } as const;
 
 /** The `dq.dlq.v1` record for an input that could not be processed: original bytes and key, reason in headers. */
@@ -303,6 +309,57 @@ export function dlqRecord(args: {
       [DLQ_HEADERS.errorClass]: errorClass,
       [DLQ_HEADERS.errorMessage]: message.slice(0, 1000),
       [DLQ_HEADERS.service]: service,
+    },
+  };
+}
+
+// Room for the record framing, the key and header names/values kept verbatim around a truncated value.
+const DLQ_RECORD_OVERHEAD_BYTES = 512;
+
+function headerBytes(headers: RecordHeaders): number {
+  let n = 0;
+  for (const [name, value] of Object.entries(headers))
+    n += Buffer.byteLength(name) + (value === undefined ? 0 : Buffer.byteLength(value));
+  return n;
+}
+
+/**
+ * The `dq.dlq.v1` record for an output the broker will never accept (too large, invalid): the output's key,
+ * value and headers with the reason; when `output` already is a DLQ copy its input coordinates are kept.
+ * The value is cut so the whole record stays under `maxBytes` (marked `truncated`, with the original size).
+ */
+export function outputDlqRecord(args: {
+  output: OutputRecord;
+  error: unknown;
+  service: string;
+  topics: TopicCatalog;
+  maxBytes: number;
+}): OutputRecord {
+  const { output, error, service, topics, maxBytes } = args;
+  const { errorClass, message } = describeError(error);
+  const headers: RecordHeaders = {
+    ...output.headers,
+    ...(output.topic === topics.dlq ? {} : { [DLQ_HEADERS.outputTopic]: output.topic }),
+    [DLQ_HEADERS.errorClass]: errorClass,
+    [DLQ_HEADERS.errorMessage]: message.slice(0, 1000),
+    [DLQ_HEADERS.service]: service,
+  };
+  const value = output.value === null ? null : Buffer.from(output.value);
+  const room =
+    maxBytes -
+    DLQ_RECORD_OVERHEAD_BYTES -
+    (output.key === null ? 0 : Buffer.byteLength(output.key)) -
+    headerBytes(headers);
+  if (value === null || value.length <= room)
+    return { topic: topics.dlq, key: output.key, value, headers };
+  return {
+    topic: topics.dlq,
+    key: output.key,
+    value: room > 0 ? value.subarray(0, room) : null,
+    headers: {
+      ...headers,
+      [DLQ_HEADERS.truncated]: 'true',
+      [DLQ_HEADERS.originalBytes]: String(value.length),
     },
   };
 }

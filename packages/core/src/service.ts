@@ -70,4 +70,9 @@ export interface ServiceDefinition<S extends PartitionState = PartitionState, E 
   metrics?: readonly MetricDefinition[];
   /** Compacted topics read in full by every instance, with the tables they feed. */
   tables?: ReadonlyArray<{ topic: string; table: GlobalTable }>;
+  /**
+   * Topics the handlers and ticks write to besides the DLQ and findings (e.g. alerts, tickets, internal
+   * topics); the Kafka host refuses to start while one is missing. @default []
+   */
+  outputs?: readonly string[];
 }

@@ -41,8 +41,47 @@ describe('loadRuntimeConfig', () => {
       clock: 'wall',
       eventTickMs: d.eventTickMs,
       eventSkewMs: d.eventSkewMs,
+      reliability: {
+        maxRequestBytes: 1_000_000,
+        maxFutureSkewMs: 3_600_000,
+        stallTimeoutMs: 300_000,
+        dependencyRetryMaxMs: 60_000,
+      },
       otel: { OTEL_SERVICE_NAME: 'x' },
     });
+  });
+
+  it('reads the reliability variables and names the bad ones', () => {
+    expect(
+      loadRuntimeConfig(
+        {
+          ...base,
+          KAFKA_MAX_REQUEST_BYTES: '500000',
+          MAX_FUTURE_SKEW: '15m',
+          PARTITION_STALL_TIMEOUT: '90s',
+          DEPENDENCY_RETRY_MAX: '10s',
+        },
+        's',
+      ).reliability,
+    ).toEqual({
+      maxRequestBytes: 500_000,
+      maxFutureSkewMs: 900_000,
+      stallTimeoutMs: 90_000,
+      dependencyRetryMaxMs: 10_000,
+    });
+    expect(() =>
+      loadRuntimeConfig(
+        {
+          ...base,
+          KAFKA_MAX_REQUEST_BYTES: '10',
+          MAX_FUTURE_SKEW: '0s',
+          PARTITION_STALL_TIMEOUT: 'x',
+        },
+        's',
+      ),
+    ).toThrow(
+      /KAFKA_MAX_REQUEST_BYTES="10": must be an integer from 10240 to 104857600[\s\S]*MAX_FUTURE_SKEW="0s": must be at least 1s[\s\S]*PARTITION_STALL_TIMEOUT="x"/,
+    );
   });
 
   it('reads TIDEMARK_CLOCK and rejects other values', () => {

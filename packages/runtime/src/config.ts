@@ -44,8 +44,22 @@ export interface RuntimeConfig {
   /** With clock `event`: ticks trail a partition's watermark by this much (skew allowed between its topics). */
   eventSkewMs: number;
   shutdownTimeoutMs: number;
+  /** Fault handling (issue 12): limits that keep one bad record, clock or dependency from stopping a service. */
+  reliability: ReliabilityConfig;
   /** Standard OTEL_* variables passed through untouched (read by `@tidemark/runtime/otel`). */
   otel: Record<string, string>;
+}
+
+/** Fault-handling settings (KAFKA_MAX_REQUEST_BYTES, MAX_FUTURE_SKEW, PARTITION_STALL_TIMEOUT, DEPENDENCY_RETRY_MAX). */
+export interface ReliabilityConfig {
+  /** Largest produce batch the runtime builds; larger outputs are dead-lettered (broker message.max.bytes). */
+  maxRequestBytes: number;
+  /** A record whose event time is more than this ahead of the host clock (or watermark) is dead-lettered. */
+  maxFutureSkewMs: number;
+  /** /readyz turns false when a partition with records to read makes no progress for this long. */
+  stallTimeoutMs: number;
+  /** Cap of the backoff between retries of a record whose handler found a dependency unavailable. */
+  dependencyRetryMaxMs: number;
 }
 
 /** Defaults of every optional variable, in one place. */
@@ -66,6 +80,11 @@ export const DEFAULT_RUNTIME_CONFIG = {
   clock: 'wall',
   eventTickMs: 10_000,
   eventSkewMs: 120_000,
+  // Reliability (issue 12). Kafka's default message.max.bytes is 1048588; stay a little under it.
+  maxRequestBytes: 1_000_000,
+  maxFutureSkewMs: 3_600_000,
+  stallTimeoutMs: 300_000,
+  dependencyRetryMaxMs: 60_000,
 } as const;
 
 /** Environment variable of each topic role, e.g. contentChanges → TOPIC_CONTENT_CHANGES. */
@@ -161,6 +180,11 @@ const schema = z.object({
   TIDEMARK_CLOCK: z.enum(['wall', 'event'], { error: 'must be wall or event' }).optional(),
   EVENT_TICK: duration.pipe(z.number().min(1, 'must be more than 0')).optional(),
   EVENT_SKEW: duration.optional(),
+  // Reliability (issue 12).
+  KAFKA_MAX_REQUEST_BYTES: intIn(10_240, 100 * 1024 * 1024).optional(),
+  MAX_FUTURE_SKEW: duration.pipe(z.number().min(1_000, 'must be at least 1s')).optional(),
+  PARTITION_STALL_TIMEOUT: duration.pipe(z.number().min(1_000, 'must be at least 1s')).optional(),
+  DEPENDENCY_RETRY_MAX: duration.pipe(z.number().min(100, 'must be at least 100ms')).optional(),
   ...Object.fromEntries(Object.values(TOPIC_ENV_VARS).map((name) => [name, topicName.optional()])),
 });
 
@@ -245,6 +269,12 @@ export function loadRuntimeConfig(env: NodeJS.ProcessEnv, service: string): Runt
     clock: v.TIDEMARK_CLOCK ?? d.clock,
     eventTickMs: v.EVENT_TICK ?? d.eventTickMs,
     eventSkewMs: v.EVENT_SKEW ?? d.eventSkewMs,
+    reliability: {
+      maxRequestBytes: v.KAFKA_MAX_REQUEST_BYTES ?? d.maxRequestBytes,
+      maxFutureSkewMs: v.MAX_FUTURE_SKEW ?? d.maxFutureSkewMs,
+      stallTimeoutMs: v.PARTITION_STALL_TIMEOUT ?? d.stallTimeoutMs,
+      dependencyRetryMaxMs: v.DEPENDENCY_RETRY_MAX ?? d.dependencyRetryMaxMs,
+    },
     otel,
   };
 }

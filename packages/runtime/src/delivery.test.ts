@@ -11,7 +11,10 @@ import {
   DeliveryAbortedError,
   DeliveryError,
   backoffDelay,
+  isRebalanceError,
+  isRecordRejection,
   isTransient,
+  kafkaErrorType,
   retryTransient,
 } from './delivery.js';
 
@@ -135,5 +138,69 @@ describe('retryTransient', () => {
     expect(error).toBeInstanceOf(DeliveryAbortedError);
     expect((error as Error).message).toBe('commit abandoned: partition revoked');
     expect(calls).toBe(2);
+  });
+});
+
+describe('kafkaErrorType, isRebalanceError, isRecordRejection', () => {
+  // As kafkajs' retrier wraps a protocol error (its typings omit the cause option it takes).
+  const retrierWrapped = (type: string) =>
+    Object.assign(new KafkaJSNonRetriableError(protocol(type, false)), {
+      cause: protocol(type, false),
+    });
+  const wrappedCommit = new DeliveryError('commit t[0]@5 failed permanently', {
+    cause: retrierWrapped('REBALANCE_IN_PROGRESS'),
+  });
+  const tooLarge = new DeliveryError('produce 3 records failed permanently', {
+    cause: retrierWrapped('MESSAGE_TOO_LARGE'),
+  });
+  it.each([
+    [
+      'a bare protocol error',
+      protocol('ILLEGAL_GENERATION', false),
+      'ILLEGAL_GENERATION',
+      true,
+      false,
+    ],
+    [
+      'a rebalance inside DeliveryError and kafkajs wrappers',
+      wrappedCommit,
+      'REBALANCE_IN_PROGRESS',
+      true,
+      false,
+    ],
+    ['MESSAGE_TOO_LARGE inside DeliveryError', tooLarge, 'MESSAGE_TOO_LARGE', false, true],
+    [
+      'INVALID_RECORD in an aggregate',
+      new KafkaJSAggregateError('x', [protocol('INVALID_RECORD', false)]),
+      'INVALID_RECORD',
+      false,
+      true,
+    ],
+    [
+      'a retriable error is never a record rejection',
+      protocol('MESSAGE_TOO_LARGE', true),
+      'MESSAGE_TOO_LARGE',
+      false,
+      false,
+    ],
+    [
+      'authorization is not a record rejection',
+      protocol('TOPIC_AUTHORIZATION_FAILED', false),
+      'TOPIC_AUTHORIZATION_FAILED',
+      false,
+      false,
+    ],
+    [
+      'a connection error has no type',
+      new KafkaJSConnectionError('refused'),
+      undefined,
+      false,
+      false,
+    ],
+    ['not an error', 'text', undefined, false, false],
+  ])('%s', (_case, error, type, rebalance, rejection) => {
+    expect(kafkaErrorType(error)).toBe(type);
+    expect(isRebalanceError(error)).toBe(rebalance);
+    expect(isRecordRejection(error)).toBe(rejection);
   });
 });

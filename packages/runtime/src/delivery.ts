@@ -121,3 +121,65 @@ export async function retryTransient<T>(
     }
   }
 }
+
+/**
+ * The Kafka protocol error type (`MESSAGE_TOO_LARGE`, `REBALANCE_IN_PROGRESS`, …) of an error or of the first
+ * error in its cause chain that has one: kafkajs wraps protocol errors (KafkaJSNonRetriableError,
+ * KafkaJSNumberOfRetriesExceeded) and the runtime wraps those again (DeliveryError).
+ */
+export function kafkaErrorType(error: unknown, depth = 0): string | undefined {
+  if (depth > 8 || typeof error !== 'object' || error === null) return undefined;
+  const e = error as { type?: unknown; cause?: unknown; errors?: unknown };
+  if (typeof e.type === 'string') return e.type;
+  if (Array.isArray(e.errors)) {
+    for (const inner of e.errors) {
+      const type = kafkaErrorType(inner, depth + 1);
+      if (type !== undefined) return type;
+    }
+  }
+  return e.cause !== undefined && e.cause !== error
+    ? kafkaErrorType(e.cause, depth + 1)
+    : undefined;
+}
+
+// Kafka error types after which a commit cannot succeed in this generation: the records are redelivered to
+// whoever owns the partition next (and skipped there by the offsets marker where state already has them).
+const REBALANCE_ERRORS = new Set([
+  'REBALANCE_IN_PROGRESS',
+  'ILLEGAL_GENERATION',
+  'UNKNOWN_MEMBER_ID',
+  'NOT_COORDINATOR',
+  'FENCED_INSTANCE_ID',
+]);
+
+/** Whether a failed commit was lost to a rebalance (looked up through every wrapper). */
+export function isRebalanceError(error: unknown): boolean {
+  const type = kafkaErrorType(error);
+  return type !== undefined && REBALANCE_ERRORS.has(type);
+}
+
+// Errors about the records themselves: the same records will never be accepted, other records may be.
+const RECORD_REJECTIONS = new Set([
+  'MESSAGE_TOO_LARGE',
+  'RECORD_LIST_TOO_LARGE',
+  'INVALID_RECORD',
+  'CORRUPT_MESSAGE',
+  'INVALID_TIMESTAMP',
+]);
+
+/** Whether the broker refused a produce because of the records in it (so they go to the DLQ, not a retry). */
+export function isRecordRejection(error: unknown): boolean {
+  if (isTransient(error)) return false;
+  const type = kafkaErrorType(error);
+  return type !== undefined && RECORD_REJECTIONS.has(type);
+}
+
+/** An output the broker will never accept (too large for any batch, or refused as invalid): it is dead-lettered. */
+export class OutputRejectedError extends TidemarkError {
+  constructor(
+    message: string,
+    options: { cause?: unknown; context?: Record<string, unknown> } = {},
+  ) {
+    super(message, { ...options, retriable: false });
+  }
+}

@@ -1,6 +1,7 @@
 import { Kafka, logLevel } from 'kafkajs';
 import type { KafkaConfig, LogEntry } from 'kafkajs';
 import type { Logger } from 'pino';
+import { registerCodecs } from './codecs.js';
 import type { RuntimeConfig } from './config.js';
 
 // kafkajs logs every rebalance step at ERROR; below WARN it is noise unless someone asks for debug.
@@ -11,8 +12,10 @@ function kafkaLogLevel(level: RuntimeConfig['logLevel']): logLevel {
   return logLevel.WARN;
 }
 
-/** A kafkajs client for the configured cluster, logging through pino (component "kafkajs"). */
+/** A kafkajs client for the configured cluster, logging through pino (component "kafkajs"), with every codec. */
 export function createKafka(config: RuntimeConfig, logger: Logger): Kafka {
+  // Input may be compressed with any codec a producer (or the broker's compression.type) chose.
+  registerCodecs();
   const log = logger.child({ component: 'kafkajs' });
   const kafkaConfig: KafkaConfig = {
     clientId: config.kafka.clientId,

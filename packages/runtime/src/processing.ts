@@ -11,6 +11,7 @@ import type {
   TopicCatalog,
 } from '@tidemark/core';
 import { SpanStatusCode } from '@opentelemetry/api';
+import { UndecodableBatchError, undecodableReason, withoutUndecodableMarker } from './codecs.js';
 import { OFFSETS_KEY } from './restore.js';
 import { startRecordSpan, tracingEnabled, withContext } from './tracing.js';
 
@@ -57,9 +58,14 @@ function checkOutputs(outputs: unknown): OutputRecord[] {
 export function handleRecord<S extends PartitionState, E>(
   h: HandlingContext<S, E>,
   state: S,
-  record: InputRecord,
+  consumed: InputRecord,
 ): Handled | Promise<Handled> {
   const { definition } = h;
+  const undecodable = undecodableReason(consumed.headers);
+  const record =
+    undecodable === undefined
+      ? consumed
+      : { ...consumed, headers: withoutUndecodableMarker(consumed.headers) };
   const rs = tracingEnabled() ? startRecordSpan(record, definition.name) : undefined;
   const traceparent = rs ? rs.traceparent : record.headers['traceparent'];
   const ctx: HandlerContext = {
@@ -71,6 +77,8 @@ export function handleRecord<S extends PartitionState, E>(
     ...(traceparent === undefined ? {} : { traceparent }),
   };
   const run = (): OutputRecord[] | Promise<OutputRecord[]> => {
+    // A stand-in for a record of a batch that could not be decompressed (codecs.ts): nothing to decode.
+    if (undecodable !== undefined) throw new UndecodableBatchError(undecodable);
     const decoded = definition.decode ? definition.decode(record) : (parseEnvelope(record) as E);
     if (isPromiseLike(decoded))
       return decoded.then((event) => definition.handle(state, event, record, ctx));

@@ -1,4 +1,10 @@
-import { ConfigError, describeError, stateTopic, systemClock } from '@tidemark/core';
+import {
+  ConfigError,
+  describeError,
+  outputDlqRecord,
+  stateTopic,
+  systemClock,
+} from '@tidemark/core';
 import type {
   Clock,
   HandlerContext,
@@ -15,7 +21,15 @@ import type { Logger } from 'pino';
 import { coPartitionedAssigner } from './assigner.js';
 import { loadRuntimeConfig } from './config.js';
 import type { RuntimeConfig } from './config.js';
-import { DeliveryAbortedError, DeliveryError, retryTransient } from './delivery.js';
+import {
+  DeliveryAbortedError,
+  DeliveryError,
+  OutputRejectedError,
+  isRebalanceError,
+  isRecordRejection,
+  kafkaErrorType,
+  retryTransient,
+} from './delivery.js';
 import { startHttpServer } from './http.js';
 import type { HttpServer, Probe } from './http.js';
 import { createKafka } from './kafka.js';
@@ -31,7 +45,8 @@ import {
   toInputRecord,
   toKafkaMessage,
 } from './records.js';
-import type { OutgoingMessage } from './records.js';
+import { messageBytes, planBatches } from './produce-batches.js';
+import type { Addressed } from './produce-batches.js';
 import { restorePartitions } from './restore.js';
 import { TableFollower } from './tables.js';
 import { startTickSpan, withContext } from './tracing.js';
@@ -106,22 +121,22 @@ export class KeyedSerializer<K> {
   }
 }
 
-// Kafka error types after which a commit cannot succeed in this generation: the records are redelivered to
-// whoever owns the partition next (and skipped there by the offsets marker where state already has them).
-const REBALANCE_ERRORS = new Set([
-  'REBALANCE_IN_PROGRESS',
-  'ILLEGAL_GENERATION',
-  'UNKNOWN_MEMBER_ID',
-  'NOT_COORDINATOR',
-  'FENCED_INSTANCE_ID',
+const HEARTBEAT_EVERY_MS = 3000;
+// A produce pending this long makes the runtime check that its topics still exist (kafkajs retries an unknown
+// topic for ever, so a deleted output topic would otherwise stall the service silently).
+const PRODUCE_TOPIC_CHECK_MS = 10_000;
+// Broker refusals that no retry or other record can fix: the service stops (exit 2) with the topic named.
+const AUTHORIZATION_ERRORS = new Set([
+  'TOPIC_AUTHORIZATION_FAILED',
+  'CLUSTER_AUTHORIZATION_FAILED',
+  'TRANSACTIONAL_ID_AUTHORIZATION_FAILED',
 ]);
 
-function isRebalanceError(error: unknown): boolean {
-  const type = (error as { type?: unknown } | null)?.type;
-  return typeof type === 'string' && REBALANCE_ERRORS.has(type);
+/** An output refused by the broker, with why. */
+interface Rejected {
+  item: Addressed;
+  error: unknown;
 }
-
-const HEARTBEAT_EVERY_MS = 3000;
 
 /**
  * Hosts a service definition on Kafka: reads config from the environment (throws ConfigError on bad config:
@@ -364,6 +379,7 @@ class ServiceHost<S extends PartitionState, E> {
       ...(this.#definition.tables ?? []).map((t) => [t.topic, 'table'] as const),
       [topics.dlq, 'dead-letter (TOPIC_DLQ)'] as const,
       [topics.findings, 'findings (TOPIC_FINDINGS)'] as const,
+      ...(this.#definition.outputs ?? []).map((t) => [t, 'output'] as const),
     ];
     for (const [topic, role] of required) {
       if (!existing.has(topic))
@@ -561,7 +577,8 @@ class ServiceHost<S extends PartitionState, E> {
       } catch (error) {
         // In-memory state may now hold changes that never reached the changelog: rebuild it before reuse.
         this.#dropSlot(slot.partition, 'batch failed');
-        if (error instanceof DeliveryError) this.#fail(error, 'delivery failed permanently');
+        if (error instanceof DeliveryError || error instanceof ConfigError)
+          this.#fail(error, 'delivery failed permanently');
         throw error;
       }
       const last = batch.messages[batch.messages.length - 1]!.offset;
@@ -578,6 +595,8 @@ class ServiceHost<S extends PartitionState, E> {
           {
             what: `commit ${batch.topic}[${batch.partition}]@${next}`,
             abortReason: () => (slot.dropped ? 'partition revoked' : undefined),
+            // Keep the membership while the coordinator is away; a failed heartbeat is the next attempt's problem.
+            onRetry: () => void heartbeat().catch(() => undefined),
           },
         );
       } catch (error) {
@@ -650,7 +669,7 @@ class ServiceHost<S extends PartitionState, E> {
       const read = slot.topicTime.get(topic);
       if (read) read.caughtUp = BigInt(nextOffset(last)) >= BigInt(batch.highWatermark);
     }
-    await this.#flush(slot, outputs, { topic, next: nextOffset(last) });
+    await this.#flush(slot, outputs, { topic, next: nextOffset(last) }, heartbeat);
   }
 
   /**
@@ -661,6 +680,7 @@ class ServiceHost<S extends PartitionState, E> {
     slot: Slot<S>,
     outputs: readonly OutputRecord[],
     advance?: { topic: string; next: string },
+    heartbeat?: () => Promise<void>,
   ): Promise<void> {
     if (outputs.length > 0) {
       // In event-time mode outputs carry the partition's event time, so a service reading them (the router, or
@@ -673,6 +693,7 @@ class ServiceHost<S extends PartitionState, E> {
           if (timestamp !== undefined) message.timestamp = timestamp;
           return { topic: o.topic, message };
         }),
+        heartbeat,
       );
     }
     const changes = slot.state.drainChanges();
@@ -682,17 +703,122 @@ class ServiceHost<S extends PartitionState, E> {
       await this.#send(
         slot,
         records.map((r) => ({ topic: r.topic, message: toKafkaMessage(r, slot.partition) })),
+        heartbeat,
       );
     }
     this.#metrics.stateEntries.set({ partition: String(slot.partition) }, slot.state.size());
   }
 
+  /**
+   * Produces messages in batches under the broker's size limit (KAFKA_MAX_REQUEST_BYTES). An output the
+   * broker will never take (too large, invalid) is dead-lettered with the reason — its DLQ copy cut to fit —
+   * and the rest goes on; only transient errors are retried (for as long as it takes).
+   */
   async #send(
     slot: Slot<S>,
-    messages: Array<{ topic: string; message: OutgoingMessage }>,
+    messages: Addressed[],
+    heartbeat?: () => Promise<void>,
+  ): Promise<void> {
+    const rejected: Rejected[] = [];
+    await this.#sendAll(slot, messages, rejected, heartbeat);
+    if (rejected.length === 0) return;
+    const { topics, reliability } = this.#config;
+    const copies = rejected.map(({ item, error }) => {
+      const { errorClass, message } = describeError(error);
+      this.#logger.error(
+        { topic: item.topic, partition: slot.partition, errorClass, error: message },
+        'output can never be produced; sent to the dead-letter topic instead',
+      );
+      this.#metrics.deadLetters.inc({ topic: item.topic });
+      const m = item.message;
+      const dlq = outputDlqRecord({
+        output: {
+          topic: item.topic,
+          key: m.key === undefined || m.key === null ? null : m.key.toString(),
+          value: m.value ?? null,
+          headers: Object.fromEntries(
+            Object.entries(m.headers ?? {}).map(([k, v]) => [k, String(v)]),
+          ),
+        },
+        error,
+        service: this.#definition.name,
+        topics,
+        // The copy's headers are counted generously; leave room for the batch framing too.
+        maxBytes: reliability.maxRequestBytes - 1024,
+      });
+      return { topic: dlq.topic, message: toKafkaMessage(dlq) };
+    });
+    const lost: Rejected[] = [];
+    await this.#sendAll(slot, copies, lost, heartbeat);
+    // A dead letter refused in turn is not retried again: that would be the crash loop this avoids.
+    for (const { item, error } of lost)
+      this.#logger.error(
+        { err: error, topic: item.topic, partition: slot.partition },
+        'dead-letter copy of an output refused by the broker too; dropped',
+      );
+  }
+
+  /** Sends messages in size-bounded batches, collecting the ones the broker will never accept. */
+  async #sendAll(
+    slot: Slot<S>,
+    messages: Addressed[],
+    rejected: Rejected[],
+    heartbeat?: () => Promise<void>,
+  ): Promise<void> {
+    const limit = this.#config.reliability.maxRequestBytes;
+    const { batches, tooLarge } = planBatches(messages, limit);
+    for (const item of tooLarge) {
+      rejected.push({
+        item,
+        error: new OutputRejectedError(
+          `output to ${item.topic} is about ${messageBytes(item.message)} bytes, over the produce limit of ${limit} (KAFKA_MAX_REQUEST_BYTES)`,
+        ),
+      });
+    }
+    for (const batch of batches) await this.#sendSplitting(slot, batch, rejected, heartbeat);
+  }
+
+  /** Sends one batch; when the broker refuses records of it, halves it until the refused ones are alone. */
+  async #sendSplitting(
+    slot: Slot<S>,
+    batch: Addressed[],
+    rejected: Rejected[],
+    heartbeat?: () => Promise<void>,
+  ): Promise<void> {
+    try {
+      await this.#produce(slot, batch, heartbeat);
+    } catch (error) {
+      if (!isRecordRejection(error)) {
+        const type = kafkaErrorType(error);
+        if (type !== undefined && AUTHORIZATION_ERRORS.has(type)) {
+          const names = [...new Set(batch.map((b) => b.topic))].join(', ');
+          throw new ConfigError(`cannot run ${this.#definition.name}`, [
+            `the broker refused to let this service write to ${names} (${type}): grant it write access`,
+          ]);
+        }
+        throw error;
+      }
+      if (batch.length === 1) {
+        rejected.push({ item: batch[0]!, error });
+        return;
+      }
+      const half = Math.ceil(batch.length / 2);
+      await this.#sendSplitting(slot, batch.slice(0, half), rejected, heartbeat);
+      await this.#sendSplitting(slot, batch.slice(half), rejected, heartbeat);
+    }
+  }
+
+  /**
+   * One sendBatch (acks=all), retried through transient errors. While it is pending the group is heartbeated
+   * (when called from a batch) and, past PRODUCE_TOPIC_CHECK_MS, the topics are checked to still exist.
+   */
+  async #produce(
+    slot: Slot<S>,
+    messages: Addressed[],
+    heartbeat?: () => Promise<void>,
   ): Promise<void> {
     const topicMessages = groupByTopic(messages);
-    await retryTransient(() => this.#producer!.sendBatch({ acks: -1, topicMessages }), {
+    const sending = retryTransient(() => this.#producer!.sendBatch({ acks: -1, topicMessages }), {
       what: `produce ${messages.length} records`,
       abortReason: () => (this.#fatal !== undefined ? 'service failed' : undefined),
       onRetry: (error, attempt, delayMs) => {
@@ -703,8 +829,43 @@ class ServiceHost<S extends PartitionState, E> {
         );
       },
     });
+    const started = performance.now();
+    let checked = started;
+    await waitWithHeartbeat(
+      sending.then(() => undefined),
+      async () => {
+        if (heartbeat) await heartbeat().catch(() => undefined);
+        if (performance.now() - checked >= PRODUCE_TOPIC_CHECK_MS) {
+          checked = performance.now();
+          await this.#checkOutputTopics(topicMessages.map((t) => t.topic));
+        }
+      },
+    );
     for (const t of topicMessages)
       this.#metrics.recordsOut.inc({ topic: t.topic }, t.messages.length);
+  }
+
+  /** Stops the service (exit 2) when an output topic no longer exists; an admin error leaves it to later. */
+  async #checkOutputTopics(names: readonly string[]): Promise<void> {
+    let existing: Set<string>;
+    try {
+      existing = new Set(await this.#admin!.listTopics());
+    } catch (error) {
+      this.#logger.warn({ err: error }, 'could not list topics while a produce is pending');
+      return;
+    }
+    const missing = [...new Set(names)].filter((t) => !existing.has(t));
+    if (missing.length === 0) return;
+    this.#fail(
+      new ConfigError(
+        `cannot run ${this.#definition.name}`,
+        missing.map(
+          (t) =>
+            `output topic ${t} does not exist (deleted while running?); create it with "tidemark topics create"`,
+        ),
+      ),
+      'output topic missing',
+    );
   }
 
   // ---------------------------------------------------------------- ticks
@@ -761,7 +922,8 @@ class ServiceHost<S extends PartitionState, E> {
 
   #scheduleTicks(): Promise<void> {
     this.#ticking = this.#runTicks().catch((error: unknown) => {
-      if (error instanceof DeliveryError) this.#fail(error, 'tick delivery failed permanently');
+      if (error instanceof DeliveryError || error instanceof ConfigError)
+        this.#fail(error, 'tick delivery failed permanently');
       else this.#logger.error({ err: error }, 'tick round failed');
     });
     return this.#ticking;
@@ -889,15 +1051,23 @@ class ServiceHost<S extends PartitionState, E> {
     this.#logger.fatal({ err: error }, `${what}; exiting`);
     if (this.#stopPromise) return;
     this.#stopping = true;
-    // No graceful path: the consumer may be dead (tulios/kafkajs#1529) and nothing more may be committed.
-    // Give telemetry and the HTTP server a moment, then exit non-zero so the orchestrator restarts us.
+    // Configuration found wrong while running (a topic deleted, write access revoked) exits like it would at start.
+    const code = error instanceof ConfigError ? 2 : 1;
+    // No graceful path: nothing more may be committed. Leave the group though, so peers take over the
+    // partitions at once instead of after a session timeout; give that, telemetry and the HTTP server a few
+    // seconds (the consumer may be dead, tulios/kafkajs#1529), then exit non-zero.
     this.#stopPromise = Promise.race([
-      Promise.allSettled([this.#tickTask?.destroy(), this.#http?.close(), shutdownTelemetry()]),
-      new Promise((resolve) => setTimeout(resolve, 2000).unref()),
+      Promise.allSettled([
+        this.#tickTask?.destroy(),
+        this.#consumer?.disconnect(),
+        this.#http?.close(),
+        shutdownTelemetry(),
+      ]),
+      new Promise((resolve) => setTimeout(resolve, 5000).unref()),
     ]).then(() => {
       this.#removeSignalHandlers();
-      this.#finish(1);
-      return 1;
+      this.#finish(code);
+      return code;
     });
   }
 

@@ -54,6 +54,7 @@ export function createEchoService(
   return {
     name: options.name,
     inputs: options.inputs,
+    outputs: [options.output],
     createState: () => new KeyValueState<number>(),
     metrics: [
       {
