@@ -3,7 +3,11 @@
 // final accounting reads with a fresh consumer, never trusting what a collector saw during the fault).
 import { Kafka, Partitioners, logLevel } from 'kafkajs';
 import type { Admin, IHeaders, Message, Producer } from 'kafkajs';
+import { registerCodecs } from '../../packages/runtime/src/codecs.js';
 import { unique, waitUntil } from '../runtime/helpers.js';
+
+// The test's own readers must decode what the services read (lz4, zstd, snappy input rows).
+registerCodecs();
 
 /** One record as read back, headers decoded (the first value of a repeated header). */
 export interface Read {
@@ -90,8 +94,10 @@ export class Cluster {
   async createTopics(specs: ReadonlyArray<string | TopicSpec>): Promise<void> {
     const topics = specs.map((s) => (typeof s === 'string' ? { topic: s } : s));
     await this.admin(async (admin) => {
+      // Leaders are awaited below: kafkajs' own wait can fail on a broker that has just started
+      // ("does not host this topic-partition") although the topics were created.
       await admin.createTopics({
-        waitForLeaders: true,
+        waitForLeaders: false,
         topics: topics.map((t) => ({
           topic: t.topic,
           numPartitions: t.partitions ?? 3,

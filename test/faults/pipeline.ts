@@ -111,7 +111,19 @@ export class Pipeline {
 
   /** Starts one more supervised freshness-monitor instance (same group) and waits until it is ready. */
   async startChecker(): Promise<Supervised<FaultService>> {
-    const env = this.#env({
+    const env = this.checkerProcessEnv();
+    const s = new Supervised(
+      `freshness-monitor #${this.checkers.length + 1}`,
+      () => new FaultService('freshness-monitor', env),
+    );
+    this.checkers.push(s);
+    await s.waitReady();
+    return s;
+  }
+
+  /** The environment of a freshness-monitor instance of this pipeline. */
+  checkerProcessEnv(): Record<string, string> {
+    return this.#env({
       SERVICE_NAME: this.t.checker,
       KAFKA_GROUP_ID: this.t.checkerGroup,
       TOPIC_CONTENT_CHANGES: this.t.content,
@@ -122,13 +134,6 @@ export class Pipeline {
       KAFKA_SESSION_TIMEOUT: '6s',
       ...this.checkerEnv,
     });
-    const s = new Supervised(
-      `freshness-monitor #${this.checkers.length + 1}`,
-      () => new FaultService('freshness-monitor', env),
-    );
-    this.checkers.push(s);
-    await s.waitReady();
-    return s;
   }
 
   /** Starts the supervised alert-router on the checker's findings. */
@@ -204,6 +209,8 @@ function interleave(plan: LoadPlan): Kind[] {
 export class Load {
   readonly lostDocs = new Set<string>();
   readonly keptDocs = new Set<string>();
+  /** Documents whose records a row sent to be dead-lettered (e.g. dated 2099). */
+  readonly deadDocs = new Set<string>();
   poison = 0;
   /** Input records acknowledged by the broker. */
   sent = 0;
@@ -289,6 +296,8 @@ export interface Accounting {
   missing: string[];
   /** Documents that should not have fired but did. */
   falseFindings: string[];
+  /** DLQ copies of records that should have been handled, or of no input record at all. */
+  wronglyDeadLettered: string[];
   /** Alert and ticket ids seen more than once. */
   duplicateAlertIds: string[];
   /** Lost documents with no sync-lag finding. */
@@ -330,6 +339,8 @@ export async function account(p: Pipeline, load: Load): Promise<Accounting> {
     ),
   );
   const missing: string[] = [];
+  const inputAt = new Map<string, Read>();
+  for (const r of [...content!, ...sync!]) inputAt.set(`${r.topic}/${r.partition}/${r.offset}`, r);
   const falseFindings = new Set<string>();
   let poisonIn = 0;
   const docOf = (r: Read): string | null => {
@@ -347,6 +358,9 @@ export async function account(p: Pipeline, load: Load): Promise<Accounting> {
       if (!dlqAt.has(at)) missing.push(`${at} (poison, no DLQ copy)`);
     } else if (load.lostDocs.has(doc)) {
       if (!firing.has(doc)) missing.push(`${at} (${doc}: no sync-lag finding)`);
+    } else if (load.deadDocs.has(doc)) {
+      if (!dlqAt.has(at)) missing.push(`${at} (${doc}: no DLQ copy)`);
+      if (firing.has(doc)) falseFindings.add(doc);
     } else if (load.keptDocs.has(doc)) {
       if (firing.has(doc)) falseFindings.add(doc);
       if (dlqAt.has(at)) missing.push(`${at} (${doc}: dead-lettered)`);
@@ -361,6 +375,13 @@ export async function account(p: Pipeline, load: Load): Promise<Accounting> {
   const duplicateAlertIds = new Set<string>();
   for (const id of alertIds) (seen.has(id) ? duplicateAlertIds : seen).add(id);
   const findingIds = new Set(parsed.map((f) => f.id));
+  // A DLQ copy of a record that should have been handled (or of nothing we sent) is a record lost to the DLQ.
+  const wronglyDeadLettered = [...dlqAt].filter((at) => {
+    const r = inputAt.get(at);
+    if (!r) return true;
+    const doc = docOf(r);
+    return doc !== null && !load.deadDocs.has(doc);
+  });
   const missingFindings = [...load.lostDocs].filter((d) => !firing.has(d));
   return {
     counts: {
@@ -371,6 +392,7 @@ export async function account(p: Pipeline, load: Load): Promise<Accounting> {
       dupFindingRecs: parsed.length - findingIds.size,
       dlq: dlq!.length,
       poison: poisonIn,
+      dupDlq: dlq!.length - dlqAt.size,
       alerts: alertIds.length,
       lost: missing.length,
       restarts: p.restarts,
@@ -380,6 +402,7 @@ export async function account(p: Pipeline, load: Load): Promise<Accounting> {
     falseFindings: [...falseFindings],
     duplicateAlertIds: [...duplicateAlertIds],
     missingFindings,
+    wronglyDeadLettered,
     firedTwice: [...firing].filter(([, fired]) => fired.size > 1).map(([doc]) => doc),
   };
 }

@@ -8,8 +8,10 @@ export interface Exit {
   readonly code: number | null;
   readonly signal: NodeJS.Signals | null;
   readonly at: number;
-  /** Last log messages and stderr, for the report of a failed test. */
+  /** Last error log messages, for the report of a failed test. */
   readonly last: string;
+  /** The end of its stderr (where a start-up check prints its problems). */
+  readonly stderr: string;
 }
 
 /** Runs `spawn()` and restarts it `restartDelayMs` after any exit until stop(). */
@@ -60,6 +62,7 @@ export class Supervised<P extends FaultService> {
             return `${l.msg ?? ''}${err?.message ? `: ${err.message}` : ''}`.slice(0, 300);
           })
           .join(' | '),
+        stderr: p.stderr.slice(-2000),
       });
       this.#pending = new Promise((resolve) =>
         setTimeout(() => {
