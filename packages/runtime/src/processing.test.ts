@@ -1,6 +1,8 @@
 import {
   DLQ_HEADERS,
   DEFAULT_TOPICS,
+  DependencyUnavailableError,
+  TidemarkError,
   KeyValueState,
   ManualClock,
   noopMetrics,
@@ -106,6 +108,43 @@ describe('handleRecord', () => {
     expect((await handleRecord(h, new KeyValueState(), record('12345'))).outputs).toEqual([
       { topic: 'out', key: null, value: '5' },
     ]);
+  });
+
+  it.each([
+    [
+      'a decoder whose dependency is unavailable',
+      {
+        decode: async () => {
+          throw new DependencyUnavailableError(
+            'schema-registry',
+            'Schema Registry answered HTTP 503',
+          );
+        },
+      },
+      echo,
+    ],
+    [
+      'a handler throwing a retriable TidemarkError',
+      {},
+      (() => {
+        throw new TidemarkError('sink busy', { retriable: true });
+      }) as Handle,
+    ],
+  ])('returns %s as retry: no output, no dead letter, no finding', async (_, extra, handle) => {
+    const result = await handleRecord(context(handle, extra), new KeyValueState(), record(upsert));
+    expect(result.outputs).toEqual([]);
+    expect(result.deadLetter).toBeUndefined();
+    expect(result.retry).toBeInstanceOf(TidemarkError);
+    expect(result.retry?.retriable).toBe(true);
+  });
+
+  it('dead-letters a TidemarkError that is not retriable', async () => {
+    const handle = (() => {
+      throw new TidemarkError('bad', { retriable: false });
+    }) as Handle;
+    const result = await handleRecord(context(handle), new KeyValueState(), record(upsert));
+    expect(result.retry).toBeUndefined();
+    expect(result.deadLetter).toBeInstanceOf(TidemarkError);
   });
 
   it.each([

@@ -1,4 +1,10 @@
-import { dlqRecord, envelopeInvalidFinding, findingRecord, parseEnvelope } from '@tidemark/core';
+import {
+  TidemarkError,
+  dlqRecord,
+  envelopeInvalidFinding,
+  findingRecord,
+  parseEnvelope,
+} from '@tidemark/core';
 import type {
   Clock,
   HandlerContext,
@@ -28,6 +34,16 @@ export interface Handled {
   outputs: OutputRecord[];
   /** The error that sent the record to the dead-letter topic, if it went there. */
   deadLetter?: unknown;
+  /**
+   * A retriable error (a dependency such as the Schema Registry unavailable): the record was neither handled
+   * nor dead-lettered, and must be tried again later. `outputs` is empty.
+   */
+  retry?: TidemarkError;
+}
+
+/** Whether a handler or decoder error means "try this record again later" rather than "bad record". */
+export function isRetriableRecordError(error: unknown): error is TidemarkError {
+  return error instanceof TidemarkError && error.retriable;
 }
 
 /** Whether a value is a promise (handlers and decoders may be sync or async). */
@@ -52,7 +68,8 @@ function checkOutputs(outputs: unknown): OutputRecord[] {
 /**
  * Decodes and handles one record. Outputs without a traceparent get the record's (with tracing on: that of
  * the record's `process <topic>` span, a child of the record's context). A decode or handler error turns
- * into a dead letter plus an `envelope.invalid` finding; it never escapes. Synchronous decoders and
+ * into a dead letter plus an `envelope.invalid` finding, except a retriable TidemarkError (e.g.
+ * DependencyUnavailableError), which is returned as `retry`; it never escapes. Synchronous decoders and
  * handlers get a synchronous result (no promise per record on the hot path).
  */
 export function handleRecord<S extends PartitionState, E>(
@@ -85,6 +102,13 @@ export function handleRecord<S extends PartitionState, E>(
     return definition.handle(state, decoded, record, ctx);
   };
   const failed = (error: unknown): Handled => {
+    if (isRetriableRecordError(error)) {
+      if (rs) {
+        rs.span.setStatus({ code: SpanStatusCode.ERROR, message: error.message });
+        rs.span.end();
+      }
+      return { outputs: [], retry: error };
+    }
     if (rs) {
       rs.span.recordException(error instanceof Error ? error : String(error));
       rs.span.setStatus({
