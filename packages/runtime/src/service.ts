@@ -39,7 +39,7 @@ import { createLogger } from './logger.js';
 import { RuntimeMetrics } from './metrics.js';
 import { shutdownTelemetry } from './otel-handle.js';
 import { changelogRecords, handleRecord, isPromiseLike } from './processing.js';
-import type { HandlingContext } from './processing.js';
+import type { FutureLimit, HandlingContext } from './processing.js';
 import {
   groupByTopic,
   nextOffset,
@@ -726,12 +726,17 @@ class ServiceHost<S extends PartitionState, E> {
         last = message.offset;
         continue;
       }
-      if (this.#eventTime) this.#advanceEventTime(slot, topic, Number(message.timestamp), outputs);
+      const future = this.#futureLimit(slot);
+      const timestamp = Number(message.timestamp);
+      // A record dated too far ahead never moves the partition's event time; handleRecord dead-letters it.
+      if (this.#eventTime && !(timestamp > future.reference + future.skewMs))
+        this.#advanceEventTime(slot, topic, timestamp, outputs);
       const started = performance.now();
       const handling = handleRecord(
         handlingContext,
         slot.state,
         toInputRecord(topic, partition, message),
+        future,
       );
       const result = isPromiseLike(handling) ? await handling : handling;
       const finished = performance.now();
@@ -774,6 +779,19 @@ class ServiceHost<S extends PartitionState, E> {
         heartbeat,
       );
     return { last, blocked };
+  }
+
+  /**
+   * The latest time a record of this partition may carry (MAX_FUTURE_SKEW): ahead of the host clock in wall-clock
+   * mode; in event-time mode ahead of the partition's watermark — or of the host clock where that is later (the
+   * first record of a partition, or replayed history: a quiet spell in old traffic is no reason to reject).
+   */
+  #futureLimit(slot: Slot<S>): FutureLimit {
+    const skewMs = this.#config.reliability.maxFutureSkewMs;
+    const host = this.#clock.now();
+    if (this.#eventTime && slot.watermark > host)
+      return { reference: slot.watermark, referenceName: 'partition watermark', skewMs };
+    return { reference: host, referenceName: 'host clock', skewMs };
   }
 
   #endDependencyWait(key: string): void {
