@@ -24,12 +24,17 @@ export function unique(prefix: string): string {
   return `${prefix}-${randomBytes(5).toString('hex')}`;
 }
 
-/** Creates topics (plain, `partitions` each) and waits for their leaders. */
+/** Creates topics (`partitions` each, optionally compacted and with topic configs) and waits for their leaders. */
 export async function createTopics(
   topics: readonly string[],
   partitions = 3,
   compact = false,
+  config: Readonly<Record<string, string>> = {},
 ): Promise<void> {
+  const entries = Object.entries({
+    ...(compact ? { 'cleanup.policy': 'compact' } : {}),
+    ...config,
+  }).map(([name, value]) => ({ name, value }));
   const admin = kafka.admin();
   await admin.connect();
   try {
@@ -39,7 +44,7 @@ export async function createTopics(
         topics: topics.map((topic) => ({
           topic,
           numPartitions: partitions,
-          ...(compact ? { configEntries: [{ name: 'cleanup.policy', value: 'compact' }] } : {}),
+          ...(entries.length > 0 ? { configEntries: entries } : {}),
         })),
       })
       .catch(async (error: unknown) => {

@@ -20,10 +20,21 @@ export {
   backoffDelay,
   DeliveryError,
   DeliveryAbortedError,
+  OutputRejectedError,
+  isRebalanceError,
+  isRecordRejection,
+  kafkaErrorType,
 } from './delivery.js';
 export type { BackoffOptions, RetryOptions } from './delivery.js';
-export { handleRecord, changelogRecords } from './processing.js';
-export type { HandlingContext, Handled } from './processing.js';
+export {
+  handleRecord,
+  changelogRecords,
+  FutureEventError,
+  isRetriableRecordError,
+} from './processing.js';
+export type { HandlingContext, Handled, FutureLimit } from './processing.js';
+export { registerCodecs, UndecodableBatchError } from './codecs.js';
+export { planBatches } from './produce-batches.js';
 export { RESERVED_KEY_PREFIX, BARRIER_KEY, OFFSETS_KEY } from './restore.js';
 export { startHttpServer } from './http.js';
 export type { HttpServer, HttpEndpoints, Probe } from './http.js';

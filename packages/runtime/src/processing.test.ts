@@ -1,13 +1,15 @@
 import {
   DLQ_HEADERS,
   DEFAULT_TOPICS,
+  DependencyUnavailableError,
+  TidemarkError,
   KeyValueState,
   ManualClock,
   noopMetrics,
 } from '@tidemark/core';
 import type { AnyCloudEvent, InputRecord, OutputRecord, ServiceDefinition } from '@tidemark/core';
 import { describe, expect, it } from 'vitest';
-import { changelogRecords, handleRecord } from './processing.js';
+import { FutureEventError, changelogRecords, handleRecord } from './processing.js';
 import type { HandlingContext } from './processing.js';
 import { OFFSETS_KEY } from './restore.js';
 
@@ -106,6 +108,74 @@ describe('handleRecord', () => {
     expect((await handleRecord(h, new KeyValueState(), record('12345'))).outputs).toEqual([
       { topic: 'out', key: null, value: '5' },
     ]);
+  });
+
+  it.each([
+    [
+      'a decoder whose dependency is unavailable',
+      {
+        decode: async () => {
+          throw new DependencyUnavailableError(
+            'schema-registry',
+            'Schema Registry answered HTTP 503',
+          );
+        },
+      },
+      echo,
+    ],
+    [
+      'a handler throwing a retriable TidemarkError',
+      {},
+      (() => {
+        throw new TidemarkError('sink busy', { retriable: true });
+      }) as Handle,
+    ],
+  ])('returns %s as retry: no output, no dead letter, no finding', async (_, extra, handle) => {
+    const result = await handleRecord(context(handle, extra), new KeyValueState(), record(upsert));
+    expect(result.outputs).toEqual([]);
+    expect(result.deadLetter).toBeUndefined();
+    expect(result.retry).toBeInstanceOf(TidemarkError);
+    expect(result.retry?.retriable).toBe(true);
+  });
+
+  const now = Date.UTC(2026, 0, 2);
+  const hostLimit = { reference: now, referenceName: 'host clock', skewMs: 3_600_000 };
+  it.each([
+    {
+      case: 'a record timestamp in 2099',
+      input: { ...record(upsert), timestamp: String(Date.UTC(2099, 0, 1)) },
+      message:
+        /^record timestamp 2099-01-01T00:00:00.000Z is \d+d ahead of the host clock \(2026-01-02T00:00:00.000Z\), more than MAX_FUTURE_SKEW=1h$/,
+    },
+    {
+      case: 'an event time 2h ahead',
+      input: { ...record(upsert.replace('2026-01-01T00:00:00Z', '2026-01-02T02:00:00Z')) },
+      message:
+        /^event time 2026-01-02T02:00:00.000Z is 2h ahead of the host clock \(2026-01-02T00:00:00.000Z\), more than MAX_FUTURE_SKEW=1h$/,
+    },
+  ])('dead-letters $case (FutureEventError), never handling it', async ({ input, message }) => {
+    const state = new KeyValueState<number>();
+    const result = await handleRecord(context(echo), state, input, hostLimit);
+    expect(result.deadLetter).toBeInstanceOf(FutureEventError);
+    expect((result.deadLetter as Error).message).toMatch(message);
+    expect(result.outputs.map((o) => o.topic)).toEqual([topics.dlq, topics.findings]);
+    expect(state.size()).toBe(0);
+  });
+
+  it('handles a record within the allowed skew', async () => {
+    const input = { ...record(upsert.replace('2026-01-01T00:00:00Z', '2026-01-02T00:59:00Z')) };
+    const result = await handleRecord(context(echo), new KeyValueState(), input, hostLimit);
+    expect(result.deadLetter).toBeUndefined();
+    expect(result.outputs).toHaveLength(1);
+  });
+
+  it('dead-letters a TidemarkError that is not retriable', async () => {
+    const handle = (() => {
+      throw new TidemarkError('bad', { retriable: false });
+    }) as Handle;
+    const result = await handleRecord(context(handle), new KeyValueState(), record(upsert));
+    expect(result.retry).toBeUndefined();
+    expect(result.deadLetter).toBeInstanceOf(TidemarkError);
   });
 
   it.each([

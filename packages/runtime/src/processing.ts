@@ -1,4 +1,12 @@
-import { dlqRecord, envelopeInvalidFinding, findingRecord, parseEnvelope } from '@tidemark/core';
+import {
+  TidemarkError,
+  dlqRecord,
+  envelopeInvalidFinding,
+  findingRecord,
+  formatDuration,
+  formatTime,
+  parseEnvelope,
+} from '@tidemark/core';
 import type {
   Clock,
   HandlerContext,
@@ -28,6 +36,52 @@ export interface Handled {
   outputs: OutputRecord[];
   /** The error that sent the record to the dead-letter topic, if it went there. */
   deadLetter?: unknown;
+  /**
+   * A retriable error (a dependency such as the Schema Registry unavailable): the record was neither handled
+   * nor dead-lettered, and must be tried again later. `outputs` is empty.
+   */
+  retry?: TidemarkError;
+}
+
+/** A record dated further ahead than MAX_FUTURE_SKEW (a producer with a broken clock): dead-lettered, never a clock. */
+export class FutureEventError extends TidemarkError {
+  constructor(
+    message: string,
+    options: { cause?: unknown; context?: Record<string, unknown> } = {},
+  ) {
+    super(message, { ...options, retriable: false });
+  }
+}
+
+/** The latest time a record may carry: `reference` plus the allowed skew, and what the reference is. */
+export interface FutureLimit {
+  /** Epoch ms: the host clock, or the partition's watermark in event-time mode. */
+  reference: number;
+  /** Name of the reference for the reason, e.g. `host clock`. */
+  referenceName: string;
+  skewMs: number;
+}
+
+/** The time of a decoded event, when it is a CloudEvent-like object with a parseable `time`. */
+function eventTimeOf(event: unknown): number | undefined {
+  const time = (event as { time?: unknown } | null)?.time;
+  if (typeof time !== 'string') return undefined;
+  const ms = Date.parse(time);
+  return Number.isFinite(ms) ? ms : undefined;
+}
+
+/** Throws FutureEventError when `time` (named `what`) is beyond the limit. */
+export function checkNotFuture(time: number, what: string, limit: FutureLimit | undefined): void {
+  if (limit === undefined || !(time > limit.reference + limit.skewMs)) return;
+  throw new FutureEventError(
+    `${what} ${formatTime(time)} is ${formatDuration(time - limit.reference)} ahead of the ${limit.referenceName} (${formatTime(limit.reference)}), more than MAX_FUTURE_SKEW=${formatDuration(limit.skewMs)}`,
+    { context: { time, reference: limit.reference, skewMs: limit.skewMs } },
+  );
+}
+
+/** Whether a handler or decoder error means "try this record again later" rather than "bad record". */
+export function isRetriableRecordError(error: unknown): error is TidemarkError {
+  return error instanceof TidemarkError && error.retriable;
 }
 
 /** Whether a value is a promise (handlers and decoders may be sync or async). */
@@ -52,13 +106,15 @@ function checkOutputs(outputs: unknown): OutputRecord[] {
 /**
  * Decodes and handles one record. Outputs without a traceparent get the record's (with tracing on: that of
  * the record's `process <topic>` span, a child of the record's context). A decode or handler error turns
- * into a dead letter plus an `envelope.invalid` finding; it never escapes. Synchronous decoders and
+ * into a dead letter plus an `envelope.invalid` finding, except a retriable TidemarkError (e.g.
+ * DependencyUnavailableError), which is returned as `retry`; it never escapes. Synchronous decoders and
  * handlers get a synchronous result (no promise per record on the hot path).
  */
 export function handleRecord<S extends PartitionState, E>(
   h: HandlingContext<S, E>,
   state: S,
   consumed: InputRecord,
+  future?: FutureLimit,
 ): Handled | Promise<Handled> {
   const { definition } = h;
   const undecodable = undecodableReason(consumed.headers);
@@ -79,12 +135,26 @@ export function handleRecord<S extends PartitionState, E>(
   const run = (): OutputRecord[] | Promise<OutputRecord[]> => {
     // A stand-in for a record of a batch that could not be decompressed (codecs.ts): nothing to decode.
     if (undecodable !== undefined) throw new UndecodableBatchError(undecodable);
+    if (future) checkNotFuture(Number(record.timestamp), 'record timestamp', future);
     const decoded = definition.decode ? definition.decode(record) : (parseEnvelope(record) as E);
-    if (isPromiseLike(decoded))
-      return decoded.then((event) => definition.handle(state, event, record, ctx));
-    return definition.handle(state, decoded, record, ctx);
+    const handle = (event: E) => {
+      if (future) {
+        const time = eventTimeOf(event);
+        if (time !== undefined) checkNotFuture(time, 'event time', future);
+      }
+      return definition.handle(state, event, record, ctx);
+    };
+    if (isPromiseLike(decoded)) return decoded.then(handle);
+    return handle(decoded);
   };
   const failed = (error: unknown): Handled => {
+    if (isRetriableRecordError(error)) {
+      if (rs) {
+        rs.span.setStatus({ code: SpanStatusCode.ERROR, message: error.message });
+        rs.span.end();
+      }
+      return { outputs: [], retry: error };
+    }
     if (rs) {
       rs.span.recordException(error instanceof Error ? error : String(error));
       rs.span.setStatus({

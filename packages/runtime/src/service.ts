@@ -7,6 +7,7 @@ import {
 } from '@tidemark/core';
 import type {
   Clock,
+  TidemarkError,
   HandlerContext,
   OutputRecord,
   PartitionState,
@@ -28,6 +29,7 @@ import {
   isRebalanceError,
   isRecordRejection,
   kafkaErrorType,
+  backoffDelay,
   retryTransient,
 } from './delivery.js';
 import { startHttpServer } from './http.js';
@@ -37,7 +39,7 @@ import { createLogger } from './logger.js';
 import { RuntimeMetrics } from './metrics.js';
 import { shutdownTelemetry } from './otel-handle.js';
 import { changelogRecords, handleRecord, isPromiseLike } from './processing.js';
-import type { HandlingContext } from './processing.js';
+import type { FutureLimit, HandlingContext } from './processing.js';
 import {
   groupByTopic,
   nextOffset,
@@ -132,6 +134,21 @@ const AUTHORIZATION_ERRORS = new Set([
   'TRANSACTIONAL_ID_AUTHORIZATION_FAILED',
 ]);
 
+/** What #processBatch got through: the last offset handled or skipped, and the record it stopped at, if any. */
+interface Processed {
+  last: string | undefined;
+  blocked?: { offset: string; error: TidemarkError } | undefined;
+}
+
+/** A topic-partition paused because a dependency of its handler is unavailable. */
+interface DependencyWait {
+  /** The record to try again. */
+  offset: string;
+  attempt: number;
+  since: number;
+  timer: NodeJS.Timeout;
+}
+
 /** An output refused by the broker, with why. */
 interface Rejected {
   item: Addressed;
@@ -185,6 +202,8 @@ class ServiceHost<S extends PartitionState, E> {
   readonly #changelog: string;
   readonly #slots = new Map<number, Slot<S>>();
   readonly #locks = new KeyedSerializer<number>();
+  /** Per `topic:partition`, a record waiting for a dependency to come back (see #pauseForRetry). */
+  readonly #dependencyWaits = new Map<string, DependencyWait>();
   readonly #handling: HandlingContext<S, E>;
   #kafka!: Kafka;
   #admin: Admin | undefined;
@@ -504,6 +523,14 @@ class ServiceHost<S extends PartitionState, E> {
     if (!slot) return;
     slot.dropped = true;
     this.#slots.delete(partition);
+    for (const [key, wait] of this.#dependencyWaits) {
+      const [topic, p] = [key.slice(0, key.lastIndexOf(':')), key.slice(key.lastIndexOf(':') + 1)];
+      if (Number(p) !== partition) continue;
+      clearTimeout(wait.timer);
+      this.#dependencyWaits.delete(key);
+      // Whoever owns the partition next (maybe this instance again) must find it fetching.
+      this.#consumer?.resume([{ topic, partitions: [partition] }]);
+    }
     this.#metrics.forgetPartition(partition, this.#definition.inputs);
     this.#logger.info({ partition, why }, 'partition state dropped');
   }
@@ -572,8 +599,9 @@ class ServiceHost<S extends PartitionState, E> {
     if (slot.dropped || isStale()) return;
     await this.#locks.run(batch.partition, async () => {
       if (slot.dropped) return;
+      let processed: Processed;
       try {
-        await this.#processBatch(slot, batch, heartbeat);
+        processed = await this.#processBatch(slot, batch, heartbeat);
       } catch (error) {
         // In-memory state may now hold changes that never reached the changelog: rebuild it before reuse.
         this.#dropSlot(slot.partition, 'batch failed');
@@ -581,9 +609,10 @@ class ServiceHost<S extends PartitionState, E> {
           this.#fail(error, 'delivery failed permanently');
         throw error;
       }
-      const last = batch.messages[batch.messages.length - 1]!.offset;
-      const next = nextOffset(last);
-      resolveOffset(last);
+      if (processed.blocked) this.#pauseForRetry(slot, batch.topic, processed.blocked);
+      if (processed.last === undefined) return;
+      const next = nextOffset(processed.last);
+      resolveOffset(processed.last);
       try {
         await retryTransient(
           () =>
@@ -617,15 +646,76 @@ class ServiceHost<S extends PartitionState, E> {
     });
   }
 
-  async #processBatch(slot: Slot<S>, batch: Batch, heartbeat: () => Promise<void>): Promise<void> {
+  /**
+   * A record's handler found a dependency unavailable: pause its topic-partition, and after a backoff (capped
+   * at DEPENDENCY_RETRY_MAX) seek back to the record and resume, so the same record is tried again. Readiness is
+   * false meanwhile; nothing is dead-lettered and no finding is written.
+   */
+  #pauseForRetry(
+    slot: Slot<S>,
+    topic: string,
+    blocked: { offset: string; error: TidemarkError },
+  ): void {
+    const key = `${topic}:${slot.partition}`;
+    const previous = this.#dependencyWaits.get(key);
+    const attempt = previous && previous.offset === blocked.offset ? previous.attempt + 1 : 0;
+    const delayMs = backoffDelay(attempt, {
+      initialMs: 500,
+      maxMs: this.#config.reliability.dependencyRetryMaxMs,
+    });
+    const { errorClass, message } = describeError(blocked.error);
+    this.#logger.warn(
+      {
+        topic,
+        partition: slot.partition,
+        offset: blocked.offset,
+        attempt,
+        delayMs,
+        errorClass,
+        error: message,
+        ...(blocked.error.context['dependency'] === undefined
+          ? {}
+          : { dependency: blocked.error.context['dependency'] }),
+      },
+      'dependency unavailable; partition paused, the record will be retried',
+    );
+    const target = [{ topic, partitions: [slot.partition] }];
+    this.#consumer!.pause(target);
+    const timer = setTimeout(() => {
+      const wait = this.#dependencyWaits.get(key);
+      if (wait?.timer !== timer) return;
+      if (slot.dropped || this.#stopping || this.#fatal !== undefined) {
+        this.#dependencyWaits.delete(key);
+        return;
+      }
+      this.#consumer!.seek({ topic, partition: slot.partition, offset: blocked.offset });
+      this.#consumer!.resume(target);
+    }, delayMs);
+    timer.unref();
+    this.#dependencyWaits.set(key, {
+      offset: blocked.offset,
+      attempt,
+      since: previous?.since ?? Date.now(),
+      timer,
+    });
+  }
+
+  async #processBatch(
+    slot: Slot<S>,
+    batch: Batch,
+    heartbeat: () => Promise<void>,
+  ): Promise<Processed> {
     const { topic, partition } = batch;
     const skipBefore = slot.marker.get(topic);
     const outputs: OutputRecord[] = [];
     const metrics = this.#metrics;
     const handlerSeconds = metrics.handlerSeconds.labels({ topic });
+    const waitKey = `${topic}:${partition}`;
     let handled = 0;
     let skipped = 0;
     let deadLetters = 0;
+    let last: string | undefined;
+    let blocked: Processed['blocked'];
     let lastBeat = performance.now();
     const handlingContext = this.#eventTime
       ? { ...this.#handling, clock: { now: () => slot.watermark } }
@@ -633,19 +723,32 @@ class ServiceHost<S extends PartitionState, E> {
     for (const message of batch.messages) {
       if (skipBefore !== undefined && offsetBefore(message.offset, skipBefore)) {
         skipped++;
+        last = message.offset;
         continue;
       }
-      if (this.#eventTime) this.#advanceEventTime(slot, topic, Number(message.timestamp), outputs);
+      const future = this.#futureLimit(slot);
+      const timestamp = Number(message.timestamp);
+      // A record dated too far ahead never moves the partition's event time; handleRecord dead-letters it.
+      if (this.#eventTime && !(timestamp > future.reference + future.skewMs))
+        this.#advanceEventTime(slot, topic, timestamp, outputs);
       const started = performance.now();
       const handling = handleRecord(
         handlingContext,
         slot.state,
         toInputRecord(topic, partition, message),
+        future,
       );
       const result = isPromiseLike(handling) ? await handling : handling;
       const finished = performance.now();
+      if (result.retry !== undefined) {
+        // Stop here: what came before is delivered and committed, this record is tried again later.
+        blocked = { offset: message.offset, error: result.retry };
+        break;
+      }
+      if (this.#dependencyWaits.has(waitKey)) this.#endDependencyWait(waitKey);
       handlerSeconds.observe((finished - started) / 1000);
       handled++;
+      last = message.offset;
       for (const o of result.outputs) outputs.push(o);
       if (result.deadLetter !== undefined) {
         deadLetters++;
@@ -664,12 +767,42 @@ class ServiceHost<S extends PartitionState, E> {
     metrics.recordsIn.inc({ topic }, handled + skipped);
     if (skipped > 0) metrics.recordsSkipped.inc({ topic }, skipped);
     if (deadLetters > 0) metrics.deadLetters.inc({ topic }, deadLetters);
-    const last = batch.messages[batch.messages.length - 1]!.offset;
-    if (this.#eventTime) {
+    if (this.#eventTime && last !== undefined && blocked === undefined) {
       const read = slot.topicTime.get(topic);
       if (read) read.caughtUp = BigInt(nextOffset(last)) >= BigInt(batch.highWatermark);
     }
-    await this.#flush(slot, outputs, { topic, next: nextOffset(last) }, heartbeat);
+    if (last !== undefined || outputs.length > 0)
+      await this.#flush(
+        slot,
+        outputs,
+        last === undefined ? undefined : { topic, next: nextOffset(last) },
+        heartbeat,
+      );
+    return { last, blocked };
+  }
+
+  /**
+   * The latest time a record of this partition may carry (MAX_FUTURE_SKEW): ahead of the host clock in wall-clock
+   * mode; in event-time mode ahead of the partition's watermark — or of the host clock where that is later (the
+   * first record of a partition, or replayed history: a quiet spell in old traffic is no reason to reject).
+   */
+  #futureLimit(slot: Slot<S>): FutureLimit {
+    const skewMs = this.#config.reliability.maxFutureSkewMs;
+    const host = this.#clock.now();
+    if (this.#eventTime && slot.watermark > host)
+      return { reference: slot.watermark, referenceName: 'partition watermark', skewMs };
+    return { reference: host, referenceName: 'host clock', skewMs };
+  }
+
+  #endDependencyWait(key: string): void {
+    const wait = this.#dependencyWaits.get(key);
+    if (!wait) return;
+    clearTimeout(wait.timer);
+    this.#dependencyWaits.delete(key);
+    this.#logger.info(
+      { partition: key, waitedMs: Date.now() - wait.since, attempts: wait.attempt + 1 },
+      'dependency available again; partition resumed',
+    );
   }
 
   /**
@@ -983,13 +1116,15 @@ class ServiceHost<S extends PartitionState, E> {
     const partitions = [...this.#slots.values()];
     const restoring = partitions.filter((s) => !s.restored).map((s) => s.partition);
     const tablesCaughtUp = this.#tables?.caughtUp ?? true;
+    const waitingOnDependency = [...this.#dependencyWaits.keys()].sort();
     const ok =
       this.#fatal === undefined &&
       !this.#stopping &&
       this.#joined &&
       !this.#rebalancing &&
       restoring.length === 0 &&
-      tablesCaughtUp;
+      tablesCaughtUp &&
+      waitingOnDependency.length === 0;
     return {
       ok,
       detail: {
@@ -999,6 +1134,7 @@ class ServiceHost<S extends PartitionState, E> {
         partitions: partitions.map((s) => s.partition).sort((a, b) => a - b),
         restoring,
         tablesCaughtUp,
+        waitingOnDependency,
       },
     };
   }

@@ -1,6 +1,6 @@
 // A small service for the runtime's own tests and benchmark: echoes each event to an output topic with a
 // per-key count kept in partition state. Not used by Tidemark's real services.
-import { ConfigError, KeyValueState } from '@tidemark/core';
+import { ConfigError, DependencyUnavailableError, KeyValueState } from '@tidemark/core';
 import type { AnyCloudEvent, GlobalTable, OutputRecord, ServiceDefinition } from '@tidemark/core';
 
 /** Options of the echo service. */
@@ -14,6 +14,13 @@ export interface EchoOptions {
   delayMs?: number;
   /** A `data.title` that makes the handler throw (to test handler failures). */
   failTitle?: string;
+  /**
+   * A `data.title` whose records find a dependency unavailable (DependencyUnavailableError) on their first
+   * `unavailableTimes` attempts in this process, then go through (to test outage retries).
+   */
+  unavailableTitle?: string;
+  /** @default 0 */
+  unavailableTimes?: number;
   /** Emit a `tick` record per partition on every tick. @default false */
   tick?: boolean;
   /** Name of this instance, copied into every echo (to tell two instances of one group apart). */
@@ -51,6 +58,7 @@ export function createEchoService(
 ): ServiceDefinition<KeyValueState<number>, AnyCloudEvent> {
   const table = options.table ? new StringTable() : undefined;
   const delayMs = options.delayMs ?? 0;
+  const unavailable = new Map<string, number>();
   return {
     name: options.name,
     inputs: options.inputs,
@@ -70,6 +78,15 @@ export function createEchoService(
       const data = event.data as { title?: unknown } | undefined;
       if (options.failTitle !== undefined && data?.title === options.failTitle) {
         throw new Error(`title is ${options.failTitle}`);
+      }
+      if (options.unavailableTitle !== undefined && data?.title === options.unavailableTitle) {
+        const attempts = (unavailable.get(event.id) ?? 0) + 1;
+        unavailable.set(event.id, attempts);
+        if (attempts <= (options.unavailableTimes ?? 0))
+          throw new DependencyUnavailableError(
+            'echo-dependency',
+            `attempt ${attempts}: unavailable`,
+          );
       }
       const key = record.key ?? '';
       const count = (state.get(key) ?? 0) + 1;
@@ -109,7 +126,7 @@ export function createEchoService(
   };
 }
 
-/** Echo options from ECHO_* variables (ECHO_SERVICE, ECHO_INPUTS, ECHO_OUTPUT, ECHO_TABLE, ECHO_DELAY_MS, ECHO_FAIL_TITLE, ECHO_TICK, ECHO_INSTANCE). */
+/** Echo options from ECHO_* variables (ECHO_SERVICE, ECHO_INPUTS, ECHO_OUTPUT, ECHO_TABLE, ECHO_DELAY_MS, ECHO_FAIL_TITLE, ECHO_UNAVAILABLE_TITLE, ECHO_UNAVAILABLE_TIMES, ECHO_TICK, ECHO_INSTANCE). */
 export function echoOptionsFromEnv(env: NodeJS.ProcessEnv): EchoOptions {
   const problems: string[] = [];
   const name = env['ECHO_SERVICE'] ?? 'echo';
@@ -128,6 +145,12 @@ export function echoOptionsFromEnv(env: NodeJS.ProcessEnv): EchoOptions {
     delayMs,
     ...(env['ECHO_TABLE'] ? { table: env['ECHO_TABLE'] } : {}),
     ...(env['ECHO_FAIL_TITLE'] ? { failTitle: env['ECHO_FAIL_TITLE'] } : {}),
+    ...(env['ECHO_UNAVAILABLE_TITLE']
+      ? {
+          unavailableTitle: env['ECHO_UNAVAILABLE_TITLE'],
+          unavailableTimes: Number(env['ECHO_UNAVAILABLE_TIMES'] ?? '1'),
+        }
+      : {}),
     tick: env['ECHO_TICK'] === 'true',
     ...(env['ECHO_INSTANCE'] ? { instance: env['ECHO_INSTANCE'] } : {}),
   };
