@@ -46,6 +46,7 @@ describe('loadRuntimeConfig', () => {
         maxFutureSkewMs: 3_600_000,
         stallTimeoutMs: 300_000,
         dependencyRetryMaxMs: 60_000,
+        recordTimeBudgetMs: 60_000,
       },
       otel: { OTEL_SERVICE_NAME: 'x' },
     });
@@ -60,6 +61,7 @@ describe('loadRuntimeConfig', () => {
           MAX_FUTURE_SKEW: '15m',
           PARTITION_STALL_TIMEOUT: '90s',
           DEPENDENCY_RETRY_MAX: '10s',
+          RECORD_TIME_BUDGET: '20s',
         },
         's',
       ).reliability,
@@ -68,6 +70,7 @@ describe('loadRuntimeConfig', () => {
       maxFutureSkewMs: 900_000,
       stallTimeoutMs: 90_000,
       dependencyRetryMaxMs: 10_000,
+      recordTimeBudgetMs: 20_000,
     });
     expect(() =>
       loadRuntimeConfig(
@@ -76,11 +79,12 @@ describe('loadRuntimeConfig', () => {
           KAFKA_MAX_REQUEST_BYTES: '10',
           MAX_FUTURE_SKEW: '0s',
           PARTITION_STALL_TIMEOUT: 'x',
+          RECORD_TIME_BUDGET: '10ms',
         },
         's',
       ),
     ).toThrow(
-      /KAFKA_MAX_REQUEST_BYTES="10": must be an integer from 10240 to 104857600[\s\S]*MAX_FUTURE_SKEW="0s": must be at least 1s[\s\S]*PARTITION_STALL_TIMEOUT="x"/,
+      /KAFKA_MAX_REQUEST_BYTES="10": must be an integer from 10240 to 104857600[\s\S]*MAX_FUTURE_SKEW="0s": must be at least 1s[\s\S]*PARTITION_STALL_TIMEOUT="x"[\s\S]*RECORD_TIME_BUDGET="10ms": must be at least 100ms/,
     );
   });
 

@@ -50,7 +50,7 @@ export interface RuntimeConfig {
   otel: Record<string, string>;
 }
 
-/** Fault-handling settings (KAFKA_MAX_REQUEST_BYTES, MAX_FUTURE_SKEW, PARTITION_STALL_TIMEOUT, DEPENDENCY_RETRY_MAX). */
+/** Fault-handling settings (KAFKA_MAX_REQUEST_BYTES, MAX_FUTURE_SKEW, PARTITION_STALL_TIMEOUT, DEPENDENCY_RETRY_MAX, RECORD_TIME_BUDGET). */
 export interface ReliabilityConfig {
   /** Largest produce batch the runtime builds; larger outputs are dead-lettered (broker message.max.bytes). */
   maxRequestBytes: number;
@@ -60,6 +60,8 @@ export interface ReliabilityConfig {
   stallTimeoutMs: number;
   /** Cap of the backoff between retries of a record whose handler found a dependency unavailable. */
   dependencyRetryMaxMs: number;
+  /** Longest one record's (asynchronous) handling may take before it is dead-lettered. */
+  recordTimeBudgetMs: number;
 }
 
 /** Defaults of every optional variable, in one place. */
@@ -85,6 +87,7 @@ export const DEFAULT_RUNTIME_CONFIG = {
   maxFutureSkewMs: 3_600_000,
   stallTimeoutMs: 300_000,
   dependencyRetryMaxMs: 60_000,
+  recordTimeBudgetMs: 60_000,
 } as const;
 
 /** Environment variable of each topic role, e.g. contentChanges → TOPIC_CONTENT_CHANGES. */
@@ -185,6 +188,7 @@ const schema = z.object({
   MAX_FUTURE_SKEW: duration.pipe(z.number().min(1_000, 'must be at least 1s')).optional(),
   PARTITION_STALL_TIMEOUT: duration.pipe(z.number().min(1_000, 'must be at least 1s')).optional(),
   DEPENDENCY_RETRY_MAX: duration.pipe(z.number().min(100, 'must be at least 100ms')).optional(),
+  RECORD_TIME_BUDGET: duration.pipe(z.number().min(100, 'must be at least 100ms')).optional(),
   ...Object.fromEntries(Object.values(TOPIC_ENV_VARS).map((name) => [name, topicName.optional()])),
 });
 
@@ -274,6 +278,7 @@ export function loadRuntimeConfig(env: NodeJS.ProcessEnv, service: string): Runt
       maxFutureSkewMs: v.MAX_FUTURE_SKEW ?? d.maxFutureSkewMs,
       stallTimeoutMs: v.PARTITION_STALL_TIMEOUT ?? d.stallTimeoutMs,
       dependencyRetryMaxMs: v.DEPENDENCY_RETRY_MAX ?? d.dependencyRetryMaxMs,
+      recordTimeBudgetMs: v.RECORD_TIME_BUDGET ?? d.recordTimeBudgetMs,
     },
     otel,
   };

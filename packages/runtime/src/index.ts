@@ -30,6 +30,7 @@ export {
   handleRecord,
   changelogRecords,
   FutureEventError,
+  RecordTimeBudgetError,
   isRetriableRecordError,
 } from './processing.js';
 export type { HandlingContext, Handled, FutureLimit } from './processing.js';

@@ -9,7 +9,12 @@ import {
 } from '@tidemark/core';
 import type { AnyCloudEvent, InputRecord, OutputRecord, ServiceDefinition } from '@tidemark/core';
 import { describe, expect, it } from 'vitest';
-import { FutureEventError, changelogRecords, handleRecord } from './processing.js';
+import {
+  FutureEventError,
+  RecordTimeBudgetError,
+  changelogRecords,
+  handleRecord,
+} from './processing.js';
 import type { HandlingContext } from './processing.js';
 import { OFFSETS_KEY } from './restore.js';
 
@@ -165,6 +170,37 @@ describe('handleRecord', () => {
   it('handles a record within the allowed skew', async () => {
     const input = { ...record(upsert.replace('2026-01-01T00:00:00Z', '2026-01-02T00:59:00Z')) };
     const result = await handleRecord(context(echo), new KeyValueState(), input, hostLimit);
+    expect(result.deadLetter).toBeUndefined();
+    expect(result.outputs).toHaveLength(1);
+  });
+
+  it('dead-letters an async record that outlasts the time budget, and ignores what it produces later', async () => {
+    let finish!: () => void;
+    const late = new Promise<void>((resolve) => (finish = resolve));
+    const h = context(async () => {
+      await late;
+      return [{ topic: 'out', key: null, value: 'too late' }];
+    });
+    const result = await handleRecord(
+      { ...h, recordBudgetMs: 20 },
+      new KeyValueState(),
+      record(upsert),
+    );
+    finish();
+    expect(result.deadLetter).toBeInstanceOf(RecordTimeBudgetError);
+    expect((result.deadLetter as Error).message).toBe(
+      'handling the record took longer than RECORD_TIME_BUDGET=20ms',
+    );
+    expect(result.outputs.map((o) => o.topic)).toEqual([topics.dlq, topics.findings]);
+  });
+
+  it('lets an async record within the time budget through', async () => {
+    const h = context(async (state, event, rec, ctx) => echo(state, event, rec, ctx));
+    const result = await handleRecord(
+      { ...h, recordBudgetMs: 5_000 },
+      new KeyValueState(),
+      record(upsert),
+    );
     expect(result.deadLetter).toBeUndefined();
     expect(result.outputs).toHaveLength(1);
   });

@@ -29,6 +29,11 @@ export interface HandlingContext<S extends PartitionState, E> {
   topics: TopicCatalog;
   clock: Clock;
   metrics: MetricsSink;
+  /**
+   * Longest an asynchronous decode + handle of one record may take (RECORD_TIME_BUDGET); past it the record
+   * is dead-lettered with RecordTimeBudgetError and whatever it still produces is ignored. Unset: no limit.
+   */
+  recordBudgetMs?: number;
 }
 
 /** Result of handling one record. */
@@ -50,6 +55,19 @@ export class FutureEventError extends TidemarkError {
     options: { cause?: unknown; context?: Record<string, unknown> } = {},
   ) {
     super(message, { ...options, retriable: false });
+  }
+}
+
+/**
+ * A record whose handling outlasted RECORD_TIME_BUDGET: dead-lettered, so one slow record cannot hold its
+ * partition for ever, nor — redelivered after its member is dropped from the group — livelock it.
+ */
+export class RecordTimeBudgetError extends TidemarkError {
+  constructor(budgetMs: number) {
+    super(`handling the record took longer than RECORD_TIME_BUDGET=${formatDuration(budgetMs)}`, {
+      retriable: false,
+      context: { budgetMs },
+    });
   }
 }
 
@@ -201,7 +219,16 @@ export function handleRecord<S extends PartitionState, E>(
   } catch (error) {
     return failed(error);
   }
-  return isPromiseLike(result) ? result.then(succeeded, failed) : succeeded(result);
+  if (!isPromiseLike(result)) return succeeded(result);
+  const handled = result.then(succeeded, failed);
+  const budgetMs = h.recordBudgetMs;
+  if (budgetMs === undefined) return handled;
+  // A synchronous handler cannot be interrupted; an asynchronous one is abandoned when the budget runs out.
+  let timer: NodeJS.Timeout | undefined;
+  const overBudget = new Promise<Handled>((resolve) => {
+    timer = setTimeout(() => resolve(failed(new RecordTimeBudgetError(budgetMs))), budgetMs);
+  });
+  return Promise.race([handled, overBudget]).finally(() => clearTimeout(timer));
 }
 
 /** The changelog records for a partition's drained state changes plus its input offsets marker. */

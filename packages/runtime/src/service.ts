@@ -124,6 +124,28 @@ export class KeyedSerializer<K> {
 }
 
 const HEARTBEAT_EVERY_MS = 3000;
+
+/**
+ * Awaits one record's handling while heartbeating, so a record slower than the session timeout (up to
+ * RECORD_TIME_BUDGET) does not get its member dropped from the group. A failed heartbeat (a rebalance) is
+ * left to the commit after the batch, which handles it.
+ */
+async function heartbeatWhile<T>(
+  handling: Promise<T>,
+  heartbeat: () => Promise<void>,
+  logger: Logger,
+): Promise<T> {
+  const timer = setInterval(() => {
+    heartbeat().catch((err: unknown) =>
+      logger.debug({ err }, 'heartbeat during a slow record failed'),
+    );
+  }, HEARTBEAT_EVERY_MS);
+  try {
+    return await handling;
+  } finally {
+    clearInterval(timer);
+  }
+}
 // A produce pending this long makes the runtime check that its topics still exist (kafkajs retries an unknown
 // topic for ever, so a deleted output topic would otherwise stall the service silently).
 const PRODUCE_TOPIC_CHECK_MS = 10_000;
@@ -249,6 +271,7 @@ class ServiceHost<S extends PartitionState, E> {
       topics: config.topics,
       clock: this.#clock,
       metrics: this.#metrics.sink,
+      recordBudgetMs: config.reliability.recordTimeBudgetMs,
     };
   }
 
@@ -738,7 +761,9 @@ class ServiceHost<S extends PartitionState, E> {
         toInputRecord(topic, partition, message),
         future,
       );
-      const result = isPromiseLike(handling) ? await handling : handling;
+      const result = isPromiseLike(handling)
+        ? await heartbeatWhile(handling, heartbeat, this.#logger)
+        : handling;
       const finished = performance.now();
       if (result.retry !== undefined) {
         // Stop here: what came before is delivered and committed, this record is tried again later.

@@ -21,6 +21,10 @@ export interface EchoOptions {
   unavailableTitle?: string;
   /** @default 0 */
   unavailableTimes?: number;
+  /** A `data.title` whose record takes `slowMs` (one slow record among fast ones). */
+  slowTitle?: string;
+  /** Milliseconds the `slowTitle` record takes. @default 0 */
+  slowMs?: number;
   /** Emit a `tick` record per partition on every tick. @default false */
   tick?: boolean;
   /** Name of this instance, copied into every echo (to tell two instances of one group apart). */
@@ -76,6 +80,8 @@ export function createEchoService(
     async handle(state, event, record, ctx): Promise<OutputRecord[]> {
       if (delayMs > 0) await sleep(delayMs);
       const data = event.data as { title?: unknown } | undefined;
+      if (options.slowTitle !== undefined && data?.title === options.slowTitle)
+        await sleep(options.slowMs ?? 0);
       if (options.failTitle !== undefined && data?.title === options.failTitle) {
         throw new Error(`title is ${options.failTitle}`);
       }
@@ -126,7 +132,7 @@ export function createEchoService(
   };
 }
 
-/** Echo options from ECHO_* variables (ECHO_SERVICE, ECHO_INPUTS, ECHO_OUTPUT, ECHO_TABLE, ECHO_DELAY_MS, ECHO_FAIL_TITLE, ECHO_UNAVAILABLE_TITLE, ECHO_UNAVAILABLE_TIMES, ECHO_TICK, ECHO_INSTANCE). */
+/** Echo options from ECHO_* variables (ECHO_SERVICE, ECHO_INPUTS, ECHO_OUTPUT, ECHO_TABLE, ECHO_DELAY_MS, ECHO_FAIL_TITLE, ECHO_UNAVAILABLE_TITLE, ECHO_UNAVAILABLE_TIMES, ECHO_SLOW_TITLE, ECHO_SLOW_MS, ECHO_TICK, ECHO_INSTANCE). */
 export function echoOptionsFromEnv(env: NodeJS.ProcessEnv): EchoOptions {
   const problems: string[] = [];
   const name = env['ECHO_SERVICE'] ?? 'echo';
@@ -137,6 +143,8 @@ export function echoOptionsFromEnv(env: NodeJS.ProcessEnv): EchoOptions {
   const delayMs = Number(env['ECHO_DELAY_MS'] ?? '0');
   if (!Number.isFinite(delayMs) || delayMs < 0)
     problems.push('ECHO_DELAY_MS: must be a number ≥ 0');
+  const slowMs = Number(env['ECHO_SLOW_MS'] ?? '0');
+  if (!Number.isFinite(slowMs) || slowMs < 0) problems.push('ECHO_SLOW_MS: must be a number ≥ 0');
   if (problems.length > 0) throw new ConfigError('invalid echo service configuration', problems);
   return {
     name,
@@ -151,6 +159,7 @@ export function echoOptionsFromEnv(env: NodeJS.ProcessEnv): EchoOptions {
           unavailableTimes: Number(env['ECHO_UNAVAILABLE_TIMES'] ?? '1'),
         }
       : {}),
+    ...(env['ECHO_SLOW_TITLE'] ? { slowTitle: env['ECHO_SLOW_TITLE'], slowMs } : {}),
     tick: env['ECHO_TICK'] === 'true',
     ...(env['ECHO_INSTANCE'] ? { instance: env['ECHO_INSTANCE'] } : {}),
   };
