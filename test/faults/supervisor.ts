@@ -54,12 +54,14 @@ export class Supervised<P extends FaultService> {
         code,
         signal: p.exitSignal,
         at: Date.now(),
-        last: p.logs
-          .filter((l) => l.level === 'error' || l.level === 'fatal')
-          .slice(-2)
+        last: [
+          // The fatal line says why it exited; kafkajs errors logged while leaving come after it.
+          ...p.logs.filter((l) => l.level === 'fatal'),
+          ...p.logs.filter((l) => l.level === 'error').slice(-2),
+        ]
           .map((l) => {
             const err = l['err'] as { message?: string } | undefined;
-            return `${l.msg ?? ''}${err?.message ? `: ${err.message}` : ''}`.slice(0, 300);
+            return `${l.msg ?? ''}${err?.message ? `: ${err.message}` : ''}`.slice(0, 400);
           })
           .join(' | '),
         stderr: p.stderr.slice(-2000),
