@@ -479,9 +479,10 @@ class ServiceHost<S extends PartitionState, E> {
     const policy = described.resources[0]?.configEntries.find(
       (e) => e.configName === 'cleanup.policy',
     )?.configValue;
-    if (policy !== undefined && !policy.split(',').includes('compact')) {
+    // compact,delete would delete old state by age (retention.ms) — state lost as surely as without compact.
+    if (policy !== undefined && policy.replace(/\s/g, '') !== 'compact') {
       problems.push(
-        `changelog topic ${topic} has cleanup.policy=${policy}; it must include compact or state is lost`,
+        `changelog topic ${topic} has cleanup.policy=${policy}; it must be exactly compact (with delete, state older than retention.ms is lost)`,
       );
     }
     if (problems.length > 0)
@@ -565,6 +566,8 @@ class ServiceHost<S extends PartitionState, E> {
         logger: this.#logger.child({ component: 'restore' }),
         onApplied: (n) => this.#metrics.restoredRecords.inc(n),
         abortReason: () => (this.#stopping ? 'stopping' : undefined),
+        inputs: this.#definition.inputs,
+        service: this.#definition.name,
       });
       for (const slot of slots) {
         slot.restored = true;
