@@ -5,6 +5,7 @@ import { registerDoctor } from './commands/doctor.js';
 import { registerReplay } from './commands/replay.js';
 import { registerSilence } from './commands/silence.js';
 import { registerSimulate } from './commands/simulate.js';
+import { registerState } from './commands/state.js';
 import { registerTopics } from './commands/topics.js';
 import type { Output } from './io.js';
 
@@ -24,5 +25,6 @@ export function createProgram(out: Output): Command {
   registerDemo(program, out);
   registerSimulate(program, out);
   registerSilence(program, out);
+  registerState(program, out);
   return program;
 }

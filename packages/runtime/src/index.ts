@@ -36,7 +36,13 @@ export {
 export type { HandlingContext, Handled, FutureLimit } from './processing.js';
 export { registerCodecs, UndecodableBatchError } from './codecs.js';
 export { planBatches } from './produce-batches.js';
-export { RESERVED_KEY_PREFIX, BARRIER_KEY, OFFSETS_KEY } from './restore.js';
+export {
+  RESERVED_KEY_PREFIX,
+  BARRIER_KEY,
+  OFFSETS_KEY,
+  RESET_KEY,
+  checkChangelogIntegrity,
+} from './restore.js';
 export { startHttpServer } from './http.js';
 export type { HttpServer, HttpEndpoints, Probe } from './http.js';
 export { telemetryWanted } from './otel-handle.js';

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { ConfigError } from '@tidemark/core';
 import type { PartitionState } from '@tidemark/core';
 import type { Admin, Kafka, Producer } from 'kafkajs';
 import type { Logger } from 'pino';
@@ -10,6 +11,11 @@ export const RESERVED_KEY_PREFIX = '__tidemark.';
 export const BARRIER_KEY = `${RESERVED_KEY_PREFIX}barrier`;
 /** Key of the per-partition record of input offsets already reflected in the state (JSON {topic: offset}). */
 export const OFFSETS_KEY = `${RESERVED_KEY_PREFIX}offsets`;
+/**
+ * Key of the record `tidemark state reset` writes to every partition of a changelog it recreated: the loss of
+ * the old state was accepted, so an empty changelog behind committed input offsets is expected.
+ */
+export const RESET_KEY = `${RESERVED_KEY_PREFIX}reset`;
 
 /** One partition to restore: where its changelog entries go and where its input offsets marker goes. */
 export interface RestoreTarget {
@@ -34,6 +40,51 @@ export interface RestoreOptions {
   onApplied?: (count: number) => void;
   /** Stops waiting for transient broker errors when it returns a reason. */
   abortReason?: () => string | undefined;
+  /** The service's input topics, whose committed offsets tell whether a changelog was lost. */
+  inputs?: readonly string[];
+  /** Service name, for the instructions when the changelog was lost. */
+  service?: string;
+}
+
+/**
+ * Refuses to restore from a changelog younger than the group's committed offsets. Every restore writes a
+ * barrier to each changelog partition it restores, so a partition whose inputs have committed offsets was
+ * restored — and written to — before; if its changelog partition has never held a record (high watermark 0),
+ * the topic was deleted and recreated and the state behind those offsets is gone. Continuing would silently
+ * start from empty state; the user must accept that with `tidemark state reset` (which leaves a record).
+ */
+export async function checkChangelogIntegrity(options: {
+  admin: Admin;
+  topic: string;
+  groupId: string;
+  inputs: readonly string[];
+  partitions: readonly number[];
+  service: string;
+}): Promise<void> {
+  const { admin, topic, groupId, inputs, partitions, service } = options;
+  const high = new Map(
+    (await admin.fetchTopicOffsets(topic)).map((p) => [p.partition, BigInt(p.high)]),
+  );
+  const committed = await admin.fetchOffsets({ groupId, topics: [...inputs] });
+  const problems: string[] = [];
+  for (const p of partitions) {
+    if ((high.get(p) ?? 0n) > 0n) continue;
+    const ahead = committed
+      .map((t) => ({ topic: t.topic, offset: t.partitions.find((x) => x.partition === p)?.offset }))
+      .filter((c) => c.offset !== undefined && BigInt(c.offset) > 0n);
+    if (ahead.length > 0)
+      problems.push(
+        `${topic}[${p}] is empty but group ${groupId} has committed ${ahead.map((c) => `${c.topic}[${p}]@${c.offset}`).join(', ')}`,
+      );
+  }
+  if (problems.length === 0) return;
+  throw new ConfigError(
+    `the state changelog of ${service} was deleted and recreated: the state behind the committed input offsets is lost`,
+    [
+      ...problems,
+      `to accept the loss and continue from empty state, stop every instance and run "tidemark state reset ${service} --yes", then start the service again; or restore ${topic} from a backup`,
+    ],
+  );
 }
 
 /**
@@ -47,6 +98,28 @@ export interface RestoreOptions {
 export async function restorePartitions(options: RestoreOptions): Promise<void> {
   const { kafka, admin, producer, topic, targets, logger } = options;
   if (targets.length === 0) return;
+  if (options.inputs && options.service) {
+    const { inputs, service } = options;
+    await retryTransient(
+      () =>
+        checkChangelogIntegrity({
+          admin,
+          topic,
+          groupId: options.groupId,
+          inputs,
+          partitions: targets.map((t) => t.partition),
+          service,
+        }),
+      {
+        what: `check ${topic}`,
+        ...(options.abortReason ? { abortReason: options.abortReason } : {}),
+      },
+    ).catch((error: unknown) => {
+      // retryTransient wraps a permanent error; the lost-changelog verdict must reach the host as it is.
+      const cause = (error as { cause?: unknown }).cause;
+      throw cause instanceof ConfigError ? cause : error;
+    });
+  }
   const byPartition = new Map(targets.map((t) => [t.partition, t]));
   const started = performance.now();
   const results = await retryTransient(

@@ -49,6 +49,7 @@ import {
 } from './records.js';
 import { messageBytes, planBatches } from './produce-batches.js';
 import type { Addressed } from './produce-batches.js';
+import { stalledPartitions } from './progress.js';
 import { restorePartitions } from './restore.js';
 import { TableFollower } from './tables.js';
 import { startTickSpan, withContext } from './tracing.js';
@@ -99,6 +100,9 @@ interface Slot<S extends PartitionState> {
   nextTick: number | undefined;
   /** Event-time mode: per input topic, the highest timestamp read and whether it was read to its end. */
   topicTime: Map<string, { time: number; caughtUp: boolean }>;
+  /** Readiness (PARTITION_STALL_TIMEOUT): since when a batch is in hand, and each topic's last commit and lag. */
+  busySince: number | undefined;
+  progress: Map<string, { at: number; lag: bigint }>;
 }
 
 /** Runs one async job per key at a time, in call order; different keys run concurrently. */
@@ -502,9 +506,10 @@ class ServiceHost<S extends PartitionState, E> {
     const policy = described.resources[0]?.configEntries.find(
       (e) => e.configName === 'cleanup.policy',
     )?.configValue;
-    if (policy !== undefined && !policy.split(',').includes('compact')) {
+    // compact,delete would delete old state by age (retention.ms) — state lost as surely as without compact.
+    if (policy !== undefined && policy.replace(/\s/g, '') !== 'compact') {
       problems.push(
-        `changelog topic ${topic} has cleanup.policy=${policy}; it must include compact or state is lost`,
+        `changelog topic ${topic} has cleanup.policy=${policy}; it must be exactly compact (with delete, state older than retention.ms is lost)`,
       );
     }
     if (problems.length > 0)
@@ -571,6 +576,8 @@ class ServiceHost<S extends PartitionState, E> {
         watermark: 0,
         nextTick: undefined,
         topicTime: new Map(),
+        busySince: undefined,
+        progress: new Map(),
       };
       this.#slots.set(partition, slot);
       return slot;
@@ -588,6 +595,8 @@ class ServiceHost<S extends PartitionState, E> {
         logger: this.#logger.child({ component: 'restore' }),
         onApplied: (n) => this.#metrics.restoredRecords.inc(n),
         abortReason: () => (this.#stopping ? 'stopping' : undefined),
+        inputs: this.#definition.inputs,
+        service: this.#definition.name,
       });
       for (const slot of slots) {
         slot.restored = true;
@@ -622,51 +631,68 @@ class ServiceHost<S extends PartitionState, E> {
     if (slot.dropped || isStale()) return;
     await this.#locks.run(batch.partition, async () => {
       if (slot.dropped) return;
-      let processed: Processed;
+      slot.busySince = Date.now();
       try {
-        processed = await this.#processBatch(slot, batch, heartbeat);
-      } catch (error) {
-        // In-memory state may now hold changes that never reached the changelog: rebuild it before reuse.
-        this.#dropSlot(slot.partition, 'batch failed');
-        if (error instanceof DeliveryError || error instanceof ConfigError)
-          this.#fail(error, 'delivery failed permanently');
-        throw error;
+        await this.#handleBatch(slot, batch, resolveOffset, heartbeat, commitOffsetsIfNecessary);
+      } finally {
+        slot.busySince = undefined;
       }
-      if (processed.blocked) this.#pauseForRetry(slot, batch.topic, processed.blocked);
-      if (processed.last === undefined) return;
-      const next = nextOffset(processed.last);
-      resolveOffset(processed.last);
-      try {
-        await retryTransient(
-          () =>
-            commitOffsetsIfNecessary({
-              topics: [
-                { topic: batch.topic, partitions: [{ partition: batch.partition, offset: next }] },
-              ],
-            }),
-          {
-            what: `commit ${batch.topic}[${batch.partition}]@${next}`,
-            abortReason: () => (slot.dropped ? 'partition revoked' : undefined),
-            // Keep the membership while the coordinator is away; a failed heartbeat is the next attempt's problem.
-            onRetry: () => void heartbeat().catch(() => undefined),
-          },
-        );
-      } catch (error) {
-        if (isRebalanceError(error) || error instanceof DeliveryAbortedError) {
-          this.#logger.warn(
-            { err: error, topic: batch.topic, partition: batch.partition, offset: next },
-            'offset commit lost to a rebalance; the records will be redelivered (the offsets marker skips them where state already has them)',
-          );
-          return;
-        }
-        throw error;
-      }
-      const lag = BigInt(batch.highWatermark) - BigInt(next);
-      this.#metrics.consumerLag.set(
-        { topic: batch.topic, partition: String(batch.partition) },
-        Number(lag > 0n ? lag : 0n),
-      );
     });
+  }
+
+  /** Processes a batch, pauses its partition if a record waits for a dependency, and commits what got done. */
+  async #handleBatch(
+    slot: Slot<S>,
+    batch: Batch,
+    resolveOffset: EachBatchPayload['resolveOffset'],
+    heartbeat: EachBatchPayload['heartbeat'],
+    commitOffsetsIfNecessary: EachBatchPayload['commitOffsetsIfNecessary'],
+  ): Promise<void> {
+    let processed: Processed;
+    try {
+      processed = await this.#processBatch(slot, batch, heartbeat);
+    } catch (error) {
+      // In-memory state may now hold changes that never reached the changelog: rebuild it before reuse.
+      this.#dropSlot(slot.partition, 'batch failed');
+      if (error instanceof DeliveryError || error instanceof ConfigError)
+        this.#fail(error, 'delivery failed permanently');
+      throw error;
+    }
+    if (processed.blocked) this.#pauseForRetry(slot, batch.topic, processed.blocked);
+    if (processed.last === undefined) return;
+    const next = nextOffset(processed.last);
+    resolveOffset(processed.last);
+    try {
+      await retryTransient(
+        () =>
+          commitOffsetsIfNecessary({
+            topics: [
+              { topic: batch.topic, partitions: [{ partition: batch.partition, offset: next }] },
+            ],
+          }),
+        {
+          what: `commit ${batch.topic}[${batch.partition}]@${next}`,
+          abortReason: () => (slot.dropped ? 'partition revoked' : undefined),
+          // Keep the membership while the coordinator is away; a failed heartbeat is the next attempt's problem.
+          onRetry: () => void heartbeat().catch(() => undefined),
+        },
+      );
+    } catch (error) {
+      if (isRebalanceError(error) || error instanceof DeliveryAbortedError) {
+        this.#logger.warn(
+          { err: error, topic: batch.topic, partition: batch.partition, offset: next },
+          'offset commit lost to a rebalance; the records will be redelivered (the offsets marker skips them where state already has them)',
+        );
+        return;
+      }
+      throw error;
+    }
+    const lag = BigInt(batch.highWatermark) - BigInt(next);
+    slot.progress.set(batch.topic, { at: Date.now(), lag: lag > 0n ? lag : 0n });
+    this.#metrics.consumerLag.set(
+      { topic: batch.topic, partition: String(batch.partition) },
+      Number(lag > 0n ? lag : 0n),
+    );
   }
 
   /**
@@ -1142,6 +1168,13 @@ class ServiceHost<S extends PartitionState, E> {
     const restoring = partitions.filter((s) => !s.restored).map((s) => s.partition);
     const tablesCaughtUp = this.#tables?.caughtUp ?? true;
     const waitingOnDependency = [...this.#dependencyWaits.keys()].sort();
+    const stalled = stalledPartitions(
+      partitions
+        .filter((s) => s.restored)
+        .map((s) => ({ partition: s.partition, busySince: s.busySince, topics: s.progress })),
+      Date.now(),
+      this.#config.reliability.stallTimeoutMs,
+    );
     const ok =
       this.#fatal === undefined &&
       !this.#stopping &&
@@ -1149,7 +1182,8 @@ class ServiceHost<S extends PartitionState, E> {
       !this.#rebalancing &&
       restoring.length === 0 &&
       tablesCaughtUp &&
-      waitingOnDependency.length === 0;
+      waitingOnDependency.length === 0 &&
+      stalled.length === 0;
     return {
       ok,
       detail: {
@@ -1160,6 +1194,7 @@ class ServiceHost<S extends PartitionState, E> {
         restoring,
         tablesCaughtUp,
         waitingOnDependency,
+        stalled,
       },
     };
   }
