@@ -1121,8 +1121,13 @@ class ServiceHost<S extends PartitionState, E> {
             : this.#config.kafka.startFrom === 'earliest'
               ? BigInt(log.low)
               : BigInt(log.high);
-        if (BigInt(log.high) > from && !slot.topicTime.has(topic))
+        if (BigInt(log.high) > from && !slot.topicTime.has(topic)) {
           slot.topicTime.set(topic, { time: -Infinity, caughtUp: false });
+          this.#logger.debug(
+            { topic, partition: slot.partition, from: String(from), high: log.high },
+            'records not read yet hold ticks back',
+          );
+        }
       }
     }
   }
@@ -1137,10 +1142,11 @@ class ServiceHost<S extends PartitionState, E> {
     const latest = new Map<string, number>();
     for (const slot of this.#slots.values())
       for (const [topic, t] of slot.topicTime)
-        if (Number.isFinite(t.time))
-          latest.set(topic, Math.max(latest.get(topic) ?? -Infinity, t.time));
+        latest.set(topic, Math.max(latest.get(topic) ?? -Infinity, t.time));
     if (latest.size === 0) return;
+    // A topic with records not read yet (−∞) holds idle partitions back too.
     const tickUpTo = Math.min(...latest.values()) - this.#config.eventSkewMs;
+    if (!Number.isFinite(tickUpTo)) return;
     for (const slot of [...this.#slots.values()].sort((a, b) => a.partition - b.partition)) {
       if (this.#stopping || this.#rebalancing || this.#fatal !== undefined) return;
       if (!slot.restored || slot.topicTime.size > 0) continue;
