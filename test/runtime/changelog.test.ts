@@ -71,7 +71,7 @@ describe('runtime changelog integrity', () => {
     await deleteTopic(changelog);
     const second = start(echoEnv(t));
     expect(await second.exited).toBe(2);
-    const fatal = second.logs.find((l) => l.level === 'fatal' || l['level'] === 60);
+    const fatal = second.logs.find((l) => l.msg === 'state restore failed; exiting');
     const said = JSON.stringify(fatal);
     expect(said).toContain(
       `the state changelog of ${t.service} was deleted and recreated: the state behind the committed input offsets is lost`,

@@ -373,7 +373,8 @@ class ServiceHost<S extends PartitionState, E> {
       eachBatch: (payload) => this.#eachBatch(payload),
     });
 
-    if (this.#definition.tick && !this.#eventTime) {
+    // In event-time mode ticks run inline with the records; the schedule only ticks partitions without any.
+    if (this.#definition.tick) {
       this.#tickTask = cron.schedule(this.#config.tickSchedule, () => this.#scheduleTicks(), {
         name: `${this.#definition.name}-tick`,
         noOverlap: true,
@@ -598,6 +599,14 @@ class ServiceHost<S extends PartitionState, E> {
         inputs: this.#definition.inputs,
         service: this.#definition.name,
       });
+      if (this.#eventTime) {
+        await this.#markUnreadTopics(slots).catch((error: unknown) =>
+          this.#logger.warn(
+            { err: error },
+            'could not read input offsets; unread topics will not hold ticks back',
+          ),
+        );
+      }
       for (const slot of slots) {
         slot.restored = true;
         this.#metrics.stateEntries.set({ partition: String(slot.partition) }, slot.state.size());
@@ -1076,11 +1085,18 @@ class ServiceHost<S extends PartitionState, E> {
     if (timestamp > slot.watermark) slot.watermark = timestamp;
     let bound = Infinity;
     for (const t of slot.topicTime.values()) if (!t.caughtUp && t.time < bound) bound = t.time;
+    // The allowed skew covers records of a topic read to its end whose next batch is still on its way.
+    this.#runEventTicks(slot, bound - this.#config.eventSkewMs, outputs);
+  }
+
+  /**
+   * Runs the partition's ticks due up to `tickUpTo` (event time), every EVENT_TICK. Nothing runs while that is
+   * not a finite time — a co-partitioned topic with records not read yet holds the partition's ticks back.
+   */
+  #runEventTicks(slot: Slot<S>, tickUpTo: number, outputs: OutputRecord[]): void {
     const tick = this.#definition.tick;
     const step = this.#config.eventTickMs;
-    // The allowed skew covers records of a topic read to its end whose next batch is still on its way.
-    const tickUpTo = bound - this.#config.eventSkewMs;
-    if (tick) {
+    if (tick && Number.isFinite(tickUpTo)) {
       slot.nextTick ??= Math.floor(tickUpTo / step) * step + step;
       // A gap of more than 1000 steps is crossed in one tick at its end: deadlines inside it fire then.
       if ((tickUpTo - slot.nextTick) / step > 1000)
@@ -1104,6 +1120,80 @@ class ServiceHost<S extends PartitionState, E> {
     }
   }
 
+  /**
+   * Event-time mode: the topics of partitions that have records this instance has not read yet (from the
+   * group's committed offsets, or the start of the log, up to the high watermark). They start at time −∞, so
+   * the partition's ticks wait until their first records are read — after a restart with a backlog on both
+   * topics, content must not tick past sync events still unread.
+   */
+  async #markUnreadTopics(slots: readonly Slot<S>[]): Promise<void> {
+    const admin = this.#admin!;
+    const inputs = this.#definition.inputs;
+    const committed = await admin.fetchOffsets({
+      groupId: this.#config.kafka.groupId,
+      topics: [...inputs],
+    });
+    for (const topic of inputs) {
+      const offsets = await admin.fetchTopicOffsets(topic);
+      const done = committed.find((c) => c.topic === topic)?.partitions ?? [];
+      for (const slot of slots) {
+        const log = offsets.find((o) => o.partition === slot.partition);
+        if (!log) continue;
+        const position = done.find((d) => d.partition === slot.partition)?.offset ?? '-1';
+        const from =
+          BigInt(position) >= 0n
+            ? BigInt(position)
+            : this.#config.kafka.startFrom === 'earliest'
+              ? BigInt(log.low)
+              : BigInt(log.high);
+        if (BigInt(log.high) > from && !slot.topicTime.has(topic)) {
+          slot.topicTime.set(topic, { time: -Infinity, caughtUp: false });
+          this.#logger.debug(
+            { topic, partition: slot.partition, from: String(from), high: log.high },
+            'records not read yet hold ticks back',
+          );
+        }
+      }
+    }
+  }
+
+  /**
+   * Event-time mode, on TICK_SCHEDULE: partitions that have no records of their own yet tick from the slowest
+   * input topic's event time on this instance (each topic's highest time over the partitions that read it,
+   * then the lowest of those, minus EVENT_SKEW), so deadlines of an idle partition still fire.
+   */
+  async #runIdleEventTicks(): Promise<void> {
+    if (!this.#definition.tick) return;
+    const latest = new Map<string, number>();
+    for (const slot of this.#slots.values())
+      for (const [topic, t] of slot.topicTime)
+        latest.set(topic, Math.max(latest.get(topic) ?? -Infinity, t.time));
+    if (latest.size === 0) return;
+    // A topic with records not read yet (−∞) holds idle partitions back too.
+    const tickUpTo = Math.min(...latest.values()) - this.#config.eventSkewMs;
+    if (!Number.isFinite(tickUpTo)) return;
+    for (const slot of [...this.#slots.values()].sort((a, b) => a.partition - b.partition)) {
+      if (this.#stopping || this.#rebalancing || this.#fatal !== undefined) return;
+      if (!slot.restored || slot.topicTime.size > 0) continue;
+      await this.#locks.run(slot.partition, async () => {
+        if (slot.dropped || slot.topicTime.size > 0) return;
+        const outputs: OutputRecord[] = [];
+        // No record will move this partition's time later: its first tick is the step boundary reached now.
+        const step = this.#config.eventTickMs;
+        slot.nextTick ??= Math.floor(tickUpTo / step) * step;
+        this.#runEventTicks(slot, tickUpTo, outputs);
+        if (outputs.length === 0) return;
+        if (tickUpTo > slot.watermark) slot.watermark = tickUpTo;
+        try {
+          await this.#flush(slot, outputs);
+        } catch (error) {
+          this.#dropSlot(slot.partition, 'tick delivery failed');
+          throw error;
+        }
+      });
+    }
+  }
+
   #scheduleTicks(): Promise<void> {
     this.#ticking = this.#runTicks().catch((error: unknown) => {
       if (error instanceof DeliveryError || error instanceof ConfigError)
@@ -1116,6 +1206,7 @@ class ServiceHost<S extends PartitionState, E> {
   async #runTicks(): Promise<void> {
     const tick = this.#definition.tick;
     if (!tick) return;
+    if (this.#eventTime) return this.#runIdleEventTicks();
     for (const partition of [...this.#slots.keys()].sort((a, b) => a - b)) {
       if (this.#stopping || this.#rebalancing || this.#fatal !== undefined) return;
       const slot = this.#slots.get(partition);

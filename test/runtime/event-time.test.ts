@@ -1,0 +1,107 @@
+// TIDEMARK_CLOCK=event: ticks wait for every co-partitioned input, read or not, and a partition without records
+// still ticks, from the slowest topic's event time.
+import { describe, expect, it } from 'vitest';
+import { contentEvent, createTopics, echoHarness, kafka, produce, unique } from './helpers.js';
+import type { EchoOutput } from '@tidemark/runtime/testing';
+
+const { start, collect } = echoHarness();
+const minute = 60_000;
+
+type Out = EchoOutput & { type?: string; now?: number };
+
+async function topics(prefix: string, partitions: number) {
+  const t = {
+    content: unique(`${prefix}-content`),
+    sync: unique(`${prefix}-sync`),
+    output: unique(`${prefix}-out`),
+    dlq: unique(`${prefix}-dlq`),
+    findings: unique(`${prefix}-findings`),
+    service: unique(prefix),
+  };
+  await createTopics([t.content, t.sync], partitions);
+  await createTopics([t.output, t.dlq, t.findings], 1);
+  return t;
+}
+
+function env(t: Awaited<ReturnType<typeof topics>>, extra: Record<string, string> = {}) {
+  return {
+    ECHO_SERVICE: t.service,
+    ECHO_INPUTS: `${t.content},${t.sync}`,
+    ECHO_OUTPUT: t.output,
+    TOPIC_DLQ: t.dlq,
+    TOPIC_FINDINGS: t.findings,
+    TIDEMARK_CLOCK: 'event',
+    EVENT_TICK: '10m',
+    EVENT_SKEW: '0s',
+    ECHO_TICK: 'true',
+    ...extra,
+  };
+}
+
+describe('runtime event time', () => {
+  it('a topic with records not read yet holds ticks back (backlog on both topics at start)', async () => {
+    const t = await topics('evt-unread', 1);
+    const base = Math.floor((Date.now() - 5 * 60 * minute) / (10 * minute)) * 10 * minute;
+    // One minute past each 10-minute mark, so a tick at a mark always has every earlier record before it.
+    const at = (i: number) => base + i * 10 * minute + minute;
+    const series = (topic: string, prefix: string) =>
+      produce(
+        topic,
+        Array.from({ length: 12 }, (_, i) => ({
+          ...contentEvent(`${prefix}-${i}`, `doc-${i}`),
+          timestamp: String(at(i)),
+        })),
+      );
+    await series(t.content, 'c');
+    await series(t.sync, 's');
+    const out = await collect([t.output]);
+    start(env(t));
+    await out.waitFor(
+      '24 echoes',
+      () => out.json<Out>(t.output).filter((o) => o.type !== 'tick').length >= 24,
+    );
+    const seen = new Set<string>();
+    let ticks = 0;
+    for (const o of out.json<Out>(t.output)) {
+      if (o.type !== 'tick') {
+        seen.add(o.sourceId);
+        continue;
+      }
+      ticks++;
+      // Every record of either topic dated before the tick was handled before it.
+      for (let i = 0; i < 12 && at(i) < o.now!; i++) {
+        expect(seen, `tick at ${new Date(o.now!).toISOString()}`).toContain(`c-${i}`);
+        expect(seen, `tick at ${new Date(o.now!).toISOString()}`).toContain(`s-${i}`);
+      }
+    }
+    expect(ticks).toBeGreaterThan(0);
+  });
+
+  it('a partition without records ticks from the slowest topic time', async () => {
+    const t = await topics('evt-idle', 2);
+    const base = Math.floor((Date.now() - 3 * 60 * minute) / (10 * minute)) * 10 * minute;
+    const producer = kafka.producer();
+    await producer.connect();
+    for (const topic of [t.content, t.sync]) {
+      await producer.send({
+        topic,
+        acks: -1,
+        messages: Array.from({ length: 6 }, (_, i) => ({
+          ...contentEvent(`${topic}-${i}`, `doc-${i}`),
+          partition: 0,
+          timestamp: String(base + i * 10 * minute + minute + (topic === t.sync ? 0 : 10 * minute)),
+        })),
+      });
+    }
+    await producer.disconnect();
+    const out = await collect([t.output]);
+    start(env(t, { TICK_SCHEDULE: '* * * * * *' }));
+    await out.waitFor('a tick of partition 1', () =>
+      out.json<Out>(t.output).some((o) => o.type === 'tick' && o.partition === 1),
+    );
+    const idle = out.json<Out>(t.output).filter((o) => o.type === 'tick' && o.partition === 1);
+    // The sync topic is the slower one: its last record is at base + 51 min.
+    expect(Math.max(...idle.map((o) => o.now!))).toBeLessThanOrEqual(base + 51 * minute);
+    expect(Math.max(...idle.map((o) => o.now!))).toBeGreaterThan(base);
+  });
+});
