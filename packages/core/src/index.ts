@@ -93,3 +93,5 @@ export type {
   MetricsSink,
   GlobalTable,
 } from './service.js';
+export { DeadlineQueue } from './deadline-queue.js';
+export type { DeadlineEntry } from './deadline-queue.js';
