@@ -80,7 +80,10 @@ function windowCountKey(
   return key;
 }
 
-/** Counts one event into this partition's windows of every null-rate limit that applies. */
+/**
+ * Counts one event into this partition's windows of every null-rate limit that applies: a system-scope limit's
+ * window counts every class of the system (class '' in its key), a class-scope one the event's class only.
+ */
 export function countNullRates(
   state: ContractCheckerState,
   limits: readonly NullRateSettings[],
@@ -92,7 +95,7 @@ export function countNullRates(
   for (const limit of limits) {
     const start = Math.floor(time / limit.windowMs) * limit.windowMs;
     if (start + limit.windowMs + NULL_RATE_LATENESS_MS <= state.watermark) continue; // too late: window sent
-    const key = windowCountKey(limit, system, contentClass, start);
+    const key = windowCountKey(limit, system, limit.scope === 'system' ? '' : contentClass, start);
     const counts = state.windows.get(key);
     const nulls = isNull(limit) ? 1 : 0;
     if (counts === undefined) state.setWindow(key, [1, nulls]);

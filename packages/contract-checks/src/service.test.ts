@@ -291,7 +291,8 @@ describe('contract checker: null rate over all partitions', () => {
         f.evidence['nulls'],
       ]),
     ).toEqual([['firing', 'contract.null-rate', 'owner', 6, 2]]);
-    expect(fired[0]?.subject).toEqual({ system: 'wiki', contentClass: 'policy', field: 'owner' });
+    // A system-level entry without `classes:` is judged over the whole system: no content class in the subject.
+    expect(fired[0]?.subject).toEqual({ system: 'wiki', field: 'owner' });
     const resolved = findings(decide(T0 + 2 * H + NULL_RATE_SETTLE_MS));
     expect(resolved.map((f) => [f.status, f.evidence['count'], f.evidence['nulls']])).toEqual([
       ['resolved', 6, 1],
@@ -489,5 +490,108 @@ describe('contract checker: bounded state', () => {
     const restored = new ContractCheckerState();
     for (const c of state.drainChanges()) restored.restore(c.key, c.value);
     expect(registryOut(service.tick(restored, ctx(T0 + H)))).toEqual([['wiki/OLD', null]]);
+  });
+});
+
+describe('contract checker: null rates over the system', () => {
+  const H = 3_600_000;
+  const SYSTEM_CONTRACT = `
+apiVersion: tidemark/v1
+kind: SourceContract
+system: kb
+version: 1
+owner: { team: docs }
+nullRates:
+  - field: language
+    window: 1h
+    threshold: 0.3
+    minCount: 30
+  - field: owner
+    window: 1h
+    threshold: 0.3
+    minCount: 5
+    classes: [faq]
+classes:
+  faq: {}
+  guide: {}
+  policy:
+    nullRates:
+      - field: classification
+        window: 1h
+        threshold: 0.5
+        minCount: 5
+`;
+  const kb = loadContractsOrThrow([
+    { path: 'contracts/kb.yaml', text: SYSTEM_CONTRACT },
+    { path: 'contracts/owners.yaml', text: OWNERS },
+  ]);
+  const CLASSES = ['faq', 'guide', 'policy'];
+
+  /** 60 events an hour over three classes; 40 % without language, every policy without classification. */
+  function hour(
+    service: ReturnType<typeof createContractCheckerService>,
+    state: ContractCheckerState,
+    h: number,
+  ) {
+    for (let i = 0; i < 60; i++) {
+      const at = T0 + h * H + i * 60_000;
+      const event = upsert(`H${h}-${i}`, 1, {}, at) as unknown as { data: Record<string, unknown> };
+      event.data['system'] = 'kb';
+      event.data['contentClass'] = CLASSES[i % 3];
+      event.data['language'] = i % 5 < 2 ? null : 'en';
+      if (CLASSES[i % 3] === 'policy') delete event.data['classification'];
+      service.handle(state, event as unknown as ContractCheckerEvent, record(), ctx(at));
+    }
+  }
+
+  it('judges a system-level entry over every class: one finding for the system, not one per class', () => {
+    const service = createContractCheckerService({ contracts: kb, topics });
+    const state = new ContractCheckerState();
+    const decided: Finding[] = [];
+    for (let h = 0; h < 3; h++) {
+      hour(service, state, h);
+      const now = T0 + (h + 1) * H + NULL_RATE_SETTLE_MS;
+      for (const p of service.tick(state, ctx(now)).filter((r) => r.topic === NULL_RATE_TOPIC))
+        service.handle(state, JSON.parse(String(p.value)), record(), ctx(now));
+      decided.push(...findings(service.tick(state, ctx(now))));
+    }
+    const language = decided.filter((f) => f.subject.field === 'language');
+    expect(
+      language.map((f) => [f.status, f.subject, f.evidence['count'], f.evidence['nulls']]),
+    ).toEqual([['firing', { system: 'kb', field: 'language' }, 60, 24]]);
+    expect(language[0]?.summary).toBe('kb: 40.0% of documents have no language (limit 30.0%)');
+    // Per-class entries still count one class: the class's own (policy classification) and `classes:` (faq owner).
+    expect(
+      decided
+        .filter((f) => f.subject.field !== 'language')
+        .map((f) => [f.status, f.subject, f.evidence['count']]),
+    ).toEqual([['firing', { system: 'kb', contentClass: 'policy', field: 'classification' }, 20]]);
+  });
+
+  it('resolves the system-level finding once the whole system is back under the threshold', () => {
+    const service = createContractCheckerService({ contracts: kb, topics });
+    const state = new ContractCheckerState();
+    const statuses: string[] = [];
+    for (let h = 0; h < 2; h++) {
+      if (h === 0) hour(service, state, h);
+      else
+        for (let i = 0; i < 60; i++) {
+          const at = T0 + h * H + i * 60_000;
+          const event = upsert(`F${i}`, 1, {}, at) as unknown as { data: Record<string, unknown> };
+          event.data['system'] = 'kb';
+          event.data['contentClass'] = CLASSES[i % 3];
+          event.data['language'] = 'en';
+          service.handle(state, event as unknown as ContractCheckerEvent, record(), ctx(at));
+        }
+      const now = T0 + (h + 1) * H + NULL_RATE_SETTLE_MS;
+      for (const p of service.tick(state, ctx(now)).filter((r) => r.topic === NULL_RATE_TOPIC))
+        service.handle(state, JSON.parse(String(p.value)), record(), ctx(now));
+      statuses.push(
+        ...findings(service.tick(state, ctx(now)))
+          .filter((f) => f.subject.field === 'language')
+          .map((f) => f.status),
+      );
+    }
+    expect(statuses).toEqual(['firing', 'resolved']);
   });
 });
