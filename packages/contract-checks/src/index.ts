@@ -4,6 +4,9 @@ export type { Violation } from './evaluate.js';
 export {
   createContractCheckerService,
   CONTRACT_CHECKER,
+  CONTRACT_CHECKER_METRICS,
+  DEFAULT_MAX_FUTURE_SKEW_MS,
+  MIN_DELETED_RETENTION_MS,
   contractCheckerTopics,
 } from './service.js';
 export type {
@@ -26,6 +29,8 @@ export {
   registryRecord,
   schemaRegistryOutage,
 } from './registry.js';
+export { JournaledRegistry, REGISTRY_JOURNAL_LIMIT } from './registry-journal.js';
+export type { RegistryChanges } from './registry-journal.js';
 export {
   nullRateTopic,
   NULL_RATE_PARTIAL_TYPE,

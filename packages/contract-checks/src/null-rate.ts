@@ -1,7 +1,13 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { fingerprint, formatTime, type OutputRecord, type Severity } from '@tidemark/core';
 import type { NullRateSettings } from '@tidemark/contracts';
-import type { ContractCheckerState, NullRateDecision, WindowCounts } from './state.js';
+import {
+  NULL_RATE_LATENESS_MS,
+  NULL_RATE_SETTLE_MS,
+  type ContractCheckerState,
+  type NullRateDecision,
+  type WindowCounts,
+} from './state.js';
 
 // Null rates are decided per (system, content class, field) over all partitions, in two stages:
 // each partition counts its share of a tumbling event-time window and, once the window has closed on
@@ -44,10 +50,7 @@ export const NullRatePartialEventSchema = Type.Object({
   data: NullRatePartialSchema,
 });
 
-/** How long after a window's end a partition still accepts late events into it. */
-export const NULL_RATE_LATENESS_MS = 60_000;
-/** How long after a window's end the decider waits for slower partitions. */
-export const NULL_RATE_SETTLE_MS = 120_000;
+export { NULL_RATE_LATENESS_MS, NULL_RATE_SETTLE_MS };
 
 const windowKey = (system: string, cls: string, field: string) => `${system}/${cls}/${field}`;
 
@@ -77,7 +80,10 @@ function windowCountKey(
   return key;
 }
 
-/** Counts one event into this partition's windows of every null-rate limit that applies. */
+/**
+ * Counts one event into this partition's windows of every null-rate limit that applies: a system-scope limit's
+ * window counts every class of the system (class '' in its key), a class-scope one the event's class only.
+ */
 export function countNullRates(
   state: ContractCheckerState,
   limits: readonly NullRateSettings[],
@@ -89,10 +95,10 @@ export function countNullRates(
   for (const limit of limits) {
     const start = Math.floor(time / limit.windowMs) * limit.windowMs;
     if (start + limit.windowMs + NULL_RATE_LATENESS_MS <= state.watermark) continue; // too late: window sent
-    const key = windowCountKey(limit, system, contentClass, start);
+    const key = windowCountKey(limit, system, limit.scope === 'system' ? '' : contentClass, start);
     const counts = state.windows.get(key);
     const nulls = isNull(limit) ? 1 : 0;
-    if (counts === undefined) state.windows.set(key, [1, nulls]);
+    if (counts === undefined) state.setWindow(key, [1, nulls]);
     else {
       // Counted in place (no new pair per event); set again so the state marks the window changed.
       counts[0] += 1;
@@ -112,12 +118,10 @@ export function closeNullRateWindows(
 ): OutputRecord[] {
   const topic = nullRateTopic(service);
   const out: OutputRecord[] = [];
-  for (const [key, [n, nulls]] of [...state.windows.entries()]) {
+  for (const [key, [n, nulls]] of state.closeWindowsDue(now)) {
     const [path, startText, msText] = key.split('|') as [string, string, string];
     const windowStart = Number(startText);
     const windowMs = Number(msText);
-    if (windowStart + windowMs + NULL_RATE_LATENESS_MS > now) continue;
-    state.windows.delete(key);
     const [system, contentClass, field] = path.split('/') as [string, string, string];
     const limit = lookup(system, contentClass, field);
     if (!limit) continue; // the contract no longer has this limit
@@ -174,13 +178,14 @@ export function mergeNullRatePartial(state: ContractCheckerState, partial: NullR
     ...decision.windows,
     [partial.windowStart]: [counts[0] + partial.n, counts[1] + partial.nulls],
   };
-  state.decisions.set(key, { ...decision, windows, limit: partial } as NullRateDecision);
+  state.setDecision(key, { ...decision, windows, limit: partial } as NullRateDecision);
 }
 
 /** Decides every merged window that has settled by `now`; returns the state changes worth a finding. */
 export function decideNullRates(state: ContractCheckerState, now: number): NullRateVerdict[] {
   const verdicts: NullRateVerdict[] = [];
-  for (const [key, decision] of [...state.decisions.entries()]) {
+  for (const key of state.decisionsDue(now)) {
+    const decision = state.decisions.get(key)!;
     const partial = decision.limit;
     let { firing, decidedUpTo } = decision;
     const windows = { ...decision.windows };
@@ -204,7 +209,9 @@ export function decideNullRates(state: ContractCheckerState, now: number): NullR
         });
       }
     }
-    if (changed) state.decisions.set(key, { ...decision, windows, firing, decidedUpTo });
+    // Stored even when unchanged: that reschedules the decision at its next window.
+    if (changed) state.setDecision(key, { ...decision, windows, firing, decidedUpTo });
+    else state.setDecision(key, decision);
   }
   return verdicts;
 }

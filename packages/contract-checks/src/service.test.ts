@@ -262,7 +262,7 @@ describe('contract checker: null rate over all partitions', () => {
           state,
           upsert(`W${window}-${i}-${state === p0 ? 0 : 1}`, 1, { owner }, T0 + window * H + i),
           record(),
-          ctx(),
+          ctx(T0 + window * H + i), // the host clock follows event time, as in replay
         ),
       );
     // window 0: 2 of 6 without owner (33% > 30%) spread over two partitions
@@ -291,7 +291,8 @@ describe('contract checker: null rate over all partitions', () => {
         f.evidence['nulls'],
       ]),
     ).toEqual([['firing', 'contract.null-rate', 'owner', 6, 2]]);
-    expect(fired[0]?.subject).toEqual({ system: 'wiki', contentClass: 'policy', field: 'owner' });
+    // A system-level entry without `classes:` is judged over the whole system: no content class in the subject.
+    expect(fired[0]?.subject).toEqual({ system: 'wiki', field: 'owner' });
     const resolved = findings(decide(T0 + 2 * H + NULL_RATE_SETTLE_MS));
     expect(resolved.map((f) => [f.status, f.evidence['count'], f.evidence['nulls']])).toEqual([
       ['resolved', 6, 1],
@@ -357,5 +358,240 @@ describe('contract checker: Schema Registry framed records', () => {
     await expect(service.decode(input)).rejects.toThrow(
       'record is Schema Registry framed but no SCHEMA_REGISTRY_URL is configured',
     );
+  });
+});
+
+describe('contract checker: deadlines', () => {
+  const H = 3_600_000;
+
+  it('reports when its tick next has work, and re-checks a past-due reference only when its target changes', () => {
+    const { service, state, run } = setup();
+    expect(service.nextTick(state)).toBe(Infinity);
+    run(upsert('OLD', 1, { supersededBy: 'wiki/NEW' }));
+    // The reference is due after its grace period; the window of the owner null rate closes after its lateness.
+    expect(service.nextTick(state)).toBe(T0 + H);
+    expect(brief(service.tick(state, ctx(T0 + H)))).toEqual([
+      'firing contract.reference supersededBy',
+    ]);
+    service.tick(state, ctx(T0 + 2 * H + 60_000)); // closes the null-rate window
+    expect(service.nextTick(state)).toBe(Infinity);
+    service.registry.apply('wiki/NEW', Buffer.from('{"deleted":false}'));
+    expect(service.nextTick(state)).toBe(-Infinity);
+    expect(brief(service.tick(state, ctx(T0 + 3 * H)))).toEqual([
+      'resolved contract.reference supersededBy',
+    ]);
+    expect(service.nextTick(state)).toBe(Infinity);
+  });
+
+  it('a restored partition checks its references again when due, without firing twice', () => {
+    const { service, state, run } = setup();
+    run(upsert('OLD', 1, { supersededBy: 'wiki/NEW' }));
+    expect(brief(service.tick(state, ctx(T0 + H)))).toEqual([
+      'firing contract.reference supersededBy',
+    ]);
+    const restored = new ContractCheckerState();
+    for (const c of state.drainChanges()) restored.restore(c.key, c.value);
+    expect(brief(service.tick(restored, ctx(T0 + H + 10_000)))).toEqual([]);
+    service.registry.apply('wiki/NEW', Buffer.from('{"deleted":false}'));
+    expect(brief(service.tick(restored, ctx(T0 + H + 20_000)))).toEqual([
+      'resolved contract.reference supersededBy',
+    ]);
+  });
+
+  it('a record dated far in the future moves no watermark: null-rate windows keep closing', () => {
+    const { service, state, run } = setup();
+    run(upsert('FUTURE', 1, { owner: null }, Date.parse('2099-01-01T00:00:00Z')));
+    expect(state.watermark).toBe(0);
+    run(upsert('NOW', 1, {}, T0 + 1000), T0 + 1000);
+    expect(state.watermark).toBe(T0 + 1000);
+    const partials = service
+      .tick(state, ctx(T0 + H + 60_000))
+      .filter((r) => r.topic === NULL_RATE_TOPIC)
+      .map((r) => JSON.parse(String(r.value)).data);
+    // Only the believable event is counted; the 2099 one opened no window.
+    expect(partials.map((p) => [p.n, p.nulls])).toEqual([[1, 0]]);
+    expect(service.nextTick(state)).toBe(Infinity);
+  });
+
+  it('an event within the allowed skew still counts and moves the watermark', () => {
+    const service = createContractCheckerService({ contracts, topics, maxFutureSkewMs: 2 * H });
+    const state = new ContractCheckerState();
+    service.handle(state, upsert('SOON', 1, {}, T0 + H + 1), record(), ctx(T0));
+    expect(state.watermark).toBe(T0 + H + 1);
+  });
+
+  it.each([
+    [
+      { maxFutureSkewMs: -1 },
+      'contract-checker: maxFutureSkewMs must be a non-negative number of ms, got -1',
+    ],
+    [
+      { deletedRetentionMs: Number.NaN },
+      'contract-checker: deletedRetentionMs must be a non-negative number of ms, got NaN',
+    ],
+  ])('rejects %j', (extra, message) => {
+    expect(() => createContractCheckerService({ contracts, topics, ...extra })).toThrow(RangeError);
+    expect(() => createContractCheckerService({ contracts, topics, ...extra })).toThrow(message);
+  });
+});
+
+describe('contract checker: bounded state', () => {
+  const H = 3_600_000;
+  const registryOut = (out: OutputRecord[]) =>
+    out.filter((r) => r.topic === DOCUMENT_REGISTRY_TOPIC).map((r) => [r.key, r.value]);
+
+  it('forgets a deleted document after the retention: state entry and registry entry tombstoned', () => {
+    const { service, state, run } = setup();
+    const gauges: Array<[string, number]> = [];
+    const metered = (now: number): HandlerContext => ({
+      ...ctx(now),
+      metrics: { record: (name, _labels, value) => gauges.push([name, value]) },
+    });
+    for (const out of [run(upsert('GONE', 1)), run(upsert('KEPT', 1))]) {
+      for (const r of out)
+        if (r.topic === DOCUMENT_REGISTRY_TOPIC)
+          service.registry.apply(r.key!, Buffer.from(String(r.value)));
+    }
+    const del = run(deleted('GONE', 2, T0 + 1000), T0 + 1000);
+    expect(registryOut(del)).toEqual([['wiki/GONE', '{"deleted":true}']]);
+    service.registry.apply('wiki/GONE', Buffer.from('{"deleted":true}'));
+    // The retention defaults to the longest reference grace period (1h here).
+    expect(registryOut(service.tick(state, metered(T0 + 1000 + H - 1)))).toEqual([]);
+    expect(state.documents.has('wiki/GONE')).toBe(true);
+    expect(registryOut(service.tick(state, metered(T0 + 1000 + H)))).toEqual([['wiki/GONE', null]]);
+    expect(state.documents.has('wiki/GONE')).toBe(false);
+    expect(
+      state
+        .drainChanges()
+        .filter((c) => c.key === 'd:wiki/GONE')
+        .map((c) => c.value),
+    ).toEqual([null]);
+    expect(gauges.filter(([n]) => n === 'tidemark_contract_documents').map(([, v]) => v)).toEqual([
+      2, 1,
+    ]);
+    service.registry.apply('wiki/GONE', null);
+    expect(gauges.length).toBe(4);
+    service.tick(state, metered(T0 + 2 * H));
+    expect(gauges.at(-1)).toEqual(['tidemark_contract_registry_documents', 1]);
+  });
+
+  it('a document upserted again within the retention is not forgotten', () => {
+    const { service, state, run } = setup();
+    run(upsert('BACK', 1));
+    run(deleted('BACK', 2, T0 + 1000), T0 + 1000);
+    run(upsert('BACK', 3, {}, T0 + 2000), T0 + 2000);
+    expect(registryOut(service.tick(state, ctx(T0 + 3 * H)))).toEqual([]);
+    expect(state.documents.get('wiki/BACK')?.rev).toBe(3);
+  });
+
+  it('a restored partition still forgets its deleted documents', () => {
+    const { service, state, run } = setup();
+    run(deleted('OLD', 2, T0), T0);
+    const restored = new ContractCheckerState();
+    for (const c of state.drainChanges()) restored.restore(c.key, c.value);
+    expect(registryOut(service.tick(restored, ctx(T0 + H)))).toEqual([['wiki/OLD', null]]);
+  });
+});
+
+describe('contract checker: null rates over the system', () => {
+  const H = 3_600_000;
+  const SYSTEM_CONTRACT = `
+apiVersion: tidemark/v1
+kind: SourceContract
+system: kb
+version: 1
+owner: { team: docs }
+nullRates:
+  - field: language
+    window: 1h
+    threshold: 0.3
+    minCount: 30
+  - field: owner
+    window: 1h
+    threshold: 0.3
+    minCount: 5
+    classes: [faq]
+classes:
+  faq: {}
+  guide: {}
+  policy:
+    nullRates:
+      - field: classification
+        window: 1h
+        threshold: 0.5
+        minCount: 5
+`;
+  const kb = loadContractsOrThrow([
+    { path: 'contracts/kb.yaml', text: SYSTEM_CONTRACT },
+    { path: 'contracts/owners.yaml', text: OWNERS },
+  ]);
+  const CLASSES = ['faq', 'guide', 'policy'];
+
+  /** 60 events an hour over three classes; 40 % without language, every policy without classification. */
+  function hour(
+    service: ReturnType<typeof createContractCheckerService>,
+    state: ContractCheckerState,
+    h: number,
+  ) {
+    for (let i = 0; i < 60; i++) {
+      const at = T0 + h * H + i * 60_000;
+      const event = upsert(`H${h}-${i}`, 1, {}, at) as unknown as { data: Record<string, unknown> };
+      event.data['system'] = 'kb';
+      event.data['contentClass'] = CLASSES[i % 3];
+      event.data['language'] = i % 5 < 2 ? null : 'en';
+      if (CLASSES[i % 3] === 'policy') delete event.data['classification'];
+      service.handle(state, event as unknown as ContractCheckerEvent, record(), ctx(at));
+    }
+  }
+
+  it('judges a system-level entry over every class: one finding for the system, not one per class', () => {
+    const service = createContractCheckerService({ contracts: kb, topics });
+    const state = new ContractCheckerState();
+    const decided: Finding[] = [];
+    for (let h = 0; h < 3; h++) {
+      hour(service, state, h);
+      const now = T0 + (h + 1) * H + NULL_RATE_SETTLE_MS;
+      for (const p of service.tick(state, ctx(now)).filter((r) => r.topic === NULL_RATE_TOPIC))
+        service.handle(state, JSON.parse(String(p.value)), record(), ctx(now));
+      decided.push(...findings(service.tick(state, ctx(now))));
+    }
+    const language = decided.filter((f) => f.subject.field === 'language');
+    expect(
+      language.map((f) => [f.status, f.subject, f.evidence['count'], f.evidence['nulls']]),
+    ).toEqual([['firing', { system: 'kb', field: 'language' }, 60, 24]]);
+    expect(language[0]?.summary).toBe('kb: 40.0% of documents have no language (limit 30.0%)');
+    // Per-class entries still count one class: the class's own (policy classification) and `classes:` (faq owner).
+    expect(
+      decided
+        .filter((f) => f.subject.field !== 'language')
+        .map((f) => [f.status, f.subject, f.evidence['count']]),
+    ).toEqual([['firing', { system: 'kb', contentClass: 'policy', field: 'classification' }, 20]]);
+  });
+
+  it('resolves the system-level finding once the whole system is back under the threshold', () => {
+    const service = createContractCheckerService({ contracts: kb, topics });
+    const state = new ContractCheckerState();
+    const statuses: string[] = [];
+    for (let h = 0; h < 2; h++) {
+      if (h === 0) hour(service, state, h);
+      else
+        for (let i = 0; i < 60; i++) {
+          const at = T0 + h * H + i * 60_000;
+          const event = upsert(`F${i}`, 1, {}, at) as unknown as { data: Record<string, unknown> };
+          event.data['system'] = 'kb';
+          event.data['contentClass'] = CLASSES[i % 3];
+          event.data['language'] = 'en';
+          service.handle(state, event as unknown as ContractCheckerEvent, record(), ctx(at));
+        }
+      const now = T0 + (h + 1) * H + NULL_RATE_SETTLE_MS;
+      for (const p of service.tick(state, ctx(now)).filter((r) => r.topic === NULL_RATE_TOPIC))
+        service.handle(state, JSON.parse(String(p.value)), record(), ctx(now));
+      statuses.push(
+        ...findings(service.tick(state, ctx(now)))
+          .filter((f) => f.subject.field === 'language')
+          .map((f) => f.status),
+      );
+    }
+    expect(statuses).toEqual(['firing', 'resolved']);
   });
 });

@@ -14,6 +14,7 @@ import {
   type HandlerContext,
   type InternalTopic,
   type InputRecord,
+  type MetricDefinition,
   type OutputRecord,
   type ServiceDefinition,
   type Severity,
@@ -32,12 +33,8 @@ import {
   partialSeverity,
   type NullRatePartial,
 } from './null-rate.js';
-import {
-  DocumentRegistry,
-  documentRegistryTopic,
-  registryRecord,
-  schemaRegistryOutage,
-} from './registry.js';
+import { documentRegistryTopic, registryRecord, schemaRegistryOutage } from './registry.js';
+import { JournaledRegistry } from './registry-journal.js';
 import { ContractCheckerState, type DocumentEntry, type OpenFinding } from './state.js';
 
 /** Service name: log field, CloudEvent source, changelog topic. */
@@ -75,7 +72,13 @@ export interface ContractCheckerService extends ServiceDefinition<
   tick(state: ContractCheckerState, ctx: HandlerContext): OutputRecord[];
   decode(record: InputRecord): Promise<ContractCheckerEvent>;
   /** The global document registry this instance reads. */
-  registry: DocumentRegistry;
+  registry: JournaledRegistry;
+  /**
+   * The earliest event time at which `tick` has work for this partition (a reference, null-rate window or decision
+   * due, a deleted document to forget; -Infinity when registry changes wait to be checked), Infinity when none:
+   * lets an event-time host skip ticks that would do nothing.
+   */
+  nextTick(state: ContractCheckerState): number;
 }
 
 /** Options of the contract-checker composition. */
@@ -85,7 +88,18 @@ export interface ContractCheckerOptions {
   /** Schema Registry deserializer for framed records; without one, framed records go to the DLQ. */
   framed?: FramedDecoder;
   /** The registry table; pass one to share it with a host, else one is created. */
-  registry?: DocumentRegistry;
+  registry?: JournaledRegistry;
+  /**
+   * How far ahead of `ctx.now` an event's time may be and still move the partition's watermark and count into a
+   * null-rate window (a producer with a broken clock must not close every window for good). @default 3600000
+   */
+  maxFutureSkewMs?: number;
+  /**
+   * How long a deleted document is remembered (to order late revisions, and to report a reference to it as
+   * deleted) before its state entry and its registry entry are tombstoned. @default the longest reference grace
+   * period of any contract, at least 1 hour
+   */
+  deletedRetentionMs?: number;
   /** Service name; also names its changelog and internal topics. @default 'contract-checker' */
   name?: string;
 }
@@ -101,7 +115,19 @@ export function createContractCheckerService(
   const { contracts, topics } = options;
   const name = options.name ?? CONTRACT_CHECKER;
   const registryTopic = documentRegistryTopic(name);
-  const registry = options.registry ?? new DocumentRegistry();
+  const registry = options.registry ?? new JournaledRegistry();
+  const maxFutureSkewMs = options.maxFutureSkewMs ?? DEFAULT_MAX_FUTURE_SKEW_MS;
+  const deletedRetentionMs = options.deletedRetentionMs ?? defaultDeletedRetention(contracts);
+  for (const [field, value] of [
+    ['maxFutureSkewMs', maxFutureSkewMs],
+    ['deletedRetentionMs', deletedRetentionMs],
+  ] as const) {
+    if (!Number.isFinite(value) || value < 0) {
+      throw new RangeError(
+        `contract-checker: ${field} must be a non-negative number of ms, got ${String(value)}`,
+      );
+    }
+  }
   const parser = createEnvelopeParser<ContractCheckerEvent>({
     extraTypes: { [NULL_RATE_PARTIAL_TYPE]: NullRatePartialEventSchema },
   });
@@ -189,27 +215,31 @@ export function createContractCheckerService(
     const { data } = event;
     const key = `${data.system}/${data.docId}`;
     const time = parseTime(event.time);
-    state.advanceWatermark(time);
+    // A time beyond the allowed skew is a broken producer clock: it must not move the watermark (that would close
+    // every null-rate window of the partition for good) nor open a window that closes decades from now.
+    const believable = time <= ctx.now + maxFutureSkewMs;
+    if (believable) state.advanceWatermark(time);
     const prior = state.documents.get(key);
     if (prior && data.revision <= prior.rev) return []; // older or duplicate revision: its result never overrides
     const settings = contracts.settingsFor(data.system, data.contentClass);
     const out: OutputRecord[] = [];
     if (!prior || prior.deleted) out.push(registryRecord(registryTopic, key, false));
     if (!settings) {
-      state.documents.set(key, { rev: data.revision, open: prior?.open ?? [] });
+      state.setDocument(key, { rev: data.revision, open: prior?.open ?? [] });
       return out;
     }
-    countNullRates(
-      state,
-      settings.nullRates,
-      data.system,
-      data.contentClass,
-      (limit) => {
-        const kind = readField(data, limit.segments).kind;
-        return kind === 'missing' || kind === 'null';
-      },
-      time,
-    );
+    if (believable)
+      countNullRates(
+        state,
+        settings.nullRates,
+        data.system,
+        data.contentClass,
+        (limit) => {
+          const kind = readField(data, limit.segments).kind;
+          return kind === 'missing' || kind === 'null';
+        },
+        time,
+      );
     const violations = evaluateDocument(settings, event);
     const priorOpen = prior?.open ?? NONE_OPEN;
     const openNow: OpenFinding[] =
@@ -300,9 +330,9 @@ export function createContractCheckerService(
           ),
         );
       }
-      if (target === undefined) state.references.delete(refKey);
+      if (target === undefined) state.deleteReference(refKey);
       else {
-        state.references.set(refKey, {
+        state.setReference(refKey, {
           target,
           field: ref.field,
           dueAt: time + ref.gracePeriodMs,
@@ -313,7 +343,7 @@ export function createContractCheckerService(
         });
       }
     }
-    state.documents.set(key, entry);
+    state.setDocument(key, entry);
     return out;
   }
 
@@ -324,7 +354,8 @@ export function createContractCheckerService(
   ): OutputRecord[] {
     const { data } = event;
     const key = `${data.system}/${data.docId}`;
-    state.advanceWatermark(parseTime(event.time));
+    const time = parseTime(event.time);
+    if (time <= ctx.now + maxFutureSkewMs) state.advanceWatermark(time);
     const prior = state.documents.get(key);
     if (prior && (data.revision < prior.rev || (prior.deleted && data.revision === prior.rev)))
       return [];
@@ -375,17 +406,23 @@ export function createContractCheckerService(
           ),
         );
       }
-      state.references.delete(`${key}|${ref.field}`);
+      state.deleteReference(`${key}|${ref.field}`);
     }
-    state.documents.set(key, { rev: data.revision, deleted: true, open: [] });
+    // Remembered for the retention only (bounded state): then the entry and the registry's are tombstoned.
+    const purgeAt = Math.min(time, ctx.now + maxFutureSkewMs) + deletedRetentionMs;
+    state.setDocument(key, { rev: data.revision, deleted: true, open: [], purgeAt });
     return out;
   }
 
   function tick(state: ContractCheckerState, ctx: HandlerContext): OutputRecord[] {
     const now = ctx.now;
     const out: OutputRecord[] = [];
-    for (const [refKey, ref] of [...state.references.entries()]) {
-      if (ref.dueAt > now) continue;
+    const changes = registry.changesSince(state.registryCursor);
+    state.registryCursor = changes.cursor;
+    // Only references that became due, and past-due ones whose target's registry entry changed: cost follows
+    // what is due, never the references held.
+    for (const refKey of state.referencesToCheck(now, changes.keys)) {
+      const ref = state.references.get(refKey)!;
       const [docKey] = refKey.split('|') as [string];
       const [system, ...rest] = docKey.split('/');
       const docId = rest.join('/');
@@ -443,8 +480,15 @@ export function createContractCheckerService(
           ),
         );
       }
-      state.references.set(refKey, { ...ref, firing: broken });
+      state.setReference(refKey, { ...ref, firing: broken });
     }
+    for (const key of state.purgeDue(now)) out.push(registryTombstone(registryTopic, key));
+    ctx.metrics.record(
+      DOCUMENTS_METRIC,
+      { partition: String(ctx.partition) },
+      state.documents.size(),
+    );
+    ctx.metrics.record(REGISTRY_METRIC, {}, registry.size);
     const partials = closeNullRateWindows(
       state,
       Math.max(now, state.watermark),
@@ -500,9 +544,51 @@ export function createContractCheckerService(
     decode,
     handle,
     tick,
+    nextTick: (state) => state.nextDue(registry.cursor > state.registryCursor),
+    metrics: CONTRACT_CHECKER_METRICS,
     tables: [{ topic: registryTopic, table: registry }],
     registry,
   };
+}
+
+/** Default of `maxFutureSkewMs`: the runtime's MAX_FUTURE_SKEW default. */
+export const DEFAULT_MAX_FUTURE_SKEW_MS = 3_600_000;
+/** The shortest retention of deleted documents when no contract has a longer reference grace period. */
+export const MIN_DELETED_RETENTION_MS = 3_600_000;
+const DOCUMENTS_METRIC = 'tidemark_contract_documents';
+const REGISTRY_METRIC = 'tidemark_contract_registry_documents';
+
+/** The contract checker's own metrics (state size: the runtime adds `tidemark_state_entries` for every store). */
+export const CONTRACT_CHECKER_METRICS: readonly MetricDefinition[] = [
+  {
+    name: DOCUMENTS_METRIC,
+    help: 'Documents the partition holds (live and deleted ones within their retention), set on every tick',
+    kind: 'gauge',
+    labelNames: ['partition'],
+  },
+  {
+    name: REGISTRY_METRIC,
+    help: 'Documents in the global document registry this instance reads, set on every tick',
+    kind: 'gauge',
+    labelNames: [],
+  },
+];
+
+/** The longest reference grace period of any contract (system or class), at least MIN_DELETED_RETENTION_MS. */
+function defaultDeletedRetention(contracts: ContractSet): number {
+  let longest = MIN_DELETED_RETENTION_MS;
+  for (const system of contracts.systems) {
+    for (const cls of [undefined, ...contracts.contentClasses(system)]) {
+      for (const ref of contracts.settingsFor(system, cls)?.references ?? [])
+        longest = Math.max(longest, ref.gracePeriodMs);
+    }
+  }
+  return longest;
+}
+
+/** The registry tombstone that forgets a document once its retention after deletion ended. */
+function registryTombstone(topic: string, key: string): OutputRecord {
+  return { topic, key, value: null };
 }
 
 /** Shared, never mutated: the open findings of a document that has none. */

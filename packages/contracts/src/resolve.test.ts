@@ -195,6 +195,7 @@ describe('settingsFor', () => {
         minCount: CONTRACT_DEFAULTS.nullRate.minCount,
         severity: 'warning',
         shadow: true,
+        scope: 'system', // a system-level entry without classes: judged over the whole system
       },
       {
         field: 'title',
@@ -204,6 +205,7 @@ describe('settingsFor', () => {
         minCount: 5,
         severity: 'warning',
         shadow: true,
+        scope: 'class', // it lists classes: judged per class
       },
     ]);
   });

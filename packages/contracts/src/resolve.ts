@@ -89,6 +89,12 @@ export interface NullRateSettings {
   readonly minCount: number;
   readonly severity: Severity;
   readonly shadow: boolean;
+  /**
+   * What one window counts: `system` — every event of the system its entry applies to, whatever the class (a
+   * system-level entry without `classes:`); `class` — the events of one content class (a class's own entry, or a
+   * system-level entry that lists `classes:`).
+   */
+  readonly scope: 'system' | 'class';
 }
 
 /** SLAs per content class. */
@@ -450,10 +456,13 @@ class SystemResolver {
       }),
     );
     const nullRates = byKey(
-      (doc.nullRates ?? []).filter(appliesHere),
-      cls?.nullRates ?? [],
-      (r) => r.field,
-    ).map((r) =>
+      (doc.nullRates ?? []).filter(appliesHere).map((r) => ({
+        r,
+        scope: r.classes === undefined ? ('system' as const) : ('class' as const),
+      })),
+      (cls?.nullRates ?? []).map((r) => ({ r, scope: 'class' as const })),
+      (e) => e.r.field,
+    ).map(({ r, scope }) =>
       Object.freeze({
         field: r.field,
         segments: fieldSegments(r.field),
@@ -462,6 +471,7 @@ class SystemResolver {
         minCount: r.minCount ?? CONTRACT_DEFAULTS.nullRate.minCount,
         severity: r.severity ?? CONTRACT_DEFAULTS.severity.nullRate,
         shadow: (r.mode ?? mode) === 'shadow',
+        scope,
       }),
     );
     const allowedSpecs = { ...doc.allowed, ...cls?.allowed };

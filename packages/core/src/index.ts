@@ -100,3 +100,5 @@ export type {
   MetricsSink,
   GlobalTable,
 } from './service.js';
+export { DeadlineQueue } from './deadline-queue.js';
+export type { DeadlineEntry } from './deadline-queue.js';

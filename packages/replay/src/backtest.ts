@@ -21,6 +21,8 @@ export interface BacktestOptions {
   tickMs?: number;
   /** How far ticks trail the clock (as `replay`). @default 0 */
   tickLagMs?: number;
+  /** Records further ahead of the watermark are not replayed (as `replay`, MAX_FUTURE_SKEW). @default 3600000 */
+  maxFutureSkewMs?: number;
   /** @default 3 */
   partitions?: number;
   /** @default DEFAULT_TOPICS */
@@ -251,6 +253,7 @@ export async function backtest(options: BacktestOptions): Promise<BacktestResult
         if (options.onProgress && performance.now() - lastReport >= 1000) progress('drain');
       },
     },
+    options.maxFutureSkewMs,
   );
   input.rejected += unconsumed.size;
   input.records -= unconsumed.size;

@@ -134,6 +134,64 @@ describe('ReplayHost', () => {
     expect(ticks.slice(9)).toEqual([0, 1, 2].map((p) => [40_000, p]));
   });
 
+  it('skips boundaries at which no service is due: ticks only at the first boundary after a declared due time', async () => {
+    const ticks: Array<[string, number, number]> = [];
+    // Each partition state holds its due time under 'due' (set by a record's `due` field).
+    const dueOf = (s: unknown) => (s as KeyValueState<number>).get('due') ?? Infinity;
+    const deadlines = (name: string): ReplayService => ({
+      ...service(name, ['in'], []),
+      handle(state, event) {
+        const due = (event as { due?: number }).due;
+        if (due !== undefined) (state as KeyValueState<number>).set('due', due);
+        return [];
+      },
+      tick(state, ctx) {
+        ticks.push([name, ctx.now, ctx.partition]);
+        if (dueOf(state) <= ctx.now) (state as KeyValueState<number>).delete('due');
+        return [];
+      },
+      nextTick: dueOf,
+    });
+    const h = host([deadlines('a'), deadlines('b')]);
+    const pa = createPartitioner(3).partition('in', 'k');
+    await h.push(rec('in', 'k', { due: 25_000 }, 1_000));
+    // Ten days of event time later: one round at 30 s (the first boundary at or after 25 s), for the due partition.
+    await h.push(rec('in', 'k', {}, 10 * 86_400_000));
+    expect(ticks).toEqual([
+      ['a', 30_000, pa],
+      ['b', 30_000, pa],
+    ]);
+    expect(h.stats.ticks).toBe(2);
+    // Nothing due: the clock moves without a tick.
+    await h.advanceTo(11 * 86_400_000);
+    expect(ticks).toHaveLength(2);
+  });
+
+  it('ticks every boundary while some ticking service does not declare nextTick, or skipping is off', async () => {
+    const ticks: number[] = [];
+    const plain = service('plain', ['in'], [], {
+      tick: (_s, ctx) => {
+        if (ctx.partition === 0) ticks.push(ctx.now);
+        return [];
+      },
+    });
+    const declared = service('declared', ['in'], [], { tick: () => [], nextTick: () => Infinity });
+    const h = host([declared, plain]);
+    await h.push(rec('in', 'k', {}, 0));
+    await h.push(rec('in', 'k', {}, 30_000));
+    expect(ticks).toEqual([10_000, 20_000, 30_000]);
+    const off = new ReplayHost({
+      services: [service('d', ['in'], [], { tick: () => [], nextTick: () => Infinity })],
+      topics,
+      metrics: noopMetrics,
+      sink: () => undefined,
+      skipIdleTicks: false,
+    });
+    await off.push(rec('in', 'k', {}, 0));
+    await off.push(rec('in', 'k', {}, 30_000));
+    expect(off.stats.ticks).toBe(9);
+  });
+
   it('feeds outputs on input topics back in the same push, with the input trace context', async () => {
     const log: Seen[] = [];
     const sink: OutputRecord[] = [];

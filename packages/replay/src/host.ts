@@ -17,7 +17,14 @@ import {
 import { createPartitioner, DEFAULT_PARTITIONS, type Partitioner } from './partitioner.js';
 
 /** A service definition of any state and event type, as the replay host runs it. */
-export type ReplayService = ServiceDefinition<PartitionState, unknown>;
+export type ReplayService = ServiceDefinition<PartitionState, unknown> & {
+  /**
+   * The earliest event time at which `tick` may change the partition's state or emit anything (-Infinity: at the
+   * next tick; Infinity: nothing pending). A service that declares it is ticked only when it is due, and the host
+   * jumps over tick boundaries at which no service is due; one that does not is ticked at every boundary.
+   */
+  nextTick?(state: PartitionState): number;
+};
 
 /** Default tick period in event time: the live services' schedule (`*\/10 * * * * *`). */
 export const DEFAULT_TICK_MS = 10_000;
@@ -43,6 +50,11 @@ export interface ReplayHostOptions {
   tickLagMs?: number;
   /** Input records between changelog drains (changelog-fed tables see state changes at these points). @default 100 */
   commitEvery?: number;
+  /**
+   * Skip tick rounds (and ticks of a service) that services declaring `nextTick` say have nothing due, so cost
+   * follows events and deadlines rather than the span of event time. Outputs are the same either way. @default true
+   */
+  skipIdleTicks?: boolean;
   metrics: MetricsSink;
   /** Receives every output record (findings, alerts, tickets, dead letters, internal records). */
   sink: OutputSink;
@@ -107,6 +119,7 @@ export class ReplayHost {
   readonly #tickMs: number;
   readonly #tickLagMs: number;
   readonly #commitEvery: number;
+  readonly #skipIdle: boolean;
   readonly #metrics: MetricsSink;
   readonly #sink: OutputSink;
   readonly #partitioner: Partitioner;
@@ -143,6 +156,7 @@ export class ReplayHost {
     this.#partitioner = createPartitioner(this.#partitions);
     this.#tickMs = tickMs;
     this.#commitEvery = commitEvery;
+    this.#skipIdle = options.skipIdleTicks ?? true;
     this.#metrics = options.metrics;
     this.#sink = options.sink;
     const names = new Set<string>();
@@ -220,13 +234,34 @@ export class ReplayHost {
       return;
     }
     if (time <= this.#clock) return;
-    while (this.#lastTick + this.#tickMs <= tickUpTo) {
-      this.#lastTick += this.#tickMs;
+    for (let at = this.#nextRound(); at <= tickUpTo; at = this.#nextRound()) {
+      this.#lastTick = at;
       // What a tick's outputs lead to is handled at the tick's time (never behind the clock).
-      this.#clock = Math.max(this.#clock, this.#lastTick);
-      await this.#tickRound(this.#lastTick);
+      this.#clock = Math.max(this.#clock, at);
+      await this.#tickRound(at);
     }
+    // Boundaries passed without a round had nothing due.
+    this.#lastTick = Math.max(this.#lastTick, Math.floor(tickUpTo / this.#tickMs) * this.#tickMs);
     this.#clock = time;
+  }
+
+  /**
+   * The next tick boundary at which some service may have work: the next one when a ticking service does not
+   * declare `nextTick` (or skipping is off), else the first boundary at or after the earliest declared due time.
+   */
+  #nextRound(): number {
+    const next = this.#lastTick + this.#tickMs;
+    if (!this.#skipIdle) return next;
+    let due = Infinity;
+    for (const service of this.#services) {
+      if (!service.tick) continue;
+      if (!service.nextTick) return next;
+      for (const slot of this.#slots.get(service)!) {
+        due = Math.min(due, service.nextTick(slot.state));
+        if (due <= next) return next;
+      }
+    }
+    return due === Infinity ? Infinity : Math.ceil(due / this.#tickMs) * this.#tickMs;
   }
 
   /** Drains every partition state's changes, applying those a global table follows (the live host's commit). */
@@ -247,7 +282,9 @@ export class ReplayHost {
     for (const service of this.#services) {
       const tick = service.tick;
       if (!tick) continue;
+      const skippable = this.#skipIdle && service.nextTick !== undefined;
       for (const slot of this.#slots.get(service)!) {
+        if (skippable && service.nextTick!(slot.state) > now) continue; // nothing due: a no-op tick
         this.stats.ticks++;
         let outputs: OutputRecord[];
         try {

@@ -232,6 +232,106 @@ describe('replay of the fixture with the example contracts', () => {
     expect(progress.at(-1)).toMatchObject({ phase: 'done', lines: 15, findings: findings.length });
   });
 
+  it('gives the same files whether idle ticks are skipped or run', async () => {
+    const skipped = memoryOutput();
+    const ticked = memoryOutput();
+    await replay({ input: fixture, contracts, routing, out: skipped, drainMs: DAY });
+    await replay({
+      input: fixture,
+      contracts,
+      routing,
+      out: ticked,
+      drainMs: DAY,
+      skipIdleTicks: false,
+    });
+    for (const f of REPLAY_FILES) expect(skipped.text(f)).toBe(ticked.text(f));
+    expect(skipped.lines('findings.jsonl').length).toBeGreaterThan(0);
+  });
+
+  it('dead-letters a record dated far beyond the watermark (MAX_FUTURE_SKEW); it never moves the clock', async () => {
+    const first = JSON.parse(fixture[0]!) as { time: string };
+    const far = '2099-01-01T00:00:00.000Z';
+    const broken = fixture[0]!.replace(`"time":"${first.time}"`, `"time":"${far}"`);
+    expect(broken).not.toBe(fixture[0]);
+    const input = [fixture[0]!, broken, ...fixture.slice(1)];
+    const out = memoryOutput();
+    const { summary } = await replay({ input, contracts, routing, out, drainMs: DAY });
+    const plain = await replay({
+      input: fixture,
+      contracts,
+      routing,
+      out: memoryOutput(),
+      drainMs: DAY,
+    });
+    expect(summary.eventTime).toEqual(plain.summary.eventTime);
+    const dead = out
+      .lines('dlq.jsonl')
+      .map((l) => JSON.parse(l) as { line: number; reason: string; value: string });
+    const skewed = dead.filter((d) => d.line === 2);
+    expect(skewed).toEqual([
+      {
+        line: 2,
+        reason: expect.stringMatching(
+          new RegExp(
+            `^event time ${far} is \\d+d.* ahead of the stream's watermark ${first.time.replace('.', '\\.')}, more than MAX_FUTURE_SKEW \\(1h\\)`,
+          ),
+        ),
+        value: broken,
+      },
+    ]);
+    expect(out.lines('findings.jsonl').length).toBe(plain.summary.findings.total);
+  });
+
+  it('replays a record after an idle gap longer than the skew when the stream goes on from there', async () => {
+    const H = 3_600_000;
+    const ev = (id: string, at: number, type = 'connector.run') =>
+      JSON.stringify({
+        specversion: '1.0',
+        id,
+        source: 'connector/confluence-prod',
+        type,
+        time: formatTime(at),
+        data: {
+          connector: 'confluence-prod',
+          system: 'confluence',
+          status: 'success',
+          startedAt: formatTime(at),
+          finishedAt: formatTime(at),
+        },
+      });
+    const t0 = parseTime('2025-03-03T00:00:00Z');
+    const lines = [
+      ev('a', t0),
+      ev('gap', t0 + 5 * H),
+      ev('next', t0 + 5 * H + 1000),
+      ev('last', t0 + 10 * H),
+    ];
+    const out = memoryOutput();
+    const { summary } = await replay({ input: lines, contracts, out });
+    // The 5h gap is confirmed by the record after it; the last one (5h later) has nothing after it to confirm it.
+    const skewed = out
+      .lines('dlq.jsonl')
+      .map((l) => JSON.parse(l) as { line: number; reason: string })
+      .filter((d) => d.reason.includes('MAX_FUTURE_SKEW'));
+    expect(skewed.map((d) => d.line)).toEqual([4]);
+    expect(summary.eventTime.end).toBe(formatTime(t0 + 5 * H + 1000));
+    const wide = await replay({
+      input: lines,
+      contracts,
+      out: memoryOutput(),
+      maxFutureSkewMs: 6 * H,
+    });
+    expect(wide.summary.eventTime.end).toBe(formatTime(t0 + 10 * H));
+  });
+
+  it.each([-1, Number.NaN])('rejects the future skew %s', async (ms) => {
+    await expect(
+      replay({ input: [], contracts, out: memoryOutput(), maxFutureSkewMs: ms }),
+    ).rejects.toThrow(
+      new RangeError(`maxFutureSkewMs must be a non-negative number of milliseconds, got ${ms}`),
+    );
+  });
+
   it('rejects a negative drain', async () => {
     await expect(
       replay({ input: [], contracts, out: memoryOutput(), drainMs: -1 }),

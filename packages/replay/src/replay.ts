@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import type { FramedDecoder } from '@tidemark/contract-checks';
 import type { ContractSet } from '@tidemark/contracts';
-import { formatTime, resolveTopics, type TopicCatalog } from '@tidemark/core';
+import { formatDuration, formatTime, resolveTopics, type TopicCatalog } from '@tidemark/core';
 import { SYNC_LAG_METRIC } from '@tidemark/freshness';
 import type { RoutingConfig, Silence, SilenceTable } from '@tidemark/routing';
 import { DEFAULT_TICK_MS, ReplayHost, type ReplayService } from './host.js';
@@ -53,6 +53,14 @@ export interface ReplayOptions {
   tickMs?: number;
   /** How far ticks trail the clock (the live event-time mode's EVENT_SKEW), for roughly interleaved inputs. @default 0 */
   tickLagMs?: number;
+  /**
+   * How far ahead of the stream's watermark (the highest event time replayed) a record's time may be; a record
+   * further ahead is dead-lettered (dlq.jsonl, with the reason) and never moves the clock — the live services'
+   * MAX_FUTURE_SKEW. @default 3600000 (1h)
+   */
+  maxFutureSkewMs?: number;
+  /** Skip ticks that services declaring `nextTick` say have nothing due (same outputs, faster). @default true */
+  skipIdleTicks?: boolean;
   /** Partitions per topic, for per-partition state as live. @default 3 */
   partitions?: number;
   /** Topic names, as the services are configured live. @default DEFAULT_TOPICS */
@@ -79,6 +87,27 @@ export interface DriveTarget {
   unconsumed?(record: ReplayRecord): void;
 }
 
+/** Default of the replay's MAX_FUTURE_SKEW: an hour, like the live services. */
+export const DEFAULT_MAX_FUTURE_SKEW_MS = 3_600_000;
+
+/** Checks a MAX_FUTURE_SKEW setting; throws RangeError naming the option. */
+export function checkMaxFutureSkew(ms: number): void {
+  if (!Number.isFinite(ms) || ms < 0) {
+    throw new RangeError(
+      `maxFutureSkewMs must be a non-negative number of milliseconds, got ${String(ms)}`,
+    );
+  }
+}
+
+/** The dead-letter reason of a record whose time is beyond the allowed skew. */
+export function futureSkewReason(time: number, watermark: number, skewMs: number): string {
+  return (
+    `event time ${formatTime(time)} is ${formatDuration(time - watermark)} ahead of the stream's watermark ` +
+    `${formatTime(watermark)}, more than MAX_FUTURE_SKEW (${formatDuration(skewMs)}): a producer clock is wrong; ` +
+    `the record is not replayed and does not move the clock`
+  );
+}
+
 /** Callbacks of drive() for the input side. */
 export interface DriveHooks {
   line?(): void;
@@ -91,7 +120,13 @@ export interface DriveHooks {
 
 /**
  * Reads the input line by line and runs each record through every target host, then drains: the clock advances
- * `drainMs` past the last event in steps of an hour of event time (ticking every boundary on the way).
+ * `drainMs` past the last event in steps of an hour of event time (ticking what is due on the way).
+ *
+ * MAX_FUTURE_SKEW: a record more than `maxFutureSkewMs` ahead of the watermark (the highest event time replayed) is
+ * held until the next timed record says which it is. If that record follows it (is at most the skew before it), the
+ * stream really moved on — an idle gap, e.g. a night — and both are replayed; if the stream goes on near the old
+ * watermark, the held record came from a broken clock: it becomes an invalid line (dlq.jsonl) and never moves the
+ * clock. A held record that no later record confirms (the last one) is an invalid line too.
  */
 export async function drive(
   input: ReplayInput,
@@ -99,22 +134,47 @@ export async function drive(
   targets: readonly DriveTarget[],
   drainMs: number,
   hooks: DriveHooks,
+  maxFutureSkewMs = DEFAULT_MAX_FUTURE_SKEW_MS,
 ): Promise<void> {
+  checkMaxFutureSkew(maxFutureSkewMs);
   let n = 0;
+  let watermark: number | undefined;
+  let held:
+    { record: ReplayRecord & { time: number }; text: string; watermark: number } | undefined;
+  const deliver = async (record: ReplayRecord) => {
+    if (record.time !== undefined) watermark = Math.max(watermark ?? record.time, record.time);
+    hooks.record?.(record);
+    for (const t of targets) {
+      if (t.host.consumes(record.topic)) await t.host.push(record, record.line);
+      else t.unconsumed?.(record);
+    }
+  };
+  const reject = (h: NonNullable<typeof held>) =>
+    hooks.invalid?.({
+      kind: 'invalid',
+      line: h.record.line,
+      reason: futureSkewReason(h.record.time, h.watermark, maxFutureSkewMs),
+      text: h.text,
+    });
   for await (const text of readLines(input)) {
     n++;
     hooks.line?.();
     const parsed = parseLine(text, n, topics);
     if (parsed.kind === 'invalid') hooks.invalid?.(parsed);
     else if (parsed.kind === 'record') {
-      hooks.record?.(parsed);
-      for (const t of targets) {
-        if (t.host.consumes(parsed.topic)) await t.host.push(parsed, parsed.line);
-        else t.unconsumed?.(parsed);
+      const time = parsed.time;
+      if (held && time !== undefined) {
+        if (time >= held.record.time - maxFutureSkewMs) await deliver(held.record);
+        else reject(held);
+        held = undefined;
       }
+      if (time !== undefined && watermark !== undefined && time > watermark + maxFutureSkewMs) {
+        held = { record: { ...parsed, time }, text, watermark };
+      } else await deliver(parsed);
     }
     await hooks.after?.(n);
   }
+  if (held) reject(held);
   const clocks = targets.map((t) => t.host.clock).filter((c): c is number => c !== undefined);
   if (drainMs > 0 && clocks.length > 0) {
     const until = Math.max(...clocks) + drainMs;
@@ -152,6 +212,8 @@ export function metricKinds(
 export async function replay(options: ReplayOptions): Promise<ReplayResult> {
   const drainMs = options.drainMs ?? 0;
   checkDrain(drainMs);
+  const maxFutureSkewMs = options.maxFutureSkewMs ?? DEFAULT_MAX_FUTURE_SKEW_MS;
+  checkMaxFutureSkew(maxFutureSkewMs);
   const topics = resolveTopics(options.topics);
   const partitions = options.partitions ?? DEFAULT_PARTITIONS;
   const tickMs = options.tickMs ?? DEFAULT_TICK_MS;
@@ -174,6 +236,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
       partitions,
       tickMs,
       ...(options.tickLagMs === undefined ? {} : { tickLagMs: options.tickLagMs }),
+      ...(options.skipIdleTicks === undefined ? {} : { skipIdleTicks: options.skipIdleTicks }),
       metrics,
       sink: (record, line) => summary.output(record, line),
     });
@@ -215,11 +278,18 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
           }
         },
       },
+      maxFutureSkewMs,
     );
     const result = summary.summary({
       end: host.clock,
       syncLag: metrics.histogram(SYNC_LAG_METRIC),
-      settings: { services: services.map((s) => s.name), partitions, tickMs, drainMs },
+      settings: {
+        services: services.map((s) => s.name),
+        partitions,
+        tickMs,
+        drainMs,
+        maxFutureSkewMs,
+      },
     });
     out.write('summary.json', JSON.stringify(result, null, 2));
     progress('done');

@@ -45,6 +45,8 @@ export interface ReplaySummary {
     partitions: number;
     tickMs: number;
     drainMs: number;
+    /** Records further ahead of the watermark were dead-lettered (MAX_FUTURE_SKEW). */
+    maxFutureSkewMs: number;
   };
 }
 

@@ -54,6 +54,12 @@ export function registerReplay(program: Command, contracts: Command, out: Output
       0,
     )
     .option('--tick <duration>', 'event time between ticks', duration('tick'), 10_000)
+    .option(
+      '--max-future-skew <duration>',
+      'dead-letter a record further ahead of the stream watermark than this (MAX_FUTURE_SKEW), unless the stream goes on from there',
+      duration('max-future-skew'),
+      3_600_000,
+    )
     .option('--quiet', 'no progress on stderr')
     .action(
       async (opts: {
@@ -62,6 +68,7 @@ export function registerReplay(program: Command, contracts: Command, out: Output
         contracts: string;
         drain: number;
         tick: number;
+        maxFutureSkew: number;
         quiet?: boolean;
       }) => {
         if (!existsSync(opts.input)) throw new UsageError(`--input ${opts.input}: no such file`);
@@ -72,6 +79,7 @@ export function registerReplay(program: Command, contracts: Command, out: Output
           out: opts.out,
           drainMs: opts.drain,
           tickMs: opts.tick,
+          maxFutureSkewMs: opts.maxFutureSkew,
           ...(opts.quiet
             ? {}
             : {
