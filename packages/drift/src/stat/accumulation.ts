@@ -2,6 +2,7 @@
 // numeric → KLL sketch (PSI) + bottom-k sample (KS); categorical → capped category counts; volume → a count.
 import { compareCategories, type CategoryComparison } from '../compare/categories.js';
 import { ks2samp, type KsResult } from '../compare/ks.js';
+import { moodTest, type MoodResult } from '../compare/mood.js';
 import { psiFromShares, uniqueSorted, checkBins, type PsiResult } from '../compare/psi.js';
 import { DriftStateError } from '../errors.js';
 import {
@@ -224,11 +225,13 @@ export function accumulationFromJSON(value: unknown): FeatureAccumulation {
 export interface NumericComparison {
   psi: PsiResult;
   ks: KsResult;
+  /** Mood's scale test on the same samples as KS (KS barely sees a change of spread alone). */
+  mood: MoodResult;
 }
 
 /**
  * Compares numeric accumulations: PSI with bins from the baseline sketch's quantiles and shares from both sketches'
- * ranks; KS on the two bottom-k samples (so its p-value reflects at most `sampleSize` values a side).
+ * ranks; KS and Mood on the two bottom-k samples (so their p-values reflect at most `sampleSize` values a side).
  */
 export function compareNumeric(
   baseline: NumericAccumulation,
@@ -251,9 +254,12 @@ export function compareNumeric(
     out.push(1 - previous);
     return out;
   };
+  const a = Float64Array.from(sampleValues(baseline.sample)).sort();
+  const b = Float64Array.from(sampleValues(window.sample)).sort();
   return {
     psi: psiFromShares(bins, edges, shares(baseline.sketch), shares(window.sketch)),
-    ks: ks2samp(sampleValues(baseline.sample), sampleValues(window.sample)),
+    ks: ks2samp(a, b, { sorted: true }),
+    mood: moodTest(a, b, { sorted: true }),
   };
 }
 
