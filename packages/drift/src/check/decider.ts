@@ -505,7 +505,6 @@ function finding(
   });
 }
 
-
 function round(x: number): number {
   return Number(x.toPrecision(6));
 }

@@ -62,10 +62,13 @@ export function chiSquare(
  */
 export function chiSquareHomogeneity(a: readonly number[], b: readonly number[]): ChiSquareResult {
   if (a.length !== b.length || a.length < 2) {
-    throw new DriftInputError('chiSquareHomogeneity needs two count vectors of the same length, at least 2', {
-      a: a.length,
-      b: b.length,
-    });
+    throw new DriftInputError(
+      'chiSquareHomogeneity needs two count vectors of the same length, at least 2',
+      {
+        a: a.length,
+        b: b.length,
+      },
+    );
   }
   const na = sum(a as number[]);
   const nb = sum(b as number[]);

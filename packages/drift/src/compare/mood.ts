@@ -3,8 +3,9 @@
 // Mood's squared-rank statistic sees it (same case: ~99 %). simple-statistics has no Mood test, so it is written here
 // to agree with scipy.stats.mood(x, y) (two-sided):
 //   T = Σ_{x} (Rᵢ − (N+1)/2)²,  E[T] = n(N²−1)/12,  Var[T] = n·m·(N+1)(N²−4)/180,  z = (T − E[T]) / √Var[T]
-// over the pooled ranks Rᵢ of the n values of x among N = n + m. Tied values share the mean of their group's squared
-// scores (Mielke 1967, as scipy does) and the variance is left untied, which only makes the test conservative.
+// over the pooled ranks Rᵢ of the n values of x among N = n + m. Ties (Mielke 1967, as scipy does): a group of t
+// equal values shares the mean of the squared scores of the ranks it spans, and the variance loses
+//   n·m / (180·N(N−1)) · Σ_groups t(t²−1)(t² − 4 + 15(N − Sᵢ − Sᵢ₋₁)²)   (Sᵢ: values up to and including group i).
 import { DriftInputError } from '../errors.js';
 import { gammaQ } from './special.js';
 
@@ -45,6 +46,7 @@ export function moodTest(
   let i = 0;
   let j = 0;
   let rank = 0; // ranks used so far
+  let ties = 0;
   while (i < n1 || j < n2) {
     const v = j >= n2 || (i < n1 && x[i]! <= y[j]!) ? x[i]! : y[j]!;
     let fromX = 0;
@@ -65,10 +67,15 @@ export function moodTest(
     let scores = 0;
     for (let r = rank + 1; r <= rank + size; r++) scores += (r - centre) ** 2;
     t += (fromX * scores) / size;
+    if (size > 1)
+      ties += size * (size * size - 1) * (size * size - 4 + 15 * (total - 2 * rank - size) ** 2);
     rank += size;
   }
   const mean = (n1 * (total * total - 1)) / 12;
-  const variance = (n1 * n2 * (total + 1) * (total * total - 4)) / 180;
+  const variance =
+    (n1 * n2 * (total + 1) * (total * total - 4)) / 180 -
+    ((n1 * n2) / (180 * total * (total - 1))) * ties;
+  if (!(variance > 0)) return { statistic: 0, pValue: 1, n1, n2 }; // every value equal: no spread to compare
   const z = (t - mean) / Math.sqrt(variance);
   // 2·(1 − Φ(|z|)) = erfc(|z|/√2) = Q(1/2, z²/2), accurate far into the tail (no 1 − Φ cancellation).
   return { statistic: z, pValue: gammaQ(0.5, (z * z) / 2), n1, n2 };

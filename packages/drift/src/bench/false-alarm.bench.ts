@@ -1,0 +1,100 @@
+// npm run bench:drift-fpr — the drift verdicts' false-alarm rate per window on same-distribution windows, for
+// n = m ∈ {50, 100, 1,000, 10,000} × bins (numeric) or categories (categorical) ∈ {5, 10, 20}, 1,000 seeded windows
+// per cell, and their power on planted changes. Prints the Markdown tables of the README ("When a window drifts").
+// Exits 1 when a rate is above 1 % or a power below 95 % (the goals of issue 13).
+import { performance } from 'node:perf_hooks';
+import { simulateCategorical, simulateNumeric, type RateCell } from '../check/simulate.js';
+import type { DriftThresholds } from '../check/config.js';
+
+const TRIALS = Number(process.argv[2] ?? 1000);
+const SIZES = [50, 100, 1000, 10_000];
+const BINS = [5, 10, 20];
+const NUMERIC: DriftThresholds = { psi: 0.1, ksPValue: 0.001 };
+const CATEGORICAL: DriftThresholds = { jsDistance: 0.1, chiSquarePValue: 0.001 };
+const MAX_RATE = 0.01;
+const MIN_POWER = 0.95;
+
+let failed = false;
+const pct = (k: number, of: number): string => `${((100 * k) / of).toFixed(1)} %`;
+
+function table(title: string, unit: string, rows: Array<{ n: number; cells: RateCell[] }>): void {
+  console.log(
+    `\n${title} (${TRIALS} windows per cell; fired / p < α alone / effect alone / rule before)\n`,
+  );
+  console.log(`| n = m | ${BINS.map((b) => `${b} ${unit}`).join(' | ')} |`);
+  console.log(`|---|${BINS.map(() => '---').join('|')}|`);
+  for (const { n, cells } of rows) {
+    const text = cells.map((c) => {
+      if (c.fired / c.trials > MAX_RATE) failed = true;
+      return `**${pct(c.fired, c.trials)}** / ${pct(c.significant, c.trials)} / ${pct(c.large, c.trials)} / ${pct(c.previous, c.trials)}`;
+    });
+    console.log(`| ${n.toLocaleString('en')} | ${text.join(' | ')} |`);
+  }
+}
+
+function power(name: string, cells: RateCell[]): void {
+  for (const c of cells) {
+    if (c.fired / c.trials < MIN_POWER) failed = true;
+    console.log(
+      `| ${name} | ${c.bins} | ${pct(c.fired, c.trials)} | ${pct(c.significant, c.trials)} | ${pct(c.large, c.trials)} |`,
+    );
+  }
+}
+
+const t0 = performance.now();
+table(
+  `numeric, psi ${NUMERIC.psi} AND KS/Mood p < ${NUMERIC.ksPValue}`,
+  'bins',
+  SIZES.map((n) => ({
+    n,
+    cells: simulateNumeric({ n, bins: BINS, trials: TRIALS, seed: n, thresholds: NUMERIC }),
+  })),
+);
+table(
+  `categorical (Zipf-like shares), JS ${CATEGORICAL.jsDistance} AND chi-square p < ${CATEGORICAL.chiSquarePValue}`,
+  'categories',
+  SIZES.map((n) => ({
+    n,
+    cells: simulateCategorical({
+      n,
+      categories: BINS,
+      trials: TRIALS,
+      seed: n,
+      thresholds: CATEGORICAL,
+    }),
+  })),
+);
+console.log('\npower (planted change)\n');
+console.log('| change | bins / categories | fired | p < α alone | effect alone |');
+console.log('|---|---|---|---|---|');
+power(
+  'numeric 0.5σ location, n = 1,000',
+  simulateNumeric({
+    n: 1000,
+    bins: BINS,
+    trials: TRIALS,
+    seed: 7,
+    thresholds: NUMERIC,
+    shift: 0.5,
+  }),
+);
+power(
+  'numeric 2× scale, n = 100',
+  simulateNumeric({ n: 100, bins: BINS, trials: TRIALS, seed: 9, thresholds: NUMERIC, scale: 2 }),
+);
+power(
+  'categorical: top category loses half its share, n = 1,000',
+  simulateCategorical({
+    n: 1000,
+    categories: BINS,
+    trials: TRIALS,
+    seed: 11,
+    thresholds: CATEGORICAL,
+    move: 0.5,
+  }),
+);
+console.log(`\n${((performance.now() - t0) / 1000).toFixed(1)} s`);
+if (failed) {
+  console.error('a false-alarm rate is above 1 % or a power below 95 %');
+  process.exitCode = 1;
+}
