@@ -5,7 +5,8 @@
 // `npm run bench:drift-fpr` (the full table in the README). Not exported from the package.
 import {
   compareCategorical,
-  compareNumeric,
+  comparePsi,
+  compareSamples,
   createAccumulation,
   recordCategorical,
   recordNumeric,
@@ -57,8 +58,10 @@ export function simulateNumeric(o: NumericSimulation): RateCell[] {
   for (let t = 0; t < o.trials; t++) {
     const baseline = numericWindow(rng, o.m ?? o.n, 0, 1);
     const window = numericWindow(rng, o.n, o.shift ?? 0, o.scale ?? 1);
+    // compareNumeric is comparePsi + compareSamples; the tests do not depend on the bin count, so they run once.
+    const tests = compareSamples(baseline, window);
     for (const c of cells) {
-      const r = compareNumeric(baseline, window, { bins: c.bins })!;
+      const r = { psi: comparePsi(baseline, window, c.bins)!, ...tests };
       const v = judgeNumeric(r, o.thresholds);
       count(c, v, v.large || r.ks.pValue < v.alpha);
     }

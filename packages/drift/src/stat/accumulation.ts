@@ -21,7 +21,6 @@ import {
   prioritySampleFromJSON,
   prioritySampleToJSON,
   recordSample,
-  sampleValues,
   type PrioritySample,
 } from './sample.js';
 import {
@@ -238,6 +237,16 @@ export function compareNumeric(
   window: NumericAccumulation,
   { bins = 10 }: { bins?: number } = {},
 ): NumericComparison | null {
+  const psi = comparePsi(baseline, window, bins);
+  return psi === null ? null : { psi, ...compareSamples(baseline, window) };
+}
+
+/** PSI part of compareNumeric (sketches only); null when a side is empty. */
+export function comparePsi(
+  baseline: NumericAccumulation,
+  window: NumericAccumulation,
+  bins = 10,
+): PsiResult | null {
   checkBins(bins);
   if (baseline.count === 0 || window.count === 0) return null;
   const qs: number[] = [];
@@ -254,13 +263,17 @@ export function compareNumeric(
     out.push(1 - previous);
     return out;
   };
-  const a = Float64Array.from(sampleValues(baseline.sample)).sort();
-  const b = Float64Array.from(sampleValues(window.sample)).sort();
-  return {
-    psi: psiFromShares(bins, edges, shares(baseline.sketch), shares(window.sketch)),
-    ks: ks2samp(a, b, { sorted: true }),
-    mood: moodTest(a, b, { sorted: true }),
-  };
+  return psiFromShares(bins, edges, shares(baseline.sketch), shares(window.sketch));
+}
+
+/** Test part of compareNumeric: KS and Mood on the samples (order-free, so the kept values are sorted directly). */
+export function compareSamples(
+  baseline: NumericAccumulation,
+  window: NumericAccumulation,
+): { ks: KsResult; mood: MoodResult } {
+  const a = Float64Array.from(baseline.sample.values).sort();
+  const b = Float64Array.from(window.sample.values).sort();
+  return { ks: ks2samp(a, b, { sorted: true }), mood: moodTest(a, b, { sorted: true }) };
 }
 
 /** Compares categorical accumulations (chi-square + JS distance over top-K + other). */
