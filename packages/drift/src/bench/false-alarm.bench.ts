@@ -4,7 +4,12 @@
 // Exits 1 when a false-alarm rate is above 1 % or a numeric power below 95 % (the goals of issue 13). Usage:
 // npm run bench:drift-fpr [-- windows per cell]
 import { performance } from 'node:perf_hooks';
-import { simulateCategorical, simulateNumeric, type RateCell } from '../check/simulate.js';
+import {
+  simulateCategorical,
+  simulateNumeric,
+  simulateVolume,
+  type RateCell,
+} from '../check/simulate.js';
 import type { DriftThresholds } from '../check/config.js';
 
 const TRIALS = Number(process.argv[2] ?? 1000);
@@ -123,6 +128,28 @@ for (const [t, n, m] of [
   console.log(
     `| psi ${t.psi}, ksPValue ${t.ksPValue} | ${n} | ${m} | ${pct(c!.fired, c!.trials)} | ${pct(c!.previous, c!.trials)} |`,
   );
+}
+console.log(
+  '\nvolume (ungated, a known limit): same-process windows, |robust score| above 3.5 / 5, 20,000 windows per row\n',
+);
+console.log('| mean count | baseline counts | extra variation | > 3.5 | > 5 |');
+console.log('|---|---|---|---|---|');
+for (const variation of [0, 0.1]) {
+  for (const mean of [60, 1000, 10_000]) {
+    for (const baselineCounts of [3, 24]) {
+      const [a, b] = simulateVolume({
+        mean,
+        baselineCounts,
+        variation,
+        thresholds: [3.5, 5],
+        trials: 20_000,
+        seed: mean + baselineCounts,
+      });
+      console.log(
+        `| ${mean.toLocaleString('en')} | ${baselineCounts} | ${variation === 0 ? 'Poisson' : `${variation * 100} %`} | ${pct(a!, 1)} | ${pct(b!, 1)} |`,
+      );
+    }
+  }
 }
 console.log(`\n${((performance.now() - t0) / 1000).toFixed(1)} s`);
 if (failed) {

@@ -17,6 +17,7 @@ import { createRng, normal, type Rng } from '../stat/random.js';
 import type { DriftThresholds } from './config.js';
 import { judgeCategorical, judgeNumeric, type DistributionVerdict } from './verdict.js';
 import { chiSquareSf } from '../compare/special.js';
+import { robustScore } from '../compare/volume.js';
 
 /** What one grid cell measured: windows judged, windows fired, and (significance alone) how often p < α. */
 export interface RateCell {
@@ -147,4 +148,48 @@ function zipf(k: number): number[] {
   const w = Array.from({ length: k }, (_, i) => 1 / (i + 1));
   const total = w.reduce((a, b) => a + b, 0);
   return w.map((x) => x / total);
+}
+
+/** Options of simulateVolume. */
+export interface VolumeSimulation {
+  /** Mean events per window. */
+  mean: number;
+  /** Baseline counts per verdict (3–4: a seasonal baseline; 24: a day of hourly windows). */
+  baselineCounts: number;
+  /** Hour-to-hour variation of the rate on top of Poisson noise (coefficient of variation; 0 = pure Poisson). */
+  variation: number;
+  /** |robust score| thresholds to count alarms at. */
+  thresholds: readonly number[];
+  trials: number;
+  seed: number;
+}
+
+/** Fraction of same-process volume windows whose |robust score| exceeds each threshold. */
+export function simulateVolume(o: VolumeSimulation): number[] {
+  const rng = createRng(o.seed);
+  const sigma = Math.sqrt(Math.log(1 + o.variation * o.variation));
+  const draw = (): number =>
+    poisson(rng, o.mean * Math.exp(normal(rng, -(sigma * sigma) / 2, sigma)));
+  const alarms = o.thresholds.map(() => 0);
+  for (let t = 0; t < o.trials; t++) {
+    const baseline = Array.from({ length: o.baselineCounts }, draw);
+    const score = Math.abs(robustScore(draw(), baseline).score);
+    o.thresholds.forEach((thr, i) => {
+      if (score > thr) alarms[i]!++;
+    });
+  }
+  return alarms.map((a) => a / o.trials);
+}
+
+// Knuth's product method for small means, the normal approximation (rounded, ≥ 0) above 50.
+function poisson(rng: Rng, mean: number): number {
+  if (mean > 50) return Math.max(0, Math.round(normal(rng, mean, Math.sqrt(mean))));
+  const limit = Math.exp(-mean);
+  let k = 0;
+  let p = rng();
+  while (p > limit) {
+    k++;
+    p *= rng();
+  }
+  return k;
 }
