@@ -420,6 +420,7 @@ function decideVolume(
       method: starts === sameSlot ? 'seasonal' : 'rolling',
       starts,
       counts: starts.map((s) => series.volume.get(s)!),
+      residuals: [],
     };
   } else {
     baseline = selectVolumeBaseline(series.volume, start, {
@@ -429,7 +430,8 @@ function decideVolume(
       minSeasons: f.minSeasons,
     });
     series.volume.set(start, count);
-    const keep = Math.max(f.seasonalWeeks * WEEK_MS, f.baseline.windows * f.windowMs);
+    // Seasonal residuals look seasonalWeeks back from each of the last N windows.
+    const keep = f.seasonalWeeks * WEEK_MS + f.baseline.windows * f.windowMs;
     for (const s of series.volume.keys()) if (s <= start - keep) series.volume.delete(s);
     if (series.volume.size > MAX_VOLUME_HISTORY) {
       const drop = [...series.volume.keys()]
@@ -439,7 +441,7 @@ function decideVolume(
     }
   }
   if (baseline.counts.length < MIN_VOLUME_BASELINE) return null;
-  const score = robustScore(count, baseline.counts);
+  const score = robustScore(count, baseline.counts, baseline.residuals);
   if (score.median < f.minSamples) return null;
   const thr = f.thresholds.volumeScore!;
   const drifted =
@@ -465,6 +467,7 @@ function decideVolume(
         mad: score.mad,
         scale: score.scale,
         scaleMethod: score.scaleMethod,
+        ...(baseline.residuals.length > 0 ? { residuals: baseline.residuals.length } : {}),
       },
       threshold: { volumeScore: thr, direction: f.direction },
       window: { start: formatTime(start), end: formatTime(end), count },

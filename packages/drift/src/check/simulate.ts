@@ -17,7 +17,7 @@ import { createRng, normal, type Rng } from '../stat/random.js';
 import type { DriftThresholds } from './config.js';
 import { judgeCategorical, judgeNumeric, type DistributionVerdict } from './verdict.js';
 import { chiSquareSf } from '../compare/special.js';
-import { robustScore } from '../compare/volume.js';
+import { robustScore, selectVolumeBaseline, WEEK_MS } from '../compare/volume.js';
 
 /** What one grid cell measured: windows judged, windows fired, and (significance alone) how often p < α. */
 export interface RateCell {
@@ -154,26 +154,48 @@ function zipf(k: number): number[] {
 export interface VolumeSimulation {
   /** Mean events per window. */
   mean: number;
-  /** Baseline counts per verdict (3–4: a seasonal baseline; 24: a day of hourly windows). */
-  baselineCounts: number;
   /** Hour-to-hour variation of the rate on top of Poisson noise (coefficient of variation; 0 = pure Poisson). */
   variation: number;
+  /**
+   * Past weeks known for each window's slot (seasonal baseline, 3–4) or 0 (rolling baseline of the last
+   * `rollingWindows` windows).
+   */
+  seasonalWeeks: number;
+  rollingWindows: number;
   /** |robust score| thresholds to count alarms at. */
   thresholds: readonly number[];
   trials: number;
   seed: number;
 }
 
-/** Fraction of same-process volume windows whose |robust score| exceeds each threshold. */
+const HOUR_MS = 3600_000;
+
+/**
+ * Fraction of same-process hourly volume windows whose |robust score| exceeds each threshold, through the decider's
+ * own baseline choice (selectVolumeBaseline) and score (robustScore). Only the windows the verdict reads are drawn:
+ * the last `rollingWindows` hours and, for a seasonal baseline, the same slots `seasonalWeeks` weeks back of each.
+ */
 export function simulateVolume(o: VolumeSimulation): number[] {
   const rng = createRng(o.seed);
   const sigma = Math.sqrt(Math.log(1 + o.variation * o.variation));
   const draw = (): number =>
     poisson(rng, o.mean * Math.exp(normal(rng, -(sigma * sigma) / 2, sigma)));
+  const start = 10 * WEEK_MS;
   const alarms = o.thresholds.map(() => 0);
   for (let t = 0; t < o.trials; t++) {
-    const baseline = Array.from({ length: o.baselineCounts }, draw);
-    const score = Math.abs(robustScore(draw(), baseline).score);
+    const history = new Map<number, number>();
+    for (let h = o.rollingWindows; h >= 1; h--) {
+      for (let w = o.seasonalWeeks; w >= 0; w--)
+        history.set(start - h * HOUR_MS - w * WEEK_MS, draw());
+    }
+    for (let w = o.seasonalWeeks; w >= 1; w--) history.set(start - w * WEEK_MS, draw());
+    const baseline = selectVolumeBaseline(history, start, {
+      windowMs: HOUR_MS,
+      rollingWindows: o.rollingWindows,
+      seasonalWeeks: Math.max(o.seasonalWeeks, 1),
+      minSeasons: Math.max(o.seasonalWeeks, 1),
+    });
+    const score = Math.abs(robustScore(draw(), baseline.counts, baseline.residuals).score);
     o.thresholds.forEach((thr, i) => {
       if (score > thr) alarms[i]!++;
     });
