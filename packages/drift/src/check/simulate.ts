@@ -33,6 +33,8 @@ export interface RateCell {
    * KS alone; categorical: goodness of fit against the baseline's shares, X² / (1 + n/m)).
    */
   previous: number;
+  /** Distinct PSI bin counts actually used (numeric; fewer than requested only when baseline ties merge edges). */
+  binsUsed: number[];
 }
 
 /** Options of simulateNumeric. */
@@ -65,6 +67,7 @@ export function simulateNumeric(o: NumericSimulation): RateCell[] {
       const r = { psi: comparePsi(baseline, window, c.bins)!, ...tests };
       const v = judgeNumeric(r, o.thresholds);
       count(c, v, v.large || r.ks.pValue < v.alpha);
+      if (!c.binsUsed.includes(r.psi.binCount)) c.binsUsed.push(r.psi.binCount);
     }
   }
   return cells;
@@ -111,7 +114,7 @@ export function simulateCategorical(o: CategoricalSimulation): RateCell[] {
 }
 
 function cell(bins: number, trials: number): RateCell {
-  return { bins, trials, fired: 0, significant: 0, large: 0, previous: 0 };
+  return { bins, trials, fired: 0, significant: 0, large: 0, previous: 0, binsUsed: [] };
 }
 
 function count(c: RateCell, v: DistributionVerdict, previous: boolean): void {

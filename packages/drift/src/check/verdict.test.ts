@@ -147,6 +147,8 @@ describe('false-alarm rate on same-distribution windows is at most 1 % per windo
   it.each(GRID)('numeric, n = m = $n, bins 5/10/20 ($trials windows each)', ({ n, trials }) => {
     const cells = simulateNumeric({ n, bins: BINS, trials, seed: n, thresholds: NUMERIC });
     expect(cells.map((c) => c.trials)).toEqual([trials, trials, trials]);
+    // The configured bin count is the one PSI used (continuous data: no tied edges to merge).
+    expect(cells.map((c) => c.binsUsed)).toEqual(BINS.map((b) => [b]));
     expect(above(cells)).toEqual([]);
   });
 
