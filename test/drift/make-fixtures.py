@@ -101,6 +101,45 @@ def chisquare_cases():
     return cases
 
 
+def mood_cases():
+    rng = np.random.default_rng(20261203)
+    cases = []
+    specs = [
+        ("same distribution", rng.normal(0, 1, 60), rng.normal(0, 1, 80)),
+        ("2x scale", rng.normal(0, 1, 100), rng.normal(0, 2, 100)),
+        ("narrower window", rng.normal(5, 3, 400), rng.normal(5, 1, 250)),
+        ("location shift only", rng.normal(0, 1, 300), rng.normal(0.5, 1, 300)),
+        ("ties: rounded sizes", np.round(rng.lognormal(8, 1, 200), -3), np.round(rng.lognormal(8, 1.5, 150), -3)),
+        ("many zeros", np.where(rng.uniform(size=120) < 0.3, 0, rng.normal(10, 2, 120)),
+         np.where(rng.uniform(size=90) < 0.5, 0, rng.normal(10, 2, 90))),
+        ("three values", [1.0, 2.0], [3.5]),
+        ("large, far tail", rng.normal(0, 1, 1000), rng.normal(0, 3, 1000)),
+    ]
+    for name, a, b in specs:
+        a = rounded(a)
+        b = rounded(b)
+        r = stats.mood(a, b)
+        cases.append({"name": name, "a": a, "b": b, "statistic": float(r.statistic), "pvalue": float(r.pvalue)})
+    return cases
+
+
+def homogeneity_cases():
+    rng = np.random.default_rng(11)
+    cases = []
+    for k, n, m, shift in [(2, 50, 60, 0), (5, 1000, 300, 0), (6, 80, 2000, 0.1), (12, 300, 300, 0.3),
+                           (20, 50, 50, 0)]:
+        p = rng.dirichlet(np.ones(k))
+        q = np.clip(p + shift * rng.uniform(-1, 1, k), 1e-3, None)
+        q = q / q.sum()
+        a = rng.multinomial(n, p)
+        b = rng.multinomial(m, q)
+        keep = (a + b) > 0
+        r = stats.chi2_contingency(np.array([a[keep], b[keep]]), correction=False)
+        cases.append({"a": a.tolist(), "b": b.tolist(), "statistic": float(r.statistic),
+                      "pvalue": float(r.pvalue), "df": int(r.dof)})
+    return cases
+
+
 def js_cases():
     rng = np.random.default_rng(11)
     cases = []
@@ -172,8 +211,11 @@ def compare_categories(baseline, window, top_k, smoothing=0.5):
     k = len(cats)
     expected = nw * (b + smoothing) / (nb + smoothing * k)
     chi = stats.chisquare(w, expected)
+    keep = (b + w) > 0
+    hom = stats.chi2_contingency(np.array([b[keep], w[keep]]), correction=False)
     return {"categories": cats, "statistic": float(chi.statistic), "pvalue": float(chi.pvalue),
-            "df": k - 1, "js": float(jensenshannon(b, w, base=2))}
+            "df": k - 1, "js": float(jensenshannon(b, w, base=2)),
+            "homogeneity": {"statistic": float(hom.statistic), "pvalue": float(hom.pvalue), "df": int(hom.dof)}}
 
 
 def category_cases():
@@ -205,6 +247,8 @@ write("kstwo", kstwo_cases())
 write("smirnov", smirnov_cases())
 write("chi2", chi2_cases())
 write("chisquare", chisquare_cases())
+write("mood", mood_cases())
+write("homogeneity", homogeneity_cases())
 write("jensenshannon", js_cases())
 write("psi", psi_cases())
 write("categories", category_cases())

@@ -138,15 +138,15 @@ export interface ConnectorSettings {
   readonly shadow: boolean;
 }
 
-/** Drift thresholds; only those of the feature's kind are set. */
+/** Drift thresholds; only those of the feature's kind are set. A window fires when effect size AND p-value cross. */
 export interface DriftThresholds {
-  /** numeric: fire when PSI > psi. */
+  /** numeric effect size: PSI > psi. */
   readonly psi?: number;
-  /** numeric: fire when the KS p-value < ksPValue. */
+  /** numeric significance: the KS/Mood p-value < ksPValue. */
   readonly ksPValue?: number;
-  /** categorical: fire when the chi-square p-value < chiSquarePValue. */
+  /** categorical significance: the chi-square homogeneity p-value < chiSquarePValue. */
   readonly chiSquarePValue?: number;
-  /** categorical: fire when the Jensen–Shannon distance > jsDistance. */
+  /** categorical effect size: the Jensen–Shannon distance > jsDistance. */
   readonly jsDistance?: number;
   /** volume: fire when |robust score| > volumeScore. */
   readonly volumeScore?: number;

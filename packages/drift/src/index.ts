@@ -13,7 +13,9 @@ export {
   PSI_EPSILON,
 } from './compare/psi.js';
 export type { PsiResult, PsiBin, PsiOptions } from './compare/psi.js';
-export { chiSquare } from './compare/chisquare.js';
+export { chiSquare, chiSquareHomogeneity } from './compare/chisquare.js';
+export { moodTest } from './compare/mood.js';
+export type { MoodResult, MoodOptions } from './compare/mood.js';
 export type { ChiSquareResult } from './compare/chisquare.js';
 export { jensenShannonDistance } from './compare/jensen-shannon.js';
 export { compareCategories, OTHER_CATEGORY, CATEGORY_SMOOTHING } from './compare/categories.js';
@@ -84,6 +86,8 @@ export {
   accumulationToJSON,
   accumulationFromJSON,
   compareNumeric,
+  comparePsi,
+  compareSamples,
   compareCategorical,
 } from './stat/accumulation.js';
 export type {
@@ -103,6 +107,13 @@ export {
   resolveDriftConfig,
   featureFor,
 } from './check/config.js';
+export {
+  DEFAULT_SIGNIFICANCE,
+  judgeNumeric,
+  judgeCategorical,
+  psiNoiseFloor,
+} from './check/verdict.js';
+export type { DistributionVerdict } from './check/verdict.js';
 export type {
   DriftConfig,
   DriftFeatureConfig,

@@ -150,13 +150,23 @@ describe('drift.numeric', () => {
           end: formatTime(T0 + 3 * HOUR),
         },
         bins: { requested: 10, used: 10 },
+        verdict: { large: true, significant: true },
       },
     });
-    const stat = fired!.evidence.statistic as { psi: number; ksPValue: number; ksMethod: string };
+    const stat = fired!.evidence.statistic as {
+      psi: number;
+      psiNoiseFloor: number;
+      pValue: number;
+      ksPValue: number;
+      ksMethod: string;
+      moodPValue: number;
+    };
+    expect(stat.psiNoiseFloor).toBeCloseTo(9 * (1 / 1000 + 1 / 3000), 6);
+    expect(stat.pValue).toBe(Math.min(1, 2 * Math.min(stat.ksPValue, stat.moodPValue)));
     expect(stat.ksPValue).toBeLessThan(1e-10);
     expect(stat.ksMethod).toBe('exact');
     expect(fired!.summary).toMatch(
-      /^size on confluence departs from its baseline \(PSI [\d.]+ > 0\.25; KS p [\d.e-]+ < 0\.05\)/,
+      /^size on confluence departs from its baseline \(PSI [\d.]+ > 0\.25; KS\/Mood p [\d.e-]+ < 0\.05\)/,
     );
     expect((fired!.evidence.topBins as unknown[]).length).toBe(5);
     const [resolved, ...rest] = h.run(sizes(rng, 1000));
@@ -171,11 +181,23 @@ describe('drift.numeric', () => {
     expect(h.run(sizes(rng, 1000))).toEqual([]);
   });
 
-  it('fires on a scale change that keeps the mean', () => {
+  it('fires on a scale change that keeps the mean (Mood sees what KS barely does)', () => {
     const rng = createRng(2);
     const h = new Harness({ features: [size] });
     for (let w = 0; w < 3; w++) h.run(sizes(rng, 1000));
-    expect(h.run(sizes(rng, 1000, 5000, 1600)).map((f) => f.status)).toEqual(['firing']);
+    const [f] = h.run(sizes(rng, 1000, 5000, 2000));
+    expect(f?.status).toBe('firing');
+    const stat = f!.evidence.statistic as { ksPValue: number; moodPValue: number };
+    expect(stat.moodPValue).toBeLessThan(stat.ksPValue);
+  });
+
+  it('stays quiet on a change that is significant but smaller than the PSI threshold', () => {
+    const rng = createRng(2);
+    const h = new Harness({ features: [{ ...size, thresholds: { psi: 0.5, ksPValue: 0.05 } }] });
+    for (let w = 0; w < 3; w++) h.run(sizes(rng, 1000));
+    // 1.6× the spread: p ≈ 1e-30, but PSI ≈ 0.2.
+    expect(h.run(sizes(rng, 1000, 5000, 1600))).toEqual([]);
+    expect(h.run(sizes(rng, 1000, 5000, 4000)).map((f) => f.status)).toEqual(['firing']);
   });
 
   it('fires when half the documents suddenly weigh 0 bytes', () => {
@@ -199,7 +221,7 @@ describe('drift.numeric', () => {
   });
 
   it('honours the configured bin count (evidently PR #1408)', () => {
-    const results = [5, 20].map((bins) => {
+    const results = [5, 10, 20].map((bins) => {
       const rng = createRng(5);
       const h = new Harness({ features: [{ ...size, bins, thresholds: { psi: 0.01 } }] });
       for (let w = 0; w < 3; w++) h.run(sizes(rng, 1000));
@@ -211,27 +233,33 @@ describe('drift.numeric', () => {
     });
     expect(results.map((r) => r.bins)).toEqual([
       { requested: 5, used: 5 },
+      { requested: 10, used: 10 },
       { requested: 20, used: 20 },
     ]);
-    expect(results[0]!.statistic.psi).not.toBe(results[1]!.statistic.psi);
+    expect(new Set(results.map((r) => r.statistic.psi)).size).toBe(3);
   });
 
-  it('stays quiet on same-distribution windows at the configured false-alarm rate (200 seeds)', () => {
-    const alpha = 0.05;
-    let alarms = 0;
-    for (let seed = 1; seed <= 200; seed++) {
-      const rng = createRng(1000 + seed);
-      const h = new Harness(
-        { features: [{ ...size, thresholds: { psi: 0.25, ksPValue: alpha } }] },
-        1,
-        `s${seed}`,
-      );
-      for (let w = 0; w < 3; w++) h.run(sizes(rng, 1000));
-      if (h.run(sizes(rng, 1000)).length > 0) alarms++;
-    }
-    const rate = alarms / 200;
-    // Binomial(200, α): three standard deviations either side of the nominal rate.
-    expect(Math.abs(rate - alpha)).toBeLessThanOrEqual(3 * Math.sqrt((alpha * (1 - alpha)) / 200));
+  it('stays quiet through 45 hourly windows of ~60 values (the issue-13 setup) and still catches an 8× size shift', () => {
+    // minSamples 50, bins 10, psi 0.25, ksPValue 0.001, 24-window rolling baseline: PSI alone of 60 values is mostly
+    // noise (≈ 0.16 expected with no change), and the rule before fired on it in about one window in six.
+    const rng = createRng(21);
+    const hourly: DriftFeatureConfig = {
+      ...size,
+      baseline: { mode: 'rolling', windows: 24 },
+      minSamples: 50,
+      bins: 10,
+      thresholds: { psi: 0.25, ksPValue: 0.001 },
+    };
+    const h = new Harness({ features: [hourly] });
+    const hour = (mean: number) => sizes(rng, 55 + Math.floor(rng() * 11), mean);
+    const quiet: Finding[] = [];
+    for (let w = 0; w < 45; w++) quiet.push(...h.run(hour(5000)));
+    expect(quiet).toEqual([]);
+    const [f] = h.run(hour(40_000));
+    expect(f).toMatchObject({
+      status: 'firing',
+      evidence: { verdict: { large: true, significant: true } },
+    });
   });
 
   it('reads nested fields and counts values that are not numbers as invalid', () => {
@@ -333,18 +361,25 @@ describe('drift.categorical', () => {
     );
   });
 
-  it('stays quiet on same-distribution windows at the configured false-alarm rate (200 seeds)', () => {
-    const alpha = 0.05;
+  it('stays quiet on 200 seeded same-distribution windows of 50 values over 10 categories', () => {
+    // Ten categories, one window of 50 against a baseline of 300: the rule before (JS > 0.2 OR a goodness-of-fit
+    // test against the baseline's shares) fired on most of these; the homogeneity test needs both sides' noise.
+    const names = ['en', 'de', 'fr', 'es', 'ja', 'nl', 'it', 'pt', 'sv', 'pl'];
+    const shares = [0.3, 0.2, 0.1, 0.1, 0.08, 0.07, 0.06, 0.04, 0.03, 0.02];
+    const feature: DriftFeatureConfig = {
+      ...language,
+      baseline: { mode: 'rolling', windows: 1 },
+      minSamples: 50,
+      thresholds: { jsDistance: 0.2, chiSquarePValue: 0.001 },
+    };
     let alarms = 0;
     for (let seed = 1; seed <= 200; seed++) {
       const rng = createRng(5000 + seed);
-      const h = new Harness({ features: [language] }, 1, `c${seed}`);
-      for (let w = 0; w < 10; w++) h.run(langs(rng, 300));
-      if (h.run(langs(rng, 150)).length > 0) alarms++;
+      const h = new Harness({ features: [feature] }, 1, `c${seed}`);
+      h.run(langs(rng, 300, shares, names));
+      if (h.run(langs(rng, 50, shares, names)).length > 0) alarms++;
     }
-    const rate = alarms / 200;
-    // The decider corrects X² for expected shares estimated from a finite baseline (3000 vs 150 values).
-    expect(Math.abs(rate - alpha)).toBeLessThanOrEqual(3 * Math.sqrt((alpha * (1 - alpha)) / 200));
+    expect(alarms).toBeLessThanOrEqual(2);
   });
 });
 

@@ -4,15 +4,25 @@ import { ConfigError, type FindingOwner, type Severity } from '@tidemark/core';
 import type { FeatureKind } from '../stat/accumulation.js';
 import { WEEK_MS } from '../compare/volume.js';
 
-/** Thresholds; a window drifts when any configured one is crossed. */
+/**
+ * Thresholds. A numeric or categorical window drifts only when its change is both large (effect size above `psi` /
+ * `jsDistance`, when set) and significant (p-value below `ksPValue` / `chiSquarePValue`, DEFAULT_SIGNIFICANCE when
+ * unset), so the per-window false-alarm rate stays below the p-value threshold at any sample size (README).
+ */
 export interface DriftThresholds {
-  /** numeric: fire when PSI > psi (0.1 "some", 0.2 "major" by convention). */
+  /** numeric effect size: PSI must exceed it (0.1 "some", 0.2 "major" by convention). */
   psi?: number;
-  /** numeric: fire when the KS p-value < ksPValue (the false-alarm rate of that test). */
+  /**
+   * numeric significance: min(1, 2·min(p_KS, p_Mood)) must be below it — the per-window false-alarm rate.
+   * @default 0.001 (DEFAULT_SIGNIFICANCE)
+   */
   ksPValue?: number;
-  /** categorical: fire when the chi-square p-value < chiSquarePValue. */
+  /**
+   * categorical significance: the chi-square homogeneity p-value must be below it — the per-window false-alarm rate.
+   * @default 0.001 (DEFAULT_SIGNIFICANCE)
+   */
   chiSquarePValue?: number;
-  /** categorical: fire when the Jensen–Shannon distance (base 2, in [0, 1]) > jsDistance. */
+  /** categorical effect size: the Jensen–Shannon distance (base 2, in [0, 1]) must exceed it. */
   jsDistance?: number;
   /** volume: fire when |robust score| > volumeScore (in the configured direction). */
   volumeScore?: number;

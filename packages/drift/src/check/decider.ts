@@ -35,10 +35,10 @@ import {
   type VolumeBaseline,
 } from '../compare/volume.js';
 import { DriftStateError } from '../errors.js';
-import { chiSquareSf } from '../compare/special.js';
 import type { ResolvedDriftConfig, ResolvedFeatureConfig } from './config.js';
 import { isSeriesId, seriesKey, type DriftPartial, type SeriesId } from './partition.js';
 import { featureFor, MAX_VOLUME_HISTORY } from './config.js';
+import { fmt, judgeCategorical, judgeNumeric, psiNoiseFloor } from './verdict.js';
 
 /** Fewest baseline counts a volume verdict needs. */
 export const MIN_VOLUME_BASELINE = 3;
@@ -320,14 +320,8 @@ function decideDistribution(
   const t = f.thresholds;
   if (acc.kind === 'numeric') {
     const r = compareNumeric(baseline as NumericAccumulation, acc, { bins: f.bins })!;
-    const psiHit = t.psi !== undefined && r.psi.psi > t.psi;
-    const ksHit = t.ksPValue !== undefined && r.ks.pValue < t.ksPValue;
-    const drifted = psiHit || ksHit;
-    remember(drifted);
-    const parts: string[] = [];
-    if (t.psi !== undefined) parts.push(`PSI ${fmt(r.psi.psi)} ${psiHit ? '>' : '≤'} ${t.psi}`);
-    if (t.ksPValue !== undefined)
-      parts.push(`KS p ${fmt(r.ks.pValue)} ${ksHit ? '<' : '≥'} ${t.ksPValue}`);
+    const v = judgeNumeric(r, t);
+    remember(v.drifted);
     const topBins = [...r.psi.bins]
       .sort((a, b) => Math.abs(b.contribution) - Math.abs(a.contribution))
       .slice(0, 5)
@@ -339,20 +333,25 @@ function decideDistribution(
         contribution: round(b.contribution),
       }));
     return {
-      drifted,
+      drifted: v.drifted,
       windowStart: start,
       windowEnd: end,
-      summary: `${where} ${drifted ? 'departs from' : 'is back within'} its baseline (${parts.join('; ')}), window ${window.start}–${window.end}`,
+      summary: `${where} ${v.drifted ? 'departs from' : 'is back within'} its baseline (${v.parts.join('; ')}), window ${window.start}–${window.end}`,
       evidence: {
         field: f.field,
         statistic: {
           psi: r.psi.psi,
+          psiNoiseFloor: round(psiNoiseFloor(r.psi.binCount, acc.count, baseline.count)),
+          pValue: v.pValue,
           ksStatistic: r.ks.statistic,
           ksPValue: r.ks.pValue,
           ksMethod: r.ks.method,
           ksSampleSizes: [r.ks.n1, r.ks.n2],
+          moodStatistic: r.mood.statistic,
+          moodPValue: r.mood.pValue,
         },
-        threshold: { psi: t.psi, ksPValue: t.ksPValue },
+        threshold: { psi: t.psi, ksPValue: v.alpha },
+        verdict: { large: v.large, significant: v.significant },
         window: { ...window, invalid: (acc as NumericAccumulation).invalid },
         baseline: base,
         bins: { requested: r.psi.requestedBins, used: r.psi.binCount },
@@ -369,36 +368,25 @@ function decideDistribution(
     remember(false);
     return null;
   }
-  // The expected shares are themselves estimated from the baseline, which widens the null distribution of X² by
-  // (1 + n_window/n_baseline); dividing by that factor keeps the false-alarm rate at the configured p-value (it is
-  // the large-sample equivalent of the chi-square test of homogeneity). evidence keeps scipy's uncorrected value too.
-  const varianceFactor = 1 + r.windowCount / r.baselineCount;
-  const pValue = chiSquareSf(r.chiSquare.statistic / varianceFactor, r.chiSquare.df);
-  const chiHit = t.chiSquarePValue !== undefined && pValue < t.chiSquarePValue;
-  const jsHit = t.jsDistance !== undefined && r.jsDistance > t.jsDistance;
-  const drifted = chiHit || jsHit;
-  remember(drifted);
-  const parts: string[] = [];
-  if (t.chiSquarePValue !== undefined)
-    parts.push(`chi-square p ${fmt(pValue)} ${chiHit ? '<' : '≥'} ${t.chiSquarePValue}`);
-  if (t.jsDistance !== undefined)
-    parts.push(`JS distance ${fmt(r.jsDistance)} ${jsHit ? '>' : '≤'} ${t.jsDistance}`);
+  const v = judgeCategorical(r, t);
+  remember(v.drifted);
   return {
-    drifted,
+    drifted: v.drifted,
     windowStart: start,
     windowEnd: end,
-    summary: `${where} ${drifted ? 'departs from' : 'is back within'} its baseline (${parts.join('; ')}), window ${window.start}–${window.end}`,
+    summary: `${where} ${v.drifted ? 'departs from' : 'is back within'} its baseline (${v.parts.join('; ')}), window ${window.start}–${window.end}`,
     evidence: {
       field: f.field,
       statistic: {
-        chiSquare: r.chiSquare.statistic,
-        chiSquarePValue: pValue,
-        uncorrectedPValue: r.chiSquare.pValue,
-        varianceFactor,
-        df: r.chiSquare.df,
+        chiSquare: r.homogeneity.statistic,
+        chiSquarePValue: r.homogeneity.pValue,
+        df: r.homogeneity.df,
+        goodnessOfFit: r.chiSquare.statistic,
+        goodnessOfFitPValue: r.chiSquare.pValue,
         jsDistance: r.jsDistance,
       },
-      threshold: { chiSquarePValue: t.chiSquarePValue, jsDistance: t.jsDistance },
+      verdict: { large: v.large, significant: v.significant },
+      threshold: { chiSquarePValue: v.alpha, jsDistance: t.jsDistance },
       window,
       baseline: base,
       topCategories: r.shifts.slice(0, 5).map((s) => ({
@@ -432,6 +420,7 @@ function decideVolume(
       method: starts === sameSlot ? 'seasonal' : 'rolling',
       starts,
       counts: starts.map((s) => series.volume.get(s)!),
+      residuals: [],
     };
   } else {
     baseline = selectVolumeBaseline(series.volume, start, {
@@ -441,7 +430,8 @@ function decideVolume(
       minSeasons: f.minSeasons,
     });
     series.volume.set(start, count);
-    const keep = Math.max(f.seasonalWeeks * WEEK_MS, f.baseline.windows * f.windowMs);
+    // Seasonal residuals look seasonalWeeks back from each of the last N windows.
+    const keep = f.seasonalWeeks * WEEK_MS + f.baseline.windows * f.windowMs;
     for (const s of series.volume.keys()) if (s <= start - keep) series.volume.delete(s);
     if (series.volume.size > MAX_VOLUME_HISTORY) {
       const drop = [...series.volume.keys()]
@@ -451,7 +441,7 @@ function decideVolume(
     }
   }
   if (baseline.counts.length < MIN_VOLUME_BASELINE) return null;
-  const score = robustScore(count, baseline.counts);
+  const score = robustScore(count, baseline.counts, baseline.residuals);
   if (score.median < f.minSamples) return null;
   const thr = f.thresholds.volumeScore!;
   const drifted =
@@ -477,6 +467,7 @@ function decideVolume(
         mad: score.mad,
         scale: score.scale,
         scaleMethod: score.scaleMethod,
+        ...(baseline.residuals.length > 0 ? { residuals: baseline.residuals.length } : {}),
       },
       threshold: { volumeScore: thr, direction: f.direction },
       window: { start: formatTime(start), end: formatTime(end), count },
@@ -515,12 +506,6 @@ function finding(
     ...(f.shadow ? { shadow: true } : {}),
     ...(Object.keys(f.labels).length > 0 ? { labels: { ...f.labels } } : {}),
   });
-}
-
-function fmt(x: number): string {
-  if (x === 0) return '0';
-  const a = Math.abs(x);
-  return a >= 0.001 && a < 1e6 ? String(Number(x.toPrecision(3))) : x.toExponential(2);
 }
 
 function round(x: number): number {

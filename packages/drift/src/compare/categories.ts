@@ -1,5 +1,6 @@
-// Categorical comparison of a window against its baseline: chi-square goodness of fit plus Jensen–Shannon distance
-// over the top-K categories and one "other" bucket.
+// Categorical comparison of a window against its baseline over the top-K categories and one "other" bucket: the
+// chi-square test of homogeneity (is the change significant? what the check decides on), Jensen–Shannon distance
+// (is it large?), and the chi-square goodness of fit against the baseline's smoothed shares (evidence only).
 //
 // Category set: every category of either side, ranked by its larger share (baseline or window), ties by name; the
 // first topK stay, the rest fold into OTHER_CATEGORY. Ranking by the larger share keeps a category that is new in the
@@ -8,7 +9,7 @@
 //   Eᵢ = n_window · (bᵢ + α) / (n_baseline + α·K), α = 0.5 (Jeffreys / Krichevsky–Trofimov),
 // so a category the baseline never had gets a small, non-zero expectation and a large (finite) term instead of a
 // division by zero. JS distance needs no smoothing (0·log 0 = 0) and uses the raw shares, base 2 (range [0, 1]).
-import { chiSquare } from './chisquare.js';
+import { chiSquare, chiSquareHomogeneity, type ChiSquareResult } from './chisquare.js';
 import { jensenShannonDistance } from './jensen-shannon.js';
 
 /** Key under which categories beyond the tracked ones are counted. */
@@ -29,7 +30,10 @@ export interface CategoryShift {
 /** Result of comparing two categorical count tables. */
 export interface CategoryComparison {
   categories: string[];
-  chiSquare: { statistic: number; pValue: number; df: number };
+  /** Goodness of fit of the window against the baseline's smoothed shares (scipy.stats.chisquare); evidence only. */
+  chiSquare: ChiSquareResult;
+  /** Test of homogeneity of the two count vectors (scipy.stats.chi2_contingency, no continuity correction). */
+  homogeneity: ChiSquareResult;
   jsDistance: number;
   /** Categories ordered by |delta|, largest first. */
   shifts: CategoryShift[];
@@ -84,6 +88,7 @@ export function compareCategories(
   return {
     categories,
     chiSquare: chi,
+    homogeneity: chiSquareHomogeneity(b, w),
     jsDistance: jensenShannonDistance(b, w, 2),
     shifts,
     baselineCount: nb,

@@ -2,9 +2,10 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { compareCategories } from './categories.js';
-import { chiSquare } from './chisquare.js';
+import { chiSquare, chiSquareHomogeneity } from './chisquare.js';
 import { jensenShannonDistance } from './jensen-shannon.js';
 import { ks2samp } from './ks.js';
+import { moodTest } from './mood.js';
 import { psi } from './psi.js';
 import { chiSquareSf, kolmogorovSf, smirnovSf } from './special.js';
 
@@ -86,6 +87,38 @@ describe('chiSquare agrees with scipy.stats.chisquare', () => {
   });
 });
 
+describe('chiSquareHomogeneity agrees with scipy.stats.chi2_contingency (no continuity correction)', () => {
+  const cases = fixture<{
+    a: number[];
+    b: number[];
+    statistic: number;
+    pvalue: number;
+    df: number;
+  }>('homogeneity');
+  it.each(cases.map((c, i) => [i, c] as const))('case %i', (_i, c) => {
+    const r = chiSquareHomogeneity(c.a, c.b);
+    expect(r.df).toBe(c.df);
+    expect(Math.abs(r.statistic - c.statistic)).toBeLessThan(TOL);
+    expect(Math.abs(r.pValue - c.pvalue)).toBeLessThan(TOL);
+  });
+});
+
+describe('moodTest agrees with scipy.stats.mood', () => {
+  interface Case {
+    name: string;
+    a: number[];
+    b: number[];
+    statistic: number;
+    pvalue: number;
+  }
+  it.each(fixture<Case>('mood').map((c) => [c.name, c] as const))('%s', (_name, c) => {
+    const r = moodTest(c.a, c.b);
+    expect(Math.abs(r.statistic - c.statistic)).toBeLessThan(TOL);
+    // The p-value also relatively: the check compares it with thresholds like 0.001 / 2.
+    expect(Math.abs(r.pValue - c.pvalue)).toBeLessThanOrEqual(Math.max(1e-6 * c.pvalue, 1e-300));
+  });
+});
+
 describe('jensenShannonDistance agrees with scipy.spatial.distance.jensenshannon', () => {
   const cases = fixture<{ p: number[]; q: number[]; base: number; distance: number }>(
     'jensenshannon',
@@ -128,6 +161,7 @@ describe('compareCategories agrees with the scipy reference in make-fixtures.py'
     pvalue: number;
     df: number;
     js: number;
+    homogeneity: { statistic: number; pvalue: number; df: number };
   }
   it.each(fixture<Case>('categories').map((c) => [c.name, c] as const))('%s', (_name, c) => {
     const r = compareCategories(c.baseline, c.window, { topK: c.topK });
@@ -137,5 +171,8 @@ describe('compareCategories agrees with the scipy reference in make-fixtures.py'
     expect(Math.abs(r!.chiSquare.statistic - c.statistic)).toBeLessThan(TOL);
     expect(Math.abs(r!.chiSquare.pValue - c.pvalue)).toBeLessThan(TOL);
     expect(Math.abs(r!.jsDistance - c.js)).toBeLessThan(TOL);
+    expect(r!.homogeneity.df).toBe(c.homogeneity.df);
+    expect(Math.abs(r!.homogeneity.statistic - c.homogeneity.statistic)).toBeLessThan(TOL);
+    expect(Math.abs(r!.homogeneity.pValue - c.homogeneity.pvalue)).toBeLessThan(TOL);
   });
 });

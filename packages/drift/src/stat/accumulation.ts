@@ -2,6 +2,7 @@
 // numeric → KLL sketch (PSI) + bottom-k sample (KS); categorical → capped category counts; volume → a count.
 import { compareCategories, type CategoryComparison } from '../compare/categories.js';
 import { ks2samp, type KsResult } from '../compare/ks.js';
+import { moodTest, type MoodResult } from '../compare/mood.js';
 import { psiFromShares, uniqueSorted, checkBins, type PsiResult } from '../compare/psi.js';
 import { DriftStateError } from '../errors.js';
 import {
@@ -20,7 +21,6 @@ import {
   prioritySampleFromJSON,
   prioritySampleToJSON,
   recordSample,
-  sampleValues,
   type PrioritySample,
 } from './sample.js';
 import {
@@ -224,17 +224,29 @@ export function accumulationFromJSON(value: unknown): FeatureAccumulation {
 export interface NumericComparison {
   psi: PsiResult;
   ks: KsResult;
+  /** Mood's scale test on the same samples as KS (KS barely sees a change of spread alone). */
+  mood: MoodResult;
 }
 
 /**
  * Compares numeric accumulations: PSI with bins from the baseline sketch's quantiles and shares from both sketches'
- * ranks; KS on the two bottom-k samples (so its p-value reflects at most `sampleSize` values a side).
+ * ranks; KS and Mood on the two bottom-k samples (so their p-values reflect at most `sampleSize` values a side).
  */
 export function compareNumeric(
   baseline: NumericAccumulation,
   window: NumericAccumulation,
   { bins = 10 }: { bins?: number } = {},
 ): NumericComparison | null {
+  const psi = comparePsi(baseline, window, bins);
+  return psi === null ? null : { psi, ...compareSamples(baseline, window) };
+}
+
+/** PSI part of compareNumeric (sketches only); null when a side is empty. */
+export function comparePsi(
+  baseline: NumericAccumulation,
+  window: NumericAccumulation,
+  bins = 10,
+): PsiResult | null {
   checkBins(bins);
   if (baseline.count === 0 || window.count === 0) return null;
   const qs: number[] = [];
@@ -251,10 +263,17 @@ export function compareNumeric(
     out.push(1 - previous);
     return out;
   };
-  return {
-    psi: psiFromShares(bins, edges, shares(baseline.sketch), shares(window.sketch)),
-    ks: ks2samp(sampleValues(baseline.sample), sampleValues(window.sample)),
-  };
+  return psiFromShares(bins, edges, shares(baseline.sketch), shares(window.sketch));
+}
+
+/** Test part of compareNumeric: KS and Mood on the samples (order-free, so the kept values are sorted directly). */
+export function compareSamples(
+  baseline: NumericAccumulation,
+  window: NumericAccumulation,
+): { ks: KsResult; mood: MoodResult } {
+  const a = Float64Array.from(baseline.sample.values).sort();
+  const b = Float64Array.from(window.sample.values).sort();
+  return { ks: ks2samp(a, b, { sorted: true }), mood: moodTest(a, b, { sorted: true }) };
 }
 
 /** Compares categorical accumulations (chi-square + JS distance over top-K + other). */
