@@ -93,7 +93,12 @@ export function aclMismatched(rec: DocRecord): boolean {
   );
 }
 
-/** Applies a `content.upserted` / `content.deleted` event; an older revision than the ledger's is ignored. */
+/**
+ * Applies a `content.upserted` / `content.deleted` event; an older revision than the ledger's is ignored. Like every
+ * `apply*`, it schedules and resolves but never fires a deadline: only `advanceParity`, called by the host when every
+ * input has been read up to `now` (a tick), decides that a deadline passed unmet. A handler's `now` may be ahead of
+ * the partition's other topic, whose next record could settle the deadline (the live "handler-deadline blip").
+ */
 export function applyContentEvent(
   state: ParityState,
   event: ContentEvent,
@@ -109,7 +114,7 @@ export function applyContentEvent(
   const newer =
     data.revision > rec.sourceRevision ||
     (data.revision === rec.sourceRevision && deleted && !rec.sourceDeleted);
-  if (!newer) return advanceParity(state, ctx);
+  if (!newer) return [];
   const heldBefore = isHeld(rec);
   rec.sourceRevision = data.revision;
   rec.sourceDeleted = deleted;
@@ -120,9 +125,7 @@ export function applyContentEvent(
   if (data.contentClass !== undefined) rec.contentClass = state.intern(data.contentClass);
   if (data.classification !== undefined) rec.classification = state.intern(data.classification);
   if (ctx.traceparent) rec.traceparent = ctx.traceparent;
-  const findings = evaluateDoc(state, key, rec, heldBefore, ctx);
-  findings.push(...advanceParity(state, ctx));
-  return findings;
+  return evaluateDoc(state, key, rec, heldBefore, ctx);
 }
 
 /** Applies an `index.upserted` / `index.removed` event (a `connector.run` is not parity's business). */
@@ -159,7 +162,6 @@ export function applySyncEvent(
     findings.push(...recordRemoval(state, rec, at, ctx));
   }
   findings.push(...evaluateDoc(state, key, rec, isHeld(rec), ctx));
-  findings.push(...advanceParity(state, ctx));
   return findings;
 }
 
@@ -549,7 +551,7 @@ export function applyInventoryChunk(
   state.advanceWatermark(at);
   const s = ctx.settings(data.system);
   const side = state.side(data.system, data.side);
-  if (side.finished.includes(data.snapshotId)) return advanceParity(state, ctx);
+  if (side.finished.includes(data.snapshotId)) return [];
   const key = ParityState.snapshotKey(data.system, data.side, data.snapshotId);
   let snap = state.snapshots.get(key);
   if (!snap) {
@@ -573,11 +575,10 @@ export function applyInventoryChunk(
       { system: data.system, side: data.side, snapshotId: data.snapshotId, chunk: data.chunk },
     );
   }
-  if (snap.parts[data.chunk] !== undefined) return advanceParity(state, ctx);
+  if (snap.parts[data.chunk] !== undefined) return [];
   state.addChunk(snap, data.chunk, data.docIds);
   const out: Finding[] = [];
   if (snap.received === snap.chunks) out.push(...completeSnapshot(state, snap, ctx));
-  out.push(...advanceParity(state, ctx));
   return out;
 }
 

@@ -3,12 +3,14 @@ import {
   resolveTopics,
   stateTopic,
   type HandlerContext,
+  type InputEvent,
   type InputRecord,
+  type OutputRecord,
 } from '@tidemark/core';
 import { describe, expect, it } from 'vitest';
 import { createParityService } from './service.js';
 import { staticParitySettings } from './settings.js';
-import { MINUTE, T0, chunksOf, deleted, indexed } from './test-helpers.js';
+import { MINUTE, T0, chunksOf, deleted, indexed, removed, upserted } from './test-helpers.js';
 
 const topics = resolveTopics();
 const record = (topic: string): InputRecord => ({
@@ -110,5 +112,78 @@ describe('createParityService', () => {
     expect(service.advance(state, T0 + 19 * MINUTE)).toEqual([]);
     expect(service.advance(state, T0 + 20 * MINUTE)).toHaveLength(1);
     expect(state.watermark).toBe(T0 + 10 * MINUTE);
+  });
+});
+
+// The runtime's event-time mode hands a handler `now` = the newest record time of the partition over all its topics,
+// while ticks trail the slowest topic. A partition's content and sync topics arrive in separate batches, so a handler
+// may run with a `now` that the other topic has not been read up to: a deadline fired there is decided on half the
+// facts. Ticks alone fire deadlines; a handler only schedules and resolves.
+describe('handlers never fire a deadline ahead of the slowest topic (the handler-deadline blip)', () => {
+  const SLA = 10 * MINUTE;
+  // Per case: the document's content events, its sync events read early, and the sync event that settles it 5 s
+  // before its deadline — read only after a content record of another document 5 s past the deadline.
+  it.each([
+    [
+      'delete',
+      [deleted({ docId: 'd', revision: 1, t: 0 })],
+      [],
+      removed({ docId: 'd', revision: 1, t: SLA - 5_000 }),
+    ],
+    [
+      'acl',
+      [upserted({ docId: 'd', revision: 1, t: 0, aclHash: 'new' })],
+      [indexed({ docId: 'd', revision: 1, t: 0, aclHash: 'old' })],
+      indexed({ docId: 'd', revision: 1, t: SLA - 5_000, aclHash: 'new' }),
+    ],
+  ])(
+    '%s: a content record past the deadline, read before the sync record that settles it, fires nothing',
+    async (_kind, content: InputEvent[], early: InputEvent[], settle: InputEvent) => {
+      const service = createParityService({
+        settings: staticParitySettings({ deleteSlaMs: SLA, aclSlaMs: SLA }),
+      });
+      const state = service.createState(0);
+      const out: OutputRecord[] = [];
+      const handle = async (event: InputEvent, topic: string, now: number) =>
+        out.push(...(await service.handle(state, event, record(topic), ctx(now))));
+      for (const e of content) await handle(e, topics.contentChanges, T0);
+      for (const e of early) await handle(e, topics.syncEvents, T0);
+      const ahead = T0 + SLA + 5_000;
+      await handle(
+        upserted({ docId: 'other', revision: 1, t: SLA + 5_000 }),
+        topics.contentChanges,
+        ahead,
+      );
+      await handle(settle, topics.syncEvents, ahead);
+      // Ticks trail the slowest topic: the sync topic's time before the settling record, then past the deadline.
+      out.push(...(service.tick?.(state, ctx(T0 + SLA - 5_000)) ?? []));
+      out.push(...(service.tick?.(state, ctx(ahead)) ?? []));
+      expect(
+        out.map((r) => (JSON.parse(String(r.value)) as { data: { check: string } }).data.check),
+      ).toEqual([]);
+    },
+  );
+
+  it('the tick still fires the deadline when nothing settles it', async () => {
+    const service = createParityService({ settings: staticParitySettings({ deleteSlaMs: SLA }) });
+    const state = service.createState(0);
+    await service.handle(
+      state,
+      deleted({ docId: 'd', revision: 1, t: 0 }),
+      record(topics.contentChanges),
+      ctx(T0),
+    );
+    expect(
+      await service.handle(
+        state,
+        upserted({ docId: 'other', revision: 1, t: SLA + 5_000 }),
+        record(topics.contentChanges),
+        ctx(T0 + SLA + 5_000),
+      ),
+    ).toEqual([]);
+    const fired = service.tick?.(state, ctx(T0 + SLA)) ?? [];
+    expect(
+      fired.map((r) => (JSON.parse(String(r.value)) as { data: { check: string } }).data.check),
+    ).toEqual(['parity.delete-missed']);
   });
 });

@@ -40,9 +40,11 @@ export interface ParityServiceOptions {
   /** @default 'parity-verifier' */
   name?: string;
   /**
-   * Which time drives deadlines: `host` uses the host's `ctx.now` (wall clock live; replay sets it to
-   * event time), `event` uses the partition's event-time watermark (the newest event time seen), so a
-   * replay that never ticks still fires every deadline its events pass. @default 'host'
+   * Which time drives deadlines: `host` fires them on ticks at the host's `ctx.now` (wall clock live; event time
+   * in replay and the runtime's event-time mode, where ticks trail the slowest input); `event` also fires them
+   * from every handled event at the partition's event-time watermark (the newest event time seen), for a host
+   * that never ticks — it can fire a deadline that a record of another topic, not read yet, would have
+   * settled. @default 'host'
    */
   clock?: 'host' | 'event';
   /**
@@ -98,19 +100,11 @@ export function createParityService({
     handle(state: ParityState, event: InputEvent, _record: InputRecord, ctx: HandlerContext) {
       const eventTime = parseTime(event.time);
       const pc = context(state, ctx, eventTime);
-      switch (event.type) {
-        case EVENT_TYPES.contentUpserted:
-        case EVENT_TYPES.contentDeleted:
-          return records(applyContentEvent(state, event as ContentEvent, pc));
-        case EVENT_TYPES.indexUpserted:
-        case EVENT_TYPES.indexRemoved:
-        case EVENT_TYPES.connectorRun:
-          return records(applySyncEvent(state, event as SyncEvent, pc));
-        case EVENT_TYPES.inventorySnapshot:
-          return records(applyInventoryChunk(state, event as InventorySnapshotEvent, pc));
-        default:
-          return [];
-      }
+      const findings = apply(state, event, pc);
+      // Deadlines fire on ticks, which the host runs once every input is read up to their time. Only a host that
+      // never ticks (clock 'event') lets the events themselves fire them, at the partition's watermark.
+      if (clock === 'event') findings.push(...advanceParity(state, pc));
+      return records(findings);
     },
     tick(state: ParityState, ctx: HandlerContext) {
       return records(advanceParity(state, context(state, ctx)));
@@ -120,6 +114,22 @@ export function createParityService({
     advance: (state: ParityState, now: number) =>
       records(advanceParity(state, { ...context(state, ctxAt(now, topics, name)), now })),
   };
+}
+
+function apply(state: ParityState, event: InputEvent, pc: ParityContext): Finding[] {
+  switch (event.type) {
+    case EVENT_TYPES.contentUpserted:
+    case EVENT_TYPES.contentDeleted:
+      return applyContentEvent(state, event as ContentEvent, pc);
+    case EVENT_TYPES.indexUpserted:
+    case EVENT_TYPES.indexRemoved:
+    case EVENT_TYPES.connectorRun:
+      return applySyncEvent(state, event as SyncEvent, pc);
+    case EVENT_TYPES.inventorySnapshot:
+      return applyInventoryChunk(state, event as InventorySnapshotEvent, pc);
+    default:
+      return [];
+  }
 }
 
 function ctxAt(now: number, topics: TopicCatalog, service: string): HandlerContext {

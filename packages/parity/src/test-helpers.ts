@@ -164,7 +164,7 @@ export class Harness {
     );
   }
 
-  /** Handles events at the clock's current time. */
+  /** Handles events at the clock's current time (handlers never fire deadlines; `tickAt` does). */
   handle(...events: InputEvent[]): Finding[] {
     const out: Finding[] = [];
     for (const event of events) {
@@ -180,11 +180,14 @@ export class Harness {
     return out;
   }
 
-  /** Handles each event with the clock set to its own time (a live pipeline without lag). */
+  /**
+   * Handles each event with the clock set to its own time, then ticks there: a live pipeline without lag, whose every
+   * topic is read up to that time.
+   */
   live(...events: InputEvent[]): Finding[] {
     return events.flatMap((event) => {
       this.clock.set(Date.parse(event.time));
-      return this.handle(event);
+      return [...this.handle(event), ...advanceParity(this.state, this.ctx())];
     });
   }
 
