@@ -478,7 +478,7 @@ class Resolver {
             case 'parity.delete-missed':
               this.docActions.push({ fault: index, kind: 'delete-missed', s: s.idx, i, t });
               add('parity.delete-missed', subject, t, t + stat.klass.deleteSlaMs);
-              optional('freshness.sync-lag', subject, t);
+              // Not freshness.sync-lag: one finding per problem, a missed deletion is parity's alone.
               optional('parity.orphan', subject, t);
               return;
             case 'parity.resurrected': {
