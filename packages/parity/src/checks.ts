@@ -158,9 +158,7 @@ export function applySyncEvent(
   // Saved first so the system's held count already reflects this event when a removal is weighed.
   state.saveDoc(key, rec, heldBefore);
   const findings: Finding[] = [];
-  if (heldBefore && !isHeld(rec)) {
-    findings.push(...recordRemoval(state, rec, at, ctx));
-  }
+  if (heldBefore && !isHeld(rec)) recordRemoval(state, rec, at, data.connector, ctx);
   findings.push(...evaluateDoc(state, key, rec, isHeld(rec), ctx));
   return findings;
 }
@@ -322,9 +320,10 @@ function evaluateDoc(
   return out;
 }
 
-// ---- mass removal -------------------------------------------------------------------------
+// ---- mass removal: this partition's share ---------------------------------------------------
 
-function bucketWidth(s: ParitySettings): number {
+/** Width of one mass-removal bucket: a tenth of the window. */
+export function bucketWidth(s: ParitySettings): number {
   return Math.max(1, Math.floor(s.massRemoval.windowMs / 10));
 }
 
@@ -332,8 +331,9 @@ function recordRemoval(
   state: ParityState,
   rec: DocRecord,
   at: number,
+  connector: string,
   ctx: ParityContext,
-): Finding[] {
+): void {
   const s = ctx.settings(rec.system);
   const sys = state.system(rec.system);
   const width = bucketWidth(s);
@@ -346,85 +346,42 @@ function recordRemoval(
   }
   bucket.removed++;
   if (rec.sourceDeleted) bucket.expected++;
-  return evaluateMass(state, sys, Math.max(at, ctx.now), s, ctx);
+  const connectors = (bucket.connectors ??= {});
+  connectors[connector] = (connectors[connector] ?? 0) + 1;
+  evaluateLocalBurst(state, sys, Math.max(at, ctx.now), s);
 }
 
 /**
- * Decides parity.mass-removal for one system of this partition from the removals whose event time lies
- * within the window before `ref`. Only this partition's documents are seen: keys spread evenly over
- * partitions, so each partition sees the same share (evaluated per partition; the finding names it).
+ * Decides this partition's *local burst* of one system from the removals whose event time lies within the window
+ * before `ref`: keys spread evenly over partitions, so a connector wiping the index shows about the same share in
+ * every partition, and each partition holds back its own per-document noise while its share is over. No finding:
+ * `parity.mass-removal` is decided once per system over every partition's partial (mass-removal.ts).
  */
-function evaluateMass(
+function evaluateLocalBurst(
   state: ParityState,
   sys: SystemRecord,
   ref: number,
   s: ParitySettings,
-  ctx: ParityContext,
-): Finding[] {
+): void {
   const { windowMs, share, minDocuments } = s.massRemoval;
   const width = bucketWidth(s);
   sys.buckets = sys.buckets.filter((b) => b.start + width > ref - windowMs);
   let removed = 0;
-  let expected = 0;
-  for (const b of sys.buckets) {
-    removed += b.removed;
-    expected += b.expected;
-  }
+  for (const b of sys.buckets) removed += b.removed;
   const known = (state.held.get(sys.system) ?? 0) + removed;
-  const breach = removed >= minDocuments && removed > share * known;
-  const out: Finding[] = [];
-  const subject = { system: sys.system, partition: String(state.partition) };
-  const evidence = {
-    count: removed,
-    known,
-    share: known === 0 ? 0 : removed / known,
-    threshold: share,
-    window: formatDuration(windowMs),
-    expected,
-    partition: state.partition,
-  };
-  if (breach) {
+  // The partition's own count must reach minDocuments (as before the system-wide merge): a smaller local share
+  // of a system-wide burst fires the finding but does not hold this partition's per-document findings back.
+  if (removed >= minDocuments && removed > share * known) {
     sys.lastFiringAt = ref;
-    if (!sys.firing) {
-      sys.firing = { since: ref, removed, known };
-      out.push(
-        parityFinding({
-          check: PARITY_CHECKS.massRemoval,
-          status: 'firing',
-          subject,
-          settings: s,
-          now: ctx.now,
-          summary: `the index removed ${removed} of ${known} known ${sys.system} documents (${Math.round((100 * removed) / known)}%) within ${formatDuration(windowMs)} (partition ${state.partition})`,
-          evidence,
-        }),
-      );
-    }
+    sys.firing ??= { since: ref, removed, known };
     sys.recheckAt = ref + width;
     state.schedule('mass', sys.system, sys.recheckAt);
   } else {
-    if (sys.firing) {
-      out.push(
-        parityFinding({
-          check: PARITY_CHECKS.massRemoval,
-          status: 'resolved',
-          subject,
-          settings: s,
-          now: ctx.now,
-          summary: `${sys.system}: index removals are back under ${Math.round(share * 100)}% of known documents per ${formatDuration(windowMs)} (partition ${state.partition})`,
-          evidence: {
-            ...evidence,
-            firedAt: formatTime(sys.firing.since),
-            deferredDeleteMissed: sys.deferred ?? 0,
-          },
-        }),
-      );
-      delete sys.firing;
-      delete sys.deferred;
-    }
+    delete sys.firing;
+    delete sys.deferred;
     delete sys.recheckAt;
   }
   state.touch(ParityState.systemKey(sys.system));
-  return out;
 }
 
 // ---- deadlines ----------------------------------------------------------------------------
@@ -454,7 +411,7 @@ export function advanceParity(state: ParityState, ctx: ParityContext): Finding[]
         case 'mass': {
           const sys = state.systems.get(deadline.key) as SystemRecord;
           delete sys.recheckAt;
-          out.push(...evaluateMass(state, sys, ctx.now, ctx.settings(sys.system), ctx));
+          evaluateLocalBurst(state, sys, ctx.now, ctx.settings(sys.system));
           break;
         }
         case 'expiry':
@@ -668,7 +625,7 @@ function expireSnapshot(state: ParityState, key: string, ctx: ParityContext): Fi
   ];
 }
 
-/** Whether parity.mass-removal fired for the system close enough to the snapshots to explain their gap. */
+/** Whether a mass removal burst was seen for the system close enough to the snapshots to explain their gap. */
 function massSuppressed(state: ParityState, system: string, since: number): boolean {
   const sys = state.systems.get(system);
   return (

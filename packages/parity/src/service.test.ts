@@ -1,4 +1,5 @@
 import {
+  EnvelopeError,
   noopMetrics,
   resolveTopics,
   stateTopic,
@@ -10,7 +11,7 @@ import {
 import { describe, expect, it } from 'vitest';
 import { createParityService } from './service.js';
 import { staticParitySettings } from './settings.js';
-import { MINUTE, T0, chunksOf, deleted, indexed, removed, upserted } from './test-helpers.js';
+import { MINUTE, T0, at, chunksOf, deleted, indexed, removed, upserted } from './test-helpers.js';
 
 const topics = resolveTopics();
 const record = (topic: string): InputRecord => ({
@@ -31,6 +32,11 @@ const ctx = (now: number): HandlerContext => ({
   traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
 });
 const settings = staticParitySettings({ deleteSlaMs: 10 * MINUTE });
+/** The checks of the finding records among outputs (mass-removal partials go to their own topic). */
+const checks = (out: OutputRecord[]): string[] =>
+  out
+    .filter((r) => r.topic === topics.findings)
+    .map((r) => (JSON.parse(String(r.value)) as { data: { check: string } }).data.check);
 
 describe('createParityService', () => {
   it('declares its name, co-partitioned inputs and the recent-changes table on its own changelog', () => {
@@ -40,6 +46,7 @@ describe('createParityService', () => {
       'content.changes.v1',
       'sync.events.v1',
       'inventory.snapshots.v1',
+      'tidemark.parity-verifier.mass-removal',
     ]);
     expect(service.tables?.map((t) => t.topic)).toEqual([stateTopic('parity-verifier')]);
     expect(createParityService({ settings, recentChanges: false }).tables).toBeUndefined();
@@ -99,9 +106,7 @@ describe('createParityService', () => {
       record(topics.syncEvents),
       ctx(0),
     );
-    expect(
-      later.map((r) => (JSON.parse(String(r.value)) as { data: { check: string } }).data.check),
-    ).toEqual(['parity.delete-missed']);
+    expect(checks(later)).toEqual(['parity.delete-missed']);
     // And advance() flushes what a later time would fire.
     await service.handle(
       state,
@@ -110,7 +115,7 @@ describe('createParityService', () => {
       ctx(0),
     );
     expect(service.advance(state, T0 + 19 * MINUTE)).toEqual([]);
-    expect(service.advance(state, T0 + 20 * MINUTE)).toHaveLength(1);
+    expect(checks(service.advance(state, T0 + 20 * MINUTE))).toEqual(['parity.delete-missed']);
     expect(state.watermark).toBe(T0 + 10 * MINUTE);
   });
 });
@@ -158,9 +163,7 @@ describe('handlers never fire a deadline ahead of the slowest topic (the handler
       // Ticks trail the slowest topic: the sync topic's time before the settling record, then past the deadline.
       out.push(...(service.tick?.(state, ctx(T0 + SLA - 5_000)) ?? []));
       out.push(...(service.tick?.(state, ctx(ahead)) ?? []));
-      expect(
-        out.map((r) => (JSON.parse(String(r.value)) as { data: { check: string } }).data.check),
-      ).toEqual([]);
+      expect(checks(out)).toEqual([]);
     },
   );
 
@@ -182,8 +185,72 @@ describe('handlers never fire a deadline ahead of the slowest topic (the handler
       ),
     ).toEqual([]);
     const fired = service.tick?.(state, ctx(T0 + SLA)) ?? [];
-    expect(
-      fired.map((r) => (JSON.parse(String(r.value)) as { data: { check: string } }).data.check),
-    ).toEqual(['parity.delete-missed']);
+    expect(checks(fired)).toEqual(['parity.delete-missed']);
+  });
+});
+
+describe('mass removal through the partials topic', () => {
+  it('a tick sends partials keyed by system; the decider decodes them and fires one finding for the system', async () => {
+    const mass = staticParitySettings({
+      massRemoval: { share: 0.5, windowMs: 10 * MINUTE, minDocuments: 4 },
+    });
+    const service = createParityService({ settings: mass });
+    const partials = 'tidemark.parity-verifier.mass-removal';
+    const states = [service.createState(0), service.createState(1)];
+    const docs = ['a', 'b', 'c', 'd', 'e', 'f'];
+    // Documents spread over two partitions; each partition's first tick reports what it holds.
+    for (const [i, d] of docs.entries()) {
+      await service.handle(
+        states[i % 2]!,
+        indexed({ docId: d, revision: 1, t: 0 }),
+        record(topics.syncEvents),
+        ctx(T0),
+      );
+    }
+    const sent = states.flatMap((s) => service.tick?.(s, ctx(T0)) ?? []);
+    expect(sent.map((r) => [r.topic, r.key])).toEqual([
+      [partials, 'wiki'],
+      [partials, 'wiki'],
+    ]);
+    for (const [i, d] of docs.slice(0, 5).entries()) {
+      await service.handle(
+        states[i % 2]!,
+        removed({ docId: d, revision: 1, t: MINUTE }),
+        record(topics.syncEvents),
+        ctx(T0 + MINUTE),
+      );
+    }
+    sent.push(...states.flatMap((s) => service.tick?.(s, ctx(T0 + MINUTE)) ?? []));
+    // The decider: whichever partition owns the key `wiki` on the partials topic (here 1).
+    const out: OutputRecord[] = [];
+    for (const r of sent) {
+      const rec = { ...record(partials), key: r.key, value: Buffer.from(String(r.value)) };
+      const event = await service.decode!(rec);
+      out.push(...(await service.handle(states[1]!, event, rec, ctx(T0 + MINUTE))));
+    }
+    expect(checks(out)).toEqual(['parity.mass-removal']);
+    const finding = JSON.parse(String(out[0]?.value)) as {
+      data: { subject: unknown; evidence: unknown };
+    };
+    expect(finding.data.subject).toEqual({ system: 'wiki', connector: 'wiki-prod' });
+    expect(finding.data.evidence).toMatchObject({ count: 5, known: 6, partitions: 2 });
+  });
+
+  it('a record on the partials topic that is no partial is an EnvelopeError (dead-lettered)', () => {
+    const service = createParityService({ settings });
+    const rec = {
+      ...record('tidemark.parity-verifier.mass-removal'),
+      value: Buffer.from(
+        JSON.stringify({
+          specversion: '1.0',
+          id: 'x',
+          source: 's',
+          type: 'tidemark.parity.mass-partial',
+          time: at(0),
+          data: { system: 'wiki' },
+        }),
+      ),
+    };
+    expect(() => service.decode!(rec)).toThrow(EnvelopeError);
   });
 });

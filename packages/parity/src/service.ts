@@ -1,5 +1,6 @@
 import {
   EVENT_TYPES,
+  createEnvelopeParser,
   findingRecord,
   noopMetrics,
   parseTime,
@@ -10,6 +11,7 @@ import {
   type HandlerContext,
   type InputEvent,
   type InputRecord,
+  type InternalTopic,
   type InventorySnapshotEvent,
   type OutputRecord,
   type ServiceDefinition,
@@ -24,12 +26,43 @@ import {
   type ParityContext,
 } from './checks.js';
 import type { IdHasher } from './inventory-diff.js';
+import {
+  MASS_PARTIAL_TYPE,
+  MassPartialEventSchema,
+  applyMassPartial,
+  collectMassPartials,
+  massPartialEvent,
+  massRemovalTopic,
+  type MassPartialEvent,
+} from './mass-removal.js';
 import { RecentChangesTable } from './recent.js';
 import type { ParitySettingsResolver } from './settings.js';
 import { ParityState } from './state.js';
 
 /** Default service name: CloudEvent source `tidemark/parity-verifier`, changelog `tidemark.parity-verifier.state`. */
 export const PARITY_SERVICE_NAME = 'parity-verifier';
+
+/** Topics a parity-verifier named `name` uses besides the catalog's, for `tidemark topics create` and `doctor`. */
+export function parityVerifierTopics(name = PARITY_SERVICE_NAME): InternalTopic[] {
+  return [
+    {
+      // Read as a global table (recent changes across partitions): it must exist before the service starts.
+      name: stateTopic(name),
+      compacted: true,
+      coPartitioned: true,
+      purpose: 'parity-verifier: state changelog, also read as the recent-changes table',
+    },
+    {
+      name: massRemovalTopic(name),
+      compacted: false,
+      coPartitioned: true,
+      purpose: 'parity-verifier: mass-removal partial counts per partition, re-keyed by system',
+    },
+  ];
+}
+
+/** What the parity-verifier consumes: the input events and its own mass-removal partials. */
+export type ParityEvent = InputEvent | MassPartialEvent;
 
 /** Options of createParityService. */
 export interface ParityServiceOptions {
@@ -57,17 +90,21 @@ export interface ParityServiceOptions {
 }
 
 /** The parity-verifier's ServiceDefinition, plus its recent-changes table (when used). */
-export type ParityService = ServiceDefinition<ParityState, InputEvent> & {
+export type ParityService = ServiceDefinition<ParityState, ParityEvent> & {
   recentChanges: RecentChangesTable | undefined;
-  /** Fires every deadline due by `now` (e.g. to flush a replay up to its end time); returns the finding records. */
+  /**
+   * Fires every deadline due by `now` (e.g. to flush a replay up to its end time); returns the finding records and
+   * the mass-removal partials owed.
+   */
   advance(state: ParityState, now: number): OutputRecord[];
 };
 
 /**
- * Builds the parity-verifier: consumes content changes, sync events and inventory snapshots, and emits
- * `parity.*` findings to the findings topic. All three inputs must be co-partitioned (the runtime's rule:
- * same partition count); parity itself only needs a document's content and sync events on one partition,
- * and reads another partition's documents for inventory reconciliation through the recent-changes table.
+ * Builds the parity-verifier: consumes content changes, sync events, inventory snapshots and its own mass-removal
+ * partials, and emits `parity.*` findings to the findings topic. All inputs must be co-partitioned (the runtime's
+ * rule: same partition count); parity itself only needs a document's content and sync events on one partition,
+ * reads another partition's documents for inventory reconciliation through the recent-changes table, and decides
+ * mass removal per system from the partials every partition sends to `tidemark.<name>.mass-removal`.
  */
 export function createParityService({
   settings,
@@ -92,27 +129,45 @@ export function createParityService({
   };
   const records = (findings: Finding[]): OutputRecord[] =>
     findings.map((f) => findingRecord(f, { service: name, topics }));
+  const partialsTopic = massRemovalTopic(name);
+  // Deadlines due, then what this partition's removal counts now say to each system's decider.
+  const advance = (state: ParityState, pc: ParityContext): OutputRecord[] => [
+    ...records(advanceParity(state, pc)),
+    ...collectMassPartials(state, pc).map((partial) => ({
+      topic: partialsTopic,
+      key: partial.system,
+      value: JSON.stringify(massPartialEvent(partial, name)),
+    })),
+  ];
+  const parser = createEnvelopeParser<ParityEvent>({
+    extraTypes: { [MASS_PARTIAL_TYPE]: MassPartialEventSchema },
+  });
 
   return {
     name,
-    inputs: [topics.contentChanges, topics.syncEvents, topics.inventorySnapshots],
+    inputs: [topics.contentChanges, topics.syncEvents, topics.inventorySnapshots, partialsTopic],
     createState: (partition) => new ParityState(partition, hasher ? { hasher } : {}),
-    handle(state: ParityState, event: InputEvent, _record: InputRecord, ctx: HandlerContext) {
+    decode: (record: InputRecord) => parser.parse(record),
+    handle(state: ParityState, event: ParityEvent, _record: InputRecord, ctx: HandlerContext) {
+      if (event.type === MASS_PARTIAL_TYPE) {
+        // A decision on counts already gathered, not on time passing: it never moves this partition's watermark.
+        return records(applyMassPartial(state, event, context(state, ctx)));
+      }
       const eventTime = parseTime(event.time);
       const pc = context(state, ctx, eventTime);
-      const findings = apply(state, event, pc);
+      const out = records(apply(state, event, pc));
       // Deadlines fire on ticks, which the host runs once every input is read up to their time. Only a host that
       // never ticks (clock 'event') lets the events themselves fire them, at the partition's watermark.
-      if (clock === 'event') findings.push(...advanceParity(state, pc));
-      return records(findings);
+      if (clock === 'event') out.push(...advance(state, pc));
+      return out;
     },
     tick(state: ParityState, ctx: HandlerContext) {
-      return records(advanceParity(state, context(state, ctx)));
+      return advance(state, context(state, ctx));
     },
     ...(table ? { tables: [{ topic: stateTopic(name), table }] } : {}),
     recentChanges: table,
     advance: (state: ParityState, now: number) =>
-      records(advanceParity(state, { ...context(state, ctxAt(now, topics, name)), now })),
+      advance(state, { ...context(state, ctxAt(now, topics, name)), now }),
   };
 }
 
