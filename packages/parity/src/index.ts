@@ -43,7 +43,13 @@ export {
 export type { InFlightLookup, ParityContext } from './checks.js';
 export { RecentChangesTable } from './recent.js';
 export type { RecentChangesOptions } from './recent.js';
-export { createParityService, parityVerifierTopics, PARITY_SERVICE_NAME } from './service.js';
+export {
+  createParityService,
+  parityVerifierTopics,
+  parityOptionsFromEnv,
+  DEFAULT_MAX_FUTURE_SKEW_MS,
+  PARITY_SERVICE_NAME,
+} from './service.js';
 export type { ParityEvent, ParityService, ParityServiceOptions } from './service.js';
 export {
   MASS_PARTIAL_TYPE,
@@ -54,4 +60,4 @@ export {
   massRemovalTopic,
 } from './mass-removal.js';
 export type { MassPartial, MassPartialEvent } from './mass-removal.js';
-export { InventoryChunkError } from './errors.js';
+export { FutureEventError, InventoryChunkError } from './errors.js';

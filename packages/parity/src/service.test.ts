@@ -1,4 +1,5 @@
 import {
+  ConfigError,
   EnvelopeError,
   noopMetrics,
   resolveTopics,
@@ -9,9 +10,22 @@ import {
   type OutputRecord,
 } from '@tidemark/core';
 import { describe, expect, it } from 'vitest';
-import { createParityService } from './service.js';
+import { FutureEventError } from './errors.js';
+import { RecentChangesTable } from './recent.js';
+import { createParityService, parityOptionsFromEnv } from './service.js';
 import { staticParitySettings } from './settings.js';
-import { MINUTE, T0, at, chunksOf, deleted, indexed, removed, upserted } from './test-helpers.js';
+import { ParityState } from './state.js';
+import {
+  HOUR,
+  MINUTE,
+  T0,
+  at,
+  chunksOf,
+  deleted,
+  indexed,
+  removed,
+  upserted,
+} from './test-helpers.js';
 
 const topics = resolveTopics();
 const record = (topic: string): InputRecord => ({
@@ -252,5 +266,120 @@ describe('mass removal through the partials topic', () => {
       ),
     };
     expect(() => service.decode!(rec)).toThrow(EnvelopeError);
+  });
+});
+
+// Issue 12: one record dated 2099 (a producer with a broken clock) must not break parity for everyone.
+describe('MAX_FUTURE_SKEW', () => {
+  const now = T0 + 10 * MINUTE;
+  it.each([
+    { name: 'exactly MAX_FUTURE_SKEW ahead', t: 10 * MINUTE + HOUR, rejected: false },
+    { name: '1 ms more', t: 10 * MINUTE + HOUR + 1, rejected: true },
+    { name: 'dated 2099', t: Date.UTC(2099, 0, 1) - T0, rejected: true },
+  ])(
+    'an event $name of the partition’s watermark and clock: rejected $rejected',
+    async ({ t, rejected }) => {
+      const service = createParityService({ settings });
+      const state = service.createState(0);
+      await service.handle(
+        state,
+        indexed({ docId: 'a', revision: 1, t: 10 * MINUTE }),
+        record(topics.syncEvents),
+        ctx(now),
+      );
+      state.drainChanges();
+      const handle = () =>
+        service.handle(
+          state,
+          deleted({ docId: 'late', revision: 1, t }),
+          record(topics.contentChanges),
+          ctx(now),
+        );
+      if (!rejected) {
+        await handle();
+        expect(state.watermark).toBe(T0 + t);
+        return;
+      }
+      let caught: unknown;
+      try {
+        await handle();
+      } catch (error) {
+        caught = error;
+      }
+      expect(caught).toBeInstanceOf(FutureEventError);
+      expect((caught as FutureEventError).retriable).toBe(false);
+      expect((caught as FutureEventError).message).toMatch(
+        /^content\.deleted event e\d+ is dated .* ahead of the partition's watermark and clock \(2026-01-01T00:10:00\.000Z\): more than MAX_FUTURE_SKEW \(1h\); a producer clock is wrong$/,
+      );
+      // It moved nothing: no watermark, no ledger entry, no changelog entry.
+      expect(state.watermark).toBe(now);
+      expect(state.docs.has(ParityState.docKey('wiki', 'late'))).toBe(false);
+      expect(state.drainChanges()).toEqual([]);
+    },
+  );
+
+  it('accepts the first event after hours of silence: the host clock moved on with it', async () => {
+    const service = createParityService({ settings });
+    const state = service.createState(0);
+    await service.handle(
+      state,
+      indexed({ docId: 'a', revision: 1, t: 0 }),
+      record(topics.syncEvents),
+      ctx(T0),
+    );
+    const later = indexed({ docId: 'b', revision: 1, t: 5 * HOUR });
+    await service.handle(state, later, record(topics.syncEvents), ctx(T0 + 5 * HOUR));
+    expect(state.watermark).toBe(T0 + 5 * HOUR);
+  });
+
+  it('keeps the recent-changes table intact for every other document', async () => {
+    const table = new RecentChangesTable({ horizonMs: HOUR });
+    const service = createParityService({ settings, recentChanges: table });
+    const state = service.createState(0);
+    await service.handle(
+      state,
+      indexed({ docId: 'a', revision: 1, t: 0 }),
+      record(topics.syncEvents),
+      ctx(T0),
+    );
+    expect(() =>
+      service.handle(
+        state,
+        indexed({ docId: 'b', revision: 1, t: Date.UTC(2099, 0, 1) - T0 }),
+        record(topics.syncEvents),
+        ctx(T0),
+      ),
+    ).toThrow(FutureEventError);
+    for (const change of state.drainChanges()) table.apply(change.key, change.value);
+    expect(table.lookup('wiki', 'a')).toBe(T0);
+    expect(table.lookup('wiki', 'b')).toBeUndefined();
+  });
+
+  it('on clock event, weighs against the watermark alone', async () => {
+    const service = createParityService({ settings, clock: 'event', maxFutureSkewMs: HOUR });
+    const state = service.createState(0);
+    await service.handle(
+      state,
+      indexed({ docId: 'a', revision: 1, t: 0 }),
+      record(topics.syncEvents),
+      ctx(0),
+    );
+    expect(() =>
+      service.handle(
+        state,
+        indexed({ docId: 'b', revision: 1, t: 2 * HOUR }),
+        record(topics.syncEvents),
+        ctx(0),
+      ),
+    ).toThrow(FutureEventError);
+  });
+
+  it('is configurable from MAX_FUTURE_SKEW, and a bad value names the variable', () => {
+    expect(parityOptionsFromEnv({ MAX_FUTURE_SKEW: '2h' })).toEqual({ maxFutureSkewMs: 2 * HOUR });
+    expect(parityOptionsFromEnv({})).toEqual({});
+    expect(() => parityOptionsFromEnv({ MAX_FUTURE_SKEW: 'soon' })).toThrow(ConfigError);
+    expect(() => parityOptionsFromEnv({ MAX_FUTURE_SKEW: 'soon' })).toThrow(
+      'MAX_FUTURE_SKEW not a duration: "soon"',
+    );
   });
 });

@@ -1,8 +1,12 @@
 import {
+  ConfigError,
   EVENT_TYPES,
   createEnvelopeParser,
   findingRecord,
+  formatDuration,
+  formatTime,
   noopMetrics,
+  parseDuration,
   parseTime,
   resolveTopics,
   stateTopic,
@@ -25,6 +29,7 @@ import {
   applySyncEvent,
   type ParityContext,
 } from './checks.js';
+import { FutureEventError } from './errors.js';
 import type { IdHasher } from './inventory-diff.js';
 import {
   MASS_PARTIAL_TYPE,
@@ -38,6 +43,27 @@ import {
 import { RecentChangesTable } from './recent.js';
 import type { ParitySettingsResolver } from './settings.js';
 import { ParityState } from './state.js';
+
+/** Default MAX_FUTURE_SKEW: how far ahead of its partition's watermark an event may be dated. */
+export const DEFAULT_MAX_FUTURE_SKEW_MS = 3_600_000;
+
+/**
+ * The parity-verifier's own environment, besides the runtime's: `MAX_FUTURE_SKEW` (a duration such as `1h`). Throws
+ * ConfigError naming the variable when it is not a duration.
+ */
+export function parityOptionsFromEnv(
+  env: Readonly<Record<string, string | undefined>>,
+): Pick<ParityServiceOptions, 'maxFutureSkewMs'> {
+  const skew = env['MAX_FUTURE_SKEW'];
+  if (!skew) return {};
+  try {
+    return { maxFutureSkewMs: parseDuration(skew) };
+  } catch (error) {
+    throw new ConfigError('invalid parity-verifier environment', [
+      `MAX_FUTURE_SKEW ${(error as Error).message}`,
+    ]);
+  }
+}
 
 /** Default service name: CloudEvent source `tidemark/parity-verifier`, changelog `tidemark.parity-verifier.state`. */
 export const PARITY_SERVICE_NAME = 'parity-verifier';
@@ -87,6 +113,13 @@ export interface ParityServiceOptions {
   recentChanges?: RecentChangesTable | false;
   /** @default hashId */
   hasher?: IdHasher;
+  /**
+   * An input event dated more than this ahead of both the partition's watermark (the newest event time accepted so
+   * far) and the host's `now` is dead-lettered (FutureEventError) and never moves a watermark, a ledger time or the
+   * recent-changes table: one record dated 2099 would otherwise push every other document out of the table's
+   * horizon. @default 1h
+   */
+  maxFutureSkewMs?: number;
 }
 
 /** The parity-verifier's ServiceDefinition, plus its recent-changes table (when used). */
@@ -113,7 +146,13 @@ export function createParityService({
   clock = 'host',
   recentChanges = new RecentChangesTable(),
   hasher,
+  maxFutureSkewMs = DEFAULT_MAX_FUTURE_SKEW_MS,
 }: ParityServiceOptions): ParityService {
+  if (!(Number.isFinite(maxFutureSkewMs) && maxFutureSkewMs >= 0)) {
+    throw new RangeError(
+      `maxFutureSkewMs must be a non-negative number of ms, got ${maxFutureSkewMs}`,
+    );
+  }
   const table = recentChanges === false ? undefined : recentChanges;
   const context = (state: ParityState, ctx: HandlerContext, eventTime?: number): ParityContext => {
     const now =
@@ -154,6 +193,17 @@ export function createParityService({
         return records(applyMassPartial(state, event, context(state, ctx)));
       }
       const eventTime = parseTime(event.time);
+      // Ahead of both the partition's watermark and the host's clock: an idle partition's next event is often hours
+      // past its watermark but never past the wall clock. (Hosts on event time pass a `now` that already includes
+      // the record, so there it is their clock clamp that keeps such a record out.)
+      // On clock 'event' the host's `now` means nothing: the watermark alone (none yet: nothing to weigh against).
+      const reference = clock === 'event' ? state.watermark : Math.max(state.watermark, ctx.now);
+      if (reference > 0 && eventTime > reference + maxFutureSkewMs) {
+        throw new FutureEventError(
+          `${event.type} event ${event.id} is dated ${event.time}, ${formatDuration(eventTime - reference)} ahead of the partition's watermark and clock (${formatTime(reference)}): more than MAX_FUTURE_SKEW (${formatDuration(maxFutureSkewMs)}); a producer clock is wrong`,
+          { eventTime: event.time, watermark: formatTime(reference), maxFutureSkewMs },
+        );
+      }
       const pc = context(state, ctx, eventTime);
       const out = records(apply(state, event, pc));
       // Deadlines fire on ticks, which the host runs once every input is read up to their time. Only a host that
