@@ -23,7 +23,7 @@ function filled(partitions: number, docs: number, overrides = SETTINGS): Cluster
 }
 
 describe('parity.mass-removal over all partitions (one finding per system)', () => {
-  it('a burst spread over three partitions fires once, with the system’s numbers and its connector', () => {
+  it('a burst spread over three partitions fires once, with the system’s numbers and the connector that made it', () => {
     const c = filled(3, 90);
     // 60 of 90 removed within a minute: 20 in each partition.
     c.handle(...ids(60).map((d, i) => removed({ docId: d, revision: 1, t: 5 * MINUTE + i * 500 })));
@@ -31,8 +31,9 @@ describe('parity.mass-removal over all partitions (one finding per system)', () 
     expect(brief(fired)).toEqual(['firing parity.mass-removal wiki']);
     expect(fired[0]).toMatchObject({
       severity: 'critical',
-      subject: { system: 'wiki', connector: 'wiki-prod' },
+      subject: { system: 'wiki' },
       evidence: {
+        connector: 'wiki-prod',
         count: 60,
         known: 90,
         threshold: 0.5,
@@ -99,6 +100,7 @@ describe('parity.mass-removal over all partitions (one finding per system)', () 
     );
     const [finding] = c.tickAt(2 * MINUTE);
     expect(finding?.subject).toEqual({ system: 'wiki' });
+    expect(finding?.evidence).not.toHaveProperty('connector');
     expect(finding?.evidence['connectors']).toEqual({ 'wiki-backfill': 15, 'wiki-prod': 15 });
   });
 

@@ -116,8 +116,10 @@ export function massPartialEvent(partial: MassPartial, service: string): MassPar
 /**
  * Merges one partition's partial into its system's decision and decides `parity.mass-removal` over every partition:
  * the removals of all partitions within the window before the newest partial's time, against the documents the index
- * holds in all partitions plus those removed. Fires once per system (subject `{system, connector}` when one connector
- * made every removal in the window), resolves once when the sum falls back under the share. A partial older than the
+ * holds in all partitions plus those removed. Fires once per system (subject `{system}`; the connector, when one made
+ * every removal in the window, is named in the summary and `evidence.connector` — in the subject it would take the
+ * finding out of the shipped system-wide inhibition, since per-document parity findings name no connector), resolves
+ * once when the sum falls back under the share. A partial older than the
  * one kept for its partition (a redelivery) changes nothing.
  */
 export function applyMassPartial(
@@ -195,12 +197,15 @@ function decideMass(decision: MassDecision, s: ParitySettings, eventTime: number
       parityFinding({
         check: PARITY_CHECKS.massRemoval,
         status: 'firing',
-        subject: { system, ...(connector ? { connector } : {}) },
-        identity: { system },
+        subject: { system },
         settings: s,
         now: ref,
         summary: `the index removed ${removed} of ${known} known ${system} documents (${Math.round((100 * removed) / known)}%) within ${formatDuration(windowMs)}${connector ? ` (connector ${connector})` : ''}`,
-        evidence: { ...evidence, connectors: Object.fromEntries([...connectors].sort()) },
+        evidence: {
+          ...evidence,
+          ...(connector ? { connector } : {}),
+          connectors: Object.fromEntries([...connectors].sort()),
+        },
       }),
     ];
   }
@@ -211,13 +216,13 @@ function decideMass(decision: MassDecision, s: ParitySettings, eventTime: number
       parityFinding({
         check: PARITY_CHECKS.massRemoval,
         status: 'resolved',
-        subject: { system, ...(firing.connector ? { connector: firing.connector } : {}) },
-        identity: { system },
+        subject: { system },
         settings: s,
         now: ref,
         summary: `${system}: index removals are back under ${Math.round(share * 100)}% of known documents per ${formatDuration(windowMs)}`,
         evidence: {
           ...evidence,
+          ...(firing.connector ? { connector: firing.connector } : {}),
           firedAt: formatTime(firing.since),
           firedWith: { count: firing.removed, known: firing.known },
           deferredDeleteMissed: deferred,
