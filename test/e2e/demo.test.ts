@@ -135,8 +135,11 @@ describe('demo end to end (broker, five service processes, simulator, scorecard,
         .filter((t) => t.subject.docId)
         .map((t) => `${t.subject.system}/${t.subject.docId}`),
     );
+    // Only entries that say they cover every document (`covers: ['docId']`); a reconciliation summary's entry does not.
     const systemWide = new Set(
-      live.truth.filter((t) => !t.subject.docId).map((t) => `${t.check} ${t.subject.system}`),
+      live.truth
+        .filter((t) => !t.subject.docId && t.covers?.includes('docId'))
+        .map((t) => `${t.check} ${t.subject.system}`),
     );
     const documents = new Set(
       (await readFile(path.join(out, 'events.jsonl'), 'utf8'))
