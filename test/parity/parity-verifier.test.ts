@@ -3,7 +3,7 @@
 // fire from the tick; after a restart with both open, the index catching up resolves each exactly once.
 import { afterAll, describe, expect, it } from 'vitest';
 import { resolveTopics, stateTopic, type Finding } from '@tidemark/core';
-import { createParityService, staticParitySettings } from '@tidemark/parity';
+import { createParityService, massRemovalTopic, staticParitySettings } from '@tidemark/parity';
 import { runService, type ServiceHandle } from '@tidemark/runtime';
 import { closeProducer, Collector, createTopics, produce, unique } from '../runtime/helpers.js';
 
@@ -45,8 +45,10 @@ describe('parity-verifier through the real broker', () => {
       dlq: unique('pv-dlq'),
     };
     await createTopics([t.content, t.sync, t.inventory, t.findings, t.dlq], 3);
-    // The recent-changes table reads the service's own changelog: it must exist before the first start.
+    // The recent-changes table reads the service's own changelog: it must exist before the first start; the
+    // mass-removal partials topic is an input (co-partitioned).
     await createTopics([stateTopic(name)], 3, true);
+    await createTopics([massRemovalTopic(name)], 3);
     const topics = resolveTopics({
       contentChanges: t.content,
       syncEvents: t.sync,
@@ -126,6 +128,79 @@ describe('parity-verifier through the real broker', () => {
       'parity.delete-missed gone firing',
       'parity.delete-missed gone resolved',
     ]);
+    expect(out.on(t.dlq)).toEqual([]);
+    await out.close();
+  });
+
+  it('merges a mass removal over all partitions into one finding through the partials topic', async () => {
+    const name = unique('parity-mass');
+    const t = {
+      content: unique('pm-content'),
+      sync: unique('pm-sync'),
+      inventory: unique('pm-inventory'),
+      findings: unique('pm-findings'),
+      dlq: unique('pm-dlq'),
+    };
+    await createTopics([t.content, t.sync, t.inventory, t.findings, t.dlq], 3);
+    await createTopics([stateTopic(name)], 3, true);
+    await createTopics([massRemovalTopic(name)], 3);
+    const topics = resolveTopics({
+      contentChanges: t.content,
+      syncEvents: t.sync,
+      inventorySnapshots: t.inventory,
+      findings: t.findings,
+      dlq: t.dlq,
+    });
+    const settings = staticParitySettings({
+      massRemoval: { share: 0.5, windowMs: 15 * 60_000, minDocuments: 6 },
+    });
+    const handle = await runService(createParityService({ settings, topics, name }), {
+      env: {
+        KAFKA_BROKERS: process.env['KAFKA_BROKERS'] ?? '127.0.0.1:9092',
+        KAFKA_GROUP_ID: unique('pm-group'),
+        TOPIC_CONTENT_CHANGES: t.content,
+        TOPIC_SYNC_EVENTS: t.sync,
+        TOPIC_INVENTORY_SNAPSHOTS: t.inventory,
+        TOPIC_FINDINGS: t.findings,
+        TOPIC_DLQ: t.dlq,
+        HTTP_HOST: '127.0.0.1',
+        HTTP_PORT: '0',
+        LOG_LEVEL: process.env['TEST_LOG_LEVEL'] ?? 'silent',
+        TICK_SCHEDULE: '* * * * * *',
+      },
+      handleSignals: false,
+      exit: () => undefined,
+    });
+    handles.push(handle);
+    const out = await Collector.start([t.findings, t.dlq]);
+    const docs = Array.from({ length: 12 }, (_, i) => `m${i}`);
+    const sync = (type: string, docId: string) => {
+      const e = event(type, docId, { revision: 1 });
+      return { key: `wiki/${docId}`, value: JSON.stringify(e) };
+    };
+    // Keys spread over the three partitions; each partition's first tick reports what it holds.
+    await produce(
+      t.sync,
+      docs.map((d) => sync('index.upserted', d)),
+    );
+    await new Promise((r) => setTimeout(r, 3000));
+    await produce(
+      t.sync,
+      docs.slice(0, 9).map((d) => sync('index.removed', d)),
+    );
+    const mass = () =>
+      out
+        .json<{ data: Finding }>(t.findings)
+        .map((e) => e.data)
+        .filter((f) => f.check === 'parity.mass-removal');
+    await out.waitFor('one mass-removal finding', () => mass().length > 0);
+    await new Promise((r) => setTimeout(r, 3000));
+    expect(mass().map((f) => `${f.status} ${JSON.stringify(f.subject)}`)).toEqual([
+      'firing {"system":"wiki"}',
+    ]);
+    // Fired once the system as a whole crossed the share (> 6 of 12), whatever order the partials came in.
+    expect(mass()[0]?.evidence).toMatchObject({ known: 12, connector: 'wiki-prod' });
+    expect(mass()[0]?.evidence['count']).toBeGreaterThanOrEqual(7);
     expect(out.on(t.dlq)).toEqual([]);
     await out.close();
   });

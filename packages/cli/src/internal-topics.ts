@@ -1,5 +1,6 @@
-import { stateTopic, type InternalTopic } from '@tidemark/core';
+import type { InternalTopic } from '@tidemark/core';
 import { contractCheckerTopics } from '@tidemark/contract-checks';
+import { parityVerifierTopics } from '@tidemark/parity';
 import { alertRouterTopics } from '@tidemark/routing';
 import { DRIFT_DETECTOR_TOPICS, driftPartialsTopic } from '@tidemark/drift';
 
@@ -11,16 +12,7 @@ export function internalTopicsFor(service: string, name: string = service): Inte
     case 'alert-router':
       return alertRouterTopics(name);
     case 'parity-verifier':
-      // Parity reads its own changelog as a global table (recent changes across partitions), so the table must
-      // exist before the service starts instead of being created by the runtime on first use.
-      return [
-        {
-          name: stateTopic(name),
-          compacted: true,
-          coPartitioned: true,
-          purpose: 'parity-verifier: state changelog, also read as the recent-changes table',
-        },
-      ];
+      return parityVerifierTopics(name);
     case 'drift-detector':
       return DRIFT_DETECTOR_TOPICS.map((t) => ({
         ...t,

@@ -157,6 +157,78 @@ describe('parseEnvelope', () => {
     );
   });
 
+  // Optional means nullable (issue 13): null in an optional field is no schema break; it reads as absent, and the
+  // contracts (required, allowed, null rates) decide whether that is acceptable.
+  const deletion = {
+    ...upsert,
+    type: 'content.deleted',
+    data: { system: 'c', docId: 'd', revision: 1 },
+  };
+  const index = {
+    ...upsert,
+    type: 'index.upserted',
+    data: { connector: 'c1', system: 'c', docId: 'd', revision: 1, sourceTime: upsert.time },
+  };
+  const runEvent = {
+    ...upsert,
+    type: 'connector.run',
+    data: { connector: 'c1', system: 'c', runId: 'r1', status: 'started', startedAt: upsert.time },
+  };
+  it.each([
+    ['content.upserted', upsert, 'deprecated'],
+    ['content.upserted', upsert, 'classification'],
+    ['content.upserted', upsert, 'language'],
+    ['content.upserted', upsert, 'sizeBytes'],
+    ['content.upserted', upsert, 'aclHash'],
+    ['content.upserted', upsert, 'attributes'],
+    ['content.deleted', deletion, 'contentClass'],
+    ['content.deleted', deletion, 'classification'],
+    ['content.deleted', deletion, 'aclHash'],
+    ['content.deleted', deletion, 'attributes'],
+    ['index.upserted', index, 'aclHash'],
+    ['index.removed', { ...index, type: 'index.removed' }, 'aclHash'],
+    ['connector.run', runEvent, 'finishedAt'],
+    ['connector.run', runEvent, 'itemsSeen'],
+    ['connector.run', runEvent, 'itemsFailed'],
+    ['connector.run', runEvent, 'error'],
+  ])('accepts %s with data.%s null, and hands it on as absent', (_type, base, field) => {
+    const event = parseEnvelope({
+      value: json({ ...base, data: { ...base.data, [field]: null } }),
+    });
+    expect(event.data).toEqual(base.data);
+    expect(field in event.data).toBe(false);
+  });
+
+  it('keeps null where it was always allowed (owner, effectiveDate, reviewedAt, supersededBy)', () => {
+    const patch = { owner: null, effectiveDate: null, reviewedAt: null, supersededBy: null };
+    expect(parseEnvelope({ value: json(withData(patch)) }).data).toMatchObject(patch);
+  });
+
+  it.each([
+    ['a required field', { title: null }, 'data.title must be string'],
+    ['a wrong type', { language: 7 }, 'data.language must be string'],
+  ])('still rejects null in %s and wrong types in optional ones', (_name, patch, message) => {
+    expect(() => parseEnvelope({ value: json(withData(patch)) })).toThrow(
+      `content.upserted event breaks its schema: ${message}`,
+    );
+  });
+
+  it('a finished connector run with finishedAt null breaks its schema', () => {
+    const run = { ...runEvent, data: { ...runEvent.data, status: 'succeeded', finishedAt: null } };
+    expect(() => parseEnvelope({ value: json(run) })).toThrow(
+      'connector.run event breaks its schema: data.finishedAt must be string',
+    );
+  });
+
+  it('binary mode reads a null optional field as absent too', () => {
+    const { data, ...attrs } = upsert;
+    const headers = Object.fromEntries(
+      Object.entries(attrs).map(([k, v]) => [`ce_${k}`, String(v)]),
+    );
+    const event = parseEnvelope({ value: json({ ...data, language: null }), headers });
+    expect(event.data).toEqual(data);
+  });
+
   it('rejects an inventory chunk index outside its chunk count', () => {
     const chunk = (chunk: number) =>
       json({

@@ -2,7 +2,13 @@ import type { TSchema } from '@sinclair/typebox';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { EnvelopeError } from './errors.js';
-import { eventSchemas, type CloudEvent, type FindingEvent, type InputEvent } from './events.js';
+import {
+  NULL_MEANS_ABSENT,
+  eventSchemas,
+  type CloudEvent,
+  type FindingEvent,
+  type InputEvent,
+} from './events.js';
 import type { RecordHeaders } from './records.js';
 
 // ajv-formats ships CommonJS with a default export; under NodeNext it arrives wrapped.
@@ -90,6 +96,8 @@ export function createEnvelopeParser<E = InputEvent | FindingEvent>(
       );
     }
     const data = event['data'] as Record<string, unknown>;
+    // Validated with null allowed; handed on as absent, so every check sees one shape for "no value".
+    for (const field of NULL_MEANS_ABSENT[type] ?? []) if (data[field] === null) delete data[field];
     if (type === 'inventory.snapshot' && (data['chunk'] as number) >= (data['chunks'] as number)) {
       throw new EnvelopeError(
         'schema',

@@ -20,6 +20,33 @@ const Id = Type.String({ minLength: 1, maxLength: 1024 });
 const Time = Type.String({ format: 'date-time' });
 const Revision = Type.Integer({ minimum: 0 });
 const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
+// Optional means nullable: a producer that writes `null` for a field it has no value for sends the same fact as
+// one that leaves the field out. Whether a missing value is acceptable is the contracts' call (`required`,
+// `allowed`, null rates), never a schema break that would dead-letter the whole event.
+const Optional = <T extends TSchema>(schema: T) => Type.Optional(Nullable(schema));
+
+/**
+ * Optional `data` fields whose `null` the envelope parser reads as absent (it deletes them after validation), per
+ * event type: checks then see one shape for "no value". `owner`, `effectiveDate`, `reviewedAt` and `supersededBy`
+ * are not listed: they were nullable from the start and keep `null`, which contracts' CEL rules may tell apart.
+ */
+export const NULL_MEANS_ABSENT: Readonly<Record<string, readonly string[]>> = {
+  'content.upserted': [
+    'deprecated',
+    'classification',
+    'language',
+    'sizeBytes',
+    'aclHash',
+    'attributes',
+  ],
+  'content.deleted': ['contentClass', 'classification', 'aclHash', 'attributes'],
+  'index.upserted': ['aclHash'],
+  'index.removed': ['aclHash'],
+  'connector.run': ['finishedAt', 'itemsSeen', 'itemsFailed', 'error'],
+};
+
+/** `T` with `null` taken out of the optional fields `K` (what the envelope parser hands on; see NULL_MEANS_ABSENT). */
+type NullAsAbsent<T, K extends keyof T> = Omit<T, K> & { [P in K]?: Exclude<T[P], null> };
 
 /** `data` of `content.upserted`. */
 export const ContentUpsertedDataSchema = Type.Object({
@@ -28,16 +55,16 @@ export const ContentUpsertedDataSchema = Type.Object({
   revision: Revision,
   contentClass: Type.String({ minLength: 1 }),
   title: Type.String(),
-  owner: Type.Optional(Nullable(Type.String())),
-  effectiveDate: Type.Optional(Nullable(Type.String({ format: 'date' }))),
-  reviewedAt: Type.Optional(Nullable(Time)),
-  deprecated: Type.Optional(Type.Boolean()),
-  supersededBy: Type.Optional(Nullable(Type.String())),
-  classification: Type.Optional(Type.String()),
-  language: Type.Optional(Type.String()),
-  sizeBytes: Type.Optional(Type.Integer({ minimum: 0 })),
-  aclHash: Type.Optional(Type.String()),
-  attributes: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+  owner: Optional(Type.String()),
+  effectiveDate: Optional(Type.String({ format: 'date' })),
+  reviewedAt: Optional(Time),
+  deprecated: Optional(Type.Boolean()),
+  supersededBy: Optional(Type.String()),
+  classification: Optional(Type.String()),
+  language: Optional(Type.String()),
+  sizeBytes: Optional(Type.Integer({ minimum: 0 })),
+  aclHash: Optional(Type.String()),
+  attributes: Optional(Type.Record(Type.String(), Type.Unknown())),
 });
 
 /** `data` of `content.deleted`: identity and revision are required; the rest may be carried along. */
@@ -45,10 +72,10 @@ export const ContentDeletedDataSchema = Type.Object({
   system: Id,
   docId: Id,
   revision: Revision,
-  contentClass: Type.Optional(Type.String()),
-  classification: Type.Optional(Type.String()),
-  aclHash: Type.Optional(Type.String()),
-  attributes: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+  contentClass: Optional(Type.String()),
+  classification: Optional(Type.String()),
+  aclHash: Optional(Type.String()),
+  attributes: Optional(Type.Record(Type.String(), Type.Unknown())),
 });
 
 /** `data` of `index.upserted` and `index.removed`. */
@@ -58,7 +85,7 @@ export const IndexDataSchema = Type.Object({
   docId: Id,
   revision: Revision,
   sourceTime: Time,
-  aclHash: Type.Optional(Type.String()),
+  aclHash: Optional(Type.String()),
 });
 
 /** `data` of `connector.run`; `finishedAt` is required unless the status is `started`. */
@@ -73,15 +100,16 @@ export const ConnectorRunDataSchema = Type.Object(
       Type.Literal('failed'),
     ]),
     startedAt: Time,
-    finishedAt: Type.Optional(Time),
-    itemsSeen: Type.Optional(Type.Integer({ minimum: 0 })),
-    itemsFailed: Type.Optional(Type.Integer({ minimum: 0 })),
-    error: Type.Optional(Type.String()),
+    finishedAt: Optional(Time),
+    itemsSeen: Optional(Type.Integer({ minimum: 0 })),
+    itemsFailed: Optional(Type.Integer({ minimum: 0 })),
+    error: Optional(Type.String()),
   },
   {
+    // A finished run must say when it finished: null is as good as missing there.
     if: { properties: { status: { const: 'started' } } },
     then: {},
-    else: { required: ['finishedAt'] },
+    else: { required: ['finishedAt'], properties: { finishedAt: { type: 'string' } } },
   },
 );
 
@@ -169,16 +197,27 @@ export const eventSchemas: Readonly<Record<string, TSchema>> = {
 };
 
 export type CloudEventAttributes = Static<typeof CloudEventAttributesSchema>;
-export type ContentUpsertedData = Static<typeof ContentUpsertedDataSchema>;
-export type ContentDeletedData = Static<typeof ContentDeletedDataSchema>;
-export type IndexData = Static<typeof IndexDataSchema>;
-export type ConnectorRunData = Static<typeof ConnectorRunDataSchema>;
+export type ContentUpsertedData = NullAsAbsent<
+  Static<typeof ContentUpsertedDataSchema>,
+  'deprecated' | 'classification' | 'language' | 'sizeBytes' | 'aclHash' | 'attributes'
+>;
+export type ContentDeletedData = NullAsAbsent<
+  Static<typeof ContentDeletedDataSchema>,
+  'contentClass' | 'classification' | 'aclHash' | 'attributes'
+>;
+export type IndexData = NullAsAbsent<Static<typeof IndexDataSchema>, 'aclHash'>;
+export type ConnectorRunData = NullAsAbsent<
+  Static<typeof ConnectorRunDataSchema>,
+  'finishedAt' | 'itemsSeen' | 'itemsFailed' | 'error'
+>;
 export type InventorySnapshotData = Static<typeof InventorySnapshotDataSchema>;
-export type ContentUpsertedEvent = Static<typeof ContentUpsertedEventSchema>;
-export type ContentDeletedEvent = Static<typeof ContentDeletedEventSchema>;
-export type IndexUpsertedEvent = Static<typeof IndexUpsertedEventSchema>;
-export type IndexRemovedEvent = Static<typeof IndexRemovedEventSchema>;
-export type ConnectorRunEvent = Static<typeof ConnectorRunEventSchema>;
+/** An event of schema `S` whose `data` is `D` as the envelope parser hands it on. */
+type Decoded<S extends TSchema, D> = Omit<Static<S>, 'data'> & { data: D };
+export type ContentUpsertedEvent = Decoded<typeof ContentUpsertedEventSchema, ContentUpsertedData>;
+export type ContentDeletedEvent = Decoded<typeof ContentDeletedEventSchema, ContentDeletedData>;
+export type IndexUpsertedEvent = Decoded<typeof IndexUpsertedEventSchema, IndexData>;
+export type IndexRemovedEvent = Decoded<typeof IndexRemovedEventSchema, IndexData>;
+export type ConnectorRunEvent = Decoded<typeof ConnectorRunEventSchema, ConnectorRunData>;
 export type InventorySnapshotEvent = Static<typeof InventorySnapshotEventSchema>;
 export type FindingEvent = Static<typeof FindingEventSchema>;
 /** Events on `content.changes.v1`. */

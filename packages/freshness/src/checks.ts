@@ -298,7 +298,7 @@ function applyIndex(
     };
     if (ledger.isPending(slot)) {
       if (!wasPending) {
-        // e.g. the index now holds a document whose source deletion we had already seen.
+        // Defensive: an index event alone never starts a wait (it only moves the index side forward).
         ledger.setPending(
           slot,
           ledger.srcKey[slot] as number,

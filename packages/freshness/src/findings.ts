@@ -85,15 +85,16 @@ export function syncLagFinding(
   const latest = ledger.srcKey[slot] as number;
   const idx = ledger.idxKey[slot] as number;
   const where = `${ledger.system(slot)}/${ledger.docIds[slot] as string}`;
+  // Only upserts are waited for (a deletion is parity.delete-missed's); a deletion can only end a wait.
   const deletion = latest % 2 === 1;
-  const what = deletion
-    ? `deletion at revision ${revision(latest)}`
-    : `source revision ${revision(pending >= 0 ? pending : latest)}`;
+  const what = `source revision ${revision(pending >= 0 ? pending : latest)}`;
   const lagSeconds = (observedAt - since) / 1000;
   const summary =
     status === 'firing'
-      ? `${where}: ${what} not ${deletion ? 'removed from' : 'applied by'} the index within the ${formatDuration(sla)} sync-lag SLA (waiting since ${formatTime(since)})`
-      : `${where}: the index caught up with revision ${revision(idx)} after ${formatDuration(observedAt - since)}`;
+      ? `${where}: ${what} not applied by the index within the ${formatDuration(sla)} sync-lag SLA (waiting since ${formatTime(since)})`
+      : deletion
+        ? `${where}: deleted at the source (revision ${revision(latest)}), so no upsert is owed any more; its removal is parity's to check`
+        : `${where}: the index caught up with revision ${revision(idx)} after ${formatDuration(observedAt - since)}`;
   return docFinding(ledger, slot, FRESHNESS_CHECKS.syncLag, {
     status,
     severity: FRESHNESS_SEVERITY.syncLag,

@@ -242,10 +242,10 @@ export class FreshnessLedger implements PartitionState {
     const src = this.srcKey[slot] as number;
     const idx = this.idxKey[slot] as number;
     if (src <= idx) return false;
-    // A deletion is only the index's to apply if the index is known to hold the document; one it never
-    // held (or already removed) is parity's business (parity.delete-missed), not sync lag.
-    if (src % 2 === 1) return idx >= 0 && idx % 2 === 0;
-    return true;
+    // One finding per problem: a deletion the index has not applied is parity.delete-missed's alone (it has the
+    // delete SLA, the mass-removal deferral and the resurrection rule); sync lag covers upserts only. A source
+    // deletion also ends the wait for an upsert it superseded: the document is gone, only its removal is owed.
+    return src % 2 === 0;
   }
 
   /** Deadline of one kind for a document, NaN when none applies. */

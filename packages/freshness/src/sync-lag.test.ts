@@ -162,18 +162,17 @@ describe('freshness.sync-lag', () => {
     ]);
   });
 
-  it('waits for index.removed after a deletion of an indexed document', () => {
+  // One finding per problem (issue 13): a deletion the index never applies is parity.delete-missed only.
+  it('never fires for a deletion the index holds on to (parity.delete-missed owns it)', () => {
     const { apply, tickAt } = setup();
     apply(upserted({ docId: 'PAGE-1', revision: 1, at: T0 }));
     apply(indexed({ docId: 'PAGE-1', revision: 1, at: T0 + MINUTE, sourceTime: T0 }));
-    apply(deleted({ docId: 'PAGE-1', revision: 2, at: T0 + 2 * MINUTE }));
-    // A duplicate of the old upsert at the index is not the removal.
-    apply(indexed({ docId: 'PAGE-1', revision: 1, at: T0 + 3 * MINUTE, sourceTime: T0 }));
-    const fired = tickAt(T0 + 2 * MINUTE + SLA);
-    expect(brief(fired)).toEqual([`freshness.sync-lag firing PAGE-1@${at(2 * MINUTE + SLA)}`]);
-    expect(fired[0]?.summary).toBe(
-      `confluence/PAGE-1: deletion at revision 2 not removed from the index within the 15m sync-lag SLA (waiting since ${at(2 * MINUTE)})`,
+    expect(apply(deleted({ docId: 'PAGE-1', revision: 2, at: T0 + 2 * MINUTE })).findings).toEqual(
+      [],
     );
+    // A duplicate of the old upsert at the index is not the removal; still nothing for sync lag.
+    apply(indexed({ docId: 'PAGE-1', revision: 1, at: T0 + 3 * MINUTE, sourceTime: T0 }));
+    expect(tickAt(T0 + 100 * SLA)).toEqual([]);
     const removal = indexed({
       docId: 'PAGE-1',
       revision: 2,
@@ -181,9 +180,25 @@ describe('freshness.sync-lag', () => {
       at: T0 + 30 * MINUTE,
       sourceTime: T0 + 2 * MINUTE,
     });
-    expect(brief(apply(removal).findings)).toEqual([
-      `freshness.sync-lag resolved PAGE-1@${at(30 * MINUTE)}`,
+    expect(apply(removal).findings).toEqual([]);
+  });
+
+  it('a deletion ends a firing upsert wait: only the removal is owed now, and that is parity', () => {
+    const { apply, tickAt } = setup();
+    apply(upserted({ docId: 'PAGE-1', revision: 1, at: T0 }));
+    apply(indexed({ docId: 'PAGE-1', revision: 1, at: T0 + MINUTE, sourceTime: T0 }));
+    apply(upserted({ docId: 'PAGE-1', revision: 2, at: T0 + 2 * MINUTE }));
+    expect(brief(tickAt(T0 + 2 * MINUTE + SLA))).toEqual([
+      `freshness.sync-lag firing PAGE-1@${at(2 * MINUTE + SLA)}`,
     ]);
+    const outcome = apply(deleted({ docId: 'PAGE-1', revision: 3, at: T0 + 40 * MINUTE }));
+    expect(brief(outcome.findings)).toEqual([
+      `freshness.sync-lag resolved PAGE-1@${at(40 * MINUTE)}`,
+    ]);
+    expect(outcome.findings[0]?.summary).toBe(
+      "confluence/PAGE-1: deleted at the source (revision 3), so no upsert is owed any more; its removal is parity's to check",
+    );
+    expect(tickAt(T0 + 100 * SLA)).toEqual([]);
   });
 
   it('does not wait for a removal of a document the index never held', () => {

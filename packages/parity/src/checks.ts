@@ -93,7 +93,12 @@ export function aclMismatched(rec: DocRecord): boolean {
   );
 }
 
-/** Applies a `content.upserted` / `content.deleted` event; an older revision than the ledger's is ignored. */
+/**
+ * Applies a `content.upserted` / `content.deleted` event; an older revision than the ledger's is ignored. Like every
+ * `apply*`, it schedules and resolves but never fires a deadline: only `advanceParity`, called by the host when every
+ * input has been read up to `now` (a tick), decides that a deadline passed unmet. A handler's `now` may be ahead of
+ * the partition's other topic, whose next record could settle the deadline (the live "handler-deadline blip").
+ */
 export function applyContentEvent(
   state: ParityState,
   event: ContentEvent,
@@ -109,7 +114,7 @@ export function applyContentEvent(
   const newer =
     data.revision > rec.sourceRevision ||
     (data.revision === rec.sourceRevision && deleted && !rec.sourceDeleted);
-  if (!newer) return advanceParity(state, ctx);
+  if (!newer) return [];
   const heldBefore = isHeld(rec);
   rec.sourceRevision = data.revision;
   rec.sourceDeleted = deleted;
@@ -120,9 +125,7 @@ export function applyContentEvent(
   if (data.contentClass !== undefined) rec.contentClass = state.intern(data.contentClass);
   if (data.classification !== undefined) rec.classification = state.intern(data.classification);
   if (ctx.traceparent) rec.traceparent = ctx.traceparent;
-  const findings = evaluateDoc(state, key, rec, heldBefore, ctx);
-  findings.push(...advanceParity(state, ctx));
-  return findings;
+  return evaluateDoc(state, key, rec, heldBefore, ctx);
 }
 
 /** Applies an `index.upserted` / `index.removed` event (a `connector.run` is not parity's business). */
@@ -155,11 +158,8 @@ export function applySyncEvent(
   // Saved first so the system's held count already reflects this event when a removal is weighed.
   state.saveDoc(key, rec, heldBefore);
   const findings: Finding[] = [];
-  if (heldBefore && !isHeld(rec)) {
-    findings.push(...recordRemoval(state, rec, at, ctx));
-  }
+  if (heldBefore && !isHeld(rec)) recordRemoval(state, rec, at, data.connector, ctx);
   findings.push(...evaluateDoc(state, key, rec, isHeld(rec), ctx));
-  findings.push(...advanceParity(state, ctx));
   return findings;
 }
 
@@ -320,9 +320,10 @@ function evaluateDoc(
   return out;
 }
 
-// ---- mass removal -------------------------------------------------------------------------
+// ---- mass removal: this partition's share ---------------------------------------------------
 
-function bucketWidth(s: ParitySettings): number {
+/** Width of one mass-removal bucket: a tenth of the window. */
+export function bucketWidth(s: ParitySettings): number {
   return Math.max(1, Math.floor(s.massRemoval.windowMs / 10));
 }
 
@@ -330,8 +331,9 @@ function recordRemoval(
   state: ParityState,
   rec: DocRecord,
   at: number,
+  connector: string,
   ctx: ParityContext,
-): Finding[] {
+): void {
   const s = ctx.settings(rec.system);
   const sys = state.system(rec.system);
   const width = bucketWidth(s);
@@ -344,85 +346,42 @@ function recordRemoval(
   }
   bucket.removed++;
   if (rec.sourceDeleted) bucket.expected++;
-  return evaluateMass(state, sys, Math.max(at, ctx.now), s, ctx);
+  const connectors = (bucket.connectors ??= {});
+  connectors[connector] = (connectors[connector] ?? 0) + 1;
+  evaluateLocalBurst(state, sys, Math.max(at, ctx.now), s);
 }
 
 /**
- * Decides parity.mass-removal for one system of this partition from the removals whose event time lies
- * within the window before `ref`. Only this partition's documents are seen: keys spread evenly over
- * partitions, so each partition sees the same share (evaluated per partition; the finding names it).
+ * Decides this partition's *local burst* of one system from the removals whose event time lies within the window
+ * before `ref`: keys spread evenly over partitions, so a connector wiping the index shows about the same share in
+ * every partition, and each partition holds back its own per-document noise while its share is over. No finding:
+ * `parity.mass-removal` is decided once per system over every partition's partial (mass-removal.ts).
  */
-function evaluateMass(
+function evaluateLocalBurst(
   state: ParityState,
   sys: SystemRecord,
   ref: number,
   s: ParitySettings,
-  ctx: ParityContext,
-): Finding[] {
+): void {
   const { windowMs, share, minDocuments } = s.massRemoval;
   const width = bucketWidth(s);
   sys.buckets = sys.buckets.filter((b) => b.start + width > ref - windowMs);
   let removed = 0;
-  let expected = 0;
-  for (const b of sys.buckets) {
-    removed += b.removed;
-    expected += b.expected;
-  }
+  for (const b of sys.buckets) removed += b.removed;
   const known = (state.held.get(sys.system) ?? 0) + removed;
-  const breach = removed >= minDocuments && removed > share * known;
-  const out: Finding[] = [];
-  const subject = { system: sys.system, partition: String(state.partition) };
-  const evidence = {
-    count: removed,
-    known,
-    share: known === 0 ? 0 : removed / known,
-    threshold: share,
-    window: formatDuration(windowMs),
-    expected,
-    partition: state.partition,
-  };
-  if (breach) {
+  // The partition's own count must reach minDocuments (as before the system-wide merge): a smaller local share
+  // of a system-wide burst fires the finding but does not hold this partition's per-document findings back.
+  if (removed >= minDocuments && removed > share * known) {
     sys.lastFiringAt = ref;
-    if (!sys.firing) {
-      sys.firing = { since: ref, removed, known };
-      out.push(
-        parityFinding({
-          check: PARITY_CHECKS.massRemoval,
-          status: 'firing',
-          subject,
-          settings: s,
-          now: ctx.now,
-          summary: `the index removed ${removed} of ${known} known ${sys.system} documents (${Math.round((100 * removed) / known)}%) within ${formatDuration(windowMs)} (partition ${state.partition})`,
-          evidence,
-        }),
-      );
-    }
+    sys.firing ??= { since: ref, removed, known };
     sys.recheckAt = ref + width;
     state.schedule('mass', sys.system, sys.recheckAt);
   } else {
-    if (sys.firing) {
-      out.push(
-        parityFinding({
-          check: PARITY_CHECKS.massRemoval,
-          status: 'resolved',
-          subject,
-          settings: s,
-          now: ctx.now,
-          summary: `${sys.system}: index removals are back under ${Math.round(share * 100)}% of known documents per ${formatDuration(windowMs)} (partition ${state.partition})`,
-          evidence: {
-            ...evidence,
-            firedAt: formatTime(sys.firing.since),
-            deferredDeleteMissed: sys.deferred ?? 0,
-          },
-        }),
-      );
-      delete sys.firing;
-      delete sys.deferred;
-    }
+    delete sys.firing;
+    delete sys.deferred;
     delete sys.recheckAt;
   }
   state.touch(ParityState.systemKey(sys.system));
-  return out;
 }
 
 // ---- deadlines ----------------------------------------------------------------------------
@@ -452,7 +411,7 @@ export function advanceParity(state: ParityState, ctx: ParityContext): Finding[]
         case 'mass': {
           const sys = state.systems.get(deadline.key) as SystemRecord;
           delete sys.recheckAt;
-          out.push(...evaluateMass(state, sys, ctx.now, ctx.settings(sys.system), ctx));
+          evaluateLocalBurst(state, sys, ctx.now, ctx.settings(sys.system));
           break;
         }
         case 'expiry':
@@ -549,7 +508,7 @@ export function applyInventoryChunk(
   state.advanceWatermark(at);
   const s = ctx.settings(data.system);
   const side = state.side(data.system, data.side);
-  if (side.finished.includes(data.snapshotId)) return advanceParity(state, ctx);
+  if (side.finished.includes(data.snapshotId)) return [];
   const key = ParityState.snapshotKey(data.system, data.side, data.snapshotId);
   let snap = state.snapshots.get(key);
   if (!snap) {
@@ -573,11 +532,10 @@ export function applyInventoryChunk(
       { system: data.system, side: data.side, snapshotId: data.snapshotId, chunk: data.chunk },
     );
   }
-  if (snap.parts[data.chunk] !== undefined) return advanceParity(state, ctx);
+  if (snap.parts[data.chunk] !== undefined) return [];
   state.addChunk(snap, data.chunk, data.docIds);
   const out: Finding[] = [];
   if (snap.received === snap.chunks) out.push(...completeSnapshot(state, snap, ctx));
-  out.push(...advanceParity(state, ctx));
   return out;
 }
 
@@ -667,7 +625,7 @@ function expireSnapshot(state: ParityState, key: string, ctx: ParityContext): Fi
   ];
 }
 
-/** Whether parity.mass-removal fired for the system close enough to the snapshots to explain their gap. */
+/** Whether a mass removal burst was seen for the system close enough to the snapshots to explain their gap. */
 function massSuppressed(state: ParityState, system: string, since: number): boolean {
   const sys = state.systems.get(system);
   return (

@@ -9,3 +9,16 @@ export class InventoryChunkError extends TidemarkError {
     super(message, { retriable: false, context });
   }
 }
+
+/**
+ * An event dated more than MAX_FUTURE_SKEW ahead of its partition's watermark (a producer with a broken clock). Never
+ * retriable: the record goes to the DLQ and moves no clock, watermark, ledger time or recent-changes entry.
+ */
+export class FutureEventError extends TidemarkError {
+  constructor(
+    message: string,
+    context: { eventTime: string; watermark: string; maxFutureSkewMs: number },
+  ) {
+    super(message, { retriable: false, context });
+  }
+}

@@ -21,6 +21,8 @@ export type {
   Deadline,
   DocRecord,
   ParityStateOptions,
+  MassDecision,
+  MassPart,
   ReconRecord,
   RemovalBucket,
   SideRecord,
@@ -30,6 +32,7 @@ export type {
 export {
   aclMismatched,
   advanceParity,
+  bucketWidth,
   applyContentEvent,
   applyInventoryChunk,
   applySyncEvent,
@@ -40,6 +43,21 @@ export {
 export type { InFlightLookup, ParityContext } from './checks.js';
 export { RecentChangesTable } from './recent.js';
 export type { RecentChangesOptions } from './recent.js';
-export { createParityService, PARITY_SERVICE_NAME } from './service.js';
-export type { ParityService, ParityServiceOptions } from './service.js';
-export { InventoryChunkError } from './errors.js';
+export {
+  createParityService,
+  parityVerifierTopics,
+  parityOptionsFromEnv,
+  DEFAULT_MAX_FUTURE_SKEW_MS,
+  PARITY_SERVICE_NAME,
+} from './service.js';
+export type { ParityEvent, ParityService, ParityServiceOptions } from './service.js';
+export {
+  MASS_PARTIAL_TYPE,
+  MassPartialEventSchema,
+  applyMassPartial,
+  collectMassPartials,
+  massPartialEvent,
+  massRemovalTopic,
+} from './mass-removal.js';
+export type { MassPartial, MassPartialEvent } from './mass-removal.js';
+export { FutureEventError, InventoryChunkError } from './errors.js';

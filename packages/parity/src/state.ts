@@ -48,20 +48,57 @@ export interface RemovalBucket {
   removed: number;
   /** Removals of documents the source had deleted (expected ones). */
   expected: number;
+  /** Removals per connector (the `index.removed` event's `connector`). */
+  connectors?: Record<string, number>;
 }
 
-/** Per-system mass-removal window of this partition. */
+/**
+ * Per-system mass-removal window of this partition. It decides the partition's *local burst* — which defers this
+ * partition's per-document findings — and feeds the system-wide decision through partials (`mass-removal.ts`);
+ * the `parity.mass-removal` finding itself is decided over all partitions, never here.
+ */
 export interface SystemRecord {
   system: string;
   buckets: RemovalBucket[];
-  /** Set while parity.mass-removal fires: when it started and the numbers that made it fire. */
+  /** Set while this partition sees a burst over the share: when it started and the numbers that made it. */
   firing?: { since: number; removed: number; known: number };
-  /** Latest time a mass removal fired or was still firing (suppresses per-document reconciliation findings). */
+  /** Latest time a local burst was seen (suppresses per-document reconciliation findings). */
   lastFiringAt?: number;
-  /** Deferred per-document delete-missed findings while firing. */
+  /** Deferred per-document delete-missed findings while the local burst lasts. */
   deferred?: number;
-  /** Next re-evaluation while firing. */
+  /** Next re-evaluation while the local burst lasts. */
   recheckAt?: number;
+  /** What the last partial sent for this system said (its buckets and deferred count), to send only changes. */
+  sent?: string;
+  /** The held count the last partial sent. */
+  sentHeld?: number;
+}
+
+/** One partition's latest report of a system's removals, as the system's decider keeps it. */
+export interface MassPart {
+  /** The partition's time when it reported; a report older than the one kept is ignored. */
+  at: number;
+  /** Documents the index holds in that partition. */
+  held: number;
+  buckets: RemovalBucket[];
+  /** Delete-missed findings that partition has held back for the burst. */
+  deferred: number;
+}
+
+/** The system-wide mass-removal decision, kept by the partition that owns the system's key on the partials topic. */
+export interface MassDecision {
+  system: string;
+  /** Latest report per input partition. */
+  parts: Record<string, MassPart>;
+  /** Set while parity.mass-removal fires, with the subject it fired with (so the resolve matches it). */
+  firing?: {
+    since: number;
+    removed: number;
+    known: number;
+    connector?: string;
+    /** Most delete-missed findings each partition held back during the burst. */
+    deferred: Record<string, number>;
+  };
 }
 
 /** An inventory snapshot being assembled or kept as the latest complete one of its side. */
@@ -147,6 +184,8 @@ export class ParityState implements PartitionState {
   readonly snapshots = new Map<string, SnapshotRecord>();
   readonly sides = new Map<string, SideRecord>();
   readonly recons = new Map<string, ReconRecord>();
+  /** System-wide mass-removal decisions of the systems whose partials land on this partition. */
+  readonly masses = new Map<string, MassDecision>();
   /** Highest event time seen (drives deadlines when the service runs on event time). */
   watermark = 0;
   // Systems, content classes and classifications are few; each decoded event brings its own copy of them.
@@ -180,6 +219,9 @@ export class ParityState implements PartitionState {
   }
   static reconKey(system: string): string {
     return `r:${JSON.stringify([system])}`;
+  }
+  static massKey(system: string): string {
+    return `m:${JSON.stringify([system])}`;
   }
   static readonly watermarkKey = 'w:';
 
@@ -398,6 +440,7 @@ export class ParityState implements PartitionState {
       this.systems.size +
       this.sides.size +
       this.recons.size +
+      this.masses.size +
       this.snapshots.size +
       chunks
     );
@@ -420,6 +463,9 @@ export class ParityState implements PartitionState {
           break;
         case 'r:':
           value = this.recons.get((JSON.parse(key.slice(2)) as string[])[0] as string);
+          break;
+        case 'm:':
+          value = this.masses.get((JSON.parse(key.slice(2)) as string[])[0] as string);
           break;
         case 'n:': {
           const snap = this.snapshots.get(key);
@@ -479,6 +525,12 @@ export class ParityState implements PartitionState {
         const system = (JSON.parse(key.slice(2)) as string[])[0] as string;
         if (parsed) this.recons.set(system, parsed as ReconRecord);
         else this.recons.delete(system);
+        break;
+      }
+      case 'm:': {
+        const system = (JSON.parse(key.slice(2)) as string[])[0] as string;
+        if (parsed) this.masses.set(system, parsed as MassDecision);
+        else this.masses.delete(system);
         break;
       }
       case 'n:': {

@@ -8,6 +8,12 @@ import {
   type InFlightLookup,
 } from './checks.js';
 import type { IdHasher } from './inventory-diff.js';
+import {
+  applyMassPartial,
+  collectMassPartials,
+  massPartialEvent,
+  type MassPartial,
+} from './mass-removal.js';
 import { staticParitySettings, type ParitySettingsOverrides } from './settings.js';
 import { ParityState } from './state.js';
 
@@ -164,7 +170,7 @@ export class Harness {
     );
   }
 
-  /** Handles events at the clock's current time. */
+  /** Handles events at the clock's current time (handlers never fire deadlines; `tickAt` does). */
   handle(...events: InputEvent[]): Finding[] {
     const out: Finding[] = [];
     for (const event of events) {
@@ -180,11 +186,14 @@ export class Harness {
     return out;
   }
 
-  /** Handles each event with the clock set to its own time (a live pipeline without lag). */
+  /**
+   * Handles each event with the clock set to its own time, then ticks there: a live pipeline without lag, whose every
+   * topic is read up to that time.
+   */
   live(...events: InputEvent[]): Finding[] {
     return events.flatMap((event) => {
       this.clock.set(Date.parse(event.time));
-      return this.handle(event);
+      return [...this.handle(event), ...advanceParity(this.state, this.ctx())];
     });
   }
 
@@ -217,4 +226,48 @@ export function brief(findings: Finding[]): string[] {
     (f) =>
       `${f.status} ${f.check} ${f.subject.docId ? `${f.subject.system}/${f.subject.docId}` : f.subject.system}`,
   );
+}
+
+/**
+ * Several partitions of one parity-verifier and the decider of the system `wiki` (partition 0, which owns the key on
+ * the partials topic), wired as the host wires them: each tick collects every partition's partials and delivers them,
+ * in partition order, to the decider.
+ */
+export class Cluster {
+  readonly parts: Harness[];
+  constructor(n: number, overrides: ParitySettingsOverrides = {}) {
+    this.parts = Array.from({ length: n }, (_, p) => new Harness(overrides, { partition: p }));
+  }
+
+  /** The partition that owns a document: round robin over the number in its id (`doc-<n>`). */
+  owner(docId: string): Harness {
+    return this.parts[Number(docId.split('-').at(-1)) % this.parts.length] as Harness;
+  }
+
+  /** Handles each event on its document's partition, at that partition's clock. */
+  handle(...events: InputEvent[]): Finding[] {
+    return events.flatMap((e) =>
+      this.owner(String(e.data['docId' as keyof typeof e.data])).handle(e),
+    );
+  }
+
+  /** Ticks every partition at T0 + ms, then delivers the partials owed to the decider; returns every finding. */
+  tickAt(ms: number): Finding[] {
+    const out: Finding[] = [];
+    const partials = [];
+    for (const h of this.parts) {
+      out.push(...h.tickAt(ms));
+      partials.push(...collectMassPartials(h.state, h.ctx()));
+    }
+    out.push(...this.deliver(partials));
+    return out;
+  }
+
+  /** Delivers partials to the decider (partition 0). */
+  deliver(partials: MassPartial[]): Finding[] {
+    const decider = this.parts[0] as Harness;
+    return partials.flatMap((p) =>
+      applyMassPartial(decider.state, massPartialEvent(p, 'parity-verifier'), decider.ctx()),
+    );
+  }
 }

@@ -233,16 +233,18 @@ class Resolver {
       subject: TruthSubject,
       injectedAt: number,
       detectableAt: number | undefined,
-      extra: { detail?: Record<string, unknown> } = {},
+      extra: { detail?: Record<string, unknown>; covers?: Array<keyof TruthSubject> } = {},
     ) => {
       this.truth.push({
         check,
         subject,
         injectedAt: formatTime(injectedAt),
         ...(detectableAt === undefined ? {} : { detectableAt: formatTime(detectableAt) }),
+        ...(extra.covers ? { covers: extra.covers } : {}),
         fault: index,
         ...(extra.detail ? { detail: extra.detail } : {}),
       });
+      summary(check, subject, injectedAt);
       if (detectableAt === undefined || detectableAt > w.end) {
         const label = subject.docId ? `${system}/${subject.docId}` : (subject.connector ?? system);
         this.warnings.push(
@@ -252,15 +254,40 @@ class Resolver {
         );
       }
     };
+    // Reconciliation reports a system's orphans and missing documents twice: per document and one summary per system
+    // (subject {system}). Scoring is strict, so the summary gets its own entry, once per fault, check and system.
+    const summarized = new Set<string>();
+    const summary = (check: FaultKind, subject: TruthSubject, injectedAt: number) => {
+      if ((check !== 'parity.orphan' && check !== 'parity.missing') || !subject.docId) return;
+      const key = `${check} ${subject.system}`;
+      if (summarized.has(key)) return;
+      summarized.add(key);
+      this.truth.push({
+        check,
+        subject: { system: subject.system },
+        injectedAt: formatTime(injectedAt),
+        optional: true,
+        fault: index,
+      });
+    };
     // A consequence a check may report: no false positive when it does, no miss when it does not.
-    const optional = (check: FaultKind, subject: TruthSubject, injectedAt: number) =>
+    // `covers`: subject keys left open on purpose (a system-wide consequence covers any document of the system).
+    const optional = (
+      check: FaultKind,
+      subject: TruthSubject,
+      injectedAt: number,
+      covers?: Array<keyof TruthSubject>,
+    ) => {
       this.truth.push({
         check,
         subject,
         injectedAt: formatTime(injectedAt),
         optional: true,
+        ...(covers ? { covers } : {}),
         fault: index,
       });
+      summary(check, subject, injectedAt);
+    };
     const count = fault.targets?.length ?? fault.count ?? 1;
     const times = (): number[] | undefined => {
       const out = Array.from({ length: count }, (_, k) => at + k * every);
@@ -478,7 +505,7 @@ class Resolver {
             case 'parity.delete-missed':
               this.docActions.push({ fault: index, kind: 'delete-missed', s: s.idx, i, t });
               add('parity.delete-missed', subject, t, t + stat.klass.deleteSlaMs);
-              optional('freshness.sync-lag', subject, t);
+              // Not freshness.sync-lag: one finding per problem, a missed deletion is parity's alone.
               optional('parity.orphan', subject, t);
               return;
             case 'parity.resurrected': {
@@ -608,26 +635,30 @@ class Resolver {
             add('contract.null-rate', { system, field }, at, at + window, {
               detail: { share, as },
             });
-            optional('contract.required', { system, field }, at);
-            optional('contract.rule', { system }, at);
+            optional('contract.required', { system, field }, at, ['docId']);
+            optional('contract.rule', { system }, at, ['docId']);
             optional('drift.categorical', { system, feature: field }, at);
             return;
           case 'numeric':
             add('drift.numeric', { system, feature: field }, at, at + window, {
               detail: { factor, share },
             });
-            optional('contract.allowed', { system, field }, at);
-            optional('contract.rule', { system }, at);
+            optional('contract.allowed', { system, field }, at, ['docId']);
+            optional('contract.rule', { system }, at, ['docId']);
             return;
           case 'categorical':
             add('drift.categorical', { system, feature: field }, at, at + window, {
               detail: { value, share },
             });
-            optional('contract.allowed', { system, field }, at);
-            optional('contract.rule', { system }, at);
+            optional('contract.allowed', { system, field }, at, ['docId']);
+            optional('contract.rule', { system }, at, ['docId']);
             return;
           case 'volume':
-            add('drift.volume', { system }, at, at + window, { detail: { factor } });
+            // The whole system's volume drops: a per-connector volume feature sees it on each connector.
+            add('drift.volume', { system }, at, at + window, {
+              detail: { factor },
+              covers: ['connector'],
+            });
             return;
         }
       }
@@ -687,7 +718,12 @@ class Resolver {
       detectableAt: number | undefined,
       extra?: { detail?: Record<string, unknown> },
     ) => void,
-    optional: (check: FaultKind, subject: TruthSubject, injectedAt: number) => void,
+    optional: (
+      check: FaultKind,
+      subject: TruthSubject,
+      injectedAt: number,
+      covers?: Array<keyof TruthSubject>,
+    ) => void,
   ): void {
     const w = this.world;
     const p = s.profile;
@@ -779,7 +815,7 @@ class Resolver {
       'parity.acl-mismatch',
       'drift.volume',
     ] as const) {
-      optional(check, { system: p.system }, at);
+      optional(check, { system: p.system }, at, ['docId', 'connector']);
     }
   }
 

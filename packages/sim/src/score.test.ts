@@ -65,17 +65,42 @@ describe('truthMatches', () => {
       firing('parity.orphan', { system: 'c', docId: '1' }, at),
       false,
     ],
+    // Strict (issue 13): a key missing on either side is a mismatch, not a match.
     [
-      'a system-wide finding covers the document',
+      'a system-wide finding is not the document’s',
       truthEntry('parity.orphan', { system: 'c', docId: '1' }, at),
+      firing('parity.orphan', { system: 'c' }, at),
+      false,
+    ],
+    [
+      'a system-wide finding matches a system-wide entry',
+      truthEntry('parity.orphan', { system: 'c' }, at),
       firing('parity.orphan', { system: 'c' }, at),
       true,
     ],
     [
-      'a truth entry without document covers every document',
+      'a truth entry without document does not match a document’s finding',
       truthEntry('freshness.sync-lag', { system: 'c' }, at),
       firing('freshness.sync-lag', { system: 'c', docId: '9' }, at),
+      false,
+    ],
+    [
+      'unless it covers every document explicitly',
+      truthEntry('freshness.sync-lag', { system: 'c' }, at, { covers: ['docId'] }),
+      firing('freshness.sync-lag', { system: 'c', docId: '9' }, at),
       true,
+    ],
+    [
+      'a finding without the field the truth names',
+      truthEntry('contract.required', { system: 'c', docId: '1', field: 'owner' }, at),
+      firing('contract.required', { system: 'c', docId: '1' }, at),
+      false,
+    ],
+    [
+      'a drift finding without field or feature',
+      truthEntry('drift.numeric', { system: 'c', feature: 'sizeBytes' }, at),
+      firing('drift.numeric', { system: 'c' }, at),
+      false,
     ],
     [
       'the same field',
@@ -120,8 +145,14 @@ describe('truthMatches', () => {
       false,
     ],
     [
-      'volume per connector of the system',
+      'volume per connector of a system-wide entry',
       truthEntry('drift.volume', { system: 'c' }, at),
+      firing('drift.volume', { system: 'c', connector: 'a', feature: 'change-volume' }, at),
+      false,
+    ],
+    [
+      'volume per connector of an entry covering every connector',
+      truthEntry('drift.volume', { system: 'c' }, at, { covers: ['connector'] }),
       firing('drift.volume', { system: 'c', connector: 'a', feature: 'change-volume' }, at),
       true,
     ],
@@ -147,6 +178,7 @@ describe('score', () => {
     truthEntry('freshness.sync-lag', { system: 'c', docId: '3' }, '2025-03-03T10:00:00.000Z'),
     truthEntry('freshness.sync-lag', { system: 'z' }, '2025-03-03T09:00:00.000Z', {
       optional: true,
+      covers: ['docId'],
     }),
     truthEntry(
       'freshness.connector-silent',

@@ -15,11 +15,13 @@ export interface ScoredFinding {
 type SubjectKey = keyof TruthSubject;
 
 /**
- * Which subject keys identify the problem of each check: a finding matches a truth entry of the same check
- * when `system` is equal and every other key listed here is equal where both sides have it (a key missing on
- * either side matches anything — a system-wide finding covers its documents; a truth entry without a docId
- * covers every document of its system). `field` and `feature` are compared with either of the finding's
- * `field`/`feature`, with a leading `data.` ignored.
+ * Which subject keys identify the problem of each check. A finding matches a truth entry of the same check when, for
+ * every key listed here, both name the same value or neither names one — strictly: a key the truth names and the
+ * finding lacks, or a key the finding has and the truth does not name, is a mismatch (a system-wide finding is not a
+ * document's, a document's finding is not the system's). Only the keys a truth entry lists in `covers` are left
+ * open (e.g. `docId` for "any document of the system" during a connector outage). `field` and `feature` name one
+ * thing — the data field — so the truth's value is compared with the finding's `field`, else its `feature`, with a
+ * leading `data.` ignored (a spelling, not a leniency).
  */
 export const MATCH_KEYS: Readonly<Record<string, readonly SubjectKey[]>> = {
   'envelope.invalid': ['system'],
@@ -52,20 +54,33 @@ const DEFAULT_MATCH_KEYS: readonly SubjectKey[] = [
 
 const norm = (v: string | undefined) => (v === undefined ? undefined : v.replace(/^data\./, ''));
 
-/** Whether a finding is about the subject of a truth entry (same check, matching subject keys). */
+/** Whether a finding is about the subject of a truth entry (same check, strictly matching subject keys). */
 export function truthMatches(entry: TruthEntry, finding: ScoredFinding): boolean {
   if (entry.check !== finding.check || entry.subject.system !== finding.subject.system)
     return false;
-  for (const key of MATCH_KEYS[entry.check] ?? DEFAULT_MATCH_KEYS) {
-    if (key === 'system') continue;
-    const want = norm(entry.subject[key]);
-    if (want === undefined) continue;
-    const candidates =
-      key === 'field' || key === 'feature'
-        ? [finding.subject['field'], finding.subject['feature']]
-        : [finding.subject[key]];
-    const have = candidates.map(norm).filter((v): v is string => v !== undefined);
-    if (have.length > 0 && !have.includes(want)) return false;
+  const keys = MATCH_KEYS[entry.check] ?? DEFAULT_MATCH_KEYS;
+  const compared = new Set<SubjectKey>();
+  for (const key of keys) {
+    // field and feature are one identity: compared once.
+    const slot = key === 'feature' ? 'field' : key;
+    if (key === 'system' || compared.has(slot)) continue;
+    compared.add(slot);
+    if (entry.covers?.includes(key)) continue;
+    const want =
+      slot === 'field'
+        ? norm(entry.subject.field ?? entry.subject.feature)
+        : norm(entry.subject[slot]);
+    const have =
+      slot === 'field'
+        ? norm(finding.subject['field'] ?? finding.subject['feature'])
+        : norm(finding.subject[slot]);
+    // Absent on both sides is equal; absent on one side is not.
+    if (want !== have) {
+      if (slot !== 'field' || want === undefined || have === undefined) return false;
+      // A finding may name the field and the feature (drift): the truth's value matches either.
+      if (norm(finding.subject['feature']) !== want && norm(finding.subject['field']) !== want)
+        return false;
+    }
   }
   return true;
 }

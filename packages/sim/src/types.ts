@@ -39,6 +39,12 @@ export interface TruthEntry {
    * matching finding is no false positive, and a missing one is no miss.
    */
   optional?: boolean;
+  /**
+   * Subject keys this entry deliberately leaves open: it covers findings with any value there (e.g. `docId` for
+   * "any document of the system" during a connector outage). Scoring is strict otherwise: a key this entry names
+   * must be on the finding with the same value, and a key the finding has must be named here.
+   */
+  covers?: Array<keyof TruthSubject>;
   /** Index of the fault in the plan that caused it. */
   fault: number;
   /** Facts for the reader: form, field values, rule names. */

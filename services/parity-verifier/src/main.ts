@@ -1,6 +1,11 @@
 // parity-verifier: wiring only — config and contracts → runtime → the handler from @tidemark/parity.
 import { loadContractsFromEnv } from '@tidemark/contracts/node';
-import { contractParitySettings, createParityService, PARITY_SERVICE_NAME } from '@tidemark/parity';
+import {
+  contractParitySettings,
+  createParityService,
+  parityOptionsFromEnv,
+  PARITY_SERVICE_NAME,
+} from '@tidemark/parity';
 import { loadRuntimeConfig, runMain } from '@tidemark/runtime';
 
 await runMain(async (env) => {
@@ -8,5 +13,10 @@ await runMain(async (env) => {
   const name = env['SERVICE_NAME'] || PARITY_SERVICE_NAME;
   const { topics } = loadRuntimeConfig(env, name);
   const contracts = await loadContractsFromEnv(env);
-  return createParityService({ name, settings: contractParitySettings(contracts), topics });
+  return createParityService({
+    name,
+    settings: contractParitySettings(contracts),
+    topics,
+    ...parityOptionsFromEnv(env),
+  });
 });
