@@ -204,6 +204,8 @@ export interface Alert {
   receiver: string;
   groupKey: string;
   findings: { count: number; sample: string[] };
+  /** Alertmanager's `generatorURL`: a link (or URN) naming where the alert comes from. */
+  generatorURL?: string;
   traceparent?: string;
 }
 

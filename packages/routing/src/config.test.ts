@@ -13,7 +13,7 @@ describe('parseRoutingConfig: invalid configs (one fixture each, every problem l
       'conf.unknown-key.yml',
       [
         ':4: route.recevier: unknown field (allowed: receiver, group_by, group_wait, group_interval, repeat_interval, matchers, match, match_re, continue, routes, mute_time_intervals, active_time_intervals)',
-        ':8: receivers[0].webhook_configs: unknown field (allowed: name, kind, queue, period, sla)',
+        ':8: receivers[0].webhook_configs: unknown field (allowed: name, kind, queue, period, sla, url, send_resolved, max_alerts)',
       ],
     ],
     [
@@ -77,7 +77,7 @@ describe('parseRoutingConfig: invalid configs (one fixture each, every problem l
       'conf.duplicate-receiver.yml',
       [
         ':6: receivers[1]: notification config name "a" is not unique',
-        ':7: receivers[1].kind: must be "alerts" or "tickets", got "pager"',
+        ':7: receivers[1].kind: must be "alerts", "tickets" or "webhook", got "pager"',
       ],
     ],
     [
@@ -94,6 +94,15 @@ describe('parseRoutingConfig: invalid configs (one fixture each, every problem l
       ],
     ],
     ['conf.duplicate-key.yml', [':3: Map keys must be unique']],
+    [
+      'conf.webhook-fields.yml',
+      [
+        ':7: receivers[0].url: only webhook receivers take url',
+        ':8: receivers[1]: webhook receiver needs a url',
+        ':12: receivers[2].url: must be an http:// or https:// URL, got "ftp://example.com/hook"',
+        ':13: receivers[2].max_alerts: must be a whole number >= 0, got "-1"',
+      ],
+    ],
     [
       'conf.inhibit-no-matchers.yml',
       [
@@ -227,6 +236,8 @@ receivers: [{ name: root }, { name: pager }, { name: other, kind: tickets, queue
       queue: 'stewards',
       period: ROUTING_DEFAULTS.ticketPeriod,
       sla: ROUTING_DEFAULTS.ticketSla,
+      sendResolved: true,
+      maxAlerts: 0,
     });
     expect(Object.isFrozen(critical)).toBe(true);
   });

@@ -50,8 +50,34 @@ export {
   ZERO_TIME,
   createRouter,
   entriesOf,
+  fillTemplate,
 } from './router.js';
-export type { AlertNotification, Router, RouterOptions, RouterOutput } from './router.js';
+export type {
+  AlertNotification,
+  Router,
+  RouterOptions,
+  RouterOutput,
+  WebhookNotification,
+} from './router.js';
+export {
+  UnknownWebhookReceiverError,
+  WEBHOOK_ID_HEADER,
+  WEBHOOK_SENDER_METRICS,
+  WEBHOOK_VERSION,
+  createWebhookSenderService,
+  parseWebhookRecord,
+  webhookInternalTopic,
+  webhookMessage,
+  webhookMessageId,
+  webhookRecord,
+  webhookTopic,
+} from './webhook.js';
+export type {
+  WebhookAlert,
+  WebhookDeliver,
+  WebhookMessage,
+  WebhookSenderOptions,
+} from './webhook.js';
 export {
   ALERT_ROUTER,
   ALERT_ROUTER_METRICS,

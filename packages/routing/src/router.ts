@@ -48,6 +48,24 @@ export interface RouterOptions {
   resolvedRetention?: number;
   /** Runbook link of an alert, from its labels. @default none */
   runbookUrl?: (labels: Labels) => string | undefined;
+  /**
+   * Template of every alert's `generatorURL`: `{fingerprint}` and `{<label>}` are filled in, URL-encoded
+   * (a missing label reads as empty). @default ROUTING_DEFAULTS.generatorUrl
+   */
+  generatorUrl?: string;
+}
+
+/**
+ * One flush of a group routed to a `webhook` receiver: the alerts it sent (after `send_resolved`), with what
+ * an Alertmanager webhook v4 message needs besides them (see webhook.ts).
+ */
+export interface WebhookNotification {
+  receiver: string;
+  groupKey: string;
+  groupLabels: Record<string, string>;
+  /** When the flush fell due, epoch ms; part of the persisted state, so a re-run tick has the same id. */
+  dueAt: number;
+  alerts: Alert[];
 }
 
 /** One alert notification with the times a host needs to publish it. */
@@ -72,6 +90,8 @@ export interface RouterOutput {
   alerts: Alert[];
   /** The same alerts (same order) with their due and refresh times. */
   notifications: AlertNotification[];
+  /** Group flushes of `webhook` receivers, one message each (also in `alerts`). */
+  webhooks: WebhookNotification[];
   /** For `dq.tickets.v1`. */
   tickets: Ticket[];
   /** `routing.unowned` and `routing.silence-expiring`, for `dq.findings.v1` (they come back as input). */
@@ -129,6 +149,7 @@ export function createRouter({
   alertFindingSample = ROUTING_DEFAULTS.alertFindingSample,
   resolvedRetention = ROUTING_DEFAULTS.resolvedRetention,
   runbookUrl,
+  generatorUrl = ROUTING_DEFAULTS.generatorUrl,
 }: RouterOptions): Router {
   const labelFps = new Map<string, string>();
   const alertFingerprint = (labels: Record<string, string>): string => {
@@ -500,6 +521,7 @@ export function createRouter({
       receiver: g.receiver,
       groupKey: g.groupKey,
       findings: { count, sample: [...a.sample] },
+      generatorURL: fillTemplate(generatorUrl, fp, a.labels),
       ...(a.traceparent ? { traceparent: a.traceparent } : {}),
     };
   }
@@ -518,9 +540,13 @@ export function createRouter({
         !anyIntervalContains(route.activeTimeIntervals, config.timeIntervals, now));
     const keep: string[] = [];
     const dueAt = Math.min(g.nextFlushAt, now);
+    const receiver = config.receivers.get(g.receiver);
+    const webhook: Alert[] = [];
     const send = (alert: Alert, refreshBy?: number): void => {
       out.alerts.push(alert);
       out.notifications.push({ alert, dueAt, ...(refreshBy === undefined ? {} : { refreshBy }) });
+      if (receiver?.kind === 'webhook' && (alert.status === 'firing' || receiver.sendResolved))
+        webhook.push(alert);
     };
     for (const fp of g.members) {
       const a = state.kv.get(`alert:${fp}`) as AlertEntry | undefined;
@@ -542,6 +568,15 @@ export function createRouter({
         send(toAlert(a, fp, g, 'firing'), now + route.repeatInterval + route.groupInterval);
         g.notified[fp] = now;
       }
+    }
+    if (webhook.length > 0) {
+      out.webhooks.push({
+        receiver: g.receiver,
+        groupKey: g.groupKey,
+        groupLabels: { ...g.labels },
+        dueAt,
+        alerts: webhook,
+      });
     }
     g.members = keep;
     const kept = new Set(keep);
@@ -733,7 +768,13 @@ export function createRouter({
 
   function tick(state: RouterState, now: number): RouterOutput {
     const ix = indexes(state);
-    const out: RouterOutput = { alerts: [], notifications: [], tickets: [], findings: [] };
+    const out: RouterOutput = {
+      alerts: [],
+      notifications: [],
+      webhooks: [],
+      tickets: [],
+      findings: [],
+    };
     if (now >= ix.nextGroupDue) {
       let next = Number.POSITIVE_INFINITY;
       for (const gKey of [...ix.groups].sort()) {
@@ -771,6 +812,17 @@ export function createRouter({
   }
 
   return { config, ingest, tick, isInhibited };
+}
+
+/** Fills `{fingerprint}` and `{<label>}` placeholders of a generatorURL template, URL-encoded. */
+export function fillTemplate(
+  template: string,
+  fingerprint: string,
+  labels: Readonly<Record<string, string>>,
+): string {
+  return template.replace(/\{([a-zA-Z_][a-zA-Z0-9_]*)\}/g, (_, name: string) =>
+    encodeURIComponent(name === 'fingerprint' ? fingerprint : (labels[name] ?? '')),
+  );
 }
 
 /** Entries of a router state by kind, for tests and inspection. */
