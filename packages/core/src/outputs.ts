@@ -253,6 +253,10 @@ export interface Ticket {
   items: TicketItem[];
   itemCount: number;
   alerts: string[];
+  /** Set once the ticket is past its `dueBy` (and on every later action of the same key). */
+  escalated?: boolean;
+  /** The owning team's escalation receiver (owners.yaml `escalation.receiver`), when escalated and known. */
+  escalationReceiver?: string;
 }
 
 /** The `dq.tickets.v1` record of a ticket action taken at `at` (epoch ms); id is deterministic in (key, version). */

@@ -271,6 +271,10 @@ describe('contracts/routing.yaml', () => {
       ['platform-pager', 'alerts'],
       ['platform-notices', 'alerts'],
       ['steward-tickets', 'tickets'],
+      ['search-platform-pager', 'alerts'],
+      ['knowledge-ops-email', 'alerts'],
+      ['compliance-email', 'alerts'],
+      ['support-content-email', 'alerts'],
     ]);
   });
 });

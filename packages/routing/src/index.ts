@@ -23,8 +23,9 @@ export { groupKeyOf, groupLabels, match, walkRoutes } from './route.js';
 export { anyIntervalContains, intervalContains } from './timeinterval.js';
 export type { InclusiveRange, TimeInterval, TimeRange } from './timeinterval.js';
 export { findingLabels, routingKey } from './labels.js';
-export { UNOWNED, ownerQueue, resolveOwner } from './owners.js';
-export type { OwnerResolution, OwnerSource, OwnersLookup } from './owners.js';
+export { UNOWNED, ownerQueue, resolveEscalation, resolveOwner } from './owners.js';
+export type { Escalation, OwnerResolution, OwnerSource, OwnersLookup } from './owners.js';
+export { lintEscalations } from './escalation.js';
 export {
   SilenceRecordError,
   SilenceTable,

@@ -5,7 +5,7 @@ import type { InhibitRule, Receiver, Route, RoutingConfig } from './config.js';
 import { findingLabels } from './labels.js';
 import { formatMatcher, matchesAll } from './matcher.js';
 import type { Labels } from './matcher.js';
-import { ownerQueue, resolveOwner } from './owners.js';
+import { ownerQueue, resolveEscalation, resolveOwner } from './owners.js';
 import type { OwnersLookup } from './owners.js';
 import { groupKeyOf, groupLabels, match, walkRoutes } from './route.js';
 import { silenceActive } from './silence.js';
@@ -177,6 +177,8 @@ export function createRouter({
       closedTickets: new Map(),
       inhibitSources: rules.map(() => new Map()),
       silenceNotices: new Set(),
+      escalations: new Set(),
+      dueTickets: new Map(),
       nextGroupDue: Number.POSITIVE_INFINITY,
       nextCleanupAt: Number.NEGATIVE_INFINITY,
     };
@@ -191,6 +193,7 @@ export function createRouter({
         case 'ticket':
           if (e.dirty) ix.dirtyTickets.add(id);
           else if (!e.opened) ix.closedTickets.set(id, e.periodEnd);
+          if (e.opened && !e.escalated && e.dueBy !== undefined) ix.dueTickets.set(id, e.dueBy);
           break;
         case 'finding':
           if (e.status === 'resolved') ix.resolvedFindings.set(id, e.observedAt);
@@ -198,6 +201,7 @@ export function createRouter({
           break;
         case 'alert':
           if (e.status === 'firing') indexSource(ix, id, e.labels, true);
+          if (e.escalation && e.escalation.sent !== (e.status === 'firing')) ix.escalations.add(id);
           break;
         case 'silence':
           ix.silenceNotices.add(id);
@@ -339,6 +343,7 @@ export function createRouter({
       a.groups = joined.groups;
       a.ticketReceivers = joined.ticketReceivers;
     }
+    if (a.firing === 0) planEscalation(state, fp, a);
     const wasFiring = a.firing > 0;
     a.firing += 1;
     a.total += 1;
@@ -351,6 +356,26 @@ export function createRouter({
     return a;
   }
 
+  // Plans the owner's escalation of an alert starting to fire (a new alert or a new episode): due `after`
+  // its start. A receiver that was told "firing" and not yet "resolved" keeps that (no second firing).
+  function planEscalation(state: RouterState, fp: string, a: AlertEntry): void {
+    if (a.groups.length === 0) return; // tickets only: tickets escalate by their dueBy
+    const esc = resolveEscalation(owners, a.labels.team, a.labels.system, a.labels.contentClass);
+    const receiver = esc ? config.receivers.get(esc.receiver) : undefined;
+    if (!esc || !receiver || receiver.kind === 'tickets') {
+      delete a.escalation;
+      indexes(state).escalations.delete(fp);
+      return;
+    }
+    a.escalation = {
+      receiver: receiver.name,
+      at: a.startsAt + (esc.afterMs ?? 0),
+      sent: a.escalation?.sent ?? false,
+    };
+    if (a.escalation.sent) indexes(state).escalations.delete(fp);
+    else indexes(state).escalations.add(fp);
+  }
+
   function detach(state: RouterState, fp: string, at: number): void {
     const key = `alert:${fp}`;
     const a = state.kv.get(key) as AlertEntry | undefined;
@@ -360,6 +385,12 @@ export function createRouter({
       a.status = 'resolved';
       a.endsAt = Math.max(at, a.startsAt);
       indexSource(indexes(state), fp, a.labels, false);
+      // An escalation receiver that was told "firing" is told "resolved" too; one never sent is dropped.
+      if (a.escalation?.sent) indexes(state).escalations.add(fp);
+      else if (a.escalation) {
+        delete a.escalation;
+        indexes(state).escalations.delete(fp);
+      }
       if (a.groups.length === 0) {
         state.kv.delete(key);
         return;
@@ -497,7 +528,12 @@ export function createRouter({
   }
 
   // ---------------------------------------------------------------- tick
-  function toAlert(a: AlertEntry, fp: string, g: GroupEntry, status: 'firing' | 'resolved'): Alert {
+  function toAlert(
+    a: AlertEntry,
+    fp: string,
+    g: Pick<GroupEntry, 'receiver' | 'groupKey'>,
+    status: 'firing' | 'resolved',
+  ): Alert {
     const count = a.status === 'firing' ? a.firing : a.total;
     const runbook = runbookUrl?.(a.labels);
     const description =
@@ -524,6 +560,68 @@ export function createRouter({
       generatorURL: fillTemplate(generatorUrl, fp, a.labels),
       ...(a.traceparent ? { traceparent: a.traceparent } : {}),
     };
+  }
+
+  // Sends due escalations (once per firing episode, unless muted) and the resolve of those sent.
+  function escalate(state: RouterState, now: number, out: RouterOutput): void {
+    const ix = indexes(state);
+    for (const fp of [...ix.escalations].sort()) {
+      const a = state.kv.get(`alert:${fp}`) as AlertEntry | undefined;
+      const esc = a?.escalation;
+      if (!a || !esc) {
+        ix.escalations.delete(fp);
+        continue;
+      }
+      const receiver = config.receivers.get(esc.receiver);
+      const target = {
+        receiver: esc.receiver,
+        groupKey: `{}/escalation:{alertname=${JSON.stringify(a.labels.alertname ?? '')}, fingerprint=${JSON.stringify(fp)}}`,
+      };
+      let alert: Alert | undefined;
+      let dueAt = esc.at;
+      if (a.status === 'firing') {
+        if (esc.sent) {
+          ix.escalations.delete(fp);
+          continue;
+        }
+        if (now < esc.at || isSilenced(a.labels, now) || isInhibited(state, a.labels)) continue;
+        alert = toAlert(a, fp, target, 'firing');
+        const minutes = Math.round((esc.at - a.startsAt) / 60_000);
+        alert.annotations.description = `Still firing ${minutes}m after it started at ${formatTime(a.startsAt)}: escalated to ${esc.receiver}. ${alert.annotations.description ?? alert.annotations.summary}`;
+        esc.sent = true;
+      } else {
+        if (esc.sent) {
+          alert = toAlert(a, fp, target, 'resolved');
+          dueAt = a.endsAt ?? now;
+        }
+        delete a.escalation;
+      }
+      ix.escalations.delete(fp);
+      state.kv.set(`alert:${fp}`, a);
+      if (!alert) continue;
+      dueAt = Math.min(dueAt, now);
+      out.alerts.push(alert);
+      out.notifications.push({ alert, dueAt });
+      if (receiver?.kind === 'webhook' && (alert.status === 'firing' || receiver.sendResolved)) {
+        out.webhooks.push({ ...target, groupLabels: {}, dueAt, alerts: [alert] });
+      }
+    }
+  }
+
+  // Marks open tickets past their dueBy as escalated (their next action, emitted now, says so).
+  function escalateTickets(state: RouterState, now: number): void {
+    const ix = indexes(state);
+    for (const [base, dueBy] of [...ix.dueTickets].sort((x, y) => (x[0] < y[0] ? -1 : 1))) {
+      if (dueBy > now) continue;
+      ix.dueTickets.delete(base);
+      const t = state.kv.get(`ticket:${base}`) as TicketEntry | undefined;
+      if (!t || !t.opened || t.escalated) continue;
+      t.escalated = true;
+      const esc = resolveEscalation(owners, t.team, t.system);
+      if (esc) t.escalationReceiver = esc.receiver;
+      state.kv.set(`ticket:${base}`, t);
+      markTicket(state, base);
+    }
   }
 
   function flushGroup(
@@ -656,6 +754,8 @@ export function createRouter({
       items,
       itemCount: count,
       alerts: [...alerts],
+      ...(t.escalated ? { escalated: true } : {}),
+      ...(t.escalated && t.escalationReceiver ? { escalationReceiver: t.escalationReceiver } : {}),
     };
   }
 
@@ -703,7 +803,17 @@ export function createRouter({
         );
       }
       t.opened = action !== 'resolve';
-      if (action === 'resolve') t.generation += 1; // a later item in this period opens a new ticket
+      if (action === 'resolve') {
+        t.generation += 1; // a later item in this period opens a new ticket
+        delete t.escalated;
+        delete t.escalationReceiver;
+        delete t.dueBy;
+      } else if (ticket.dueBy !== undefined) {
+        t.dueBy = parseTime(ticket.dueBy);
+      }
+      const ix = indexes(state);
+      if (t.opened && !t.escalated && t.dueBy !== undefined) ix.dueTickets.set(base, t.dueBy);
+      else ix.dueTickets.delete(base);
     }
     if (members.size === 0) {
       indexes(state).ticketMembers.delete(base);
@@ -775,6 +885,9 @@ export function createRouter({
       tickets: [],
       findings: [],
     };
+    // Before the group flushes: a resolved alert's entry lives until its groups have sent the resolve.
+    if (ix.escalations.size > 0) escalate(state, now, out);
+    if (ix.dueTickets.size > 0) escalateTickets(state, now);
     if (now >= ix.nextGroupDue) {
       let next = Number.POSITIVE_INFINITY;
       for (const gKey of [...ix.groups].sort()) {

@@ -140,6 +140,9 @@ export function ownersFromContracts(contracts: ContractSet): OwnersLookup {
     systemTeam: (system) => contracts.settingsFor(system)?.owner.team,
     platformOwner: (system) => contracts.settingsFor(system)?.owner.platformOwner,
     ticketQueue: (team) => contracts.teams.get(team)?.ticketQueue,
+    teamEscalation: (team) => contracts.teams.get(team)?.escalation,
+    systemEscalation: (system, contentClass) =>
+      contracts.settingsFor(system, contentClass)?.owner.escalation,
   };
 }
 
