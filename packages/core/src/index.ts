@@ -1,5 +1,11 @@
 // @tidemark/core: the shared, pure vocabulary of Tidemark — events, records, topics, ids, time, outputs, state.
-export { TidemarkError, EnvelopeError, ConfigError, DependencyUnavailableError, describeError } from './errors.js';
+export {
+  TidemarkError,
+  EnvelopeError,
+  ConfigError,
+  DependencyUnavailableError,
+  describeError,
+} from './errors.js';
 export type { EnvelopeErrorReason } from './errors.js';
 export {
   systemClock,
@@ -70,6 +76,7 @@ export {
   ticketRecord,
   dlqRecord,
   envelopeInvalidFinding,
+  ENVELOPE_INVALID_QUIET_MS,
 } from './outputs.js';
 export type {
   Severity,

@@ -56,6 +56,12 @@ export interface Finding {
   labels?: Record<string, string>;
   /** When the owner is expected to have fixed it (from the SLA), for tickets. */
   dueBy?: string;
+  /**
+   * Like Alertmanager's `endsAt` of a firing alert: a firing finding not observed again (refreshed with a
+   * later expiresAt) by then counts as resolved at that time. For problems nothing will ever report resolved
+   * (e.g. `envelope.invalid`: there is no "valid again" record). Absent: it fires until a resolve.
+   */
+  expiresAt?: string;
 }
 
 /** Identity of a problem: the same check about the same subject has the same fingerprint, always. */
@@ -313,17 +319,24 @@ export function dlqRecord(args: {
   };
 }
 
+/** How long an `envelope.invalid` finding fires after the last invalid record of its (service, topic, system). */
+export const ENVELOPE_INVALID_QUIET_MS = 3600_000;
+
 /**
  * The `envelope.invalid` finding that accompanies a dead letter. One fingerprint per (service, topic, system)
- * so a broken producer is one alert, not one per record; the record's coordinates are the evidence.
+ * so a broken producer is one alert, not one per record; the record's coordinates are the evidence. It
+ * expires `quietMs` after this record (`expiresAt`): each new invalid record refreshes it, and a quiet period
+ * without one resolves it at the router.
  */
 export function envelopeInvalidFinding(args: {
   record: InputRecord;
   error: unknown;
   service: string;
   now: number;
+  /** @default ENVELOPE_INVALID_QUIET_MS (1h) */
+  quietMs?: number;
 }): Finding {
-  const { record, error, service, now } = args;
+  const { record, error, service, now, quietMs = ENVELOPE_INVALID_QUIET_MS } = args;
   const { errorClass, message } = describeError(error);
   const system = record.key?.split('/')[0] || 'unknown';
   return buildFinding({
@@ -341,6 +354,7 @@ export function envelopeInvalidFinding(args: {
       error: message,
     },
     observedAt: formatTime(now),
+    expiresAt: formatTime(now + quietMs),
     ...(record.headers['traceparent'] ? { traceparent: record.headers['traceparent'] } : {}),
   });
 }

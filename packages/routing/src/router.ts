@@ -178,6 +178,7 @@ export function createRouter({
       inhibitSources: rules.map(() => new Map()),
       silenceNotices: new Set(),
       escalations: new Set(),
+      expiring: new Map(),
       dueTickets: new Map(),
       nextGroupDue: Number.POSITIVE_INFINITY,
       nextCleanupAt: Number.NEGATIVE_INFINITY,
@@ -197,6 +198,7 @@ export function createRouter({
           break;
         case 'finding':
           if (e.status === 'resolved') ix.resolvedFindings.set(id, e.observedAt);
+          else if (e.expiresAt !== undefined) ix.expiring.set(id, e.expiresAt);
           for (const t of e.tickets ?? []) memberSet(ix, t).add(id);
           break;
         case 'alert':
@@ -399,6 +401,37 @@ export function createRouter({
     state.kv.set(key, a);
   }
 
+  function trackExpiry(ix: RouterIndexes, fp: string, expiresAt: number | undefined): void {
+    if (expiresAt === undefined) ix.expiring.delete(fp);
+    else ix.expiring.set(fp, expiresAt);
+  }
+
+  // Resolves firing findings whose expiry passed without a refresh, as if their resolve arrived then.
+  function expire(state: RouterState, now: number): void {
+    const ix = indexes(state);
+    for (const [fp, expiresAt] of [...ix.expiring].sort(
+      (x, y) => x[1] - y[1] || (x[0] < y[0] ? -1 : 1),
+    )) {
+      if (expiresAt > now) continue;
+      ix.expiring.delete(fp);
+      const entry = state.kv.get(`finding:${fp}`) as FindingEntry | undefined;
+      if (!entry || entry.status !== 'firing') continue;
+      detach(state, entry.alert, expiresAt);
+      for (const b of entry.tickets ?? []) {
+        ix.ticketMembers.get(b)?.delete(fp);
+        markTicket(state, b);
+      }
+      const resolved: FindingEntry = {
+        kind: 'finding',
+        status: 'resolved',
+        alert: entry.alert,
+        observedAt: Math.max(entry.observedAt, expiresAt),
+      };
+      state.kv.set(`finding:${fp}`, resolved);
+      ix.resolvedFindings.set(fp, resolved.observedAt);
+    }
+  }
+
   // ---------------------------------------------------------------- tickets
   function ticketBases(state: RouterState, finding: Finding, a: AlertEntry, at: number): string[] {
     const out: string[] = [];
@@ -477,11 +510,17 @@ export function createRouter({
     if (prev && at < prev.observedAt) return; // an older observation replayed: the newer one stands
     const labels = findingLabels(finding);
     const alertFp = alertFingerprint(labels);
+    const expiresAt =
+      finding.status === 'firing' && finding.expiresAt ? parseTime(finding.expiresAt) : undefined;
     if (prev && prev.status === finding.status && prev.alert === alertFp) {
-      if (at > prev.observedAt) {
-        prev.observedAt = at;
+      if (at > prev.observedAt || expiresAt !== prev.expiresAt) {
+        prev.observedAt = Math.max(at, prev.observedAt);
+        // A refresh: the expiry moves with the newest observation.
+        if (expiresAt === undefined) delete prev.expiresAt;
+        else prev.expiresAt = expiresAt;
         state.kv.set(fKey, prev);
         if (prev.status === 'resolved') ix.resolvedFindings.set(finding.fingerprint, at);
+        else trackExpiry(ix, finding.fingerprint, expiresAt);
       }
       return; // the same finding again: one alert, one ticket item
     }
@@ -491,7 +530,9 @@ export function createRouter({
       status: finding.status,
       alert: alertFp,
       observedAt: at,
+      ...(expiresAt === undefined ? {} : { expiresAt }),
     };
+    trackExpiry(ix, finding.fingerprint, expiresAt);
     let bases: string[] = [];
     if (finding.status === 'firing') {
       ix.resolvedFindings.delete(finding.fingerprint);
@@ -885,6 +926,7 @@ export function createRouter({
       tickets: [],
       findings: [],
     };
+    if (ix.expiring.size > 0) expire(state, now);
     // Before the group flushes: a resolved alert's entry lives until its groups have sent the resolve.
     if (ix.escalations.size > 0) escalate(state, now, out);
     if (ix.dueTickets.size > 0) escalateTickets(state, now);

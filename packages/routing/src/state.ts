@@ -10,6 +10,8 @@ export interface FindingEntry {
   alert: string;
   /** Event time of the latest observation, epoch ms; older observations are stale replays. */
   observedAt: number;
+  /** A firing finding's `expiresAt`, epoch ms: not refreshed by then, the router resolves it. */
+  expiresAt?: number;
   /** Ticket base keys the finding is an item of (while firing). */
   tickets?: string[];
   /** The ticket item, kept while the finding is an item of a ticket (ids only when restricted). */
@@ -119,6 +121,8 @@ export interface RouterIndexes {
   silenceNotices: Set<string>;
   /** Alerts with an escalation to send (firing, not yet sent) or to resolve (resolved after it was sent). */
   escalations: Set<string>;
+  /** Firing findings that carry an expiry: fingerprint → expiresAt, epoch ms. */
+  expiring: Map<string, number>;
   /** Open tickets not yet escalated: base key → dueBy, epoch ms. */
   dueTickets: Map<string, number>;
   /** Earliest group timer, epoch ms. */
