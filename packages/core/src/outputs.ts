@@ -249,6 +249,8 @@ export interface Ticket {
   ticketKey: string;
   action: 'open' | 'update' | 'resolve';
   version: number;
+  /** The routing.yaml receiver it was routed to (a `tickets` or `jira` receiver). */
+  receiver?: string;
   queue: string;
   assignee: string;
   team?: string;

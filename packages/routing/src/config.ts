@@ -46,10 +46,19 @@ export const ROUTING_DEFAULTS = Object.freeze({
   webhookSendResolved: true,
   /** A webhook receiver's `max_alerts`: 0 sends every alert of the notification. */
   webhookMaxAlerts: 0,
+  /** A jira receiver's `issue_type`. */
+  jiraIssueType: 'Task',
+  /** A jira receiver's `resolve_transition`: the workflow transition a resolved ticket takes. */
+  jiraResolveTransition: 'Done',
 });
 
 /** What a receiver does with what is routed to it: Tidemark-specific (Alertmanager receivers are integrations). */
-export type ReceiverKind = 'alerts' | 'tickets' | 'webhook';
+export type ReceiverKind = 'alerts' | 'tickets' | 'webhook' | 'jira';
+
+/** Whether a receiver takes tickets (steward work items) rather than alerts: `tickets` and `jira`. */
+export function isTicketReceiver(receiver: Pick<Receiver, 'kind'>): boolean {
+  return receiver.kind === 'tickets' || receiver.kind === 'jira';
+}
 
 /**
  * A named destination: `alerts` go to `dq.alerts.v1`, `tickets` to `dq.tickets.v1` for stewards, `webhook`
@@ -70,6 +79,12 @@ export interface Receiver {
   readonly sendResolved: boolean;
   /** Alerts per webhook message at most (the rest are counted in `truncatedAlerts`); 0 = all. @default 0 */
   readonly maxAlerts: number;
+  /** Jira project key (jira receivers). */
+  readonly project?: string;
+  /** Jira issue type of new issues. @default 'Task' */
+  readonly issueType?: string;
+  /** Jira workflow transition of a resolved ticket. @default 'Done' */
+  readonly resolveTransition?: string;
 }
 
 /**
@@ -287,11 +302,12 @@ function buildRoute(raw: RawRoute, parent: Parent | undefined, index: number): R
 
 const TICKET_FIELDS = ['queue', 'period', 'sla'] as const;
 const WEBHOOK_FIELDS = ['url', 'send_resolved', 'max_alerts'] as const;
+const JIRA_FIELDS = ['project', 'issue_type', 'resolve_transition'] as const;
 
 function readReceivers(r: YamlReader, at: Located | undefined): Map<string, Receiver> {
   const out = new Map<string, Receiver>();
   for (const item of r.seq(at ?? { node: null, path: '' })) {
-    const f = r.map(item, ['name', 'kind', ...TICKET_FIELDS, ...WEBHOOK_FIELDS]);
+    const f = r.map(item, ['name', 'kind', ...TICKET_FIELDS, ...WEBHOOK_FIELDS, ...JIRA_FIELDS]);
     if (!f) continue;
     const name = r.str(f.get('name'));
     if (name === undefined || name === '') {
@@ -302,10 +318,10 @@ function readReceivers(r: YamlReader, at: Located | undefined): Map<string, Rece
       r.problem(item, `notification config name ${JSON.stringify(name)} is not unique`);
     const kindAt = f.get('kind');
     const kind = r.str(kindAt) ?? 'alerts';
-    if (kind !== 'alerts' && kind !== 'tickets' && kind !== 'webhook') {
+    if (kind !== 'alerts' && kind !== 'tickets' && kind !== 'webhook' && kind !== 'jira') {
       r.problem(
         kindAt as Located,
-        `must be "alerts", "tickets" or "webhook", got ${JSON.stringify(kind)}`,
+        `must be "alerts", "tickets", "webhook" or "jira", got ${JSON.stringify(kind)}`,
       );
       continue;
     }
@@ -313,18 +329,25 @@ function readReceivers(r: YamlReader, at: Located | undefined): Map<string, Rece
     const period = duration(r, f.get('period')) ?? ROUTING_DEFAULTS.ticketPeriod;
     const sla = duration(r, f.get('sla')) ?? ROUTING_DEFAULTS.ticketSla;
     if (period === 0) r.problem(f.get('period') as Located, 'period cannot be zero');
-    for (const k of kind === 'tickets' ? [] : TICKET_FIELDS) {
+    for (const k of kind === 'tickets' || kind === 'jira' ? [] : TICKET_FIELDS) {
       const a = f.get(k);
-      if (a) r.problem(a, `only tickets receivers take ${k}`);
+      if (a) r.problem(a, `only tickets and jira receivers take ${k}`);
     }
     for (const k of kind === 'webhook' ? [] : WEBHOOK_FIELDS) {
       const a = f.get(k);
-      if (a) r.problem(a, `only webhook receivers take ${k}`);
+      if (a && !(kind === 'jira' && k === 'url')) r.problem(a, `only webhook receivers take ${k}`);
+    }
+    for (const k of kind === 'jira' ? [] : JIRA_FIELDS) {
+      const a = f.get(k);
+      if (a) r.problem(a, `only jira receivers take ${k}`);
     }
     const urlAt = f.get('url');
     const url = r.str(urlAt);
-    if (kind === 'webhook') {
-      if (url === undefined) r.problem(item, 'webhook receiver needs a url');
+    const project = r.str(f.get('project'));
+    if (kind === 'jira' && (project === undefined || project === ''))
+      r.problem(item, 'jira receiver needs a project');
+    if (kind === 'webhook' || kind === 'jira') {
+      if (url === undefined) r.problem(item, `${kind} receiver needs a url`);
       else if (!isHttpUrl(url))
         r.problem(
           urlAt as Located,
@@ -349,7 +372,15 @@ function readReceivers(r: YamlReader, at: Located | undefined): Map<string, Rece
         sendResolved,
         maxAlerts,
         ...(queue ? { queue } : {}),
-        ...(kind === 'webhook' && url ? { url } : {}),
+        ...((kind === 'webhook' || kind === 'jira') && url ? { url } : {}),
+        ...(kind === 'jira'
+          ? {
+              ...(project ? { project } : {}),
+              issueType: r.str(f.get('issue_type')) ?? ROUTING_DEFAULTS.jiraIssueType,
+              resolveTransition:
+                r.str(f.get('resolve_transition')) ?? ROUTING_DEFAULTS.jiraResolveTransition,
+            }
+          : {}),
       }),
     );
   }

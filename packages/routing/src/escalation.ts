@@ -3,6 +3,7 @@
 import { LineCounter, isMap, isScalar, isSeq, parseDocument } from 'yaml';
 import type { Node } from 'yaml';
 import type { ContractFile, LintProblem } from '@tidemark/contracts';
+import { isTicketReceiver } from './config.js';
 import type { RoutingConfig } from './config.js';
 
 /**
@@ -36,8 +37,8 @@ export function lintEscalations(
             const defined = config.receivers.get(name);
             const message = !defined
               ? `${here}.receiver: "${name}" is not a receiver in ${config.file}`
-              : defined.kind === 'tickets'
-                ? `${here}.receiver: "${name}" is a tickets receiver in ${config.file}; an escalation needs an alerts or webhook receiver`
+              : isTicketReceiver(defined)
+                ? `${here}.receiver: "${name}" is a ${defined.kind} receiver in ${config.file}; an escalation needs an alerts or webhook receiver`
                 : undefined;
             if (message) problems.push({ file: file.path, ...at(receiver), message });
           }

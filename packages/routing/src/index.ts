@@ -1,5 +1,5 @@
 // @tidemark/routing — Alertmanager-compatible routing of findings into alerts and steward tickets (pure).
-export { ROUTING_DEFAULTS, parseRoutingConfig } from './config.js';
+export { ROUTING_DEFAULTS, isTicketReceiver, parseRoutingConfig } from './config.js';
 export type {
   InhibitRule,
   Receiver,
@@ -89,3 +89,21 @@ export {
   repartitionTopic,
 } from './service.js';
 export type { AlertRouterOptions, AlertRouterService, AlertSink } from './service.js';
+export {
+  JIRA_LABEL_PREFIX,
+  JIRA_SENDER_METRICS,
+  JIRA_VERSION_PROPERTY,
+  UnknownJiraReceiverError,
+  createJiraSenderService,
+  jiraIssueFields,
+  jiraLabel,
+  parseTicketRecord,
+  syncTicket,
+} from './jira.js';
+export type {
+  JiraApi,
+  JiraIssueFields,
+  JiraIssueRef,
+  JiraOutcome,
+  JiraSenderOptions,
+} from './jira.js';

@@ -1,6 +1,6 @@
 import { SEVERITY_RANK, buildFinding, fingerprint, formatTime, parseTime } from '@tidemark/core';
 import type { Alert, Finding, Severity, Ticket, TicketItem } from '@tidemark/core';
-import { ROUTING_DEFAULTS } from './config.js';
+import { ROUTING_DEFAULTS, isTicketReceiver } from './config.js';
 import type { InhibitRule, Receiver, Route, RoutingConfig } from './config.js';
 import { findingLabels } from './labels.js';
 import { formatMatcher, matchesAll } from './matcher.js';
@@ -273,7 +273,7 @@ export function createRouter({
     const ticketReceivers: string[] = [];
     for (const route of match(config.route, labels)) {
       const receiver = config.receivers.get(route.receiver) as Receiver;
-      if (receiver.kind === 'tickets') {
+      if (isTicketReceiver(receiver)) {
         if (!ticketReceivers.includes(receiver.name)) ticketReceivers.push(receiver.name);
         continue;
       }
@@ -364,7 +364,7 @@ export function createRouter({
     if (a.groups.length === 0) return; // tickets only: tickets escalate by their dueBy
     const esc = resolveEscalation(owners, a.labels.team, a.labels.system, a.labels.contentClass);
     const receiver = esc ? config.receivers.get(esc.receiver) : undefined;
-    if (!esc || !receiver || receiver.kind === 'tickets') {
+    if (!esc || !receiver || isTicketReceiver(receiver)) {
       delete a.escalation;
       indexes(state).escalations.delete(fp);
       return;
@@ -785,6 +785,7 @@ export function createRouter({
       ticketKey,
       action,
       version: t.version,
+      receiver: t.receiver,
       queue: t.queue,
       assignee: t.assignee,
       ...(t.team ? { team: t.team } : {}),

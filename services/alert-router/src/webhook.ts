@@ -107,7 +107,7 @@ export function createWebhookDeliver(options: WebhookDeliverOptions = {}): Webho
 }
 
 /** Which consumer this process runs: the router, or the sender of its webhook messages. */
-export type AlertRouterMode = 'router' | 'webhook';
+export type AlertRouterMode = 'router' | 'webhook' | 'jira';
 
 /** The alert-router's own variables besides the runtime's and the Alertmanager sink's. */
 export interface RouterModeSettings {
@@ -119,14 +119,14 @@ export interface RouterModeSettings {
 }
 
 /**
- * Reads ALERT_ROUTER_MODE (`router`, default, or `webhook`), TIDEMARK_EXTERNAL_URL and ALERT_GENERATOR_URL;
+ * Reads ALERT_ROUTER_MODE (`router`, default, `webhook` or `jira`), TIDEMARK_EXTERNAL_URL and ALERT_GENERATOR_URL;
  * throws ConfigError naming each bad variable.
  */
 export function routerModeFromEnv(env: NodeJS.ProcessEnv): RouterModeSettings {
   const problems: string[] = [];
   const mode = env['ALERT_ROUTER_MODE'] || 'router';
-  if (mode !== 'router' && mode !== 'webhook')
-    problems.push(`ALERT_ROUTER_MODE="${mode}": must be "router" or "webhook"`);
+  if (mode !== 'router' && mode !== 'webhook' && mode !== 'jira')
+    problems.push(`ALERT_ROUTER_MODE="${mode}": must be "router", "webhook" or "jira"`);
   const externalUrl = env['TIDEMARK_EXTERNAL_URL'] || undefined;
   if (externalUrl !== undefined && !URL.canParse(externalUrl))
     problems.push(`TIDEMARK_EXTERNAL_URL="${externalUrl}": must be a URL`);
