@@ -106,14 +106,27 @@ export function registerReplay(program: Command, contracts: Command, out: Output
     .requiredOption('--old <dir>', 'contracts before the change')
     .requiredOption('--new <dir>', 'contracts after the change')
     .option('--drain <duration>', 'advance the clock past the last event', duration('drain'), 0)
-    .action(async (opts: { input: string; old: string; new: string; drain: number }) => {
-      if (!existsSync(opts.input)) throw new UsageError(`--input ${opts.input}: no such file`);
-      const result = await backtest({
-        input: opts.input,
-        oldContracts: await loadContractDir(opts.old),
-        newContracts: await loadContractDir(opts.new),
-        drainMs: opts.drain,
-      });
-      out.info(formatBacktest(result));
-    });
+    .option(
+      '--findings-only',
+      "compare findings only (default: also route both sides through the --new dir's routing.yaml and silences.yaml)",
+    )
+    .action(
+      async (opts: {
+        input: string;
+        old: string;
+        new: string;
+        drain: number;
+        findingsOnly?: boolean;
+      }) => {
+        if (!existsSync(opts.input)) throw new UsageError(`--input ${opts.input}: no such file`);
+        const result = await backtest({
+          input: opts.input,
+          oldContracts: await loadContractDir(opts.old),
+          newContracts: await loadContractDir(opts.new),
+          drainMs: opts.drain,
+          ...(opts.findingsOnly ? {} : routingFrom(opts.new)),
+        });
+        out.info(formatBacktest(result));
+      },
+    );
 }
