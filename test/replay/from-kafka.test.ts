@@ -44,7 +44,7 @@ describe('replay --from-kafka (broker)', () => {
       inventorySnapshots: unique('rk-inventory'),
     });
     await createTopics([topics.contentChanges, topics.syncEvents, topics.inventorySnapshots], 3);
-    const rename = new Map([
+    const rename = new Map<string, string>([
       [DEFAULT_TOPICS.contentChanges, topics.contentChanges],
       [DEFAULT_TOPICS.syncEvents, topics.syncEvents],
       [DEFAULT_TOPICS.inventorySnapshots, topics.inventorySnapshots],
