@@ -43,4 +43,37 @@ describe('tidemark contracts lint', () => {
       'E 2 problem(s) in 1 file(s)',
     ]);
   });
+
+  it('fails when an escalation names a receiver routing.yaml does not define (or a tickets receiver)', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'tidemark-lint-esc-'));
+    writeFileSync(
+      path.join(dir, 'owners.yaml'),
+      [
+        'apiVersion: tidemark/v1',
+        'kind: Owners',
+        'teams:',
+        '  ops:',
+        '    escalation: { receiver: ops-pager, after: 30m }',
+        '  docs:',
+        '    escalation:',
+        '      receiver: stewards',
+        '  fine:',
+        '    escalation: { receiver: platform }',
+        '',
+      ].join('\n'),
+    );
+    writeFileSync(
+      path.join(dir, 'routing.yaml'),
+      'route: { receiver: platform, group_by: [system] }\nreceivers:\n  - { name: platform }\n  - { name: stewards, kind: tickets }\n',
+    );
+    const { lines, code } = await run('contracts', 'lint', dir);
+    const owners = path.relative(process.cwd(), path.join(dir, 'owners.yaml'));
+    const routing = path.join(dir, 'routing.yaml');
+    expect(code).toBe(1);
+    expect(lines).toEqual([
+      `E ${owners}:5:29: teams.ops.escalation.receiver: "ops-pager" is not a receiver in ${routing}\n` +
+        `${owners}:8:17: teams.docs.escalation.receiver: "stewards" is a tickets receiver in ${routing}; an escalation needs an alerts or webhook receiver`,
+      'E 2 problem(s) in 1 file(s)',
+    ]);
+  });
 });

@@ -152,6 +152,7 @@ export const FindingDataSchema = Type.Object({
   restricted: Type.Optional(Type.Boolean()),
   labels: Type.Optional(StringMap),
   dueBy: Type.Optional(Time),
+  expiresAt: Type.Optional(Time),
 });
 
 /** CloudEvents 1.0 context attributes common to every event (extra attributes are allowed). */

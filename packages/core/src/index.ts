@@ -77,6 +77,7 @@ export {
   dlqRecord,
   outputDlqRecord,
   envelopeInvalidFinding,
+  ENVELOPE_INVALID_QUIET_MS,
 } from './outputs.js';
 export type {
   Severity,

@@ -152,7 +152,19 @@ describe('records', () => {
       subject: { system: 'confluence', feature: 'contract-checker:content.changes.v1' },
       evidence: { offset: '41', errorClass: 'EnvelopeError' },
       traceparent: 'tp',
+      observedAt: '1970-01-01T00:00:00.000Z',
+      // Expires after the quiet period (default 1h) unless a later invalid record refreshes it.
+      expiresAt: '1970-01-01T01:00:00.000Z',
     });
+    const quick = envelopeInvalidFinding({
+      record,
+      error,
+      service: 'contract-checker',
+      now: 0,
+      quietMs: 10 * 60_000,
+    });
+    expect(quick.expiresAt).toBe('1970-01-01T00:10:00.000Z');
+    expect(quick.fingerprint).toBe(finding.fingerprint);
   });
 });
 

@@ -56,6 +56,12 @@ export interface Finding {
   labels?: Record<string, string>;
   /** When the owner is expected to have fixed it (from the SLA), for tickets. */
   dueBy?: string;
+  /**
+   * Like Alertmanager's `endsAt` of a firing alert: a firing finding not observed again (refreshed with a
+   * later expiresAt) by then counts as resolved at that time. For problems nothing will ever report resolved
+   * (e.g. `envelope.invalid`: there is no "valid again" record). Absent: it fires until a resolve.
+   */
+  expiresAt?: string;
 }
 
 /** Identity of a problem: the same check about the same subject has the same fingerprint, always. */
@@ -204,6 +210,8 @@ export interface Alert {
   receiver: string;
   groupKey: string;
   findings: { count: number; sample: string[] };
+  /** Alertmanager's `generatorURL`: a link (or URN) naming where the alert comes from. */
+  generatorURL?: string;
   traceparent?: string;
 }
 
@@ -241,6 +249,8 @@ export interface Ticket {
   ticketKey: string;
   action: 'open' | 'update' | 'resolve';
   version: number;
+  /** The routing.yaml receiver it was routed to (a `tickets` or `jira` receiver). */
+  receiver?: string;
   queue: string;
   assignee: string;
   team?: string;
@@ -251,6 +261,10 @@ export interface Ticket {
   items: TicketItem[];
   itemCount: number;
   alerts: string[];
+  /** Set once the ticket is past its `dueBy` (and on every later action of the same key). */
+  escalated?: boolean;
+  /** The owning team's escalation receiver (owners.yaml `escalation.receiver`), when escalated and known. */
+  escalationReceiver?: string;
 }
 
 /** The `dq.tickets.v1` record of a ticket action taken at `at` (epoch ms); id is deterministic in (key, version). */
@@ -364,17 +378,24 @@ export function outputDlqRecord(args: {
   };
 }
 
+/** How long an `envelope.invalid` finding fires after the last invalid record of its (service, topic, system). */
+export const ENVELOPE_INVALID_QUIET_MS = 3600_000;
+
 /**
  * The `envelope.invalid` finding that accompanies a dead letter. One fingerprint per (service, topic, system)
- * so a broken producer is one alert, not one per record; the record's coordinates are the evidence.
+ * so a broken producer is one alert, not one per record; the record's coordinates are the evidence. It
+ * expires `quietMs` after this record (`expiresAt`): each new invalid record refreshes it, and a quiet period
+ * without one resolves it at the router.
  */
 export function envelopeInvalidFinding(args: {
   record: InputRecord;
   error: unknown;
   service: string;
   now: number;
+  /** @default ENVELOPE_INVALID_QUIET_MS (1h) */
+  quietMs?: number;
 }): Finding {
-  const { record, error, service, now } = args;
+  const { record, error, service, now, quietMs = ENVELOPE_INVALID_QUIET_MS } = args;
   const { errorClass, message } = describeError(error);
   const system = record.key?.split('/')[0] || 'unknown';
   return buildFinding({
@@ -392,6 +413,7 @@ export function envelopeInvalidFinding(args: {
       error: message,
     },
     observedAt: formatTime(now),
+    expiresAt: formatTime(now + quietMs),
     ...(record.headers['traceparent'] ? { traceparent: record.headers['traceparent'] } : {}),
   });
 }

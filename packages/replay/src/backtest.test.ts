@@ -5,12 +5,14 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { loadContractsOrThrow, type ContractSet } from '@tidemark/contracts';
 import { readContractDir } from '@tidemark/contracts/node';
 import { formatTime, parseTime } from '@tidemark/core';
+import { parseMatchers, parseRoutingConfig, type RoutingConfig } from '@tidemark/routing';
 import { backtest, formatBacktest, type BacktestProgress } from './index.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const FIXTURE = join(ROOT, 'packages/replay/testdata/basic.jsonl');
 const DAY = 86_400_000;
 
+let routing: RoutingConfig;
 let oldContracts: ContractSet;
 let newContracts: ContractSet;
 /** Runbook upserts of the fixture, in input order, that pass the event schema (integer revision): the documents a new rule sees. */
@@ -20,6 +22,10 @@ let deleted: string[];
 
 beforeAll(async () => {
   const files = await readContractDir(join(ROOT, 'contracts'));
+  routing = parseRoutingConfig(
+    await readFile(join(ROOT, 'contracts/routing.yaml'), 'utf8'),
+    'contracts/routing.yaml',
+  );
   oldContracts = loadContractsOrThrow(files);
   // The contract change under review: runbooks must now carry an effective date, in confluence v4.
   const changed = files.map((f) => {
@@ -134,5 +140,56 @@ describe('backtest', () => {
     expect(row?.onlyOld.count).toBe(runbooks.length);
     expect(row?.new.firing).toBe(0);
     expect(formatBacktest(result)).toContain(`only old: confluence/${runbooks[0]} at `);
+  });
+
+  it('through the router: alerts and tickets each side would have sent (grouping, inhibition, silences)', async () => {
+    const result = await backtest({
+      input: FIXTURE,
+      oldContracts,
+      newContracts,
+      drainMs: DAY,
+      routing,
+    });
+    const routed = result.routed!;
+    // The new required field is steward work: tickets change, alerts do not.
+    const actions = (r: Record<string, number>) => Object.values(r).reduce((a, b) => a + b, 0);
+    expect(actions(routed.tickets.new)).toBeGreaterThan(actions(routed.tickets.old));
+    expect(routed.alerts.new).toEqual(routed.alerts.old);
+    expect(routed.alerts.old.firing).toBeGreaterThan(0);
+    // Notifications, repeats included: the pager route repeats every hour of the day-long drain.
+    const pager = routed.alertRows.find(
+      (r) => r.check === 'freshness.connector-silent' && r.receiver === 'platform-pager',
+    );
+    expect(pager?.old.firing).toBe(24);
+    // The router's own notices are not contract rows.
+    expect(result.rows.some((r) => r.check.startsWith('routing.'))).toBe(false);
+    const text = formatBacktest(result);
+    expect(text).toContain(
+      `alerts (grouping, inhibition, silences applied): would have fired old ${routed.alerts.old.firing}, new ${routed.alerts.new.firing} times (0)`,
+    );
+    expect(text).toMatch(/^tickets: would have opened old \d+, new \d+ /m);
+
+    // A silence over the whole run mutes confluence's alerts on both sides.
+    const silenced = await backtest({
+      input: FIXTURE,
+      oldContracts,
+      newContracts,
+      drainMs: DAY,
+      routing,
+      silences: [
+        {
+          id: 's1',
+          matchers: parseMatchers('system="confluence"'),
+          startsAt: parseTime('2000-01-01T00:00:00Z'),
+          endsAt: parseTime('2100-01-01T00:00:00Z'),
+          createdBy: 'test',
+          comment: 'backtest',
+        },
+      ],
+    });
+    const confluence = (r: typeof routed) =>
+      r.alertRows.filter((a) => a.system === 'confluence').reduce((n, a) => n + a.old.firing, 0);
+    expect(confluence(routed)).toBeGreaterThan(0);
+    expect(confluence(silenced.routed!)).toBe(0);
   });
 });

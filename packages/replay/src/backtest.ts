@@ -2,6 +2,7 @@ import { performance } from 'node:perf_hooks';
 import type { FramedDecoder } from '@tidemark/contract-checks';
 import type { ContractSet } from '@tidemark/contracts';
 import { formatTime, resolveTopics, type OutputRecord, type TopicCatalog } from '@tidemark/core';
+import { SilenceTable, type RoutingConfig, type Silence } from '@tidemark/routing';
 import { DEFAULT_TICK_MS, ReplayHost, type ReplayService } from './host.js';
 import type { ReplayInput } from './input.js';
 import { MemoryMetrics } from './metrics.js';
@@ -35,7 +36,14 @@ export interface BacktestOptions {
   progressEvery?: number;
   /** Findings kept as examples per row and side. @default 3 */
   samplesPerRow?: number;
-  /** Build the services of one side yourself (tests). @default replayServices without the router */
+  /**
+   * Route each side's findings through the alert-router with this routing.yaml (grouping, inhibition,
+   * silences applied) and report the alerts and tickets each side would have sent. @default findings only
+   */
+  routing?: RoutingConfig;
+  /** Silences (silences.yaml) both sides' routers start with. @default none */
+  silences?: readonly Silence[];
+  /** Build the services of one side yourself (tests). @default replayServices (with the router when `routing`) */
   services?: (contracts: ContractSet, topics: TopicCatalog) => readonly ReplayService[];
 }
 
@@ -73,6 +81,25 @@ export interface BacktestRow {
   onlyNew: { count: number; samples: BacktestSample[] };
 }
 
+/** Alert notifications of one (check, system, receiver) under each contract version. */
+export interface BacktestAlertRow {
+  check: string;
+  system: string;
+  receiver: string;
+  old: { firing: number; resolved: number };
+  new: { firing: number; resolved: number };
+}
+
+/** What the alert-router would have sent on each side (only with `routing`). */
+export interface BacktestRouted {
+  /** Alert notifications (dq.alerts.v1 records): after grouping, dedup, inhibition, silences. */
+  alerts: { old: { firing: number; resolved: number }; new: { firing: number; resolved: number } };
+  /** Ticket actions by action (dq.tickets.v1 records). */
+  tickets: { old: Record<string, number>; new: Record<string, number> };
+  /** Every alert row, sorted by check, system, receiver. */
+  alertRows: BacktestAlertRow[];
+}
+
 /** What each contract version fires on the same events, and the difference. */
 export interface BacktestResult {
   input: { lines: number; records: number; rejected: number };
@@ -86,6 +113,8 @@ export interface BacktestResult {
   };
   /** Every row, sorted by check, system, rule. */
   rows: BacktestRow[];
+  /** Alerts and tickets through the router, when `routing` was given. */
+  routed?: BacktestRouted;
 }
 
 interface SideFinding {
@@ -99,10 +128,25 @@ class Side {
   readonly firing = new Map<string, SideFinding>();
   readonly meta = new Map<string, { check: string; system: string; rule: string }>();
 
-  constructor(private readonly findingsTopic: string) {}
+  /** Alert notifications by (check, system, receiver). */
+  readonly alerts = new Map<string, { firing: number; resolved: number }>();
+  readonly tickets: Record<string, number> = {};
+
+  alert(value: string | Buffer): void {
+    countAlert(this, value);
+  }
+
+  ticket(value: string | Buffer): void {
+    countTicket(this, value);
+  }
+
+  constructor(private readonly topics: TopicCatalog) {}
 
   output(o: OutputRecord): void {
-    if (o.topic !== this.findingsTopic || o.value === null) return;
+    if (o.value === null) return;
+    if (o.topic === this.topics.alerts) return this.alert(o.value);
+    if (o.topic === this.topics.tickets) return this.ticket(o.value);
+    if (o.topic !== this.topics.findings) return;
     const event = JSON.parse(typeof o.value === 'string' ? o.value : o.value.toString('utf8')) as {
       data: {
         check: string;
@@ -116,6 +160,7 @@ class Side {
       };
     };
     const f = event.data;
+    if (f.check.startsWith('routing.')) return; // the router's own notices, not a contract's findings
     const subject = f.subject;
     const system = subject['system'] ?? '';
     const rule = subject['feature'] ?? subject['field'] ?? '';
@@ -144,6 +189,55 @@ class Side {
       },
     });
   }
+}
+
+function valueOf<T>(value: string | Buffer): T {
+  return (JSON.parse(typeof value === 'string' ? value : value.toString('utf8')) as { data: T })
+    .data;
+}
+
+/** Counts one alert notification of a side. */
+function countAlert(side: Side, value: string | Buffer): void {
+  const a = valueOf<{ status: string; receiver: string; labels: Record<string, string> }>(value);
+  const key = `${a.labels['check'] ?? ''}\u0000${a.labels['system'] ?? ''}\u0000${a.receiver}`;
+  let c = side.alerts.get(key);
+  if (!c) side.alerts.set(key, (c = { firing: 0, resolved: 0 }));
+  if (a.status === 'firing') c.firing++;
+  else c.resolved++;
+}
+
+function countTicket(side: Side, value: string | Buffer): void {
+  const t = valueOf<{ action: string }>(value);
+  side.tickets[t.action] = (side.tickets[t.action] ?? 0) + 1;
+}
+
+function routedOf(oldSide: Side, newSide: Side): BacktestRouted {
+  const keys = [...new Set([...oldSide.alerts.keys(), ...newSide.alerts.keys()])].sort();
+  const zero = () => ({ firing: 0, resolved: 0 });
+  const total = (side: Side) => {
+    const t = zero();
+    for (const c of side.alerts.values()) {
+      t.firing += c.firing;
+      t.resolved += c.resolved;
+    }
+    return t;
+  };
+  const sorted = (r: Record<string, number>) =>
+    Object.fromEntries(Object.entries(r).sort(([a], [b]) => (a < b ? -1 : 1)));
+  return {
+    alerts: { old: total(oldSide), new: total(newSide) },
+    tickets: { old: sorted(oldSide.tickets), new: sorted(newSide.tickets) },
+    alertRows: keys.map((k) => {
+      const [check = '', system = '', receiver = ''] = k.split('\u0000');
+      return {
+        check,
+        system,
+        receiver,
+        old: { ...(oldSide.alerts.get(k) ?? zero()) },
+        new: { ...(newSide.alerts.get(k) ?? zero()) },
+      };
+    }),
+  };
 }
 
 function versions(contracts: ContractSet): Record<string, string> {
@@ -194,10 +288,12 @@ export async function backtest(options: BacktestOptions): Promise<BacktestResult
       replayServices({
         contracts,
         topics: t,
-        withoutRouter: true,
+        ...(options.routing
+          ? { routing: options.routing, silences: new SilenceTable(options.silences ?? []) }
+          : { withoutRouter: true }),
         ...(options.framed ? { framed: options.framed } : {}),
       }));
-  const sides = [new Side(topics.findings), new Side(topics.findings)] as const;
+  const sides = [new Side(topics), new Side(topics)] as const;
   const targets = [options.oldContracts, options.newContracts].map((contracts, i) => {
     const services = build(contracts, topics);
     const side = sides[i]!;
@@ -296,6 +392,7 @@ export async function backtest(options: BacktestOptions): Promise<BacktestResult
     rows: [...rows.values()].sort(
       (a, b) => cmp(a.check, b.check) || cmp(a.system, b.system) || cmp(a.rule, b.rule),
     ),
+    ...(options.routing ? { routed: routedOf(oldSide, newSide) } : {}),
   };
 }
 
@@ -339,6 +436,34 @@ export function formatBacktest(result: BacktestResult): string {
     `firing findings: old ${totals.old.firing}, new ${totals.new.firing} (${signed(totals.new.firing - totals.old.firing)}); ` +
       `problems only under old: ${totals.onlyOld}, only under new: ${totals.onlyNew}`,
   );
+  const routed = result.routed;
+  if (routed) {
+    const { alerts, tickets } = routed;
+    const count = (r: Record<string, number>, a: string) => r[a] ?? 0;
+    out.push(
+      `alerts (grouping, inhibition, silences applied): would have fired old ${alerts.old.firing}, new ${alerts.new.firing} times (${signed(alerts.new.firing - alerts.old.firing)}); resolved old ${alerts.old.resolved}, new ${alerts.new.resolved}`,
+      `tickets: would have opened old ${count(tickets.old, 'open')}, new ${count(tickets.new, 'open')} (${signed(count(tickets.new, 'open') - count(tickets.old, 'open'))}); updates old ${count(tickets.old, 'update')}, new ${count(tickets.new, 'update')}; resolves old ${count(tickets.old, 'resolve')}, new ${count(tickets.new, 'resolve')}`,
+    );
+    const changedAlerts = routed.alertRows.filter(
+      (r) => r.old.firing !== r.new.firing || r.old.resolved !== r.new.resolved,
+    );
+    if (changedAlerts.length > 0) {
+      out.push('');
+      out.push(
+        ...table([
+          ['alert check', 'system', 'receiver', 'old', 'new', 'change'],
+          ...changedAlerts.map((r) => [
+            r.check,
+            r.system,
+            r.receiver,
+            String(r.old.firing),
+            String(r.new.firing),
+            signed(r.new.firing - r.old.firing),
+          ]),
+        ]),
+      );
+    }
+  }
   const rows = result.rows.filter(changed);
   if (rows.length === 0) {
     out.push('', 'No difference: both versions fire the same findings on these events.');

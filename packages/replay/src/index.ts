@@ -13,6 +13,8 @@ export type {
   BacktestOptions,
   BacktestProgress,
   BacktestResult,
+  BacktestAlertRow,
+  BacktestRouted,
   BacktestRow,
   BacktestSample,
 } from './backtest.js';
@@ -30,3 +32,5 @@ export { createPartitioner, DEFAULT_PARTITIONS } from './partitioner.js';
 export type { Partitioner } from './partitioner.js';
 export { SummaryBuilder } from './summary.js';
 export type { ReplaySummary, StatusCounts } from './summary.js';
+export { RangeBoundError, parseRangeBound, rangeLines } from './kafka-input.js';
+export type { RangeBound, RangeRecord } from './kafka-input.js';

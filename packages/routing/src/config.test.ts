@@ -13,7 +13,7 @@ describe('parseRoutingConfig: invalid configs (one fixture each, every problem l
       'conf.unknown-key.yml',
       [
         ':4: route.recevier: unknown field (allowed: receiver, group_by, group_wait, group_interval, repeat_interval, matchers, match, match_re, continue, routes, mute_time_intervals, active_time_intervals)',
-        ':8: receivers[0].webhook_configs: unknown field (allowed: name, kind, queue, period, sla)',
+        ':8: receivers[0].webhook_configs: unknown field (allowed: name, kind, queue, period, sla, url, send_resolved, max_alerts, project, issue_type, resolve_transition)',
       ],
     ],
     [
@@ -77,12 +77,12 @@ describe('parseRoutingConfig: invalid configs (one fixture each, every problem l
       'conf.duplicate-receiver.yml',
       [
         ':6: receivers[1]: notification config name "a" is not unique',
-        ':7: receivers[1].kind: must be "alerts" or "tickets", got "pager"',
+        ':7: receivers[1].kind: must be "alerts", "tickets", "webhook" or "jira", got "pager"',
       ],
     ],
     [
       'conf.alerts-receiver-ticket-fields.yml',
-      [':7: receivers[0].queue: only tickets receivers take queue'],
+      [':7: receivers[0].queue: only tickets and jira receivers take queue'],
     ],
     ['conf.no-route.yml', [':1: no routes provided']],
     [
@@ -94,6 +94,23 @@ describe('parseRoutingConfig: invalid configs (one fixture each, every problem l
       ],
     ],
     ['conf.duplicate-key.yml', [':3: Map keys must be unique']],
+    [
+      'conf.jira-fields.yml',
+      [
+        ':7: receivers[0].project: only jira receivers take project',
+        ':8: receivers[1]: jira receiver needs a project',
+        ':8: receivers[1]: jira receiver needs a url',
+      ],
+    ],
+    [
+      'conf.webhook-fields.yml',
+      [
+        ':7: receivers[0].url: only webhook receivers take url',
+        ':8: receivers[1]: webhook receiver needs a url',
+        ':12: receivers[2].url: must be an http:// or https:// URL, got "ftp://example.com/hook"',
+        ':13: receivers[2].max_alerts: must be a whole number >= 0, got "-1"',
+      ],
+    ],
     [
       'conf.inhibit-no-matchers.yml',
       [
@@ -227,6 +244,8 @@ receivers: [{ name: root }, { name: pager }, { name: other, kind: tickets, queue
       queue: 'stewards',
       period: ROUTING_DEFAULTS.ticketPeriod,
       sla: ROUTING_DEFAULTS.ticketSla,
+      sendResolved: true,
+      maxAlerts: 0,
     });
     expect(Object.isFrozen(critical)).toBe(true);
   });
@@ -260,6 +279,10 @@ describe('contracts/routing.yaml', () => {
       ['platform-pager', 'alerts'],
       ['platform-notices', 'alerts'],
       ['steward-tickets', 'tickets'],
+      ['search-platform-pager', 'alerts'],
+      ['knowledge-ops-email', 'alerts'],
+      ['compliance-email', 'alerts'],
+      ['support-content-email', 'alerts'],
     ]);
   });
 });

@@ -1,5 +1,5 @@
 // @tidemark/routing — Alertmanager-compatible routing of findings into alerts and steward tickets (pure).
-export { ROUTING_DEFAULTS, parseRoutingConfig } from './config.js';
+export { ROUTING_DEFAULTS, isTicketReceiver, parseRoutingConfig } from './config.js';
 export type {
   InhibitRule,
   Receiver,
@@ -23,8 +23,9 @@ export { groupKeyOf, groupLabels, match, walkRoutes } from './route.js';
 export { anyIntervalContains, intervalContains } from './timeinterval.js';
 export type { InclusiveRange, TimeInterval, TimeRange } from './timeinterval.js';
 export { findingLabels, routingKey } from './labels.js';
-export { UNOWNED, ownerQueue, resolveOwner } from './owners.js';
-export type { OwnerResolution, OwnerSource, OwnersLookup } from './owners.js';
+export { UNOWNED, ownerQueue, resolveEscalation, resolveOwner } from './owners.js';
+export type { Escalation, OwnerResolution, OwnerSource, OwnersLookup } from './owners.js';
+export { lintEscalations } from './escalation.js';
 export {
   SilenceRecordError,
   SilenceTable,
@@ -50,8 +51,34 @@ export {
   ZERO_TIME,
   createRouter,
   entriesOf,
+  fillTemplate,
 } from './router.js';
-export type { AlertNotification, Router, RouterOptions, RouterOutput } from './router.js';
+export type {
+  AlertNotification,
+  Router,
+  RouterOptions,
+  RouterOutput,
+  WebhookNotification,
+} from './router.js';
+export {
+  UnknownWebhookReceiverError,
+  WEBHOOK_ID_HEADER,
+  WEBHOOK_SENDER_METRICS,
+  WEBHOOK_VERSION,
+  createWebhookSenderService,
+  parseWebhookRecord,
+  webhookInternalTopic,
+  webhookMessage,
+  webhookMessageId,
+  webhookRecord,
+  webhookTopic,
+} from './webhook.js';
+export type {
+  WebhookAlert,
+  WebhookDeliver,
+  WebhookMessage,
+  WebhookSenderOptions,
+} from './webhook.js';
 export {
   ALERT_ROUTER,
   ALERT_ROUTER_METRICS,
@@ -62,3 +89,21 @@ export {
   repartitionTopic,
 } from './service.js';
 export type { AlertRouterOptions, AlertRouterService, AlertSink } from './service.js';
+export {
+  JIRA_LABEL_PREFIX,
+  JIRA_SENDER_METRICS,
+  JIRA_VERSION_PROPERTY,
+  UnknownJiraReceiverError,
+  createJiraSenderService,
+  jiraIssueFields,
+  jiraLabel,
+  parseTicketRecord,
+  syncTicket,
+} from './jira.js';
+export type {
+  JiraApi,
+  JiraIssueFields,
+  JiraIssueRef,
+  JiraOutcome,
+  JiraSenderOptions,
+} from './jira.js';

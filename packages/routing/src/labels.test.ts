@@ -21,6 +21,7 @@ describe('findingLabels', () => {
     [
       base,
       {
+        alertname: 'contract.required',
         check: 'contract.required',
         severity: 'high',
         system: 'wiki',
@@ -31,13 +32,19 @@ describe('findingLabels', () => {
     ],
     [
       { ...base, subject: { system: 'crm' }, owner: {} },
-      { check: 'contract.required', severity: 'high', system: 'crm' },
+      {
+        alertname: 'contract.required',
+        check: 'contract.required',
+        severity: 'high',
+        system: 'crm',
+      },
     ],
-    // contract labels are added, but cannot replace the finding's own
+    // contract labels are added, but cannot replace the finding's own (alertname included)
     [
-      { ...base, labels: { region: 'eu', system: 'spoofed', empty: '' } },
+      { ...base, labels: { region: 'eu', system: 'spoofed', alertname: 'spoofed', empty: '' } },
       {
         region: 'eu',
+        alertname: 'contract.required',
         check: 'contract.required',
         severity: 'high',
         system: 'wiki',

@@ -2,9 +2,10 @@ import type { Finding } from '@tidemark/core';
 import { ROUTING_DEFAULTS } from './config.js';
 
 /**
- * The alert labels of a finding: the contract's extra labels, then check, severity, system, connector,
- * contentClass and team (these win over contract labels of the same name, so a contract cannot re-route
- * another check). Empty values are dropped, as Alertmanager drops empty labels.
+ * The alert labels of a finding: the contract's extra labels, then `alertname` (the check, the name every
+ * Alertmanager integration keys on), check, severity, system, connector, contentClass and team (these win
+ * over contract labels of the same name, so a contract cannot re-route another check). Empty values are
+ * dropped, as Alertmanager drops empty labels.
  */
 export function findingLabels(finding: Finding): Record<string, string> {
   const out: Record<string, string> = {};
@@ -12,6 +13,7 @@ export function findingLabels(finding: Finding): Record<string, string> {
     if (v !== undefined && v !== '') out[k] = v;
   };
   for (const [k, v] of Object.entries(finding.labels ?? {})) put(k, v);
+  put('alertname', finding.check);
   put('check', finding.check);
   put('severity', finding.severity);
   put('system', finding.subject.system);

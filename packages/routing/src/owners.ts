@@ -10,6 +10,32 @@ export interface OwnersLookup {
   platformOwner?(system: string): string | undefined;
   /** Ticket queue of a team (the Owners file's `ticketQueue`). */
   ticketQueue?(team: string): string | undefined;
+  /** A team's escalation (the Owners file's `escalation`). */
+  teamEscalation?(team: string): Escalation | undefined;
+  /** The escalation of a system's (or content class's) owner: the contract's own, else its team's. */
+  systemEscalation?(system: string, contentClass?: string): Escalation | undefined;
+}
+
+/** Where an alert or ticket escalates to: a receiver of routing.yaml, after a delay. */
+export interface Escalation {
+  readonly receiver: string;
+  /** Delay after the alert started firing; undefined = at once. */
+  readonly afterMs: number | undefined;
+}
+
+/**
+ * The escalation of an alert or ticket: its team's (the `team` label / ticket team) if that team has one, else
+ * that of the system's owner (the contract's, else its team's).
+ */
+export function resolveEscalation(
+  owners: OwnersLookup,
+  team: string | undefined,
+  system: string | undefined,
+  contentClass?: string,
+): Escalation | undefined {
+  const byTeam = team ? owners.teamEscalation?.(team) : undefined;
+  if (byTeam) return byTeam;
+  return system ? owners.systemEscalation?.(system, contentClass) : undefined;
 }
 
 /** Which step of the fallback chain found the assignee. */

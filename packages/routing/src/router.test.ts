@@ -83,12 +83,19 @@ class Harness {
 
   /** Advances to `to` one second at a time, ticking each step, and concatenates the outputs. */
   runTo(to: number): RouterOutput {
-    const out: RouterOutput = { alerts: [], notifications: [], tickets: [], findings: [] };
+    const out: RouterOutput = {
+      alerts: [],
+      notifications: [],
+      webhooks: [],
+      tickets: [],
+      findings: [],
+    };
     while (this.clock.now() < to) {
       this.clock.advance(Math.min(S, to - this.clock.now()));
       const o = this.tick();
       out.alerts.push(...o.alerts);
       out.notifications.push(...o.notifications);
+      out.webhooks.push(...o.webhooks);
       out.tickets.push(...o.tickets);
       out.findings.push(...o.findings);
     }
@@ -119,6 +126,7 @@ describe('alert lifecycle and grouping timers', () => {
       findings: { count: 1 },
     });
     expect(a?.labels).toEqual({
+      alertname: 'freshness.sync-lag',
       check: 'freshness.sync-lag',
       severity: 'warning',
       system: 'wiki',

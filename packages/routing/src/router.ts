@@ -1,11 +1,11 @@
 import { SEVERITY_RANK, buildFinding, fingerprint, formatTime, parseTime } from '@tidemark/core';
 import type { Alert, Finding, Severity, Ticket, TicketItem } from '@tidemark/core';
-import { ROUTING_DEFAULTS } from './config.js';
+import { ROUTING_DEFAULTS, isTicketReceiver } from './config.js';
 import type { InhibitRule, Receiver, Route, RoutingConfig } from './config.js';
 import { findingLabels } from './labels.js';
 import { formatMatcher, matchesAll } from './matcher.js';
 import type { Labels } from './matcher.js';
-import { ownerQueue, resolveOwner } from './owners.js';
+import { ownerQueue, resolveEscalation, resolveOwner } from './owners.js';
 import type { OwnersLookup } from './owners.js';
 import { groupKeyOf, groupLabels, match, walkRoutes } from './route.js';
 import { silenceActive } from './silence.js';
@@ -48,6 +48,24 @@ export interface RouterOptions {
   resolvedRetention?: number;
   /** Runbook link of an alert, from its labels. @default none */
   runbookUrl?: (labels: Labels) => string | undefined;
+  /**
+   * Template of every alert's `generatorURL`: `{fingerprint}` and `{<label>}` are filled in, URL-encoded
+   * (a missing label reads as empty). @default ROUTING_DEFAULTS.generatorUrl
+   */
+  generatorUrl?: string;
+}
+
+/**
+ * One flush of a group routed to a `webhook` receiver: the alerts it sent (after `send_resolved`), with what
+ * an Alertmanager webhook v4 message needs besides them (see webhook.ts).
+ */
+export interface WebhookNotification {
+  receiver: string;
+  groupKey: string;
+  groupLabels: Record<string, string>;
+  /** When the flush fell due, epoch ms; part of the persisted state, so a re-run tick has the same id. */
+  dueAt: number;
+  alerts: Alert[];
 }
 
 /** One alert notification with the times a host needs to publish it. */
@@ -72,6 +90,8 @@ export interface RouterOutput {
   alerts: Alert[];
   /** The same alerts (same order) with their due and refresh times. */
   notifications: AlertNotification[];
+  /** Group flushes of `webhook` receivers, one message each (also in `alerts`). */
+  webhooks: WebhookNotification[];
   /** For `dq.tickets.v1`. */
   tickets: Ticket[];
   /** `routing.unowned` and `routing.silence-expiring`, for `dq.findings.v1` (they come back as input). */
@@ -129,6 +149,7 @@ export function createRouter({
   alertFindingSample = ROUTING_DEFAULTS.alertFindingSample,
   resolvedRetention = ROUTING_DEFAULTS.resolvedRetention,
   runbookUrl,
+  generatorUrl = ROUTING_DEFAULTS.generatorUrl,
 }: RouterOptions): Router {
   const labelFps = new Map<string, string>();
   const alertFingerprint = (labels: Record<string, string>): string => {
@@ -156,6 +177,9 @@ export function createRouter({
       closedTickets: new Map(),
       inhibitSources: rules.map(() => new Map()),
       silenceNotices: new Set(),
+      escalations: new Set(),
+      expiring: new Map(),
+      dueTickets: new Map(),
       nextGroupDue: Number.POSITIVE_INFINITY,
       nextCleanupAt: Number.NEGATIVE_INFINITY,
     };
@@ -170,13 +194,16 @@ export function createRouter({
         case 'ticket':
           if (e.dirty) ix.dirtyTickets.add(id);
           else if (!e.opened) ix.closedTickets.set(id, e.periodEnd);
+          if (e.opened && !e.escalated && e.dueBy !== undefined) ix.dueTickets.set(id, e.dueBy);
           break;
         case 'finding':
           if (e.status === 'resolved') ix.resolvedFindings.set(id, e.observedAt);
+          else if (e.expiresAt !== undefined) ix.expiring.set(id, e.expiresAt);
           for (const t of e.tickets ?? []) memberSet(ix, t).add(id);
           break;
         case 'alert':
           if (e.status === 'firing') indexSource(ix, id, e.labels, true);
+          if (e.escalation && e.escalation.sent !== (e.status === 'firing')) ix.escalations.add(id);
           break;
         case 'silence':
           ix.silenceNotices.add(id);
@@ -246,7 +273,7 @@ export function createRouter({
     const ticketReceivers: string[] = [];
     for (const route of match(config.route, labels)) {
       const receiver = config.receivers.get(route.receiver) as Receiver;
-      if (receiver.kind === 'tickets') {
+      if (isTicketReceiver(receiver)) {
         if (!ticketReceivers.includes(receiver.name)) ticketReceivers.push(receiver.name);
         continue;
       }
@@ -318,6 +345,7 @@ export function createRouter({
       a.groups = joined.groups;
       a.ticketReceivers = joined.ticketReceivers;
     }
+    if (a.firing === 0) planEscalation(state, fp, a);
     const wasFiring = a.firing > 0;
     a.firing += 1;
     a.total += 1;
@@ -330,6 +358,26 @@ export function createRouter({
     return a;
   }
 
+  // Plans the owner's escalation of an alert starting to fire (a new alert or a new episode): due `after`
+  // its start. A receiver that was told "firing" and not yet "resolved" keeps that (no second firing).
+  function planEscalation(state: RouterState, fp: string, a: AlertEntry): void {
+    if (a.groups.length === 0) return; // tickets only: tickets escalate by their dueBy
+    const esc = resolveEscalation(owners, a.labels.team, a.labels.system, a.labels.contentClass);
+    const receiver = esc ? config.receivers.get(esc.receiver) : undefined;
+    if (!esc || !receiver || isTicketReceiver(receiver)) {
+      delete a.escalation;
+      indexes(state).escalations.delete(fp);
+      return;
+    }
+    a.escalation = {
+      receiver: receiver.name,
+      at: a.startsAt + (esc.afterMs ?? 0),
+      sent: a.escalation?.sent ?? false,
+    };
+    if (a.escalation.sent) indexes(state).escalations.delete(fp);
+    else indexes(state).escalations.add(fp);
+  }
+
   function detach(state: RouterState, fp: string, at: number): void {
     const key = `alert:${fp}`;
     const a = state.kv.get(key) as AlertEntry | undefined;
@@ -339,12 +387,49 @@ export function createRouter({
       a.status = 'resolved';
       a.endsAt = Math.max(at, a.startsAt);
       indexSource(indexes(state), fp, a.labels, false);
+      // An escalation receiver that was told "firing" is told "resolved" too; one never sent is dropped.
+      if (a.escalation?.sent) indexes(state).escalations.add(fp);
+      else if (a.escalation) {
+        delete a.escalation;
+        indexes(state).escalations.delete(fp);
+      }
       if (a.groups.length === 0) {
         state.kv.delete(key);
         return;
       }
     }
     state.kv.set(key, a);
+  }
+
+  function trackExpiry(ix: RouterIndexes, fp: string, expiresAt: number | undefined): void {
+    if (expiresAt === undefined) ix.expiring.delete(fp);
+    else ix.expiring.set(fp, expiresAt);
+  }
+
+  // Resolves firing findings whose expiry passed without a refresh, as if their resolve arrived then.
+  function expire(state: RouterState, now: number): void {
+    const ix = indexes(state);
+    for (const [fp, expiresAt] of [...ix.expiring].sort(
+      (x, y) => x[1] - y[1] || (x[0] < y[0] ? -1 : 1),
+    )) {
+      if (expiresAt > now) continue;
+      ix.expiring.delete(fp);
+      const entry = state.kv.get(`finding:${fp}`) as FindingEntry | undefined;
+      if (!entry || entry.status !== 'firing') continue;
+      detach(state, entry.alert, expiresAt);
+      for (const b of entry.tickets ?? []) {
+        ix.ticketMembers.get(b)?.delete(fp);
+        markTicket(state, b);
+      }
+      const resolved: FindingEntry = {
+        kind: 'finding',
+        status: 'resolved',
+        alert: entry.alert,
+        observedAt: Math.max(entry.observedAt, expiresAt),
+      };
+      state.kv.set(`finding:${fp}`, resolved);
+      ix.resolvedFindings.set(fp, resolved.observedAt);
+    }
   }
 
   // ---------------------------------------------------------------- tickets
@@ -425,11 +510,17 @@ export function createRouter({
     if (prev && at < prev.observedAt) return; // an older observation replayed: the newer one stands
     const labels = findingLabels(finding);
     const alertFp = alertFingerprint(labels);
+    const expiresAt =
+      finding.status === 'firing' && finding.expiresAt ? parseTime(finding.expiresAt) : undefined;
     if (prev && prev.status === finding.status && prev.alert === alertFp) {
-      if (at > prev.observedAt) {
-        prev.observedAt = at;
+      if (at > prev.observedAt || expiresAt !== prev.expiresAt) {
+        prev.observedAt = Math.max(at, prev.observedAt);
+        // A refresh: the expiry moves with the newest observation.
+        if (expiresAt === undefined) delete prev.expiresAt;
+        else prev.expiresAt = expiresAt;
         state.kv.set(fKey, prev);
         if (prev.status === 'resolved') ix.resolvedFindings.set(finding.fingerprint, at);
+        else trackExpiry(ix, finding.fingerprint, expiresAt);
       }
       return; // the same finding again: one alert, one ticket item
     }
@@ -439,7 +530,9 @@ export function createRouter({
       status: finding.status,
       alert: alertFp,
       observedAt: at,
+      ...(expiresAt === undefined ? {} : { expiresAt }),
     };
+    trackExpiry(ix, finding.fingerprint, expiresAt);
     let bases: string[] = [];
     if (finding.status === 'firing') {
       ix.resolvedFindings.delete(finding.fingerprint);
@@ -476,7 +569,12 @@ export function createRouter({
   }
 
   // ---------------------------------------------------------------- tick
-  function toAlert(a: AlertEntry, fp: string, g: GroupEntry, status: 'firing' | 'resolved'): Alert {
+  function toAlert(
+    a: AlertEntry,
+    fp: string,
+    g: Pick<GroupEntry, 'receiver' | 'groupKey'>,
+    status: 'firing' | 'resolved',
+  ): Alert {
     const count = a.status === 'firing' ? a.firing : a.total;
     const runbook = runbookUrl?.(a.labels);
     const description =
@@ -500,8 +598,71 @@ export function createRouter({
       receiver: g.receiver,
       groupKey: g.groupKey,
       findings: { count, sample: [...a.sample] },
+      generatorURL: fillTemplate(generatorUrl, fp, a.labels),
       ...(a.traceparent ? { traceparent: a.traceparent } : {}),
     };
+  }
+
+  // Sends due escalations (once per firing episode, unless muted) and the resolve of those sent.
+  function escalate(state: RouterState, now: number, out: RouterOutput): void {
+    const ix = indexes(state);
+    for (const fp of [...ix.escalations].sort()) {
+      const a = state.kv.get(`alert:${fp}`) as AlertEntry | undefined;
+      const esc = a?.escalation;
+      if (!a || !esc) {
+        ix.escalations.delete(fp);
+        continue;
+      }
+      const receiver = config.receivers.get(esc.receiver);
+      const target = {
+        receiver: esc.receiver,
+        groupKey: `{}/escalation:{alertname=${JSON.stringify(a.labels.alertname ?? '')}, fingerprint=${JSON.stringify(fp)}}`,
+      };
+      let alert: Alert | undefined;
+      let dueAt = esc.at;
+      if (a.status === 'firing') {
+        if (esc.sent) {
+          ix.escalations.delete(fp);
+          continue;
+        }
+        if (now < esc.at || isSilenced(a.labels, now) || isInhibited(state, a.labels)) continue;
+        alert = toAlert(a, fp, target, 'firing');
+        const minutes = Math.round((esc.at - a.startsAt) / 60_000);
+        alert.annotations.description = `Still firing ${minutes}m after it started at ${formatTime(a.startsAt)}: escalated to ${esc.receiver}. ${alert.annotations.description ?? alert.annotations.summary}`;
+        esc.sent = true;
+      } else {
+        if (esc.sent) {
+          alert = toAlert(a, fp, target, 'resolved');
+          dueAt = a.endsAt ?? now;
+        }
+        delete a.escalation;
+      }
+      ix.escalations.delete(fp);
+      state.kv.set(`alert:${fp}`, a);
+      if (!alert) continue;
+      dueAt = Math.min(dueAt, now);
+      out.alerts.push(alert);
+      out.notifications.push({ alert, dueAt });
+      if (receiver?.kind === 'webhook' && (alert.status === 'firing' || receiver.sendResolved)) {
+        out.webhooks.push({ ...target, groupLabels: {}, dueAt, alerts: [alert] });
+      }
+    }
+  }
+
+  // Marks open tickets past their dueBy as escalated (their next action, emitted now, says so).
+  function escalateTickets(state: RouterState, now: number): void {
+    const ix = indexes(state);
+    for (const [base, dueBy] of [...ix.dueTickets].sort((x, y) => (x[0] < y[0] ? -1 : 1))) {
+      if (dueBy > now) continue;
+      ix.dueTickets.delete(base);
+      const t = state.kv.get(`ticket:${base}`) as TicketEntry | undefined;
+      if (!t || !t.opened || t.escalated) continue;
+      t.escalated = true;
+      const esc = resolveEscalation(owners, t.team, t.system);
+      if (esc) t.escalationReceiver = esc.receiver;
+      state.kv.set(`ticket:${base}`, t);
+      markTicket(state, base);
+    }
   }
 
   function flushGroup(
@@ -518,9 +679,13 @@ export function createRouter({
         !anyIntervalContains(route.activeTimeIntervals, config.timeIntervals, now));
     const keep: string[] = [];
     const dueAt = Math.min(g.nextFlushAt, now);
+    const receiver = config.receivers.get(g.receiver);
+    const webhook: Alert[] = [];
     const send = (alert: Alert, refreshBy?: number): void => {
       out.alerts.push(alert);
       out.notifications.push({ alert, dueAt, ...(refreshBy === undefined ? {} : { refreshBy }) });
+      if (receiver?.kind === 'webhook' && (alert.status === 'firing' || receiver.sendResolved))
+        webhook.push(alert);
     };
     for (const fp of g.members) {
       const a = state.kv.get(`alert:${fp}`) as AlertEntry | undefined;
@@ -542,6 +707,15 @@ export function createRouter({
         send(toAlert(a, fp, g, 'firing'), now + route.repeatInterval + route.groupInterval);
         g.notified[fp] = now;
       }
+    }
+    if (webhook.length > 0) {
+      out.webhooks.push({
+        receiver: g.receiver,
+        groupKey: g.groupKey,
+        groupLabels: { ...g.labels },
+        dueAt,
+        alerts: webhook,
+      });
     }
     g.members = keep;
     const kept = new Set(keep);
@@ -611,6 +785,7 @@ export function createRouter({
       ticketKey,
       action,
       version: t.version,
+      receiver: t.receiver,
       queue: t.queue,
       assignee: t.assignee,
       ...(t.team ? { team: t.team } : {}),
@@ -621,6 +796,8 @@ export function createRouter({
       items,
       itemCount: count,
       alerts: [...alerts],
+      ...(t.escalated ? { escalated: true } : {}),
+      ...(t.escalated && t.escalationReceiver ? { escalationReceiver: t.escalationReceiver } : {}),
     };
   }
 
@@ -668,7 +845,17 @@ export function createRouter({
         );
       }
       t.opened = action !== 'resolve';
-      if (action === 'resolve') t.generation += 1; // a later item in this period opens a new ticket
+      if (action === 'resolve') {
+        t.generation += 1; // a later item in this period opens a new ticket
+        delete t.escalated;
+        delete t.escalationReceiver;
+        delete t.dueBy;
+      } else if (ticket.dueBy !== undefined) {
+        t.dueBy = parseTime(ticket.dueBy);
+      }
+      const ix = indexes(state);
+      if (t.opened && !t.escalated && t.dueBy !== undefined) ix.dueTickets.set(base, t.dueBy);
+      else ix.dueTickets.delete(base);
     }
     if (members.size === 0) {
       indexes(state).ticketMembers.delete(base);
@@ -733,7 +920,17 @@ export function createRouter({
 
   function tick(state: RouterState, now: number): RouterOutput {
     const ix = indexes(state);
-    const out: RouterOutput = { alerts: [], notifications: [], tickets: [], findings: [] };
+    const out: RouterOutput = {
+      alerts: [],
+      notifications: [],
+      webhooks: [],
+      tickets: [],
+      findings: [],
+    };
+    if (ix.expiring.size > 0) expire(state, now);
+    // Before the group flushes: a resolved alert's entry lives until its groups have sent the resolve.
+    if (ix.escalations.size > 0) escalate(state, now, out);
+    if (ix.dueTickets.size > 0) escalateTickets(state, now);
     if (now >= ix.nextGroupDue) {
       let next = Number.POSITIVE_INFINITY;
       for (const gKey of [...ix.groups].sort()) {
@@ -771,6 +968,17 @@ export function createRouter({
   }
 
   return { config, ingest, tick, isInhibited };
+}
+
+/** Fills `{fingerprint}` and `{<label>}` placeholders of a generatorURL template, URL-encoded. */
+export function fillTemplate(
+  template: string,
+  fingerprint: string,
+  labels: Readonly<Record<string, string>>,
+): string {
+  return template.replace(/\{([a-zA-Z_][a-zA-Z0-9_]*)\}/g, (_, name: string) =>
+    encodeURIComponent(name === 'fingerprint' ? fingerprint : (labels[name] ?? '')),
+  );
 }
 
 /** Entries of a router state by kind, for tests and inspection. */

@@ -194,11 +194,19 @@ describe('createAlertRouterService', () => {
         purpose:
           'alert-router: findings re-keyed by system, so every group, inhibition and ticket of a system is in one partition',
       },
+      {
+        name: 'tidemark.alert-router.webhook',
+        compacted: false,
+        coPartitioned: false,
+        purpose:
+          'alert-router: Alertmanager webhook v4 messages of webhook receivers, POSTed by the alert-router-webhook consumer',
+      },
     ]);
     const named = createAlertRouterService({ ...base, name: 'router-test-1' });
     expect(named.inputs).toEqual(['dq.findings.v1', 'tidemark.router-test-1.by-system']);
     expect(alertRouterTopics('router-test-1').map((t) => t.name)).toEqual([
       repartitionTopic('router-test-1'),
+      'tidemark.router-test-1.webhook',
     ]);
   });
 
@@ -279,8 +287,10 @@ describe('createAlertRouterService', () => {
       receiver: 'platform-alerts',
       findings: { count: 2 },
       endsAt: '0001-01-01T00:00:00Z',
+      generatorURL: `urn:tidemark:alert:${alert?.data.fingerprint}`,
     });
     expect(alert?.data.labels).toEqual({
+      alertname: 'freshness.sync-lag',
       check: 'freshness.sync-lag',
       severity: 'warning',
       system: 'confluence',
@@ -351,7 +361,15 @@ describe('createAlertRouterService', () => {
     expect(on(out, topics.findings)[0]?.key).toBe(own[0]?.data.fingerprint);
     // It came back through the repartition step: the notice route has group_wait 0s.
     expect(events<Alert>(out, topics.alerts).map((a) => [a.data.receiver, a.data.labels])).toEqual([
-      ['platform-notices', { check: UNOWNED_CHECK, severity: 'warning', system: 'legacy-share' }],
+      [
+        'platform-notices',
+        {
+          alertname: UNOWNED_CHECK,
+          check: UNOWNED_CHECK,
+          severity: 'warning',
+          system: 'legacy-share',
+        },
+      ],
     ]);
   });
 

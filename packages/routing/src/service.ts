@@ -27,6 +27,7 @@ import { createRouter } from './router.js';
 import type { AlertNotification, Router, RouterOptions } from './router.js';
 import { SilenceTable } from './silence.js';
 import { RouterState } from './state.js';
+import { webhookInternalTopic, webhookMessage, webhookRecord, webhookTopic } from './webhook.js';
 
 /** Default service name: log field, CloudEvent source, changelog `tidemark.alert-router.state`. */
 export const ALERT_ROUTER = 'alert-router';
@@ -46,6 +47,7 @@ export function alertRouterTopics(name: string = ALERT_ROUTER): InternalTopic[] 
       purpose:
         'alert-router: findings re-keyed by system, so every group, inhibition and ticket of a system is in one partition',
     },
+    webhookInternalTopic(name),
   ];
 }
 
@@ -76,8 +78,10 @@ export interface AlertRouterOptions {
   alertmanager?: AlertSink;
   /** Service name; also names the changelog and the repartition topic. @default ALERT_ROUTER */
   name?: string;
-  /** Router tuning (expiry lead, item limits, retention, runbook links). @default ROUTING_DEFAULTS */
+  /** Router tuning (expiry lead, item limits, retention, runbook and generator links). @default ROUTING_DEFAULTS */
   router?: Omit<RouterOptions, 'config' | 'owners' | 'silences'>;
+  /** `externalURL` of webhook messages (where people reach Tidemark). @default '' */
+  externalUrl?: string;
 }
 
 /** The alert-router's ServiceDefinition; its handler and tick are synchronous. */
@@ -96,6 +100,8 @@ export interface AlertRouterService extends ServiceDefinition<RouterState, Findi
   readonly router: Router;
   /** The internal topic findings are re-keyed onto. */
   readonly repartition: string;
+  /** The internal topic webhook messages go to (see webhook.ts). */
+  readonly webhook: string;
 }
 
 /** Metrics the alert-router records. */
@@ -134,6 +140,9 @@ export function ownersFromContracts(contracts: ContractSet): OwnersLookup {
     systemTeam: (system) => contracts.settingsFor(system)?.owner.team,
     platformOwner: (system) => contracts.settingsFor(system)?.owner.platformOwner,
     ticketQueue: (team) => contracts.teams.get(team)?.ticketQueue,
+    teamEscalation: (team) => contracts.teams.get(team)?.escalation,
+    systemEscalation: (system, contentClass) =>
+      contracts.settingsFor(system, contentClass)?.owner.escalation,
   };
 }
 
@@ -147,6 +156,7 @@ export function createAlertRouterService(options: AlertRouterOptions): AlertRout
   const { config, topics, alertmanager } = options;
   const name = options.name ?? ALERT_ROUTER;
   const repartition = repartitionTopic(name);
+  const webhook = webhookTopic(name);
   const silences = options.silences ?? new SilenceTable();
   const router = createRouter({
     ...options.router,
@@ -208,6 +218,11 @@ export function createAlertRouterService(options: AlertRouterOptions): AlertRout
         1,
       );
     }
+    for (const w of out.webhooks) {
+      const receiver = config.receivers.get(w.receiver);
+      if (receiver)
+        records.push(webhookRecord(w, webhookMessage(w, receiver, options.externalUrl), webhook));
+    }
     for (const t of out.tickets) {
       records.push(ticketRecord(t, ctx.now, opts));
       ctx.metrics.record('tidemark_router_tickets_total', { action: t.action }, 1);
@@ -234,6 +249,7 @@ export function createAlertRouterService(options: AlertRouterOptions): AlertRout
     silences,
     router,
     repartition,
+    webhook,
   };
 }
 

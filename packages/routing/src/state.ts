@@ -10,6 +10,8 @@ export interface FindingEntry {
   alert: string;
   /** Event time of the latest observation, epoch ms; older observations are stale replays. */
   observedAt: number;
+  /** A firing finding's `expiresAt`, epoch ms: not refreshed by then, the router resolves it. */
+  expiresAt?: number;
   /** Ticket base keys the finding is an item of (while firing). */
   tickets?: string[];
   /** The ticket item, kept while the finding is an item of a ticket (ids only when restricted). */
@@ -45,6 +47,8 @@ export interface AlertEntry {
   groups: string[];
   /** Names of the tickets receivers it was routed to. */
   ticketReceivers: string[];
+  /** Its owner's escalation: the receiver, when it falls due (epoch ms), and whether it was sent firing. */
+  escalation?: { receiver: string; at: number; sent: boolean };
 }
 
 /** An aggregation group of one route (`group:<hash>`), with Alertmanager's timers. */
@@ -84,6 +88,12 @@ export interface TicketEntry {
   opened: boolean;
   /** Items changed since the last emitted action. */
   dirty: boolean;
+  /** The `dueBy` of the last emitted action, epoch ms. */
+  dueBy?: number;
+  /** Past its dueBy: this generation's actions carry `escalated: true`. */
+  escalated?: boolean;
+  /** The team's escalation receiver, when escalated and known. */
+  escalationReceiver?: string;
 }
 
 /** The expiring-soon notice of a silence (`silence:<id>`). */
@@ -109,6 +119,12 @@ export interface RouterIndexes {
   /** Per inhibit rule: equal-label key → firing source alert fingerprints. */
   inhibitSources: Array<Map<string, Set<string>>>;
   silenceNotices: Set<string>;
+  /** Alerts with an escalation to send (firing, not yet sent) or to resolve (resolved after it was sent). */
+  escalations: Set<string>;
+  /** Firing findings that carry an expiry: fingerprint → expiresAt, epoch ms. */
+  expiring: Map<string, number>;
+  /** Open tickets not yet escalated: base key → dueBy, epoch ms. */
+  dueTickets: Map<string, number>;
   /** Earliest group timer, epoch ms. */
   nextGroupDue: number;
   /** When resolved findings and closed tickets are next swept, epoch ms. */

@@ -1,3 +1,5 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { SchemaRegistryClient } from '@confluentinc/schemaregistry/dist/schemaregistry-client.js';
 import { eventSchemas } from '@tidemark/core';
@@ -10,8 +12,35 @@ import {
   planPublish,
 } from '@tidemark/contracts';
 import { DEFAULT_CONTRACTS_DIR, readContractDir } from '@tidemark/contracts/node';
+import type { ContractFile, LintProblem } from '@tidemark/contracts';
+import { ConfigError } from '@tidemark/core';
+import { lintEscalations, parseRoutingConfig } from '@tidemark/routing';
 import type { Output } from '../io.js';
 import { UsageError } from './topics.js';
+
+/**
+ * The routing side of the lint: routing.yaml itself (when the directory has one) and the escalation receivers
+ * the contracts name, which must be routing.yaml receivers.
+ */
+async function lintRouting(dir: string, files: readonly ContractFile[]): Promise<LintProblem[]> {
+  const file = join(dir, 'routing.yaml');
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch {
+    return [];
+  }
+  try {
+    return lintEscalations(parseRoutingConfig(text, file), files);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    // parseRoutingConfig's problems are `file:line: …`; keep them whole as the message at their line.
+    return error.problems.map((p) => {
+      const line = Number(/^[^\n]*?:(\d+):/.exec(p)?.[1] ?? 1);
+      return { file, line, column: 1, message: p.replace(/^[^\n]*?:\d+: /, '') };
+    });
+  }
+}
 
 /** `tidemark contracts lint|publish`: what stewards run on a contract change before it merges. */
 export function registerContracts(program: Command, out: Output): Command {
@@ -24,7 +53,7 @@ export function registerContracts(program: Command, out: Output): Command {
     .argument('[dir]', 'contracts directory', DEFAULT_CONTRACTS_DIR)
     .action(async (dir: string) => {
       const files = await readContractDir(dir);
-      const problems = lintContracts(files);
+      const problems = [...lintContracts(files), ...(await lintRouting(dir, files))];
       if (problems.length > 0) {
         out.error(formatProblems(problems));
         out.error(`${problems.length} problem(s) in ${files.length} file(s)`);

@@ -1,10 +1,19 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { parseDuration } from '@tidemark/core';
+import { parseDuration, resolveTopics, type TopicCatalog } from '@tidemark/core';
+import { TOPIC_ENV_VARS } from '@tidemark/runtime';
 import { DEFAULT_CONTRACTS_DIR, loadContractDir } from '@tidemark/contracts/node';
 import { parseRoutingConfig, parseSilences } from '@tidemark/routing';
-import { backtest, formatBacktest, replay, type ReplayProgress } from '@tidemark/replay';
+import {
+  backtest,
+  formatBacktest,
+  parseRangeBound,
+  replay,
+  type ReplayInput,
+  type ReplayProgress,
+} from '@tidemark/replay';
+import { readKafkaRange } from '../kafka-range.js';
 import type { Output } from '../io.js';
 import { UsageError } from './topics.js';
 
@@ -30,17 +39,77 @@ function routingFrom(dir: string) {
   };
 }
 
+/** Flags of the input source shared by `replay` and `contracts backtest`. */
+interface SourceFlags {
+  input?: string;
+  fromKafka?: boolean;
+  since?: string;
+  until?: string;
+  brokers: string;
+}
+
+function sourceOptions(command: Command): Command {
+  return command
+    .option('--input <file>', 'JSONL: CloudEvents or record envelopes {topic, key, headers, value}')
+    .option('--from-kafka', "read the input topics' records from the broker instead of a file")
+    .option('--since <time|offset>', 'with --from-kafka: first record (RFC 3339 time or offset)')
+    .option('--until <time|offset>', 'with --from-kafka: end, exclusive (RFC 3339 time or offset)')
+    .option(
+      '--brokers <list>',
+      'with --from-kafka: host:port list',
+      process.env['KAFKA_BROKERS'] ?? '127.0.0.1:9092',
+    );
+}
+
+/**
+ * The replay input the flags name: a file, or the input topics' range read from Kafka (no group commits; topic
+ * names from TOPIC_* as the services take them, which the replay then uses too).
+ */
+async function inputOf(
+  opts: SourceFlags,
+): Promise<{ input: ReplayInput; topics?: Partial<TopicCatalog> }> {
+  if (opts.fromKafka) {
+    if (opts.input) throw new UsageError('--input and --from-kafka: pick one');
+    const bound = (flag: string, v: string | undefined) => {
+      if (v === undefined) return undefined;
+      try {
+        return parseRangeBound(v, flag);
+      } catch (error) {
+        throw new UsageError((error as Error).message);
+      }
+    };
+    const since = bound('--since', opts.since);
+    const until = bound('--until', opts.until);
+    const overrides: Partial<TopicCatalog> = {};
+    for (const [role, name] of Object.entries(TOPIC_ENV_VARS)) {
+      const v = process.env[name];
+      if (v) overrides[role as keyof TopicCatalog] = v;
+    }
+    const t = resolveTopics(overrides);
+    const input = await readKafkaRange({
+      brokers: opts.brokers,
+      topics: [t.contentChanges, t.syncEvents, t.inventorySnapshots],
+      ...(since ? { since } : {}),
+      ...(until ? { until } : {}),
+    });
+    return { input, topics: overrides };
+  }
+  if (opts.since !== undefined || opts.until !== undefined)
+    throw new UsageError('--since and --until need --from-kafka');
+  if (!opts.input) throw new UsageError('an input is required: --input <file> or --from-kafka');
+  if (!existsSync(opts.input)) throw new UsageError(`--input ${opts.input}: no such file`);
+  return { input: opts.input };
+}
+
 /** `tidemark replay` and `tidemark contracts backtest`: the services in-process, on event time. */
 export function registerReplay(program: Command, contracts: Command, out: Output): void {
-  program
-    .command('replay')
-    .description(
-      'run every check in-process over a JSONL file of events on event time; writes findings, alerts, tickets, dlq and summary',
-    )
-    .requiredOption(
-      '--input <file>',
-      'JSONL: CloudEvents or record envelopes {topic, key, headers, value}',
-    )
+  sourceOptions(
+    program
+      .command('replay')
+      .description(
+        'run every check in-process over a JSONL file of events (or a range of the input topics) on event time; writes findings, alerts, tickets, dlq and summary',
+      ),
+  )
     .requiredOption('--out <dir>', 'output directory')
     .option(
       '--contracts <dir>',
@@ -62,18 +131,18 @@ export function registerReplay(program: Command, contracts: Command, out: Output
     )
     .option('--quiet', 'no progress on stderr')
     .action(
-      async (opts: {
-        input: string;
-        out: string;
-        contracts: string;
-        drain: number;
-        tick: number;
-        maxFutureSkew: number;
-        quiet?: boolean;
-      }) => {
-        if (!existsSync(opts.input)) throw new UsageError(`--input ${opts.input}: no such file`);
+      async (
+        opts: SourceFlags & {
+          out: string;
+          contracts: string;
+          drain: number;
+          tick: number;
+          maxFutureSkew: number;
+          quiet?: boolean;
+        },
+      ) => {
         const { summary, metrics } = await replay({
-          input: opts.input,
+          ...(await inputOf(opts)),
           contracts: await loadContractDir(opts.contracts),
           ...routingFrom(opts.contracts),
           out: opts.out,
@@ -102,26 +171,37 @@ export function registerReplay(program: Command, contracts: Command, out: Output
       },
     );
 
-  contracts
-    .command('backtest')
-    .description(
-      'what each contract version would have fired on the same events, and the difference per rule',
-    )
-    .requiredOption(
-      '--input <file>',
-      'JSONL events (e.g. events.jsonl from `tidemark simulate` or the demo)',
-    )
+  sourceOptions(
+    contracts
+      .command('backtest')
+      .description(
+        'what each contract version would have fired on the same events (a file or a range of the input topics), and the difference per rule',
+      ),
+  )
     .requiredOption('--old <dir>', 'contracts before the change')
     .requiredOption('--new <dir>', 'contracts after the change')
     .option('--drain <duration>', 'advance the clock past the last event', duration('drain'), 0)
-    .action(async (opts: { input: string; old: string; new: string; drain: number }) => {
-      if (!existsSync(opts.input)) throw new UsageError(`--input ${opts.input}: no such file`);
-      const result = await backtest({
-        input: opts.input,
-        oldContracts: await loadContractDir(opts.old),
-        newContracts: await loadContractDir(opts.new),
-        drainMs: opts.drain,
-      });
-      out.info(formatBacktest(result));
-    });
+    .option(
+      '--findings-only',
+      "compare findings only (default: also route both sides through the --new dir's routing.yaml and silences.yaml)",
+    )
+    .action(
+      async (
+        opts: SourceFlags & {
+          old: string;
+          new: string;
+          drain: number;
+          findingsOnly?: boolean;
+        },
+      ) => {
+        const result = await backtest({
+          ...(await inputOf(opts)),
+          oldContracts: await loadContractDir(opts.old),
+          newContracts: await loadContractDir(opts.new),
+          drainMs: opts.drain,
+          ...(opts.findingsOnly ? {} : routingFrom(opts.new)),
+        });
+        out.info(formatBacktest(result));
+      },
+    );
 }
