@@ -19,6 +19,7 @@ import { DeliveryAbortedError, DeliveryError, retryTransient } from './delivery.
 import { startHttpServer } from './http.js';
 import type { HttpServer, Probe } from './http.js';
 import { createKafka } from './kafka.js';
+import { kafkaAccessError } from './kafka-client.js';
 import { createLogger } from './logger.js';
 import { RuntimeMetrics } from './metrics.js';
 import { shutdownTelemetry } from './otel-handle.js';
@@ -142,7 +143,8 @@ export async function runService<S extends PartitionState, E>(
     await host.start();
   } catch (error) {
     await host.abortStart();
-    throw error;
+    // Wrong credentials, an untrusted certificate or a missing ACL: one clear line and exit 2, not a stack.
+    throw kafkaAccessError(error, config.kafka) ?? error;
   }
   return host.handle();
 }
@@ -885,8 +887,16 @@ class ServiceHost<S extends PartitionState, E> {
 
   #fail(error: unknown, what: string): void {
     if (this.#fatal !== undefined) return;
-    this.#fatal = error ?? new Error(what);
-    this.#logger.fatal({ err: error }, `${what}; exiting`);
+    // A refusal by the cluster (e.g. no WRITE ACL on an output topic) is a configuration problem: one line, exit 2.
+    const access = kafkaAccessError(
+      error,
+      this.#config.kafka,
+      `use a topic of ${this.#definition.name}`,
+    );
+    this.#fatal = access ?? error ?? new Error(what);
+    if (access) this.#logger.fatal({ kind: access.kind }, `${what}: ${access.message}; exiting`);
+    else this.#logger.fatal({ err: error }, `${what}; exiting`);
+    const code = access ? 2 : 1;
     if (this.#stopPromise) return;
     this.#stopping = true;
     // No graceful path: the consumer may be dead (tulios/kafkajs#1529) and nothing more may be committed.
@@ -896,8 +906,8 @@ class ServiceHost<S extends PartitionState, E> {
       new Promise((resolve) => setTimeout(resolve, 2000).unref()),
     ]).then(() => {
       this.#removeSignalHandlers();
-      this.#finish(1);
-      return 1;
+      this.#finish(code);
+      return code;
     });
   }
 

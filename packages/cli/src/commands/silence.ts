@@ -13,8 +13,15 @@ import {
   silenceToRecord,
 } from '@tidemark/routing';
 import type { Silence, SilenceRecord } from '@tidemark/routing';
-import { Kafka, logLevel } from 'kafkajs';
-import { brokersOption, type Output } from '../io.js';
+import { kafkaAccessError, type KafkaConnection } from '@tidemark/runtime';
+import type { Output } from '../io.js';
+import {
+  cliKafka,
+  connectionFailure,
+  kafkaConnectionFrom,
+  withKafkaOptions,
+  type KafkaConnectionFlags,
+} from '../kafka-connection.js';
 import { UsageError } from './topics.js';
 
 /** What `silence add` is given, before validation. */
@@ -111,32 +118,27 @@ export function formatSilenceTable(silences: readonly Silence[], now: number): s
   );
 }
 
-interface KafkaOptions {
-  brokers: string;
+/** Where the silences live: the cluster and the compacted topic. */
+export interface SilenceTopicOptions {
+  connection: KafkaConnection;
   topic: string;
 }
 
-function kafkaFor(opts: KafkaOptions): Kafka {
-  return new Kafka({
-    clientId: 'tidemark-cli',
-    brokers: opts.brokers.split(',').map((b) => b.trim()),
-    logLevel: logLevel.NOTHING,
-    connectionTimeout: 10_000,
-    retry: { retries: 2, initialRetryTime: 300 },
-  });
-}
-
-async function produce(opts: KafkaOptions, key: string, value: string | null): Promise<void> {
-  const producer = kafkaFor(opts).producer({ allowAutoTopicCreation: false });
+async function produce(
+  opts: SilenceTopicOptions,
+  key: string,
+  value: string | null,
+): Promise<void> {
+  const producer = cliKafka(opts.connection).producer({ allowAutoTopicCreation: false });
   try {
     await producer.connect();
     await producer.send({ topic: opts.topic, acks: -1, messages: [{ key, value }] });
   } catch (cause) {
+    const access = connectionFailure(cause, opts.connection, `write to ${opts.topic}`);
+    if (access.name === 'KafkaAccessError') throw access;
     throw new Error(
-      `cannot write to ${opts.topic} at ${opts.brokers}: ${(cause as Error).message}`,
-      {
-        cause,
-      },
+      `cannot write to ${opts.topic} at ${opts.connection.brokers.join(',')}: ${(cause as Error).message}`,
+      { cause },
     );
   } finally {
     await producer.disconnect();
@@ -148,18 +150,15 @@ async function produce(opts: KafkaOptions, key: string, value: string | null): P
  * with a throw-away consumer group that is deleted afterwards.
  */
 export async function readSilenceTopic(
-  opts: KafkaOptions & { timeoutMs?: number },
+  opts: SilenceTopicOptions & { timeoutMs?: number },
 ): Promise<SilenceTable> {
-  const kafka = kafkaFor(opts);
+  const kafka = cliKafka(opts.connection);
   const admin = kafka.admin();
   const table = new SilenceTable();
   try {
     await admin.connect();
   } catch (cause) {
-    throw new Error(
-      `no Kafka broker answers at ${opts.brokers} (${(cause as Error).message}); start one with \`npm run kafka:up\` or set KAFKA_BROKERS`,
-      { cause },
-    );
+    throw connectionFailure(cause, opts.connection);
   }
   const groupId = `tidemark-cli-silences-${randomUUID()}`;
   try {
@@ -183,7 +182,9 @@ export async function readSilenceTopic(
         );
         consumer.on(consumer.events.CRASH, ({ payload }) => {
           clearTimeout(timer);
-          reject(payload.error);
+          reject(
+            kafkaAccessError(payload.error, opts.connection, `read ${opts.topic}`) ?? payload.error,
+          );
         });
         consumer
           .run({
@@ -201,7 +202,9 @@ export async function readSilenceTopic(
           })
           .catch((error: unknown) => {
             clearTimeout(timer);
-            reject(error as Error);
+            reject(
+              kafkaAccessError(error, opts.connection, `read ${opts.topic}`) ?? (error as Error),
+            );
           });
       });
     } finally {
@@ -230,8 +233,7 @@ export function registerSilence(program: Command, out: Output, now: () => number
     .command('silence')
     .description('add, expire and list alert silences (the compacted dq.silences.v1 topic)');
 
-  silence
-    .command('add')
+  withKafkaOptions(silence.command('add'))
     .description(
       'silence the alerts matching every matcher, from now (or --starts-at) for --duration',
     )
@@ -244,18 +246,19 @@ export function registerSilence(program: Command, out: Output, now: () => number
     .requiredOption('--created-by <name>', 'who adds it')
     .requiredOption('-c, --comment <text>', 'why')
     .option('--starts-at <time>', 'RFC 3339 start time (default: now)')
-    .addOption(brokersOption())
     .addOption(topicOption())
     .action(
-      async (opts: {
-        matcher: string[];
-        duration: string;
-        createdBy: string;
-        comment: string;
-        startsAt?: string;
-        brokers: string;
-        topic: string;
-      }) => {
+      async (
+        opts: {
+          matcher: string[];
+          duration: string;
+          createdBy: string;
+          comment: string;
+          startsAt?: string;
+          topic: string;
+        } & KafkaConnectionFlags,
+      ) => {
+        const connection = kafkaConnectionFrom(opts);
         let startsAt = now();
         if (opts.startsAt !== undefined) {
           try {
@@ -272,19 +275,18 @@ export function registerSilence(program: Command, out: Output, now: () => number
           comment: opts.comment,
         });
         const record: SilenceRecord = silenceToRecord(s);
-        await produce(opts, s.id, JSON.stringify(record));
+        await produce({ connection, topic: opts.topic }, s.id, JSON.stringify(record));
         out.info(s.id);
       },
     );
 
-  silence
-    .command('expire')
+  withKafkaOptions(silence.command('expire'))
     .description('end silences now (one that has not started yet is deleted)')
     .argument('<id...>', 'silence ids')
-    .addOption(brokersOption())
     .addOption(topicOption())
-    .action(async (ids: string[], opts: KafkaOptions) => {
-      const table = await readSilenceTopic(opts);
+    .action(async (ids: string[], opts: { topic: string } & KafkaConnectionFlags) => {
+      const where = { connection: kafkaConnectionFrom(opts), topic: opts.topic };
+      const table = await readSilenceTopic(where);
       const at = now();
       for (const id of ids) {
         const s = table.get(id);
@@ -298,37 +300,40 @@ export function registerSilence(program: Command, out: Output, now: () => number
           out.info(`silence ${id} had already ended at ${formatTime(s.endsAt)}`);
           continue;
         }
-        await produce(opts, record.key, record.value);
+        await produce(where, record.key, record.value);
         out.info(record.value === null ? `deleted ${id} (it had not started)` : `expired ${id}`);
       }
     });
 
-  silence
-    .command('list')
+  withKafkaOptions(silence.command('list'))
     .description('list active and pending silences')
     .option('-a, --all', 'include expired silences')
     .option('--json', 'print the records as JSON (Alertmanager API v2 silence form)')
-    .addOption(brokersOption())
     .addOption(topicOption())
-    .action(async (opts: KafkaOptions & { all?: boolean; json?: boolean }) => {
-      const table = await readSilenceTopic(opts);
-      const at = now();
-      for (const problem of table.rejected) out.error(`skipped a bad record: ${problem.message}`);
-      const shown = table.all().filter((s) => opts.all || s.endsAt > at);
-      if (opts.json) {
-        out.info(
-          JSON.stringify(
-            shown.map((s) => ({ ...silenceToRecord(s), status: { state: silenceState(s, at) } })),
-            null,
-            2,
-          ),
-        );
-        return;
-      }
-      if (shown.length === 0) {
-        out.info(opts.all ? 'no silences' : 'no active or pending silences');
-        return;
-      }
-      for (const line of formatSilenceTable(shown, at)) out.info(line);
-    });
+    .action(
+      async (opts: { topic: string; all?: boolean; json?: boolean } & KafkaConnectionFlags) => {
+        const table = await readSilenceTopic({
+          connection: kafkaConnectionFrom(opts),
+          topic: opts.topic,
+        });
+        const at = now();
+        for (const problem of table.rejected) out.error(`skipped a bad record: ${problem.message}`);
+        const shown = table.all().filter((s) => opts.all || s.endsAt > at);
+        if (opts.json) {
+          out.info(
+            JSON.stringify(
+              shown.map((s) => ({ ...silenceToRecord(s), status: { state: silenceState(s, at) } })),
+              null,
+              2,
+            ),
+          );
+          return;
+        }
+        if (shown.length === 0) {
+          out.info(opts.all ? 'no silences' : 'no active or pending silences');
+          return;
+        }
+        for (const line of formatSilenceTable(shown, at)) out.info(line);
+      },
+    );
 }
