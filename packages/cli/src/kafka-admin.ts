@@ -1,5 +1,5 @@
 import type { Admin } from 'kafkajs';
-import type { KafkaConnection } from '@tidemark/runtime';
+import { verifyBrokerCertificate, type KafkaConnection } from '@tidemark/runtime';
 import { cliKafka, connectionFailure } from './kafka-connection.js';
 import type { ExistingTopic } from './topic-plan.js';
 
@@ -11,6 +11,7 @@ export async function connectAdmin(
   connection: KafkaConnection,
   timeoutMs = 10_000,
 ): Promise<Admin> {
+  await verifyBrokerCertificate(connection);
   const admin = cliKafka(connection, 'tidemark-cli', timeoutMs).admin();
   try {
     await admin.connect();

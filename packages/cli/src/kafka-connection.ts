@@ -68,7 +68,10 @@ export function kafkaConnectionFrom(flags: KafkaConnectionFlags): KafkaConnectio
   return connection;
 }
 
-/** A kafkajs client for the CLI: few retries (a person is waiting), silent (errors are reported instead). */
+/**
+ * A kafkajs client for the CLI: few retries (a person is waiting), silent (errors are reported instead). Call
+ * `verifyBrokerCertificate` first (connectAdmin does) so an untrusted certificate fails at once.
+ */
 export function cliKafka(
   connection: KafkaConnection,
   clientId = 'tidemark-cli',
@@ -78,7 +81,8 @@ export function cliKafka(
     connection,
     clientId,
     connectionTimeout: timeoutMs,
-    retry: { retries: 2, initialRetryTime: 300 },
+    // Enough to ride out a fresh broker's "coordinator is loading" (a few seconds), little enough to fail fast.
+    retry: { retries: 5, initialRetryTime: 300 },
   });
 }
 

@@ -1,5 +1,12 @@
 // @tidemark/core: the shared, pure vocabulary of Tidemark — events, records, topics, ids, time, outputs, state.
-export { TidemarkError, EnvelopeError, ConfigError, DependencyUnavailableError, describeError } from './errors.js';
+export {
+  TidemarkError,
+  EnvelopeError,
+  ConfigError,
+  DependencyUnavailableError,
+  describeError,
+  safeErrorText,
+} from './errors.js';
 export type { EnvelopeErrorReason } from './errors.js';
 export {
   systemClock,
@@ -69,9 +76,12 @@ export {
   alertRecord,
   ticketRecord,
   dlqRecord,
+  declaredClassification,
+  DLQ_VALUE_WITHHELD_HEADER,
   envelopeInvalidFinding,
 } from './outputs.js';
 export type {
+  DlqRestrictedPolicy,
   Severity,
   FindingStatus,
   FindingSubject,

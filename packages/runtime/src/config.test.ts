@@ -41,6 +41,7 @@ describe('loadRuntimeConfig', () => {
       clock: 'wall',
       eventTickMs: d.eventTickMs,
       eventSkewMs: d.eventSkewMs,
+      dlqRestricted: 'withhold',
       otel: { OTEL_SERVICE_NAME: 'x' },
     });
   });

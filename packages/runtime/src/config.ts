@@ -42,6 +42,8 @@ export interface RuntimeConfig {
   /** With clock `event`: ticks trail a partition's watermark by this much (skew allowed between its topics). */
   eventSkewMs: number;
   shutdownTimeoutMs: number;
+  /** A dead letter of a document known to be `restricted`: its value withheld (default) or kept. */
+  dlqRestricted: 'withhold' | 'keep';
   /** Standard OTEL_* variables passed through untouched (read by `@tidemark/runtime/otel`). */
   otel: Record<string, string>;
 }
@@ -64,6 +66,7 @@ export const DEFAULT_RUNTIME_CONFIG = {
   clock: 'wall',
   eventTickMs: 10_000,
   eventSkewMs: 120_000,
+  dlqRestricted: 'withhold',
 } as const;
 
 /** Environment variable of each topic role, e.g. contentChanges → TOPIC_CONTENT_CHANGES. */
@@ -128,6 +131,7 @@ const schema = z.object({
   TIDEMARK_CLOCK: z.enum(['wall', 'event'], { error: 'must be wall or event' }).optional(),
   EVENT_TICK: duration.pipe(z.number().min(1, 'must be more than 0')).optional(),
   EVENT_SKEW: duration.optional(),
+  DLQ_RESTRICTED: z.enum(['withhold', 'keep'], { error: 'must be withhold or keep' }).optional(),
   ...Object.fromEntries(Object.values(TOPIC_ENV_VARS).map((name) => [name, topicName.optional()])),
 });
 
@@ -197,6 +201,7 @@ export function loadRuntimeConfig(env: NodeJS.ProcessEnv, service: string): Runt
     clock: v.TIDEMARK_CLOCK ?? d.clock,
     eventTickMs: v.EVENT_TICK ?? d.eventTickMs,
     eventSkewMs: v.EVENT_SKEW ?? d.eventSkewMs,
+    dlqRestricted: v.DLQ_RESTRICTED ?? d.dlqRestricted,
     otel,
   };
 }

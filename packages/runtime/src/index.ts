@@ -17,7 +17,12 @@ export type {
   KafkaTlsConfig,
   ReadText,
 } from './kafka-config.js';
-export { createKafkaClient, kafkaAccessError, KafkaAccessError } from './kafka-client.js';
+export {
+  createKafkaClient,
+  kafkaAccessError,
+  verifyBrokerCertificate,
+  KafkaAccessError,
+} from './kafka-client.js';
 export type { KafkaClientOptions, KafkaAccessKind } from './kafka-client.js';
 export { createLogger, REDACTED_PATHS } from './logger.js';
 export type { LoggerOptions } from './logger.js';

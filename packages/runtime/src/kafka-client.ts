@@ -1,3 +1,5 @@
+import net from 'node:net';
+import tls from 'node:tls';
 import { ConfigError } from '@tidemark/core';
 import { Kafka, logLevel } from 'kafkajs';
 import type { KafkaConfig, LogEntry, RetryOptions } from 'kafkajs';
@@ -185,4 +187,48 @@ export function kafkaAccessError(
     }
   }
   return undefined;
+}
+
+/**
+ * Checks the TLS handshake with the first bootstrap broker that answers, before kafkajs connects: kafkajs
+ * treats a certificate that does not verify as a retriable connection error and retries it for half a minute.
+ * Throws KafkaAccessError('tls') when the certificate does not verify; an unreachable broker is left to kafkajs
+ * (an outage, not a configuration problem). Does nothing without TLS.
+ */
+export async function verifyBrokerCertificate(
+  connection: KafkaConnection,
+  timeoutMs = 5000,
+): Promise<void> {
+  const tlsConfig = connection.ssl;
+  if (!tlsConfig) return;
+  for (const broker of connection.brokers) {
+    const at = broker.lastIndexOf(':');
+    const host = broker.slice(0, at).replace(/^\[|\]$/g, '');
+    const port = Number(broker.slice(at + 1));
+    const problem = await new Promise<Error | 'ok' | undefined>((resolve) => {
+      const socket = tls.connect({
+        host,
+        port,
+        servername: net.isIP(host) ? undefined : host,
+        rejectUnauthorized: tlsConfig.rejectUnauthorized,
+        ...(tlsConfig.ca !== undefined ? { ca: [tlsConfig.ca] } : {}),
+        ...(tlsConfig.cert !== undefined ? { cert: tlsConfig.cert } : {}),
+        ...(tlsConfig.key !== undefined ? { key: tlsConfig.key } : {}),
+      });
+      const done = (result: Error | 'ok' | undefined) => {
+        socket.destroy();
+        resolve(result);
+      };
+      socket.setTimeout(timeoutMs, () => done(undefined));
+      socket.once('secureConnect', () => done('ok'));
+      socket.once('error', (error: NodeJS.ErrnoException) =>
+        done(error.code && TLS_CODES.has(error.code) ? error : undefined),
+      );
+    });
+    if (problem === 'ok') return;
+    if (problem) {
+      const error = Object.assign(problem, { broker });
+      throw kafkaAccessError(error, connection) ?? problem;
+    }
+  }
 }

@@ -1,4 +1,4 @@
-import { ConfigError, describeError, stateTopic, systemClock } from '@tidemark/core';
+import { ConfigError, describeError, safeErrorText, stateTopic, systemClock } from '@tidemark/core';
 import type {
   Clock,
   HandlerContext,
@@ -19,7 +19,7 @@ import { DeliveryAbortedError, DeliveryError, retryTransient } from './delivery.
 import { startHttpServer } from './http.js';
 import type { HttpServer, Probe } from './http.js';
 import { createKafka } from './kafka.js';
-import { kafkaAccessError } from './kafka-client.js';
+import { kafkaAccessError, verifyBrokerCertificate } from './kafka-client.js';
 import { createLogger } from './logger.js';
 import { RuntimeMetrics } from './metrics.js';
 import { shutdownTelemetry } from './otel-handle.js';
@@ -217,6 +217,7 @@ class ServiceHost<S extends PartitionState, E> {
       topics: config.topics,
       clock: this.#clock,
       metrics: this.#metrics.sink,
+      dlqRestricted: config.dlqRestricted,
     };
   }
 
@@ -250,6 +251,7 @@ class ServiceHost<S extends PartitionState, E> {
       registry: this.#metrics.registry,
     });
     log.info({ port: this.#http.port }, 'http listening');
+    await verifyBrokerCertificate(this.#config.kafka);
     this.#kafka = createKafka(this.#config, log);
     this.#admin = this.#kafka.admin();
     await this.#admin.connect();
@@ -632,7 +634,9 @@ class ServiceHost<S extends PartitionState, E> {
       for (const o of result.outputs) outputs.push(o);
       if (result.deadLetter !== undefined) {
         deadLetters++;
-        const { errorClass, message: reason } = describeError(result.deadLetter);
+        // Never the record, and only error text that cannot quote it (safeErrorText).
+        const { errorClass } = describeError(result.deadLetter);
+        const reason = safeErrorText(result.deadLetter);
         this.#logger.warn(
           { errorClass, error: reason, topic, partition, offset: message.offset },
           'record sent to the dead-letter topic',

@@ -13,7 +13,7 @@ import {
   silenceToRecord,
 } from '@tidemark/routing';
 import type { Silence, SilenceRecord } from '@tidemark/routing';
-import { kafkaAccessError, type KafkaConnection } from '@tidemark/runtime';
+import { kafkaAccessError, verifyBrokerCertificate, type KafkaConnection } from '@tidemark/runtime';
 import type { Output } from '../io.js';
 import {
   cliKafka,
@@ -129,6 +129,7 @@ async function produce(
   key: string,
   value: string | null,
 ): Promise<void> {
+  await verifyBrokerCertificate(opts.connection);
   const producer = cliKafka(opts.connection).producer({ allowAutoTopicCreation: false });
   try {
     await producer.connect();
@@ -152,6 +153,7 @@ async function produce(
 export async function readSilenceTopic(
   opts: SilenceTopicOptions & { timeoutMs?: number },
 ): Promise<SilenceTable> {
+  await verifyBrokerCertificate(opts.connection);
   const kafka = cliKafka(opts.connection);
   const admin = kafka.admin();
   const table = new SilenceTable();

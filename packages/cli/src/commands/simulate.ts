@@ -17,7 +17,7 @@ import {
   type ScoredFinding,
 } from '@tidemark/sim';
 import { parseDuration } from '@tidemark/core';
-import { kafkaAccessError } from '@tidemark/runtime';
+import { kafkaAccessError, verifyBrokerCertificate } from '@tidemark/runtime';
 import type { Output } from '../io.js';
 import {
   cliKafka,
@@ -119,6 +119,7 @@ export function registerSimulate(program: Command, out: Output): void {
           out.info(`wrote ${n} events and ${sim.truth.length} injected faults to ${opts.out}/`);
         }
         if (connection) {
+          await verifyBrokerCertificate(connection);
           const producer = cliKafka(connection, 'tidemark-simulate').producer({
             createPartitioner: Partitioners.DefaultPartitioner,
             idempotent: true,
