@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { userInfo } from 'node:os';
 import { Option } from 'commander';
 import type { Command } from 'commander';
 import { DEFAULT_TOPICS, fingerprint, formatTime, parseDuration, parseTime } from '@tidemark/core';
@@ -12,7 +13,7 @@ import {
   silenceFromRecord,
   silenceToRecord,
 } from '@tidemark/routing';
-import type { Silence, SilenceRecord } from '@tidemark/routing';
+import type { Matcher, Silence, SilenceRecord } from '@tidemark/routing';
 import { kafkaAccessError, verifyBrokerCertificate, type KafkaConnection } from '@tidemark/runtime';
 import type { Output } from '../io.js';
 import {
@@ -34,6 +35,25 @@ export interface SilenceInput {
   duration: string;
   createdBy: string;
   comment: string;
+  /** Longest silence allowed, ms. @default SILENCE_DEFAULTS.maxDurationMs (7 days) */
+  maxDurationMs?: number;
+}
+
+/** Defaults of `silence add`. */
+export const SILENCE_DEFAULTS = {
+  /** A silence is for maintenance or an incident, not a way to switch a check off: at most 7 days. */
+  maxDurationMs: 7 * 86_400_000,
+} as const;
+
+// Label values no real alert has: a matcher that accepts them (and the empty string) accepts any value.
+const PROBE_VALUES = ['', 'a', 'zq-7.x_Q', '0', 'tidemark probe value'];
+
+/**
+ * Whether a matcher accepts any value of its label, e.g. `check=~".+"`, `check!="x"` or `check=~".*"`. Every alert
+ * carries the labels silences match on (check, system, severity...), so such a matcher selects every alert.
+ */
+export function matchesAnyValue(m: Matcher): boolean {
+  return PROBE_VALUES.slice(1).every((v) => m.test(v));
 }
 
 /**
@@ -53,6 +73,17 @@ export function buildSilence(input: SilenceInput): Silence {
     duration = parseDuration(input.duration);
   } catch (error) {
     throw new UsageError(`--duration: ${(error as Error).message}`);
+  }
+  const max = input.maxDurationMs ?? SILENCE_DEFAULTS.maxDurationMs;
+  if (duration > max) {
+    throw new UsageError(
+      `--duration: ${input.duration} is longer than the maximum ${formatDuration(max)} (--max-duration)`,
+    );
+  }
+  if (matchers.length > 0 && matchers.every(matchesAnyValue)) {
+    throw new UsageError(
+      `--matcher: ${matchers.map(formatMatcher).join(',')} matches every alert; name at least one label value (e.g. system="confluence")`,
+    );
   }
   const text = matchers.map(formatMatcher).sort();
   const id = fingerprint({ matchers: text, startsAt: input.startsAt, createdBy: input.createdBy });
@@ -219,6 +250,19 @@ export async function readSilenceTopic(
   }
 }
 
+function maxDuration(text: string): number {
+  try {
+    return parseDuration(text);
+  } catch (error) {
+    throw new UsageError(`--max-duration: ${(error as Error).message}`);
+  }
+}
+
+function formatDuration(ms: number): string {
+  const days = ms / 86_400_000;
+  return Number.isInteger(days) ? `${days}d` : `${ms / 3_600_000}h`;
+}
+
 function topicOption(): Option {
   return new Option('-t, --topic <name>', 'the silences topic')
     .env('TOPIC_SILENCES')
@@ -245,7 +289,12 @@ export function registerSilence(program: Command, out: Output, now: () => number
       collect,
     )
     .requiredOption('-d, --duration <duration>', 'how long, e.g. 2h, 30m, 1d')
-    .requiredOption('--created-by <name>', 'who adds it')
+    .option('--created-by <name>', 'who adds it (default: the OS user)')
+    .addOption(
+      new Option('--max-duration <duration>', 'refuse silences longer than this')
+        .env('TIDEMARK_SILENCE_MAX_DURATION')
+        .default('7d'),
+    )
     .requiredOption('-c, --comment <text>', 'why')
     .option('--starts-at <time>', 'RFC 3339 start time (default: now)')
     .addOption(topicOption())
@@ -254,7 +303,8 @@ export function registerSilence(program: Command, out: Output, now: () => number
         opts: {
           matcher: string[];
           duration: string;
-          createdBy: string;
+          createdBy?: string;
+          maxDuration: string;
           comment: string;
           startsAt?: string;
           topic: string;
@@ -273,8 +323,9 @@ export function registerSilence(program: Command, out: Output, now: () => number
           matchers: opts.matcher,
           startsAt,
           duration: opts.duration,
-          createdBy: opts.createdBy,
+          createdBy: opts.createdBy ?? userInfo().username,
           comment: opts.comment,
+          maxDurationMs: maxDuration(opts.maxDuration),
         });
         const record: SilenceRecord = silenceToRecord(s);
         await produce({ connection, topic: opts.topic }, s.id, JSON.stringify(record));
