@@ -819,7 +819,8 @@ class ServiceHost<S extends PartitionState, E> {
       detail:
         this.#fatal === undefined
           ? {}
-          : { error: String((this.#fatal as Error)?.message ?? this.#fatal) },
+          : // Anyone who can reach the port reads this: no text that could quote a record.
+            { error: safeErrorText(this.#fatal) },
     };
   }
 
