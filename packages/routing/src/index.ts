@@ -54,6 +54,8 @@ export {
 export type { AlertNotification, Router, RouterOptions, RouterOutput } from './router.js';
 export {
   ALERT_ROUTER,
+  KNOWN_FINDING_SOURCES,
+  isKnownFindingSource,
   ALERT_ROUTER_METRICS,
   ALERT_ROUTER_TOPICS,
   alertRouterTopics,
