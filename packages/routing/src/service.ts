@@ -86,7 +86,7 @@ export function isKnownFindingSource(source: string): boolean {
 }
 
 export interface AlertRouterOptions {
-  /** Which finding sources are accepted; others are dead-lettered. @default isKnownFindingSource */
+  /** Which finding sources are accepted; others are dead-lettered. @default its own name or isKnownFindingSource */
   acceptSource?: (source: string) => boolean;
   /** The validated routing.yaml. */
   config: RoutingConfig;
@@ -187,7 +187,11 @@ export function createAlertRouterService(options: AlertRouterOptions): AlertRout
         `record on ${record.topic} is a ${JSON.stringify(event.type)} event; the alert-router takes only ${EVENT_TYPES.finding}`,
       );
     }
-    if (!(options.acceptSource ?? isKnownFindingSource)(event.source)) {
+    // The router's own findings (e.g. its unowned notices) come back on the findings topic under its own name.
+    const accept =
+      options.acceptSource ??
+      ((source: string) => source === `tidemark/${name}` || isKnownFindingSource(source));
+    if (!accept(event.source)) {
       const shown = /^[a-zA-Z0-9/._:-]{1,200}$/.test(event.source) ? ` ${event.source}` : '';
       throw new EnvelopeError(
         'schema',
