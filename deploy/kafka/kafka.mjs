@@ -10,6 +10,16 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
+import {
+  applyAcls,
+  clientOptions,
+  ensureCertificates,
+  ensureUsers,
+  scramFormatArgs,
+  securityPaths,
+  securityReport,
+  secureListenerProperties,
+} from './secure.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const HOST = '127.0.0.1';
@@ -63,6 +73,7 @@ function envHelp() {
   return `
 Environment:
   KAFKA_PORT             client listener port (default 9092)
+  KAFKA_SECURITY         plaintext (default) or sasl_ssl: TLS + SCRAM users + ACLs (README "Secured mode")
   KAFKA_CONTROLLER_PORT  KRaft controller port (default KAFKA_PORT + 1000, e.g. 10092)
   KAFKA_VERSION          Kafka version to fetch and run (default: kafka.version in pom.xml)
   KAFKA_CACHE_DIR        jars, data and logs (default deploy/kafka/.cache)
@@ -91,7 +102,13 @@ function loadConfig(env) {
     throw new UsageError(`KAFKA_VERSION "${version}" is not x.y.z`);
   const instanceDir = path.join(cacheDir, 'data', String(port));
   const logsDir = path.join(cacheDir, 'logs', String(port));
+  const security = env.KAFKA_SECURITY || 'plaintext';
+  if (!['plaintext', 'sasl_ssl'].includes(security))
+    throw new UsageError(`KAFKA_SECURITY "${security}" must be plaintext or sasl_ssl`);
   return {
+    host: HOST,
+    security,
+    securityFile: path.join(instanceDir, 'security.mode'),
     port,
     controllerPort,
     brokers: [`${HOST}:${port}`],
@@ -181,10 +198,14 @@ function fetchJars(cfg, { force = false } = {}) {
 // ------------------------------------------------------------------------------------- probing
 
 /** Resolves to the cluster description when the broker answers a metadata request, else null. */
-async function probe(brokers, timeoutMs = 3000) {
+async function probe(cfg, timeoutMs = 3000) {
+  // A secured instance without its CA yet has never been started: nothing of ours can answer.
+  if (cfg.security === 'sasl_ssl' && !fs.existsSync(securityPaths(cfg.instanceDir).caFile))
+    return null;
   const kafka = new Kafka({
     clientId: 'tidemark-kafka-probe',
-    brokers,
+    brokers: cfg.brokers,
+    ...(cfg.security === 'sasl_ssl' ? secureClient(cfg) : {}),
     logLevel: logLevel.NOTHING,
     connectionTimeout: 1000,
     requestTimeout: timeoutMs,
@@ -200,6 +221,11 @@ async function probe(brokers, timeoutMs = 3000) {
   } finally {
     await admin.disconnect().catch(() => {});
   }
+}
+
+function secureClient(cfg) {
+  const p = securityPaths(cfg.instanceDir);
+  return clientOptions(p, ensureUsers(p), 'admin');
 }
 
 function portOpen(port) {
@@ -278,11 +304,7 @@ function serverProperties(cfg) {
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@${HOST}:${cfg.controllerPort}
-listeners=PLAINTEXT://${HOST}:${cfg.port},CONTROLLER://${HOST}:${cfg.controllerPort}
-advertised.listeners=PLAINTEXT://${HOST}:${cfg.port}
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
-controller.listener.names=CONTROLLER
-inter.broker.listener.name=PLAINTEXT
+${cfg.security === 'sasl_ssl' ? secureListenerProperties(cfg, securityPaths(cfg.instanceDir), ensureUsers(securityPaths(cfg.instanceDir))) : plainListenerProperties(cfg)}
 log.dirs=${cfg.logDirs}
 
 # Tests create their topics explicitly, so a typo fails instead of creating a topic.
@@ -307,6 +329,14 @@ group.min.session.timeout.ms=1000
 # Compaction tests should not wait long for the cleaner.
 log.cleaner.backoff.ms=1000
 `;
+}
+
+function plainListenerProperties(cfg) {
+  return `listeners=PLAINTEXT://${HOST}:${cfg.port},CONTROLLER://${HOST}:${cfg.controllerPort}
+advertised.listeners=PLAINTEXT://${HOST}:${cfg.port}
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=PLAINTEXT`;
 }
 
 function clusterId() {
@@ -347,6 +377,10 @@ function formatStorage(cfg) {
     id,
     '--config',
     cfg.propsFile,
+    // SCRAM users exist from the first moment: the broker's own inter-broker login needs admin.
+    ...(cfg.security === 'sasl_ssl'
+      ? scramFormatArgs(ensureUsers(securityPaths(cfg.instanceDir)))
+      : []),
   ];
   const res = spawnSync(cfg.java, args, { encoding: 'utf8' });
   if (res.status !== 0) {
@@ -355,6 +389,7 @@ function formatStorage(cfg) {
     );
   }
   fs.writeFileSync(cfg.versionFile, `${cfg.version}\n`);
+  fs.writeFileSync(cfg.securityFile, `${cfg.security}\n`);
   say(`Formatted ${cfg.logDirs} (cluster id ${id})`);
 }
 
@@ -388,7 +423,7 @@ async function waitReady(cfg, { child, pid, started }) {
   while (Date.now() < deadline) {
     if (exited) return { ok: false, reason: `the broker process ended (${exited})` };
     if (!child && !alive(pid)) return { ok: false, reason: `the broker process ${pid} ended` };
-    if (await probe(cfg.brokers)) return { ok: true };
+    if (await probe(cfg)) return { ok: true };
     await sleep(250);
   }
   return { ok: false, reason: `no metadata answer within ${seconds(cfg.upTimeoutMs)}` };
@@ -396,10 +431,32 @@ async function waitReady(cfg, { child, pid, started }) {
 
 async function up(cfg, { json }) {
   if (json) say = warn;
-  const report = (started, pid) => {
+  const report = async (started, pid) => {
+    if (cfg.security === 'sasl_ssl') {
+      const p = securityPaths(cfg.instanceDir);
+      if (!fs.existsSync(p.aclsDone)) {
+        await applyAcls(cfg, p, ensureUsers(p), Kafka, logLevel);
+        say(`ACLs for tidemark's principals created (StandardAuthorizer); users in ${p.users}`);
+      }
+    }
     if (json) {
+      const security =
+        cfg.security === 'sasl_ssl'
+          ? {
+              security: securityReport(
+                securityPaths(cfg.instanceDir),
+                ensureUsers(securityPaths(cfg.instanceDir)),
+              ),
+            }
+          : {};
       console.log(
-        JSON.stringify({ started, brokers: cfg.brokers, pid, log: pid ? cfg.serverLog : null }),
+        JSON.stringify({
+          started,
+          brokers: cfg.brokers,
+          pid,
+          log: pid ? cfg.serverLog : null,
+          ...security,
+        }),
       );
     }
     return 0;
@@ -423,7 +480,7 @@ async function up(cfg, { json }) {
     }
     if (existing) fs.rmSync(cfg.pidFile, { force: true });
 
-    if (await probe(cfg.brokers)) {
+    if (await probe(cfg)) {
       say(
         `A Kafka broker not started by this script already answers on ${cfg.brokers[0]}; using it.`,
       );
@@ -443,8 +500,19 @@ async function up(cfg, { json }) {
       throw new Error(`Kafka ${cfg.version} needs Java 17 or newer; ${cfg.java} is Java ${major}`);
 
     fs.mkdirSync(cfg.logsDir, { recursive: true });
-    fs.writeFileSync(cfg.propsFile, serverProperties(cfg));
+    if (cfg.security === 'sasl_ssl') ensureCertificates(securityPaths(cfg.instanceDir), say);
+    fs.writeFileSync(cfg.propsFile, serverProperties(cfg), { mode: 0o600 });
     if (fs.existsSync(path.join(cfg.logDirs, 'meta.properties'))) {
+      const formattedAs = fs.existsSync(cfg.securityFile)
+        ? fs.readFileSync(cfg.securityFile, 'utf8').trim()
+        : 'plaintext';
+      if (formattedAs !== cfg.security) {
+        warn(
+          `${cfg.logDirs} was formatted for KAFKA_SECURITY=${formattedAs}, not ${cfg.security}.`,
+        );
+        warn(`Delete ${cfg.instanceDir} (its topics are lost) or use another KAFKA_PORT.`);
+        return 1;
+      }
       const formattedBy = fs.existsSync(cfg.versionFile)
         ? fs.readFileSync(cfg.versionFile, 'utf8').trim()
         : '?';
@@ -513,7 +581,7 @@ async function down(cfg) {
   const pid = readPid(cfg);
   if (!pid || !isOurBroker(cfg, pid)) {
     fs.rmSync(cfg.pidFile, { force: true });
-    if (await probe(cfg.brokers)) {
+    if (await probe(cfg)) {
       say(
         `A Kafka broker answers on ${cfg.brokers[0]} but was not started by this script from ${cfg.cacheDir}; leaving it alone.`,
       );
@@ -544,7 +612,7 @@ async function down(cfg) {
 async function status(cfg) {
   const pid = readPid(cfg);
   const ours = pid !== null && isOurBroker(cfg, pid);
-  const cluster = await probe(cfg.brokers);
+  const cluster = await probe(cfg);
   if (ours && cluster) {
     say(
       `running: Kafka ${cfg.version} on ${cfg.brokers[0]} (pid ${pid}, cluster ${cluster.clusterId})`,

@@ -102,7 +102,7 @@ export function finding(over: Partial<FindingInput> = {}): Finding {
 
 /** The findings-topic message of a finding (key = fingerprint, CloudEvent value, trace header). */
 export function findingMessage(f: Finding): Message {
-  const r = findingRecord(f, { service: 'test-checker', topics: resolveTopics() });
+  const r = findingRecord(f, { service: 'freshness-monitor-test', topics: resolveTopics() });
   return {
     key: r.key,
     value: r.value as string,

@@ -1,5 +1,3 @@
-import { Option } from 'commander';
-
 /** Where commands print; injected so tests can capture it. */
 export interface Output {
   info(line: string): void;
@@ -16,10 +14,3 @@ export const processOutput: Output = {
     process.exitCode = Math.max(Number(process.exitCode ?? 0), code);
   },
 };
-
-/** The --brokers option every Kafka command takes. */
-export function brokersOption(): Option {
-  return new Option('-b, --brokers <list>', 'Kafka bootstrap brokers, comma-separated')
-    .env('KAFKA_BROKERS')
-    .default('127.0.0.1:9092');
-}

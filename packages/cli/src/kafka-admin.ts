@@ -1,31 +1,22 @@
-import { Kafka, logLevel, type Admin } from 'kafkajs';
+import type { Admin } from 'kafkajs';
+import { verifyBrokerCertificate, type KafkaConnection } from '@tidemark/runtime';
+import { cliKafka, connectionFailure } from './kafka-connection.js';
 import type { ExistingTopic } from './topic-plan.js';
 
-/** Connection options shared by the CLI's Kafka commands. */
-export interface BrokerOptions {
-  /** Comma-separated host:port list. @default KAFKA_BROKERS or 127.0.0.1:9092 */
-  brokers: string;
-  /** How long to wait for the broker before giving up, in ms. @default 10000 */
-  timeoutMs?: number;
-}
-
-/** Connects an admin client, failing fast with a plain-words error when no broker answers. */
-export async function connectAdmin(options: BrokerOptions): Promise<Admin> {
-  const kafka = new Kafka({
-    clientId: 'tidemark-cli',
-    brokers: options.brokers.split(',').map((b) => b.trim()),
-    logLevel: logLevel.NOTHING,
-    connectionTimeout: options.timeoutMs ?? 10_000,
-    retry: { retries: 2, initialRetryTime: 300 },
-  });
-  const admin = kafka.admin();
+/**
+ * Connects an admin client, failing fast with a plain-words error: a refusal (credentials, certificate) as a
+ * KafkaAccessError, no answer as "no Kafka broker answers".
+ */
+export async function connectAdmin(
+  connection: KafkaConnection,
+  timeoutMs = 10_000,
+): Promise<Admin> {
+  await verifyBrokerCertificate(connection);
+  const admin = cliKafka(connection, 'tidemark-cli', timeoutMs).admin();
   try {
     await admin.connect();
   } catch (cause) {
-    throw new Error(
-      `no Kafka broker answers at ${options.brokers} (${(cause as Error).message}); start one with \`npm run kafka:up\` or set KAFKA_BROKERS`,
-      { cause },
-    );
+    throw connectionFailure(cause, connection);
   }
   return admin;
 }

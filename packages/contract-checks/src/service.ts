@@ -19,6 +19,7 @@ import {
   type ServiceDefinition,
   type Severity,
   type TopicCatalog,
+  safeErrorText,
 } from '@tidemark/core';
 import { readField, type ContractSet, type ResolvedSettings } from '@tidemark/contracts';
 import { evaluateDocument } from './evaluate.js';
@@ -191,12 +192,13 @@ export function createContractCheckerService(
       severity: 'high',
       subject: { system, ...(docId ? { docId } : {}), field: record.topic },
       owner: ownerOf(contracts.settingsFor(system), undefined),
-      summary: `record on ${record.topic} fails its registered schema: ${event.error.message.slice(0, 200)}`,
+      // The registry's text may quote the record: only safe text (class, or our own field/rule wording).
+      summary: `record on ${record.topic} fails its registered schema: ${safeErrorText(event.error).slice(0, 200)}`,
       evidence: {
         topic: record.topic,
         partition: record.partition,
         offset: record.offset,
-        error: event.error.message,
+        error: safeErrorText(event.error),
       },
       observedAt: formatTime(ctx.now),
       ...(ctx.traceparent ? { traceparent: ctx.traceparent } : {}),

@@ -73,7 +73,8 @@ export function createEnvelopeParser<E = InputEvent | FindingEvent>(
     if (event['specversion'] !== '1.0') {
       throw new EnvelopeError(
         'not-cloudevent',
-        `record is not a CloudEvents 1.0 event: specversion is ${JSON.stringify(event['specversion'])}, expected "1.0"`,
+        // The value itself is not quoted: error text never carries record content.
+        'record is not a CloudEvents 1.0 event: specversion must be "1.0"',
       );
     }
     const type = event['type'];
@@ -82,8 +83,10 @@ export function createEnvelopeParser<E = InputEvent | FindingEvent>(
     }
     const check = validators.get(type);
     if (!check) {
-      throw new EnvelopeError('unknown-type', `unknown event type "${type}"`, {
-        context: { type },
+      // An event type is an identifier; anything else is not echoed (it could be record content).
+      const shown = /^[a-zA-Z0-9._-]{1,100}$/.test(type) ? ` "${type}"` : ' (not an identifier)';
+      throw new EnvelopeError('unknown-type', `unknown event type${shown}`, {
+        context: shown.startsWith(' "') ? { type } : {},
       });
     }
     if (!check(event)) {
@@ -132,7 +135,8 @@ export function createEnvelopeParser<E = InputEvent | FindingEvent>(
     } catch (cause) {
       throw new EnvelopeError(
         'invalid-json',
-        `record is not valid JSON: ${(cause as Error).message}`,
+        // V8's message quotes the text around the error; only the position is kept.
+        `record is not valid JSON${jsonErrorPosition(cause)}`,
         {
           cause,
         },
@@ -183,6 +187,11 @@ function inspect(root: unknown, maxDepth: number): void {
       if (typeof child === 'object' && child !== null) stack.push([child, depth + 1]);
     }
   }
+}
+
+function jsonErrorPosition(cause: unknown): string {
+  const m = /at position (\d+)/.exec((cause as Error)?.message ?? '');
+  return m ? ` (at position ${m[1]})` : '';
 }
 
 function describe(errors: ErrorObject[] | null | undefined): string {

@@ -78,3 +78,14 @@ export class DependencyUnavailableError extends TidemarkError {
     this.dependency = dependency;
   }
 }
+
+/**
+ * Error text safe to put in a finding, a DLQ header or a log line: never a fragment of the record. Tidemark's own
+ * errors name the field and the rule only, so their message is kept; any other error (a library's parser or
+ * validator, a bug) may quote the record it choked on, so only its class is given.
+ */
+export function safeErrorText(error: unknown): string {
+  if (error instanceof TidemarkError) return error.message;
+  const { errorClass } = describeError(error);
+  return `${errorClass} (its message is withheld: it may quote the record)`;
+}

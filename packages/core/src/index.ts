@@ -5,6 +5,7 @@ export {
   ConfigError,
   DependencyUnavailableError,
   describeError,
+  safeErrorText,
 } from './errors.js';
 export type { EnvelopeErrorReason } from './errors.js';
 export {
@@ -76,10 +77,13 @@ export {
   ticketRecord,
   dlqRecord,
   outputDlqRecord,
+  declaredClassification,
+  DLQ_VALUE_WITHHELD_HEADER,
   envelopeInvalidFinding,
   ENVELOPE_INVALID_QUIET_MS,
 } from './outputs.js';
 export type {
+  DlqRestrictedPolicy,
   Severity,
   FindingStatus,
   FindingSubject,

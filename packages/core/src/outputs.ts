@@ -1,4 +1,4 @@
-import { describeError } from './errors.js';
+import { describeError, safeErrorText } from './errors.js';
 import { EVENT_TYPES } from './events.js';
 import { fingerprint } from './ids.js';
 import type { InputRecord, OutputRecord, RecordHeaders } from './records.js';
@@ -301,19 +301,55 @@ export const DLQ_HEADERS = {
   outputTopic: 'tidemark.dlq.output.topic',
 } as const;
 
-/** The `dq.dlq.v1` record for an input that could not be processed: original bytes and key, reason in headers. */
+/** What happens to the value of a dead letter whose document is known to be `restricted`. */
+export type DlqRestrictedPolicy = 'withhold' | 'keep';
+
+/** Header saying a dead letter's value was withheld, and why. */
+export const DLQ_VALUE_WITHHELD_HEADER = 'tidemark.dlq.value.withheld';
+
+/**
+ * The classification a record declares, if it can be read without trusting it: the `data.classification` of a
+ * structured CloudEvent, or the top-level `classification` of a binary-mode body. Undefined when unknown.
+ */
+export function declaredClassification(
+  record: Pick<InputRecord, 'value' | 'headers'>,
+): string | undefined {
+  const raw = record.value;
+  if (raw === null || raw === undefined) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(typeof raw === 'string' ? raw : raw.toString('utf8'));
+  } catch {
+    return undefined;
+  }
+  if (typeof parsed !== 'object' || parsed === null) return undefined;
+  const binary = record.headers['ce_specversion'] !== undefined;
+  const data = binary ? parsed : (parsed as { data?: unknown }).data;
+  const value = (data as { classification?: unknown } | null | undefined)?.classification;
+  return typeof value === 'string' ? value : undefined;
+}
+
+/**
+ * The `dq.dlq.v1` record for an input that could not be processed: key, reason in headers, and the original bytes
+ * — except for a document known to be `restricted` under the default policy `withhold`: its value is dropped
+ * (null) and the DLQ_VALUE_WITHHELD_HEADER says so; ids and reason are kept. The reason is safeErrorText: it
+ * never quotes the record.
+ */
 export function dlqRecord(args: {
   record: InputRecord;
   error: unknown;
   service: string;
   topics: TopicCatalog;
+  /** @default 'withhold' */
+  restricted?: DlqRestrictedPolicy;
 }): OutputRecord {
-  const { record, error, service, topics } = args;
-  const { errorClass, message } = describeError(error);
+  const { record, error, service, topics, restricted = 'withhold' } = args;
+  const { errorClass } = describeError(error);
+  const withhold = restricted === 'withhold' && declaredClassification(record) === 'restricted';
   return {
     topic: topics.dlq,
     key: record.key,
-    value: record.value,
+    value: withhold ? null : record.value,
     headers: {
       ...record.headers,
       [DLQ_HEADERS.topic]: record.topic,
@@ -321,8 +357,9 @@ export function dlqRecord(args: {
       [DLQ_HEADERS.offset]: record.offset,
       [DLQ_HEADERS.timestamp]: record.timestamp,
       [DLQ_HEADERS.errorClass]: errorClass,
-      [DLQ_HEADERS.errorMessage]: message.slice(0, 1000),
+      [DLQ_HEADERS.errorMessage]: safeErrorText(error).slice(0, 1000),
       [DLQ_HEADERS.service]: service,
+      ...(withhold ? { [DLQ_VALUE_WITHHELD_HEADER]: 'classification restricted' } : {}),
     },
   };
 }
@@ -396,7 +433,8 @@ export function envelopeInvalidFinding(args: {
   quietMs?: number;
 }): Finding {
   const { record, error, service, now, quietMs = ENVELOPE_INVALID_QUIET_MS } = args;
-  const { errorClass, message } = describeError(error);
+  const { errorClass } = describeError(error);
+  const message = safeErrorText(error);
   const system = record.key?.split('/')[0] || 'unknown';
   return buildFinding({
     check: 'envelope.invalid',

@@ -81,6 +81,8 @@ export type {
 } from './webhook.js';
 export {
   ALERT_ROUTER,
+  KNOWN_FINDING_SOURCES,
+  isKnownFindingSource,
   ALERT_ROUTER_METRICS,
   ALERT_ROUTER_TOPICS,
   alertRouterTopics,

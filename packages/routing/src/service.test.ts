@@ -30,6 +30,7 @@ import {
   createAlertRouterService,
   ownersFromContracts,
   repartitionTopic,
+  isKnownFindingSource,
 } from './service.js';
 import type { AlertRouterOptions, AlertRouterService, AlertSink } from './service.js';
 import { SilenceTable } from './silence.js';
@@ -239,6 +240,17 @@ describe('createAlertRouterService', () => {
       ['tidemark_router_findings_total', { stage: 'shadow', status: 'firing' }, 1],
     ]);
     expect(pipe.runTo(T0 + H)).toEqual([]);
+  });
+
+  it('refuses findings from an unknown source, so the host dead-letters them', () => {
+    const svc = createAlertRouterService(base);
+    const record = toInput(findingRecord(finding(), { service: 'evil', topics }), 0, 0);
+    expect(() => svc.decode(record)).toThrow(EnvelopeError);
+    expect(() => svc.decode(record)).toThrow(
+      "finding from an unknown source tidemark/evil: the alert-router accepts findings of Tidemark's services only",
+    );
+    const accepted = createAlertRouterService({ ...base, acceptSource: () => true });
+    expect(accepted.decode(record).source).toBe('tidemark/evil');
   });
 
   it('refuses records that are not findings, so the host dead-letters them', () => {
@@ -573,3 +585,17 @@ function pipelineCtx(): HandlerContext {
     metrics: { record: () => undefined },
   };
 }
+
+describe('finding sources', () => {
+  it.each([
+    ['tidemark/contract-checker', true],
+    ['tidemark/freshness-monitor-20261203-0900', true],
+    ['tidemark/alert-router', true],
+    ['tidemark/evil-service', false],
+    ['tidemark/contract-checker evil', false],
+    ['connector/confluence-prod', false],
+    ['', false],
+  ])('%j accepted: %s', (source, accepted) => {
+    expect(isKnownFindingSource(source)).toBe(accepted);
+  });
+});

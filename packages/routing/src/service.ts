@@ -66,7 +66,30 @@ export interface AlertSink {
 }
 
 /** Options of createAlertRouterService. */
+/** Services whose findings the router accepts: the checkers, and the router itself (its envelope.invalid). */
+export const KNOWN_FINDING_SOURCES: readonly string[] = [
+  'contract-checker',
+  'freshness-monitor',
+  'parity-verifier',
+  'drift-detector',
+  ALERT_ROUTER,
+];
+
+/**
+ * Whether a finding's CloudEvent `source` is one of Tidemark's services: `tidemark/<service>`, or
+ * `tidemark/<service>-<instance>` for a renamed deployment (SERVICE_NAME, e.g. the demo's). Anything else on the
+ * findings topic is dead-lettered: a producer must not be able to page people or open tickets.
+ */
+export function isKnownFindingSource(source: string): boolean {
+  if (!/^tidemark\/[A-Za-z0-9._-]+$/.test(source)) return false;
+  return KNOWN_FINDING_SOURCES.some(
+    (known) => source === `tidemark/${known}` || source.startsWith(`tidemark/${known}-`),
+  );
+}
+
 export interface AlertRouterOptions {
+  /** Which finding sources are accepted; others are dead-lettered. @default its own name or isKnownFindingSource */
+  acceptSource?: (source: string) => boolean;
   /** The validated routing.yaml. */
   config: RoutingConfig;
   /** Contracts, for ticket owners (class steward, system team, platform owner) and team ticket queues. @default findings' own owners only */
@@ -172,6 +195,17 @@ export function createAlertRouterService(options: AlertRouterOptions): AlertRout
       throw new EnvelopeError(
         'unknown-type',
         `record on ${record.topic} is a ${JSON.stringify(event.type)} event; the alert-router takes only ${EVENT_TYPES.finding}`,
+      );
+    }
+    // The router's own findings (e.g. its unowned notices) come back on the findings topic under its own name.
+    const accept =
+      options.acceptSource ??
+      ((source: string) => source === `tidemark/${name}` || isKnownFindingSource(source));
+    if (!accept(event.source)) {
+      const shown = /^[a-zA-Z0-9/._:-]{1,200}$/.test(event.source) ? ` ${event.source}` : '';
+      throw new EnvelopeError(
+        'schema',
+        `finding from an unknown source${shown}: the alert-router accepts findings of Tidemark's services only`,
       );
     }
     return event;

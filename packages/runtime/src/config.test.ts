@@ -48,6 +48,7 @@ describe('loadRuntimeConfig', () => {
         dependencyRetryMaxMs: 60_000,
         recordTimeBudgetMs: 60_000,
       },
+      dlqRestricted: 'withhold',
       otel: { OTEL_SERVICE_NAME: 'x' },
     });
   });
@@ -123,7 +124,7 @@ describe('loadRuntimeConfig', () => {
       brokers: ['kafka-1:9092', 'kafka-2:9093'],
       clientId: 'client',
       groupId: 'group.v2',
-      ssl: true,
+      ssl: { rejectUnauthorized: true },
       sasl: { mechanism: 'scram-sha-512', username: 'tidemark', password: 's3cret' },
       startFrom: 'latest',
       sessionTimeoutMs: 45_000,
@@ -229,9 +230,9 @@ describe('loadRuntimeConfig', () => {
     const error = caught as ConfigError;
     expect(error.problems).toEqual([
       'KAFKA_BROKERS: required (comma-separated host:port list, e.g. 127.0.0.1:9092)',
+      'KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME: required when KAFKA_SASL_PASSWORD is set',
       'HTTP_PORT="x": must be an integer from 0 to 65535',
       'LOG_LEVEL="x": must be one of fatal, error, warn, info, debug, trace, silent',
-      'KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME: required when KAFKA_SASL_PASSWORD is set',
       'service name "bad name": must be 1–200 of a-z A-Z 0-9 . _ -',
     ]);
     expect(error.message.split('\n')[0]).toBe('invalid configuration for service bad name:');

@@ -2,16 +2,13 @@ import { ConfigError, DEFAULT_TOPICS, parseDuration, resolveTopics } from '@tide
 import type { TopicCatalog, TopicRole } from '@tidemark/core';
 import cron from 'node-cron';
 import { z } from 'zod';
+import { KAFKA_CONNECTION_SHAPE, SECRET_KAFKA_VARS, parseKafkaConnection } from './kafka-config.js';
+import type { KafkaTlsConfig, SaslConfig } from './kafka-config.js';
 
 /** Log levels pino accepts; `silent` turns logging off. */
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
-/** SASL settings for an authenticated cluster. */
-export interface SaslConfig {
-  mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512';
-  username: string;
-  password: string;
-}
+export type { SaslConfig } from './kafka-config.js';
 
 /** Everything the runtime reads from the environment, validated once at start. */
 export interface RuntimeConfig {
@@ -20,7 +17,8 @@ export interface RuntimeConfig {
     brokers: string[];
     clientId: string;
     groupId: string;
-    ssl: boolean;
+    /** TLS settings (CA, client certificate) or false; see kafka-config.ts. */
+    ssl: KafkaTlsConfig | false;
     sasl?: SaslConfig;
     /** Where a group without committed offsets starts reading. */
     startFrom: 'earliest' | 'latest';
@@ -46,6 +44,8 @@ export interface RuntimeConfig {
   shutdownTimeoutMs: number;
   /** Fault handling (issue 12): limits that keep one bad record, clock or dependency from stopping a service. */
   reliability: ReliabilityConfig;
+  /** A dead letter of a document known to be `restricted`: its value withheld (default) or kept. */
+  dlqRestricted: 'withhold' | 'keep';
   /** Standard OTEL_* variables passed through untouched (read by `@tidemark/runtime/otel`). */
   otel: Record<string, string>;
 }
@@ -88,6 +88,7 @@ export const DEFAULT_RUNTIME_CONFIG = {
   stallTimeoutMs: 300_000,
   dependencyRetryMaxMs: 60_000,
   recordTimeBudgetMs: 60_000,
+  dlqRestricted: 'withhold',
 } as const;
 
 /** Environment variable of each topic role, e.g. contentChanges → TOPIC_CONTENT_CHANGES. */
@@ -102,29 +103,6 @@ export const TOPIC_ENV_VARS: Readonly<Record<TopicRole, string>> = Object.fromEn
 const topicName = z
   .string()
   .regex(/^[a-zA-Z0-9._-]{1,249}$/, 'not a valid Kafka topic name (1–249 of a-z A-Z 0-9 . _ -)');
-
-const hostPort = /^(\[[0-9a-fA-F:]+\]|[a-zA-Z0-9.-]+):(\d{1,5})$/;
-const brokers = z
-  .string()
-  .trim()
-  .min(1, 'required: comma-separated host:port list, e.g. 127.0.0.1:9092')
-  .transform((value, ctx) => {
-    const list = value
-      .split(',')
-      .map((s) => s.trim())
-      .filter((s) => s.length > 0);
-    for (const entry of list) {
-      const m = hostPort.exec(entry);
-      if (!m || Number(m[2]) < 1 || Number(m[2]) > 65_535) {
-        ctx.addIssue({ code: 'custom', message: `"${entry}" is not host:port` });
-      }
-    }
-    return list;
-  });
-
-const bool = z
-  .enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'must be true or false' })
-  .transform((v) => v === 'true' || v === '1' || v === 'yes');
 
 const duration = z.string().transform((value, ctx) => {
   try {
@@ -149,17 +127,9 @@ const clientIdLike = z
   .regex(/^[a-zA-Z0-9._-]{1,255}$/, 'must be 1–255 of a-z A-Z 0-9 . _ -');
 
 const schema = z.object({
-  KAFKA_BROKERS: brokers.optional(),
+  ...KAFKA_CONNECTION_SHAPE,
   KAFKA_CLIENT_ID: clientIdLike.optional(),
   KAFKA_GROUP_ID: clientIdLike.optional(),
-  KAFKA_SSL: bool.optional(),
-  KAFKA_SASL_MECHANISM: z
-    .enum(['plain', 'scram-sha-256', 'scram-sha-512'], {
-      error: 'must be one of plain, scram-sha-256, scram-sha-512',
-    })
-    .optional(),
-  KAFKA_SASL_USERNAME: z.string().min(1, 'must not be empty').optional(),
-  KAFKA_SASL_PASSWORD: z.string().min(1, 'must not be empty').optional(),
   KAFKA_START_FROM: z
     .enum(['earliest', 'latest'], { error: 'must be earliest or latest' })
     .optional(),
@@ -189,11 +159,12 @@ const schema = z.object({
   PARTITION_STALL_TIMEOUT: duration.pipe(z.number().min(1_000, 'must be at least 1s')).optional(),
   DEPENDENCY_RETRY_MAX: duration.pipe(z.number().min(100, 'must be at least 100ms')).optional(),
   RECORD_TIME_BUDGET: duration.pipe(z.number().min(100, 'must be at least 100ms')).optional(),
+  DLQ_RESTRICTED: z.enum(['withhold', 'keep'], { error: 'must be withhold or keep' }).optional(),
   ...Object.fromEntries(Object.values(TOPIC_ENV_VARS).map((name) => [name, topicName.optional()])),
 });
 
 // Variables whose values never appear in messages or logs.
-const SECRET_VARS = new Set(['KAFKA_SASL_PASSWORD']);
+const SECRET_VARS = SECRET_KAFKA_VARS;
 
 /**
  * Reads and validates the runtime's configuration from environment variables (empty values count as unset).
@@ -204,14 +175,13 @@ export function loadRuntimeConfig(env: NodeJS.ProcessEnv, service: string): Runt
   for (const [name, value] of Object.entries(env)) {
     if (value !== undefined && value !== '') raw[name] = value;
   }
-  const problems: string[] = [];
-  if (raw['KAFKA_BROKERS'] === undefined) {
-    problems.push('KAFKA_BROKERS: required (comma-separated host:port list, e.g. 127.0.0.1:9092)');
-  }
+  // The connection variables (and their files) are checked by the shared kafka-config; the rest here.
+  const { connection, problems } = parseKafkaConnection(raw);
   const parsed = schema.safeParse(raw);
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
       const name = String(issue.path[0] ?? '');
+      if (name in KAFKA_CONNECTION_SHAPE) continue;
       const shown = SECRET_VARS.has(name) || raw[name] === undefined ? '' : `="${raw[name]}"`;
       problems.push(`${name}${shown}: ${issue.message}`);
     }
@@ -221,12 +191,6 @@ export function loadRuntimeConfig(env: NodeJS.ProcessEnv, service: string): Runt
     if (name.startsWith('TOPIC_') && !knownTopicVars.has(name)) {
       problems.push(`${name}: unknown topic variable (known: ${[...knownTopicVars].join(', ')})`);
     }
-  }
-  const sasl = ['KAFKA_SASL_MECHANISM', 'KAFKA_SASL_USERNAME', 'KAFKA_SASL_PASSWORD'];
-  const saslSet = sasl.filter((name) => raw[name] !== undefined);
-  if (saslSet.length > 0 && saslSet.length < sasl.length) {
-    const missing = sasl.filter((name) => raw[name] === undefined);
-    problems.push(`${missing.join(', ')}: required when ${saslSet.join(', ')} is set`);
   }
   if (!/^[a-zA-Z0-9._-]{1,200}$/.test(service)) {
     problems.push(`service name "${service}": must be 1–200 of a-z A-Z 0-9 . _ -`);
@@ -246,19 +210,11 @@ export function loadRuntimeConfig(env: NodeJS.ProcessEnv, service: string): Runt
   return {
     service,
     kafka: {
-      brokers: v.KAFKA_BROKERS ?? [],
+      brokers: connection.brokers,
       clientId: v.KAFKA_CLIENT_ID ?? `${d.namePrefix}${service}`,
       groupId: v.KAFKA_GROUP_ID ?? `${d.namePrefix}${service}`,
-      ssl: v.KAFKA_SSL ?? d.ssl,
-      ...(v.KAFKA_SASL_MECHANISM && v.KAFKA_SASL_USERNAME && v.KAFKA_SASL_PASSWORD
-        ? {
-            sasl: {
-              mechanism: v.KAFKA_SASL_MECHANISM,
-              username: v.KAFKA_SASL_USERNAME,
-              password: v.KAFKA_SASL_PASSWORD,
-            },
-          }
-        : {}),
+      ssl: connection.ssl,
+      ...(connection.sasl ? { sasl: connection.sasl } : {}),
       startFrom: v.KAFKA_START_FROM ?? d.startFrom,
       sessionTimeoutMs: v.KAFKA_SESSION_TIMEOUT ?? d.sessionTimeoutMs,
       maxBytesPerPartition: v.KAFKA_MAX_BYTES_PER_PARTITION ?? d.maxBytesPerPartition,
@@ -280,6 +236,7 @@ export function loadRuntimeConfig(env: NodeJS.ProcessEnv, service: string): Runt
       dependencyRetryMaxMs: v.DEPENDENCY_RETRY_MAX ?? d.dependencyRetryMaxMs,
       recordTimeBudgetMs: v.RECORD_TIME_BUDGET ?? d.recordTimeBudgetMs,
     },
+    dlqRestricted: v.DLQ_RESTRICTED ?? d.dlqRestricted,
     otel,
   };
 }

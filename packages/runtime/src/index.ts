@@ -4,6 +4,26 @@ export type { RunServiceOptions, ServiceHandle } from './service.js';
 export { runMain, EXIT_CODES } from './main.js';
 export { loadRuntimeConfig, DEFAULT_RUNTIME_CONFIG, TOPIC_ENV_VARS } from './config.js';
 export type { RuntimeConfig, SaslConfig, LogLevel } from './config.js';
+export {
+  KAFKA_CONNECTION_SETTINGS,
+  KAFKA_CONNECTION_SHAPE,
+  SECRET_KAFKA_VARS,
+  parseKafkaConnection,
+  loadKafkaConnection,
+} from './kafka-config.js';
+export type {
+  KafkaConnection,
+  KafkaConnectionSetting,
+  KafkaTlsConfig,
+  ReadText,
+} from './kafka-config.js';
+export {
+  createKafkaClient,
+  kafkaAccessError,
+  verifyBrokerCertificate,
+  KafkaAccessError,
+} from './kafka-client.js';
+export type { KafkaClientOptions, KafkaAccessKind } from './kafka-client.js';
 export { createLogger, REDACTED_PATHS } from './logger.js';
 export type { LoggerOptions } from './logger.js';
 export {

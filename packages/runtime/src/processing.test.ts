@@ -231,27 +231,28 @@ describe('handleRecord', () => {
         throw new RangeError('revision went backwards');
       }) as Handle,
       'RangeError',
-      /^revision went backwards$/,
+      // Not Tidemark's own wording, so it could quote the record: only the class travels.
+      /^RangeError \(its message is withheld: it may quote the record\)$/,
     ],
     [
       'a handler that returns no array',
       record(upsert),
       (() => 'nope') as unknown as Handle,
-      'TypeError',
+      'OutputRecordError',
       /^handler must return an array of output records$/,
     ],
     [
       'an output without a topic',
       record(upsert),
       (() => [{ key: null, value: 'x' }]) as unknown as Handle,
-      'TypeError',
+      'OutputRecordError',
       /^output record without a topic$/,
     ],
     [
       'an output whose value is a number',
       record(upsert),
       (() => [{ topic: 't', key: null, value: 7 }]) as unknown as Handle,
-      'TypeError',
+      'OutputRecordError',
       /^output record to t: value must be a string, Buffer or null$/,
     ],
   ])(

@@ -34,6 +34,8 @@ export interface HandlingContext<S extends PartitionState, E> {
    * is dead-lettered with RecordTimeBudgetError and whatever it still produces is ignored. Unset: no limit.
    */
   recordBudgetMs?: number;
+  /** DLQ_RESTRICTED: the value of a restricted document's dead letter is withheld or kept. @default 'withhold' */
+  dlqRestricted?: 'withhold' | 'keep';
 }
 
 /** Result of handling one record. */
@@ -107,15 +109,20 @@ export function isPromiseLike<T>(value: T | Promise<T>): value is Promise<T> {
   return typeof (value as { then?: unknown } | null)?.then === 'function';
 }
 
+/** A handler returned something that is not a list of output records (a bug in the service, not the record). */
+export class OutputRecordError extends TidemarkError {}
+
 function checkOutputs(outputs: unknown): OutputRecord[] {
   if (!Array.isArray(outputs))
-    throw new TypeError('handler must return an array of output records');
+    throw new OutputRecordError('handler must return an array of output records');
   for (const o of outputs as OutputRecord[]) {
     if (typeof o?.topic !== 'string' || o.topic.length === 0) {
-      throw new TypeError('output record without a topic');
+      throw new OutputRecordError('output record without a topic');
     }
     if (o.value !== null && typeof o.value !== 'string' && !Buffer.isBuffer(o.value)) {
-      throw new TypeError(`output record to ${o.topic}: value must be a string, Buffer or null`);
+      throw new OutputRecordError(
+        `output record to ${o.topic}: value must be a string, Buffer or null`,
+      );
     }
   }
   return outputs as OutputRecord[];
@@ -189,7 +196,13 @@ export function handleRecord<S extends PartitionState, E>(
     });
     return {
       outputs: [
-        dlqRecord({ record, error, service: definition.name, topics: h.topics }),
+        dlqRecord({
+          record,
+          error,
+          service: definition.name,
+          topics: h.topics,
+          restricted: h.dlqRestricted ?? 'withhold',
+        }),
         findingRecord(finding, { service: definition.name, topics: h.topics }),
       ],
       deadLetter: error,

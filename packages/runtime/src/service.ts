@@ -2,6 +2,7 @@ import {
   ConfigError,
   describeError,
   outputDlqRecord,
+  safeErrorText,
   stateTopic,
   systemClock,
 } from '@tidemark/core';
@@ -35,6 +36,7 @@ import {
 import { startHttpServer } from './http.js';
 import type { HttpServer, Probe } from './http.js';
 import { createKafka } from './kafka.js';
+import { kafkaAccessError, verifyBrokerCertificate } from './kafka-client.js';
 import { createLogger } from './logger.js';
 import { RuntimeMetrics } from './metrics.js';
 import { shutdownTelemetry } from './otel-handle.js';
@@ -200,7 +202,8 @@ export async function runService<S extends PartitionState, E>(
     await host.start();
   } catch (error) {
     await host.abortStart();
-    throw error;
+    // Wrong credentials, an untrusted certificate or a missing ACL: one clear line and exit 2, not a stack.
+    throw kafkaAccessError(error, config.kafka) ?? error;
   }
   return host.handle();
 }
@@ -276,6 +279,7 @@ class ServiceHost<S extends PartitionState, E> {
       clock: this.#clock,
       metrics: this.#metrics.sink,
       recordBudgetMs: config.reliability.recordTimeBudgetMs,
+      dlqRestricted: config.dlqRestricted,
     };
   }
 
@@ -309,6 +313,7 @@ class ServiceHost<S extends PartitionState, E> {
       registry: this.#metrics.registry,
     });
     log.info({ port: this.#http.port }, 'http listening');
+    await verifyBrokerCertificate(this.#config.kafka);
     this.#kafka = createKafka(this.#config, log);
     this.#admin = this.#kafka.admin();
     await this.#admin.connect();
@@ -812,7 +817,9 @@ class ServiceHost<S extends PartitionState, E> {
       for (const o of result.outputs) outputs.push(o);
       if (result.deadLetter !== undefined) {
         deadLetters++;
-        const { errorClass, message: reason } = describeError(result.deadLetter);
+        // Never the record, and only error text that cannot quote it (safeErrorText).
+        const { errorClass } = describeError(result.deadLetter);
+        const reason = safeErrorText(result.deadLetter);
         this.#logger.warn(
           { errorClass, error: reason, topic, partition, offset: message.offset },
           'record sent to the dead-letter topic',
@@ -1250,7 +1257,8 @@ class ServiceHost<S extends PartitionState, E> {
       detail:
         this.#fatal === undefined
           ? {}
-          : { error: String((this.#fatal as Error)?.message ?? this.#fatal) },
+          : // Anyone who can reach the port reads this: no text that could quote a record.
+            { error: safeErrorText(this.#fatal) },
     };
   }
 
@@ -1334,8 +1342,16 @@ class ServiceHost<S extends PartitionState, E> {
 
   #fail(error: unknown, what: string): void {
     if (this.#fatal !== undefined) return;
-    this.#fatal = error ?? new Error(what);
-    this.#logger.fatal({ err: error }, `${what}; exiting`);
+    // A refusal by the cluster (e.g. no WRITE ACL on an output topic) is a configuration problem: one line, exit 2.
+    const access = kafkaAccessError(
+      error,
+      this.#config.kafka,
+      `use a topic of ${this.#definition.name}`,
+    );
+    this.#fatal = access ?? error ?? new Error(what);
+    if (access) this.#logger.fatal({ kind: access.kind }, `${what}: ${access.message}; exiting`);
+    else this.#logger.fatal({ err: error }, `${what}; exiting`);
+    const code = access ? 2 : 1;
     if (this.#stopPromise) return;
     this.#stopping = true;
     // Configuration found wrong while running (a topic deleted, write access revoked) exits like it would at start.

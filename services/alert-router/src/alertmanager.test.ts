@@ -229,6 +229,69 @@ describe('createAlertmanagerSink', () => {
 });
 
 describe('alertmanagerSinkFromEnv', () => {
+  it.each([
+    [
+      'basic',
+      { ALERTMANAGER_AUTH_USERNAME: 'tidemark', ALERTMANAGER_AUTH_PASSWORD: 'hunter2' },
+      `Basic ${Buffer.from('tidemark:hunter2').toString('base64')}`,
+    ],
+    ['bearer', { ALERTMANAGER_AUTH_BEARER_TOKEN: 's3cr3t-token' }, 'Bearer s3cr3t-token'],
+  ])('sends %s auth from the environment and never logs it', async (_scheme, authEnv, header) => {
+    const seen: Array<string | null> = [];
+    const logged: string[] = [];
+    const log = (obj: object, msg: string) => logged.push(JSON.stringify(obj) + msg);
+    const fakeFetch = (async (_url: URL, init: RequestInit) => {
+      seen.push(new Headers(init.headers).get('authorization'));
+      return new Response('denied', { status: 401 });
+    }) as unknown as typeof fetch;
+    // The env factory takes the global fetch when it builds the sink; swap it for this test only.
+    const real = globalThis.fetch;
+    globalThis.fetch = fakeFetch;
+    try {
+      const sink = alertmanagerSinkFromEnv(
+        { ALERTMANAGER_URL: 'http://am.invalid:9093', ...authEnv },
+        { warn: log, error: log },
+      );
+      sink!.enqueue([notification()]);
+      await sink!.idle();
+    } finally {
+      globalThis.fetch = real;
+    }
+    expect(seen).toEqual([header]);
+    expect(logged.length).toBeGreaterThan(0);
+    for (const secret of ['hunter2', 's3cr3t-token', header])
+      expect(logged.join('\n')).not.toContain(secret);
+  });
+
+  it.each([
+    [
+      { ALERTMANAGER_URL: 'http://tidemark:hunter2@am:9093' },
+      'ALERTMANAGER_URL: must not carry credentials (user:password@); set ALERTMANAGER_AUTH_USERNAME and ALERTMANAGER_AUTH_PASSWORD, or ALERTMANAGER_AUTH_BEARER_TOKEN',
+    ],
+    [
+      { ALERTMANAGER_URL: 'http://am:9093', ALERTMANAGER_AUTH_USERNAME: 'u' },
+      'ALERTMANAGER_AUTH_USERNAME, ALERTMANAGER_AUTH_PASSWORD: basic auth needs both',
+    ],
+    [
+      {
+        ALERTMANAGER_URL: 'http://am:9093',
+        ALERTMANAGER_AUTH_USERNAME: 'u',
+        ALERTMANAGER_AUTH_PASSWORD: 'hunter2',
+        ALERTMANAGER_AUTH_BEARER_TOKEN: 't',
+      },
+      'ALERTMANAGER_AUTH_BEARER_TOKEN: set either it or ALERTMANAGER_AUTH_USERNAME/_PASSWORD, not both',
+    ],
+  ])('refuses %j', (env, problem) => {
+    try {
+      alertmanagerSinkFromEnv(env);
+      expect.unreachable('expected a ConfigError');
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigError);
+      expect((error as ConfigError).problems).toEqual([problem]);
+      expect((error as Error).message).not.toContain('hunter2');
+    }
+  });
+
   it('is off without ALERTMANAGER_URL', () => {
     expect(alertmanagerSinkFromEnv({})).toBeUndefined();
   });

@@ -10,8 +10,14 @@ export interface SinkLogger {
   error(obj: object, msg: string): void;
 }
 
+/** How the sink authenticates to Alertmanager (or a proxy in front of it). Never logged. */
+export type AlertmanagerAuth =
+  { scheme: 'basic'; username: string; password: string } | { scheme: 'bearer'; token: string };
+
 /** Options of createAlertmanagerSink. */
 export interface AlertmanagerSinkOptions {
+  /** Sent as the Authorization header of every POST. @default none */
+  auth?: AlertmanagerAuth;
   /** Alertmanager's base URL, e.g. `http://127.0.0.1:9093`; alerts go to `<url>/api/v2/alerts`. */
   url: string;
   logger?: SinkLogger;
@@ -122,7 +128,14 @@ export function createAlertmanagerSink(options: AlertmanagerSinkOptions): Alertm
     generatorUrl,
     fetch: doFetch = globalThis.fetch,
     sleep = realSleep,
+    auth,
   } = options;
+  const authorization =
+    auth?.scheme === 'basic'
+      ? `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}`
+      : auth?.scheme === 'bearer'
+        ? `Bearer ${auth.token}`
+        : undefined;
   const endpoint = new URL(
     'api/v2/alerts',
     options.url.endsWith('/') ? options.url : `${options.url}/`,
@@ -181,7 +194,10 @@ export function createAlertmanagerSink(options: AlertmanagerSinkOptions): Alertm
     try {
       response = await doFetch(endpoint, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: {
+          'content-type': 'application/json',
+          ...(authorization ? { authorization } : {}),
+        },
         body: JSON.stringify(batch),
         signal: AbortSignal.timeout(timeoutMs),
       });
@@ -270,7 +286,32 @@ export function alertmanagerSinkFromEnv(
     if (!parsed || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:'))
       problems.push(`${name}="${value}": must be an http:// or https:// URL`);
   };
-  httpUrl('ALERTMANAGER_URL', url);
+  // Credentials in the URL would be logged with it (and fetch refuses them): they go in ALERTMANAGER_AUTH_*.
+  let withCredentials = false;
+  try {
+    const u = new URL(url);
+    withCredentials = u.username !== '' || u.password !== '';
+  } catch {
+    // reported by httpUrl
+  }
+  if (withCredentials)
+    problems.push(
+      'ALERTMANAGER_URL: must not carry credentials (user:password@); set ALERTMANAGER_AUTH_USERNAME and ALERTMANAGER_AUTH_PASSWORD, or ALERTMANAGER_AUTH_BEARER_TOKEN',
+    );
+  else httpUrl('ALERTMANAGER_URL', url);
+  const username = env['ALERTMANAGER_AUTH_USERNAME'] || undefined;
+  const password = env['ALERTMANAGER_AUTH_PASSWORD'] || undefined;
+  const token = env['ALERTMANAGER_AUTH_BEARER_TOKEN'] || undefined;
+  let auth: AlertmanagerAuth | undefined;
+  if ((username === undefined) !== (password === undefined))
+    problems.push('ALERTMANAGER_AUTH_USERNAME, ALERTMANAGER_AUTH_PASSWORD: basic auth needs both');
+  else if (username !== undefined && password !== undefined && token !== undefined)
+    problems.push(
+      'ALERTMANAGER_AUTH_BEARER_TOKEN: set either it or ALERTMANAGER_AUTH_USERNAME/_PASSWORD, not both',
+    );
+  else if (username !== undefined && password !== undefined)
+    auth = { scheme: 'basic', username, password };
+  else if (token !== undefined) auth = { scheme: 'bearer', token };
   const generatorUrl = env['ALERTMANAGER_GENERATOR_URL'] || undefined;
   if (generatorUrl) httpUrl('ALERTMANAGER_GENERATOR_URL', generatorUrl);
   let timeoutMs: number | undefined;
@@ -287,6 +328,7 @@ export function alertmanagerSinkFromEnv(
     throw new ConfigError('invalid Alertmanager sink configuration', problems);
   return createAlertmanagerSink({
     url,
+    ...(auth ? { auth } : {}),
     ...(logger ? { logger } : {}),
     ...(generatorUrl ? { generatorUrl } : {}),
     ...(timeoutMs ? { timeoutMs } : {}),

@@ -3,7 +3,13 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { formatScorecard, parseFaultPlan } from '@tidemark/sim';
-import { brokersOption, type Output } from '../io.js';
+import type { Output } from '../io.js';
+import {
+  kafkaConnectionEnv,
+  kafkaConnectionFrom,
+  withKafkaOptions,
+  type KafkaConnectionFlags,
+} from '../kafka-connection.js';
 import { DemoAborted, runDemo } from '../demo/run.js';
 import { UsageError } from './topics.js';
 
@@ -26,12 +32,10 @@ export const DEMO_DEFAULTS = { docs: 3000, changes: 8, days: 0.75, speed: 360 } 
 
 /** `tidemark demo`: the whole system on the local broker, with simulated faults, in a few minutes. */
 export function registerDemo(program: Command, out: Output): void {
-  program
-    .command('demo')
+  withKafkaOptions(program.command('demo'))
     .description(
       'start every service, replay simulated sync traffic with injected faults live through Kafka, show what Tidemark finds, and score it',
     )
-    .addOption(brokersOption())
     .option('--docs <n>', 'documents across all systems', positive('docs'), DEMO_DEFAULTS.docs)
     .option(
       '--changes <n>',
@@ -65,21 +69,23 @@ export function registerDemo(program: Command, out: Output): void {
     .option('--no-live', 'print progress lines instead of redrawing the view')
     .option('--keep-topics', "leave the run's topics and consumer groups on the broker")
     .action(
-      async (opts: {
-        brokers: string;
-        docs: number;
-        changes: number;
-        days: number;
-        seed: number;
-        speed: number;
-        partitions: number;
-        port: number;
-        contracts: string;
-        out?: string;
-        faults?: string;
-        live: boolean;
-        keepTopics?: boolean;
-      }) => {
+      async (
+        opts: {
+          docs: number;
+          changes: number;
+          days: number;
+          seed: number;
+          speed: number;
+          partitions: number;
+          port: number;
+          contracts: string;
+          out?: string;
+          faults?: string;
+          live: boolean;
+          keepTopics?: boolean;
+        } & KafkaConnectionFlags,
+      ) => {
+        const connection = kafkaConnectionFrom(opts);
         const runId = new Date()
           .toISOString()
           .replace(/[-:]/g, '')
@@ -97,7 +103,10 @@ export function registerDemo(program: Command, out: Output): void {
         try {
           const result = await runDemo({
             root: ROOT,
-            brokers: opts.brokers,
+            brokers: connection.brokers.join(','),
+            connection,
+            // The services are started with the same connection settings (they read them from the environment).
+            kafkaEnv: kafkaConnectionEnv(opts),
             contractsDir: path.resolve(opts.contracts),
             out: outDir,
             seed: Math.round(opts.seed),

@@ -2,30 +2,37 @@ import type { Command } from 'commander';
 import { resolveTopics } from '@tidemark/core';
 import { compareTopics, planTopics } from '../topic-plan.js';
 import { connectAdmin, describeTopics } from '../kafka-admin.js';
-import { brokersOption, type Output } from '../io.js';
+import { KafkaAccessError, kafkaAccessError } from '@tidemark/runtime';
+import type { Output } from '../io.js';
+import {
+  kafkaConnectionFrom,
+  withKafkaOptions,
+  type KafkaConnectionFlags,
+} from '../kafka-connection.js';
 import { INTERNAL_TOPICS } from '../internal-topics.js';
 
 /** `tidemark doctor`: says in plain words whether this Kafka is ready for Tidemark. */
 export function registerDoctor(program: Command, out: Output): void {
-  program
-    .command('doctor')
+  withKafkaOptions(program.command('doctor'))
     .description(
       'check the broker is reachable and the topics exist with matching partition counts',
     )
-    .addOption(brokersOption())
-    .action(async (opts: { brokers: string }) => {
+    .action(async (opts: KafkaConnectionFlags) => {
+      const connection = kafkaConnectionFrom(opts);
       const catalog = resolveTopics();
       let admin;
       try {
-        admin = await connectAdmin({ brokers: opts.brokers, timeoutMs: 5000 });
+        admin = await connectAdmin(connection, 5000);
       } catch (error) {
         out.error(`✗ ${(error as Error).message}`);
-        out.exitCode(1);
+        out.exitCode(error instanceof KafkaAccessError ? 2 : 1);
         return;
       }
       try {
-        const existing = await describeTopics(admin);
-        out.info(`✓ broker reachable at ${opts.brokers}`);
+        const existing = await describeTopics(admin).catch((error: unknown) => {
+          throw kafkaAccessError(error, connection, 'describe the topics') ?? error;
+        });
+        out.info(`✓ broker reachable at ${connection.brokers.join(',')}`);
         const content = existing.find((t) => t.name === catalog.contentChanges);
         const report = compareTopics(
           planTopics(catalog, content?.partitions ?? 3, INTERNAL_TOPICS),

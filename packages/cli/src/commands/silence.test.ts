@@ -49,7 +49,27 @@ describe('buildSilence', () => {
     [
       'a silence that would match every alert',
       { matchers: ['system=~".*"'] },
-      'matchers match every alert (at least one must not match the empty string)',
+      '--matcher: system=~".*" matches every alert; name at least one label value (e.g. system="confluence")',
+    ],
+    [
+      'a matcher that accepts any value',
+      { matchers: ['check=~".+"'] },
+      '--matcher: check=~".+" matches every alert; name at least one label value (e.g. system="confluence")',
+    ],
+    [
+      'only negative matchers',
+      { matchers: ['check!="parity.orphan"', 'system!~"x|y"'] },
+      /^--matcher: .* matches every alert/,
+    ],
+    [
+      'a duration over the default maximum',
+      { duration: '8d' },
+      '--duration: 8d is longer than the maximum 7d (--max-duration)',
+    ],
+    [
+      'a duration over a configured maximum',
+      { duration: '3h', maxDurationMs: 7_200_000 },
+      '--duration: 3h is longer than the maximum 2h (--max-duration)',
     ],
     ['an empty comment', { comment: '' }, 'comment must not be empty'],
     ['a zero duration', { duration: '0' }, 'endsAt must be after startsAt'],

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { userInfo } from 'node:os';
 import { Option } from 'commander';
 import type { Command } from 'commander';
 import { DEFAULT_TOPICS, fingerprint, formatTime, parseDuration, parseTime } from '@tidemark/core';
@@ -12,9 +13,16 @@ import {
   silenceFromRecord,
   silenceToRecord,
 } from '@tidemark/routing';
-import type { Silence, SilenceRecord } from '@tidemark/routing';
-import { Kafka, logLevel } from 'kafkajs';
-import { brokersOption, type Output } from '../io.js';
+import type { Matcher, Silence, SilenceRecord } from '@tidemark/routing';
+import { kafkaAccessError, verifyBrokerCertificate, type KafkaConnection } from '@tidemark/runtime';
+import type { Output } from '../io.js';
+import {
+  cliKafka,
+  connectionFailure,
+  kafkaConnectionFrom,
+  withKafkaOptions,
+  type KafkaConnectionFlags,
+} from '../kafka-connection.js';
 import { UsageError } from './topics.js';
 
 /** What `silence add` is given, before validation. */
@@ -27,6 +35,25 @@ export interface SilenceInput {
   duration: string;
   createdBy: string;
   comment: string;
+  /** Longest silence allowed, ms. @default SILENCE_DEFAULTS.maxDurationMs (7 days) */
+  maxDurationMs?: number;
+}
+
+/** Defaults of `silence add`. */
+export const SILENCE_DEFAULTS = {
+  /** A silence is for maintenance or an incident, not a way to switch a check off: at most 7 days. */
+  maxDurationMs: 7 * 86_400_000,
+} as const;
+
+// Label values no real alert has: a matcher that accepts them (and the empty string) accepts any value.
+const PROBE_VALUES = ['', 'a', 'zq-7.x_Q', '0', 'tidemark probe value'];
+
+/**
+ * Whether a matcher accepts any value of its label, e.g. `check=~".+"`, `check!="x"` or `check=~".*"`. Every alert
+ * carries the labels silences match on (check, system, severity...), so such a matcher selects every alert.
+ */
+export function matchesAnyValue(m: Matcher): boolean {
+  return PROBE_VALUES.slice(1).every((v) => m.test(v));
 }
 
 /**
@@ -46,6 +73,17 @@ export function buildSilence(input: SilenceInput): Silence {
     duration = parseDuration(input.duration);
   } catch (error) {
     throw new UsageError(`--duration: ${(error as Error).message}`);
+  }
+  const max = input.maxDurationMs ?? SILENCE_DEFAULTS.maxDurationMs;
+  if (duration > max) {
+    throw new UsageError(
+      `--duration: ${input.duration} is longer than the maximum ${formatDuration(max)} (--max-duration)`,
+    );
+  }
+  if (matchers.length > 0 && matchers.every(matchesAnyValue)) {
+    throw new UsageError(
+      `--matcher: ${matchers.map(formatMatcher).join(',')} matches every alert; name at least one label value (e.g. system="confluence")`,
+    );
   }
   const text = matchers.map(formatMatcher).sort();
   const id = fingerprint({ matchers: text, startsAt: input.startsAt, createdBy: input.createdBy });
@@ -111,32 +149,28 @@ export function formatSilenceTable(silences: readonly Silence[], now: number): s
   );
 }
 
-interface KafkaOptions {
-  brokers: string;
+/** Where the silences live: the cluster and the compacted topic. */
+export interface SilenceTopicOptions {
+  connection: KafkaConnection;
   topic: string;
 }
 
-function kafkaFor(opts: KafkaOptions): Kafka {
-  return new Kafka({
-    clientId: 'tidemark-cli',
-    brokers: opts.brokers.split(',').map((b) => b.trim()),
-    logLevel: logLevel.NOTHING,
-    connectionTimeout: 10_000,
-    retry: { retries: 2, initialRetryTime: 300 },
-  });
-}
-
-async function produce(opts: KafkaOptions, key: string, value: string | null): Promise<void> {
-  const producer = kafkaFor(opts).producer({ allowAutoTopicCreation: false });
+async function produce(
+  opts: SilenceTopicOptions,
+  key: string,
+  value: string | null,
+): Promise<void> {
+  await verifyBrokerCertificate(opts.connection);
+  const producer = cliKafka(opts.connection).producer({ allowAutoTopicCreation: false });
   try {
     await producer.connect();
     await producer.send({ topic: opts.topic, acks: -1, messages: [{ key, value }] });
   } catch (cause) {
+    const access = connectionFailure(cause, opts.connection, `write to ${opts.topic}`);
+    if (access.name === 'KafkaAccessError') throw access;
     throw new Error(
-      `cannot write to ${opts.topic} at ${opts.brokers}: ${(cause as Error).message}`,
-      {
-        cause,
-      },
+      `cannot write to ${opts.topic} at ${opts.connection.brokers.join(',')}: ${(cause as Error).message}`,
+      { cause },
     );
   } finally {
     await producer.disconnect();
@@ -148,18 +182,16 @@ async function produce(opts: KafkaOptions, key: string, value: string | null): P
  * with a throw-away consumer group that is deleted afterwards.
  */
 export async function readSilenceTopic(
-  opts: KafkaOptions & { timeoutMs?: number },
+  opts: SilenceTopicOptions & { timeoutMs?: number },
 ): Promise<SilenceTable> {
-  const kafka = kafkaFor(opts);
+  await verifyBrokerCertificate(opts.connection);
+  const kafka = cliKafka(opts.connection);
   const admin = kafka.admin();
   const table = new SilenceTable();
   try {
     await admin.connect();
   } catch (cause) {
-    throw new Error(
-      `no Kafka broker answers at ${opts.brokers} (${(cause as Error).message}); start one with \`npm run kafka:up\` or set KAFKA_BROKERS`,
-      { cause },
-    );
+    throw connectionFailure(cause, opts.connection);
   }
   const groupId = `tidemark-cli-silences-${randomUUID()}`;
   try {
@@ -183,7 +215,9 @@ export async function readSilenceTopic(
         );
         consumer.on(consumer.events.CRASH, ({ payload }) => {
           clearTimeout(timer);
-          reject(payload.error);
+          reject(
+            kafkaAccessError(payload.error, opts.connection, `read ${opts.topic}`) ?? payload.error,
+          );
         });
         consumer
           .run({
@@ -201,7 +235,9 @@ export async function readSilenceTopic(
           })
           .catch((error: unknown) => {
             clearTimeout(timer);
-            reject(error as Error);
+            reject(
+              kafkaAccessError(error, opts.connection, `read ${opts.topic}`) ?? (error as Error),
+            );
           });
       });
     } finally {
@@ -212,6 +248,19 @@ export async function readSilenceTopic(
   } finally {
     await admin.disconnect();
   }
+}
+
+function maxDuration(text: string): number {
+  try {
+    return parseDuration(text);
+  } catch (error) {
+    throw new UsageError(`--max-duration: ${(error as Error).message}`);
+  }
+}
+
+function formatDuration(ms: number): string {
+  const days = ms / 86_400_000;
+  return Number.isInteger(days) ? `${days}d` : `${ms / 3_600_000}h`;
 }
 
 function topicOption(): Option {
@@ -230,8 +279,7 @@ export function registerSilence(program: Command, out: Output, now: () => number
     .command('silence')
     .description('add, expire and list alert silences (the compacted dq.silences.v1 topic)');
 
-  silence
-    .command('add')
+  withKafkaOptions(silence.command('add'))
     .description(
       'silence the alerts matching every matcher, from now (or --starts-at) for --duration',
     )
@@ -241,21 +289,28 @@ export function registerSilence(program: Command, out: Output, now: () => number
       collect,
     )
     .requiredOption('-d, --duration <duration>', 'how long, e.g. 2h, 30m, 1d')
-    .requiredOption('--created-by <name>', 'who adds it')
+    .option('--created-by <name>', 'who adds it (default: the OS user)')
+    .addOption(
+      new Option('--max-duration <duration>', 'refuse silences longer than this')
+        .env('TIDEMARK_SILENCE_MAX_DURATION')
+        .default('7d'),
+    )
     .requiredOption('-c, --comment <text>', 'why')
     .option('--starts-at <time>', 'RFC 3339 start time (default: now)')
-    .addOption(brokersOption())
     .addOption(topicOption())
     .action(
-      async (opts: {
-        matcher: string[];
-        duration: string;
-        createdBy: string;
-        comment: string;
-        startsAt?: string;
-        brokers: string;
-        topic: string;
-      }) => {
+      async (
+        opts: {
+          matcher: string[];
+          duration: string;
+          createdBy?: string;
+          maxDuration: string;
+          comment: string;
+          startsAt?: string;
+          topic: string;
+        } & KafkaConnectionFlags,
+      ) => {
+        const connection = kafkaConnectionFrom(opts);
         let startsAt = now();
         if (opts.startsAt !== undefined) {
           try {
@@ -268,23 +323,23 @@ export function registerSilence(program: Command, out: Output, now: () => number
           matchers: opts.matcher,
           startsAt,
           duration: opts.duration,
-          createdBy: opts.createdBy,
+          createdBy: opts.createdBy ?? userInfo().username,
           comment: opts.comment,
+          maxDurationMs: maxDuration(opts.maxDuration),
         });
         const record: SilenceRecord = silenceToRecord(s);
-        await produce(opts, s.id, JSON.stringify(record));
+        await produce({ connection, topic: opts.topic }, s.id, JSON.stringify(record));
         out.info(s.id);
       },
     );
 
-  silence
-    .command('expire')
+  withKafkaOptions(silence.command('expire'))
     .description('end silences now (one that has not started yet is deleted)')
     .argument('<id...>', 'silence ids')
-    .addOption(brokersOption())
     .addOption(topicOption())
-    .action(async (ids: string[], opts: KafkaOptions) => {
-      const table = await readSilenceTopic(opts);
+    .action(async (ids: string[], opts: { topic: string } & KafkaConnectionFlags) => {
+      const where = { connection: kafkaConnectionFrom(opts), topic: opts.topic };
+      const table = await readSilenceTopic(where);
       const at = now();
       for (const id of ids) {
         const s = table.get(id);
@@ -298,37 +353,40 @@ export function registerSilence(program: Command, out: Output, now: () => number
           out.info(`silence ${id} had already ended at ${formatTime(s.endsAt)}`);
           continue;
         }
-        await produce(opts, record.key, record.value);
+        await produce(where, record.key, record.value);
         out.info(record.value === null ? `deleted ${id} (it had not started)` : `expired ${id}`);
       }
     });
 
-  silence
-    .command('list')
+  withKafkaOptions(silence.command('list'))
     .description('list active and pending silences')
     .option('-a, --all', 'include expired silences')
     .option('--json', 'print the records as JSON (Alertmanager API v2 silence form)')
-    .addOption(brokersOption())
     .addOption(topicOption())
-    .action(async (opts: KafkaOptions & { all?: boolean; json?: boolean }) => {
-      const table = await readSilenceTopic(opts);
-      const at = now();
-      for (const problem of table.rejected) out.error(`skipped a bad record: ${problem.message}`);
-      const shown = table.all().filter((s) => opts.all || s.endsAt > at);
-      if (opts.json) {
-        out.info(
-          JSON.stringify(
-            shown.map((s) => ({ ...silenceToRecord(s), status: { state: silenceState(s, at) } })),
-            null,
-            2,
-          ),
-        );
-        return;
-      }
-      if (shown.length === 0) {
-        out.info(opts.all ? 'no silences' : 'no active or pending silences');
-        return;
-      }
-      for (const line of formatSilenceTable(shown, at)) out.info(line);
-    });
+    .action(
+      async (opts: { topic: string; all?: boolean; json?: boolean } & KafkaConnectionFlags) => {
+        const table = await readSilenceTopic({
+          connection: kafkaConnectionFrom(opts),
+          topic: opts.topic,
+        });
+        const at = now();
+        for (const problem of table.rejected) out.error(`skipped a bad record: ${problem.message}`);
+        const shown = table.all().filter((s) => opts.all || s.endsAt > at);
+        if (opts.json) {
+          out.info(
+            JSON.stringify(
+              shown.map((s) => ({ ...silenceToRecord(s), status: { state: silenceState(s, at) } })),
+              null,
+              2,
+            ),
+          );
+          return;
+        }
+        if (shown.length === 0) {
+          out.info(opts.all ? 'no silences' : 'no active or pending silences');
+          return;
+        }
+        for (const line of formatSilenceTable(shown, at)) out.info(line);
+      },
+    );
 }

@@ -1,7 +1,7 @@
 import { createWriteStream, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { Kafka, Partitioners, logLevel } from 'kafkajs';
+import { Partitioners } from 'kafkajs';
 import { parseTime, resolveTopics } from '@tidemark/core';
 import { loadContractDir } from '@tidemark/contracts/node';
 import {
@@ -17,7 +17,15 @@ import {
   type ScoredFinding,
 } from '@tidemark/sim';
 import { parseDuration } from '@tidemark/core';
-import { brokersOption, type Output } from '../io.js';
+import { kafkaAccessError, verifyBrokerCertificate } from '@tidemark/runtime';
+import type { Output } from '../io.js';
+import {
+  cliKafka,
+  connectionFailure,
+  kafkaConnectionFrom,
+  withKafkaOptions,
+  type KafkaConnectionFlags,
+} from '../kafka-connection.js';
 import { envelopeLine, produceAtRate } from '../sim-io.js';
 import { UsageError } from './topics.js';
 
@@ -32,8 +40,7 @@ const number =
 
 /** `tidemark simulate` and `tidemark score`: synthetic traffic with known faults, and grading against it. */
 export function registerSimulate(program: Command, out: Output): void {
-  program
-    .command('simulate')
+  withKafkaOptions(program.command('simulate'))
     .description(
       'write realistic source/index events with injected faults (events.jsonl) and their ground truth (truth.json)',
     )
@@ -55,23 +62,25 @@ export function registerSimulate(program: Command, out: Output): void {
     .option('--out <dir>', 'where events.jsonl, truth.json and meta.json go')
     .option('--produce', 'send the events to Kafka live instead of (or besides) writing them')
     .option('--rate <n>', 'with --produce: records per second', number('rate', 1), 1000)
-    .addOption(brokersOption())
     .action(
-      async (opts: {
-        seed: number;
-        systems?: string;
-        docs: number;
-        days: number;
-        start: string;
-        faults?: string | boolean;
-        contracts: string;
-        out?: string;
-        produce?: boolean;
-        rate: number;
-        brokers: string;
-      }) => {
+      async (
+        opts: {
+          seed: number;
+          systems?: string;
+          docs: number;
+          days: number;
+          start: string;
+          faults?: string | boolean;
+          contracts: string;
+          out?: string;
+          produce?: boolean;
+          rate: number;
+        } & KafkaConnectionFlags,
+      ) => {
         if (!opts.out && !opts.produce)
           throw new UsageError('nothing to do: give --out <dir>, --produce, or both');
+        // Validated before the simulation runs, so a bad CA path fails at once and not after minutes.
+        const connection = opts.produce ? kafkaConnectionFrom(opts) : undefined;
         const contracts = await loadContractDir(opts.contracts);
         const faults =
           opts.faults === false
@@ -109,18 +118,16 @@ export function registerSimulate(program: Command, out: Output): void {
           writeFileSync(path.join(opts.out, 'meta.json'), `${JSON.stringify(sim.meta, null, 2)}\n`);
           out.info(`wrote ${n} events and ${sim.truth.length} injected faults to ${opts.out}/`);
         }
-        if (opts.produce) {
-          const kafka = new Kafka({
-            clientId: 'tidemark-simulate',
-            brokers: opts.brokers.split(','),
-            logLevel: logLevel.NOTHING,
-          });
-          const producer = kafka.producer({
+        if (connection) {
+          await verifyBrokerCertificate(connection);
+          const producer = cliKafka(connection, 'tidemark-simulate').producer({
             createPartitioner: Partitioners.DefaultPartitioner,
             idempotent: true,
             maxInFlightRequests: 1,
           });
-          await producer.connect();
+          await producer.connect().catch((cause: unknown) => {
+            throw connectionFailure(cause, connection);
+          });
           try {
             const n = await produceAtRate(producer, sim.events, {
               rate: opts.rate,
@@ -128,7 +135,9 @@ export function registerSimulate(program: Command, out: Output): void {
                 if (p % 10_000 < 500) process.stderr.write(`produced ${p}\n`);
               },
             });
-            out.info(`produced ${n} events to ${opts.brokers}`);
+            out.info(`produced ${n} events to ${connection.brokers.join(',')}`);
+          } catch (error) {
+            throw kafkaAccessError(error, connection, 'write the input topics') ?? error;
           } finally {
             await producer.disconnect();
           }

@@ -2,28 +2,33 @@ import type { Command } from 'commander';
 import { resolveTopics } from '@tidemark/core';
 import { compareTopics, planTopics } from '../topic-plan.js';
 import { connectAdmin, describeTopics } from '../kafka-admin.js';
-import { brokersOption, type Output } from '../io.js';
+import type { Output } from '../io.js';
+import {
+  kafkaConnectionFrom,
+  withKafkaOptions,
+  type KafkaConnectionFlags,
+} from '../kafka-connection.js';
+import { kafkaAccessError } from '@tidemark/runtime';
 import { INTERNAL_TOPICS } from '../internal-topics.js';
 
 /** `tidemark topics create`: creates every topic Tidemark needs; safe to run again. */
 export function registerTopics(program: Command, out: Output): void {
   const topics = program.command('topics').description('manage the Kafka topics Tidemark uses');
-  topics
-    .command('create')
+  withKafkaOptions(topics.command('create'))
     .description(
       'create all input, output and changelog topics (idempotent; never changes existing ones)',
     )
     .option('-p, --partitions <n>', 'partitions of the co-partitioned topics', '3')
-    .addOption(brokersOption())
-    .action(async (opts: { partitions: string; brokers: string }) => {
+    .action(async (opts: { partitions: string } & KafkaConnectionFlags) => {
       const partitions = Number(opts.partitions);
       if (!Number.isInteger(partitions) || partitions < 1) {
         throw new UsageError(
           `--partitions must be a whole number ≥ 1, got ${JSON.stringify(opts.partitions)}`,
         );
       }
+      const connection = kafkaConnectionFrom(opts);
       const catalog = resolveTopics();
-      const admin = await connectAdmin({ brokers: opts.brokers });
+      const admin = await connectAdmin(connection);
       try {
         const report = compareTopics(
           planTopics(catalog, partitions, INTERNAL_TOPICS),
@@ -31,15 +36,19 @@ export function registerTopics(program: Command, out: Output): void {
           catalog,
         );
         if (report.create.length > 0) {
-          await admin.createTopics({
-            waitForLeaders: true,
-            topics: report.create.map((t) => ({
-              topic: t.name,
-              numPartitions: t.partitions,
-              replicationFactor: -1,
-              configEntries: [{ name: 'cleanup.policy', value: t.cleanupPolicy }],
-            })),
-          });
+          await admin
+            .createTopics({
+              waitForLeaders: true,
+              topics: report.create.map((t) => ({
+                topic: t.name,
+                numPartitions: t.partitions,
+                replicationFactor: -1,
+                configEntries: [{ name: 'cleanup.policy', value: t.cleanupPolicy }],
+              })),
+            })
+            .catch((error: unknown) => {
+              throw kafkaAccessError(error, connection, 'create topics') ?? error;
+            });
         }
         for (const t of report.create)
           out.info(`created ${t.name} (${t.partitions} partitions, ${t.cleanupPolicy})`);

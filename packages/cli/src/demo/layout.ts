@@ -44,6 +44,8 @@ export function demoLayout(args: {
   contractsDir: string;
   basePort: number;
   tickSchedule?: string;
+  /** KAFKA_* connection variables (TLS, SASL) every service gets. */
+  kafkaEnv?: Readonly<Record<string, string>>;
 }): DemoLayout {
   const prefix = `demo.${args.runId}.`;
   const topics = resolveTopics({
@@ -74,6 +76,7 @@ export function demoLayout(args: {
       folder,
       httpPort: args.basePort + i,
       env: {
+        ...args.kafkaEnv,
         ...topicEnv,
         SERVICE_NAME: name,
         KAFKA_BROKERS: args.brokers,

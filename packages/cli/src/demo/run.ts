@@ -1,7 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { Kafka, Partitioners, logLevel, type Consumer } from 'kafkajs';
+import { Partitioners, type Consumer, type Kafka } from 'kafkajs';
+import { createKafkaClient, type KafkaConnection } from '@tidemark/runtime';
 import { DEFAULT_TOPICS, type Finding, type TopicCatalog } from '@tidemark/core';
 import { loadContractDir } from '@tidemark/contracts/node';
 import {
@@ -31,6 +32,10 @@ export interface DemoOptions {
   /** Repository root: where services/<name>/dist/main.js live. */
   root: string;
   brokers: string;
+  /** TLS/SASL settings for the run's own clients. @default plaintext to `brokers` */
+  connection?: KafkaConnection;
+  /** KAFKA_* variables (TLS, SASL) handed to every service besides KAFKA_BROKERS. @default none */
+  kafkaEnv?: Readonly<Record<string, string>>;
   contractsDir: string;
   /** Output folder for findings.jsonl, alerts.jsonl, tickets.jsonl, dlq.jsonl, events.jsonl, truth.json, logs/. */
   out: string;
@@ -125,6 +130,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     brokers: options.brokers,
     contractsDir: options.contractsDir,
     basePort: options.basePort,
+    ...(options.kafkaEnv ? { kafkaEnv: options.kafkaEnv } : {}),
   });
   const wanted = options.services;
   const layout = {
@@ -136,10 +142,9 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     if (!existsSync(main)) throw new Error(`${main} is missing: run \`npm run build\` first`);
   }
   mkdirSync(path.join(options.out, 'logs'), { recursive: true });
-  const kafka = new Kafka({
+  const kafka = createKafkaClient({
+    connection: options.connection ?? { brokers: options.brokers.split(','), ssl: false },
     clientId: `tidemark-demo-${options.runId}`,
-    brokers: options.brokers.split(','),
-    logLevel: logLevel.NOTHING,
   });
 
   // Simulated hours end within the last hour, so the run's timestamps look current. The start is a whole hour: the
