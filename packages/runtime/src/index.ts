@@ -12,6 +12,8 @@ export {
   MetricDefinitionError,
   HANDLER_SECONDS_BUCKETS,
 } from './metrics.js';
+export { OperationsMetrics, KAFKA_SECONDS_BUCKETS } from './ops-metrics.js';
+export type { OperationsProbes } from './ops-metrics.js';
 export { assignPartitions, coPartitionedAssigner, CO_PARTITIONED_ASSIGNER } from './assigner.js';
 export type { AssignmentMember } from './assigner.js';
 export {

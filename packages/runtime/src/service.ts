@@ -21,6 +21,7 @@ import type { HttpServer, Probe } from './http.js';
 import { createKafka } from './kafka.js';
 import { createLogger } from './logger.js';
 import { RuntimeMetrics } from './metrics.js';
+import { OperationsMetrics } from './ops-metrics.js';
 import { shutdownTelemetry } from './otel-handle.js';
 import { changelogRecords, handleRecord, isPromiseLike } from './processing.js';
 import type { HandlingContext } from './processing.js';
@@ -167,6 +168,7 @@ class ServiceHost<S extends PartitionState, E> {
   readonly #exit: (code: number) => void;
   readonly #handleSignals: boolean;
   readonly #metrics: RuntimeMetrics;
+  readonly #ops: OperationsMetrics;
   readonly #changelog: string;
   readonly #slots = new Map<number, Slot<S>>();
   readonly #locks = new KeyedSerializer<number>();
@@ -209,6 +211,12 @@ class ServiceHost<S extends PartitionState, E> {
     this.#exit = options.exit ?? ((code) => process.exit(code));
     this.#handleSignals = options.handleSignals ?? true;
     this.#metrics = new RuntimeMetrics(definition.name, definition.metrics ?? []);
+    this.#ops = new OperationsMetrics(this.#metrics.registry, {
+      ready: () => this.#readiness().ok,
+      restoringPartitions: () => [...this.#slots.values()].filter((s) => !s.restored).length,
+      // Record timestamps are wall-clock times, whatever clock the handlers see.
+      nowMs: () => Date.now(),
+    });
     this.#changelog = stateTopic(definition.name);
     this.#handling = {
       definition,
@@ -291,9 +299,10 @@ class ServiceHost<S extends PartitionState, E> {
       retry: { retries: 8, restartOnFailure: async () => false },
     });
     this.#consumer = consumer;
-    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) =>
-      this.#onAssignment(payload.memberAssignment),
-    );
+    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+      this.#ops.rebalances.inc();
+      this.#onAssignment(payload.memberAssignment);
+    });
     consumer.on(consumer.events.REBALANCING, () => {
       this.#rebalancing = true;
     });
@@ -489,6 +498,7 @@ class ServiceHost<S extends PartitionState, E> {
     slot.dropped = true;
     this.#slots.delete(partition);
     this.#metrics.forgetPartition(partition, this.#definition.inputs);
+    this.#ops.forgetPartition(partition, this.#definition.inputs);
     this.#logger.info({ partition, why }, 'partition state dropped');
   }
 
@@ -567,6 +577,7 @@ class ServiceHost<S extends PartitionState, E> {
       const last = batch.messages[batch.messages.length - 1]!.offset;
       const next = nextOffset(last);
       resolveOffset(last);
+      const commitTimer = this.#ops.commitSeconds.startTimer();
       try {
         await retryTransient(
           () =>
@@ -590,11 +601,15 @@ class ServiceHost<S extends PartitionState, E> {
         }
         throw error;
       }
+      commitTimer();
       const lag = BigInt(batch.highWatermark) - BigInt(next);
+      const lagRecords = Number(lag > 0n ? lag : 0n);
       this.#metrics.consumerLag.set(
         { topic: batch.topic, partition: String(batch.partition) },
-        Number(lag > 0n ? lag : 0n),
+        lagRecords,
       );
+      const lastTimestamp = Number(batch.messages[batch.messages.length - 1]!.timestamp);
+      this.#ops.recordProgress(batch.topic, batch.partition, lastTimestamp, lagRecords);
     });
   }
 
@@ -692,6 +707,7 @@ class ServiceHost<S extends PartitionState, E> {
     messages: Array<{ topic: string; message: OutgoingMessage }>,
   ): Promise<void> {
     const topicMessages = groupByTopic(messages);
+    const produceTimer = this.#ops.produceSeconds.startTimer();
     await retryTransient(() => this.#producer!.sendBatch({ acks: -1, topicMessages }), {
       what: `produce ${messages.length} records`,
       abortReason: () => (this.#fatal !== undefined ? 'service failed' : undefined),
@@ -703,6 +719,7 @@ class ServiceHost<S extends PartitionState, E> {
         );
       },
     });
+    produceTimer();
     for (const t of topicMessages)
       this.#metrics.recordsOut.inc({ topic: t.topic }, t.messages.length);
   }
