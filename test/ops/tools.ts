@@ -31,3 +31,9 @@ export const KUBECONFORM_ARGS = [
   '-schema-location',
   'deploy/k8s/schemas/{{ .ResourceKind }}{{ .KindSuffix }}.json',
 ];
+
+export const prometheus = findTool(
+  'prometheus',
+  ['--version'],
+  '.ci/run must install the Debian package prometheus',
+);
