@@ -2,7 +2,12 @@
 export { runService, KeyedSerializer } from './service.js';
 export type { RunServiceOptions, ServiceHandle } from './service.js';
 export { runMain, EXIT_CODES } from './main.js';
-export { loadRuntimeConfig, DEFAULT_RUNTIME_CONFIG, TOPIC_ENV_VARS } from './config.js';
+export {
+  loadRuntimeConfig,
+  DEFAULT_RUNTIME_CONFIG,
+  TOPIC_ENV_VARS,
+  RUNTIME_ENV_VARS,
+} from './config.js';
 export type { RuntimeConfig, SaslConfig, LogLevel } from './config.js';
 export { createLogger, REDACTED_PATHS } from './logger.js';
 export type { LoggerOptions } from './logger.js';
