@@ -2,9 +2,18 @@
 // period longer than SHUTDOWN_TIMEOUT, resources, a PodDisruptionBudget, contracts from a ConfigMap, SASL/TLS from
 // Secrets, a ServiceMonitor), and kubeconform accepts them in strict mode against the committed schemas.
 import { spawnSync } from 'node:child_process';
-import { readFileSync, readdirSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { loadContractDir } from '@tidemark/contracts/node';
 import { parseDuration } from '@tidemark/core';
 import { afterAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
@@ -49,6 +58,27 @@ describe('deploy/k8s manifests', () => {
     expect(Object.keys(data).sort()).toEqual(contracts.sort());
     for (const f of contracts)
       expect(data[f]).toBe(readFileSync(join(root, 'contracts', f), 'utf8'));
+  });
+
+  it('the contracts ConfigMap loads as the kubelet mounts it (..data symlinks to a timestamped directory)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tidemark-configmap-'));
+    try {
+      const stamped = '..2026_12_03_09_00_00.000000001';
+      mkdirSync(join(dir, stamped));
+      const data = find('ConfigMap', 'tidemark-contracts')!.data!;
+      for (const [file, text] of Object.entries(data))
+        writeFileSync(join(dir, stamped, file), text);
+      symlinkSync(stamped, join(dir, '..data'));
+      for (const file of Object.keys(data)) symlinkSync(join('..data', file), join(dir, file));
+      const fromMount = await loadContractDir(dir);
+      const fromRepo = await loadContractDir(join(root, 'contracts'));
+      // Every contract read once (not once per symlink), the same set as from the repository.
+      expect(fromMount.systems).toEqual(fromRepo.systems);
+      expect(fromMount.systems.length).toBeGreaterThan(0);
+      expect(readFileSync(join(dir, 'routing.yaml'), 'utf8')).toBe(data['routing.yaml']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it.each(SERVICES)('%s: probes, grace period, resources, secrets, disruption budget', (name) => {
