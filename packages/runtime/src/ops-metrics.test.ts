@@ -1,6 +1,11 @@
+import { readFileSync } from 'node:fs';
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { OperationsMetrics } from './ops-metrics.js';
+
+const runtimePackage = JSON.parse(
+  readFileSync(new URL('../package.json', import.meta.url), 'utf8'),
+) as { version: string };
 
 function setup(probes: { ready?: boolean; restoring?: number; nowMs?: number } = {}) {
   const registry = new Registry();
@@ -19,7 +24,7 @@ describe('OperationsMetrics', () => {
   it('reports build info with the runtime and Node.js versions', async () => {
     const { values } = setup();
     expect(await values('tidemark_build_info')).toEqual([
-      [{ version: '0.1.0', node_version: process.versions.node }, 1],
+      [{ version: runtimePackage.version, node_version: process.versions.node }, 1],
     ]);
   });
 
