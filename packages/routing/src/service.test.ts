@@ -236,7 +236,13 @@ describe('createAlertRouterService', () => {
   it('drops shadow findings before the second hop, and never alerts on them', () => {
     const pipe = new Pipeline(base);
     pipe.send(checkerRecord(finding({ shadow: true })));
+    // Counted among the findings by check and severity, yet never routed.
     expect(pipe.metrics).toEqual([
+      [
+        'tidemark_findings_total',
+        { check: 'freshness.sync-lag', severity: 'warning', status: 'firing' },
+        1,
+      ],
       ['tidemark_router_findings_total', { stage: 'shadow', status: 'firing' }, 1],
     ]);
     expect(pipe.runTo(T0 + H)).toEqual([]);
@@ -471,7 +477,7 @@ describe('createAlertRouterService', () => {
 
   it('hands every notification to the Alertmanager sink and records its counts as metrics', () => {
     const handed: AlertNotification[] = [];
-    let stats: Record<string, number> = { sent: 2, failed: 1, dropped: 0 };
+    let stats: Record<string, number> = { sent: 2, retried: 3, failed: 1, dropped: 0 };
     const sink: AlertSink = {
       enqueue: (ns) => void handed.push(...ns),
       drainStats: () => {
@@ -493,12 +499,19 @@ describe('createAlertRouterService', () => {
     const pager = handed.find((n) => n.alert.receiver === 'platform-pager');
     expect(pager?.dueAt).toBe(T0 + 10 * S);
     expect(pager?.refreshBy).toBe(T0 + 10 * S + H + 5 * 60 * S);
-    const sinkMetrics = pipe.metrics.filter(
-      ([name]) => name === 'tidemark_alertmanager_notifications_total',
-    );
+    const sinkMetrics = pipe.metrics.filter(([name]) => name.startsWith('tidemark_alertmanager_'));
+    // Retries are attempts, not alerts: their own counter, never an outcome of the alerts counter.
     expect(sinkMetrics).toEqual([
       ['tidemark_alertmanager_notifications_total', { outcome: 'sent' }, 2],
+      ['tidemark_alertmanager_retries_total', {}, 3],
       ['tidemark_alertmanager_notifications_total', { outcome: 'failed' }, 1],
+    ]);
+    expect(pipe.metrics.filter(([name]) => name === 'tidemark_findings_total')).toEqual([
+      [
+        'tidemark_findings_total',
+        { check: 'freshness.sync-lag', severity: 'critical', status: 'firing' },
+        1,
+      ],
     ]);
   });
 });

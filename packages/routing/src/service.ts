@@ -149,9 +149,21 @@ export const ALERT_ROUTER_METRICS: readonly MetricDefinition[] = [
   },
   {
     name: 'tidemark_alertmanager_notifications_total',
-    help: 'Alerts handed to the Alertmanager sink, by outcome (sent, retried, failed, dropped)',
+    help: 'Alerts handed to the Alertmanager sink, by outcome: sent, failed (retries ran out or 4xx) or dropped (queue full)',
     kind: 'counter',
     labelNames: ['outcome'],
+  },
+  {
+    name: 'tidemark_alertmanager_retries_total',
+    help: 'Failed Alertmanager posts that were retried (attempts, not alerts: one batch can retry several times)',
+    kind: 'counter',
+    labelNames: [],
+  },
+  {
+    name: 'tidemark_findings_total',
+    help: 'Findings read from the findings topic (shadow ones included), by check, severity and status',
+    kind: 'counter',
+    labelNames: ['check', 'severity', 'status'],
   },
 ];
 
@@ -223,6 +235,11 @@ export function createAlertRouterService(options: AlertRouterOptions): AlertRout
       count(ctx.metrics, 'routed', finding);
       return [];
     }
+    ctx.metrics.record(
+      'tidemark_findings_total',
+      { check: finding.check, severity: finding.severity, status: finding.status },
+      1,
+    );
     // Shadow findings never alert: drop them before they cost a second hop.
     if (finding.shadow) {
       count(ctx.metrics, 'shadow', finding);
@@ -265,7 +282,10 @@ export function createAlertRouterService(options: AlertRouterOptions): AlertRout
     if (alertmanager) {
       if (out.notifications.length > 0) alertmanager.enqueue(out.notifications);
       for (const [outcome, n] of Object.entries(alertmanager.drainStats?.() ?? {})) {
-        if (n > 0) ctx.metrics.record('tidemark_alertmanager_notifications_total', { outcome }, n);
+        if (n <= 0) continue;
+        // `retried` counts attempts, the other outcomes count alerts: they cannot share one counter.
+        if (outcome === 'retried') ctx.metrics.record('tidemark_alertmanager_retries_total', {}, n);
+        else ctx.metrics.record('tidemark_alertmanager_notifications_total', { outcome }, n);
       }
     }
     return records;

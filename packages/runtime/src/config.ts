@@ -163,6 +163,9 @@ const schema = z.object({
   ...Object.fromEntries(Object.values(TOPIC_ENV_VARS).map((name) => [name, topicName.optional()])),
 });
 
+/** Every variable the runtime's schema reads (docs/operations.md documents each; test/ops checks that). */
+export const RUNTIME_ENV_VARS: readonly string[] = Object.keys(schema.shape);
+
 // Variables whose values never appear in messages or logs.
 const SECRET_VARS = SECRET_KAFKA_VARS;
 

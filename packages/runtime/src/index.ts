@@ -2,7 +2,12 @@
 export { runService, KeyedSerializer } from './service.js';
 export type { RunServiceOptions, ServiceHandle } from './service.js';
 export { runMain, EXIT_CODES } from './main.js';
-export { loadRuntimeConfig, DEFAULT_RUNTIME_CONFIG, TOPIC_ENV_VARS } from './config.js';
+export {
+  loadRuntimeConfig,
+  DEFAULT_RUNTIME_CONFIG,
+  TOPIC_ENV_VARS,
+  RUNTIME_ENV_VARS,
+} from './config.js';
 export type { RuntimeConfig, SaslConfig, LogLevel } from './config.js';
 export {
   KAFKA_CONNECTION_SETTINGS,
@@ -32,6 +37,8 @@ export {
   MetricDefinitionError,
   HANDLER_SECONDS_BUCKETS,
 } from './metrics.js';
+export { OperationsMetrics, KAFKA_SECONDS_BUCKETS } from './ops-metrics.js';
+export type { OperationsProbes } from './ops-metrics.js';
 export { assignPartitions, coPartitionedAssigner, CO_PARTITIONED_ASSIGNER } from './assigner.js';
 export type { AssignmentMember } from './assigner.js';
 export {

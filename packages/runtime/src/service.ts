@@ -39,6 +39,7 @@ import { createKafka } from './kafka.js';
 import { kafkaAccessError, verifyBrokerCertificate } from './kafka-client.js';
 import { createLogger } from './logger.js';
 import { RuntimeMetrics } from './metrics.js';
+import { OperationsMetrics } from './ops-metrics.js';
 import { shutdownTelemetry } from './otel-handle.js';
 import { changelogRecords, handleRecord, isPromiseLike } from './processing.js';
 import type { FutureLimit, HandlingContext } from './processing.js';
@@ -228,6 +229,7 @@ class ServiceHost<S extends PartitionState, E> {
   readonly #exit: (code: number) => void;
   readonly #handleSignals: boolean;
   readonly #metrics: RuntimeMetrics;
+  readonly #ops: OperationsMetrics;
   readonly #changelog: string;
   readonly #slots = new Map<number, Slot<S>>();
   readonly #locks = new KeyedSerializer<number>();
@@ -272,6 +274,12 @@ class ServiceHost<S extends PartitionState, E> {
     this.#exit = options.exit ?? ((code) => process.exit(code));
     this.#handleSignals = options.handleSignals ?? true;
     this.#metrics = new RuntimeMetrics(definition.name, definition.metrics ?? []);
+    this.#ops = new OperationsMetrics(this.#metrics.registry, {
+      ready: () => this.#readiness().ok,
+      restoringPartitions: () => [...this.#slots.values()].filter((s) => !s.restored).length,
+      // Record timestamps are wall-clock times, whatever clock the handlers see.
+      nowMs: () => Date.now(),
+    });
     this.#changelog = stateTopic(definition.name);
     this.#handling = {
       definition,
@@ -357,9 +365,10 @@ class ServiceHost<S extends PartitionState, E> {
       retry: { retries: 8, restartOnFailure: async () => false },
     });
     this.#consumer = consumer;
-    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) =>
-      this.#onAssignment(payload.memberAssignment),
-    );
+    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+      this.#ops.rebalances.inc();
+      this.#onAssignment(payload.memberAssignment);
+    });
     consumer.on(consumer.events.REBALANCING, () => {
       this.#rebalancing = true;
     });
@@ -566,6 +575,7 @@ class ServiceHost<S extends PartitionState, E> {
       this.#consumer?.resume([{ topic, partitions: [partition] }]);
     }
     this.#metrics.forgetPartition(partition, this.#definition.inputs);
+    this.#ops.forgetPartition(partition, this.#definition.inputs);
     this.#logger.info({ partition, why }, 'partition state dropped');
   }
 
@@ -676,6 +686,7 @@ class ServiceHost<S extends PartitionState, E> {
     if (processed.last === undefined) return;
     const next = nextOffset(processed.last);
     resolveOffset(processed.last);
+    const commitTimer = this.#ops.commitSeconds.startTimer();
     try {
       await retryTransient(
         () =>
@@ -701,12 +712,19 @@ class ServiceHost<S extends PartitionState, E> {
       }
       throw error;
     }
+    commitTimer();
     const lag = BigInt(batch.highWatermark) - BigInt(next);
     slot.progress.set(batch.topic, { at: Date.now(), lag: lag > 0n ? lag : 0n });
+    const lagRecords = Number(lag > 0n ? lag : 0n);
     this.#metrics.consumerLag.set(
       { topic: batch.topic, partition: String(batch.partition) },
-      Number(lag > 0n ? lag : 0n),
+      lagRecords,
     );
+    const lastTimestamp = Number(
+      batch.messages.find((m) => m.offset === processed.last)?.timestamp ?? Number.NaN,
+    );
+    if (Number.isFinite(lastTimestamp))
+      this.#ops.recordProgress(batch.topic, batch.partition, lastTimestamp, lagRecords);
   }
 
   /**
@@ -1018,6 +1036,7 @@ class ServiceHost<S extends PartitionState, E> {
     heartbeat?: () => Promise<void>,
   ): Promise<void> {
     const topicMessages = groupByTopic(messages);
+    const produceTimer = this.#ops.produceSeconds.startTimer();
     const sending = retryTransient(() => this.#producer!.sendBatch({ acks: -1, topicMessages }), {
       what: `produce ${messages.length} records`,
       abortReason: () => (this.#fatal !== undefined ? 'service failed' : undefined),
@@ -1041,6 +1060,7 @@ class ServiceHost<S extends PartitionState, E> {
         }
       },
     );
+    produceTimer();
     for (const t of topicMessages)
       this.#metrics.recordsOut.inc({ topic: t.topic }, t.messages.length);
   }

@@ -106,7 +106,7 @@ export const DRIFT_METRICS: readonly MetricDefinition[] = [
   },
   {
     name: DRIFT_METRIC_NAMES.windowsDecided,
-    help: 'Drift findings emitted, by check and status.',
+    help: 'Drift findings emitted as windows are decided, by check and status (firing or resolved); a window decided without a finding is not counted.',
     kind: 'counter',
     labelNames: ['check', 'status'],
   },

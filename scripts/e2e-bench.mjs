@@ -1,0 +1,277 @@
+// npm run bench:e2e — all five services (built, as child processes) on the local broker, on the wall clock, fed
+// 5,000 events/s for 60 s; reports input → finding latency (p50/p99/max, from Kafka record timestamps) and
+// records/s per service. Not part of CI (a minute of full load on a shared machine).
+//
+// Input: content.upserted events of the confluence contract (contracts/) and, for 40% of them, the index event of
+// the same change. Every 50th content event lacks the required `owner`: the contract-checker reports
+// contract.required for it at once, and its latency is the finding record's timestamp minus the input record's.
+// Options (env): BENCH_RATE (events/s, 5000), BENCH_SECONDS (60), BENCH_PARTITIONS (3), BENCH_BASE_PORT (25100),
+// KAFKA_BROKERS (127.0.0.1:9092). Requires `npm run build` and a broker (`npm run kafka:up`).
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Kafka, logLevel, CompressionTypes } from 'kafkajs';
+import { demoLayout, planTopics } from '@tidemark/cli';
+import { internalTopicsFor } from '../packages/cli/dist/internal-topics.js';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const RATE = Number(process.env['BENCH_RATE'] ?? 5000);
+const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 60);
+const PARTITIONS = Number(process.env['BENCH_PARTITIONS'] ?? 3);
+const BASE_PORT = Number(process.env['BENCH_BASE_PORT'] ?? 25100);
+const BROKERS = process.env['KAFKA_BROKERS'] ?? '127.0.0.1:9092';
+const FAULT_EVERY = 50;
+const SYNC_SHARE = 0.4;
+
+const runId = `e2e${randomUUID().slice(0, 6)}`;
+const layout = demoLayout({
+  runId,
+  brokers: BROKERS,
+  contractsDir: join(root, 'contracts'),
+  basePort: BASE_PORT,
+});
+const kafka = new Kafka({
+  clientId: `tidemark-bench-${runId}`,
+  brokers: BROKERS.split(','),
+  logLevel: logLevel.NOTHING,
+});
+const log = (s) => process.stderr.write(`${s}\n`);
+
+async function createTopics() {
+  const internal = layout.processes.flatMap((p) => internalTopicsFor(p.service, p.name));
+  const plan = planTopics(layout.topics, PARTITIONS, internal).filter(
+    (t) => !t.name.startsWith('tidemark.') || internal.some((i) => i.name === t.name),
+  );
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.createTopics({
+    waitForLeaders: true,
+    topics: plan.map((t) => ({
+      topic: t.name,
+      numPartitions: t.partitions,
+      configEntries: [{ name: 'cleanup.policy', value: t.cleanupPolicy }],
+    })),
+  });
+  await admin.disconnect();
+}
+
+async function deleteTopics() {
+  const admin = kafka.admin();
+  await admin.connect();
+  const topics = (await admin.listTopics()).filter((t) => t.includes(runId));
+  if (topics.length > 0) await admin.deleteTopics({ topics }).catch(() => {});
+  await admin.disconnect();
+}
+
+function startService(p) {
+  const env = {
+    ...p.env,
+    PATH: process.env['PATH'] ?? '',
+    TIDEMARK_CLOCK: 'wall',
+    TICK_SCHEDULE: '*/5 * * * * *',
+    LOG_LEVEL: 'warn',
+  };
+  delete env['EVENT_SKEW'];
+  const child = spawn(
+    process.execPath,
+    ['--import', '@tidemark/runtime/otel', join(root, 'services', p.folder, 'dist', 'main.js')],
+    { cwd: root, env, stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  let stderr = '';
+  child.stderr.on('data', (c) => (stderr += c));
+  const exited = new Promise((resolve) => child.on('exit', resolve));
+  return { p, child, exited, stderr: () => stderr };
+}
+
+async function get(port, path) {
+  const res = await fetch(`http://127.0.0.1:${port}${path}`).catch(() => undefined);
+  return res ? { status: res.status, text: await res.text() } : { status: 0, text: '' };
+}
+
+async function waitReady(s) {
+  const deadline = Date.now() + 120_000;
+  while ((await get(s.p.httpPort, '/readyz')).status !== 200) {
+    if (s.child.exitCode !== null)
+      throw new Error(`${s.p.service} exited ${s.child.exitCode}: ${s.stderr().slice(-800)}`);
+    if (Date.now() > deadline) throw new Error(`${s.p.service} not ready after 120 s`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/** Sum of tidemark_records_in_total of one service (NaN when its /metrics does not answer). */
+async function recordsIn(s) {
+  const { status, text } = await get(s.p.httpPort, '/metrics');
+  // A scrape that fails (an overloaded service can time out) is "unknown", never 0 records.
+  if (status !== 200) return NaN;
+  let sum = 0;
+  for (const line of text.split('\n'))
+    if (line.startsWith('tidemark_records_in_total{')) sum += Number(line.split(' ').pop());
+  return sum;
+}
+
+function content(docId, at, withOwner) {
+  return {
+    key: `confluence/${docId}`,
+    timestamp: String(at),
+    value: JSON.stringify({
+      specversion: '1.0',
+      id: `${docId}-c`,
+      source: 'source/confluence',
+      type: 'content.upserted',
+      time: new Date(at).toISOString(),
+      subject: `confluence/${docId}`,
+      data: {
+        system: 'confluence',
+        docId,
+        revision: 1,
+        contentClass: 'policy',
+        title: `Policy ${docId}`,
+        ...(withOwner ? { owner: 'alice@example.com' } : {}),
+        classification: 'internal',
+        language: 'en',
+        sizeBytes: 2048,
+        attributes: { space: 'POL' },
+      },
+    }),
+  };
+}
+
+function indexed(docId, at) {
+  return {
+    key: `confluence/${docId}`,
+    timestamp: String(at),
+    value: JSON.stringify({
+      specversion: '1.0',
+      id: `${docId}-i`,
+      source: 'connector/confluence-prod',
+      type: 'index.upserted',
+      time: new Date(at).toISOString(),
+      subject: `confluence/${docId}`,
+      data: {
+        system: 'confluence',
+        docId,
+        revision: 1,
+        connector: 'confluence-prod',
+        sourceTime: new Date(at).toISOString(),
+      },
+    }),
+  };
+}
+
+const quantile = (sorted, q) =>
+  sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
+
+async function main() {
+  await createTopics();
+  const services = layout.processes.map(startService);
+  try {
+    for (const s of services) await waitReady(s);
+    log(
+      `${services.length} services ready; producing ${RATE} events/s for ${SECONDS} s (run ${runId})`,
+    );
+    const inputAt = new Map();
+    const latencies = [];
+    const collector = kafka.consumer({ groupId: `bench-${runId}` });
+    await collector.connect();
+    await collector.subscribe({ topic: layout.topics.findings, fromBeginning: true });
+    await collector.run({
+      eachMessage: async ({ message }) => {
+        const finding = JSON.parse(String(message.value)).data;
+        if (finding?.check !== 'contract.required' || finding.status !== 'firing') return;
+        const at = inputAt.get(finding.subject?.docId);
+        if (at === undefined) return;
+        inputAt.delete(finding.subject.docId);
+        latencies.push(Number(message.timestamp) - at);
+      },
+    });
+    const before = await Promise.all(services.map(recordsIn));
+    const producer = kafka.producer({ allowAutoTopicCreation: false });
+    await producer.connect();
+    const started = Date.now();
+    let sent = 0;
+    let faults = 0;
+    let seq = 0;
+    const tickMs = 100;
+    for (let tick = 0; tick < (SECONDS * 1000) / tickMs; tick++) {
+      const due = started + tick * tickMs;
+      const wait = due - Date.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      const now = Date.now();
+      const contentMsgs = [];
+      const syncMsgs = [];
+      const n = Math.round((RATE * tickMs) / 1000);
+      const nSync = Math.round(n * SYNC_SHARE);
+      for (let i = 0; i < n - nSync; i++) {
+        const docId = `P${runId}-${seq++}`;
+        const fault = seq % FAULT_EVERY === 0;
+        if (fault) {
+          inputAt.set(docId, now);
+          faults++;
+        }
+        contentMsgs.push(content(docId, now, !fault));
+        // 40% of the events are the index applying one of this tick's changes.
+        if (i < nSync) syncMsgs.push(indexed(docId, now));
+      }
+      await producer.sendBatch({
+        acks: 1,
+        compression: CompressionTypes.None,
+        topicMessages: [
+          { topic: layout.topics.contentChanges, messages: contentMsgs },
+          { topic: layout.topics.syncEvents, messages: syncMsgs },
+        ],
+      });
+      sent += contentMsgs.length + syncMsgs.length;
+    }
+    const produceSeconds = (Date.now() - started) / 1000;
+    log(
+      `produced ${sent} events in ${produceSeconds.toFixed(1)} s (${Math.round(sent / produceSeconds)}/s); ${faults} faults`,
+    );
+    // Drain: until every fault's finding arrived, or 60 s without one.
+    let last = latencies.length;
+    let lastChange = Date.now();
+    while (latencies.length < faults && Date.now() - lastChange < 60_000) {
+      await new Promise((r) => setTimeout(r, 500));
+      if (latencies.length !== last) {
+        last = latencies.length;
+        lastChange = Date.now();
+      }
+    }
+    const elapsed = (Date.now() - started) / 1000;
+    const after = await Promise.all(services.map(recordsIn));
+    await producer.disconnect();
+    await collector.disconnect();
+    const sorted = [...latencies].sort((a, b) => a - b);
+    console.log(
+      `\nend-to-end benchmark — node ${process.version}, ${RATE} events/s for ${SECONDS} s, ${PARTITIONS} partitions`,
+    );
+    console.log(
+      `  produced                 ${sent} events (${Math.round(sent / produceSeconds)}/s achieved)`,
+    );
+    console.log(
+      `  input → finding latency  p50 ${quantile(sorted, 0.5)} ms, p99 ${quantile(sorted, 0.99)} ms, max ${sorted.at(-1)} ms (${sorted.length}/${faults} contract.required findings; goal p99 ≤ 500 ms)`,
+    );
+    for (const [i, s] of services.entries()) {
+      const n = after[i] - before[i];
+      if (Number.isNaN(n)) {
+        console.log(`  ${s.p.service.padEnd(22)}   n/a (its /metrics did not answer)`);
+        continue;
+      }
+      console.log(
+        `  ${s.p.service.padEnd(22)}   ${Math.round(n / elapsed)
+          .toLocaleString('en')
+          .padStart(7)} records/s (${n} records in ${elapsed.toFixed(0)} s incl. drain)`,
+      );
+    }
+    if (sorted.length < faults) process.exitCode = 1;
+  } finally {
+    for (const s of services) s.child.kill('SIGTERM');
+    await Promise.all(
+      services.map((s) => Promise.race([s.exited, new Promise((r) => setTimeout(r, 25_000))])),
+    );
+    for (const s of services) if (s.child.exitCode === null) s.child.kill('SIGKILL');
+    await deleteTopics();
+  }
+}
+
+await main();
