@@ -1371,11 +1371,10 @@ class ServiceHost<S extends PartitionState, E> {
     this.#fatal = access ?? error ?? new Error(what);
     if (access) this.#logger.fatal({ kind: access.kind }, `${what}: ${access.message}; exiting`);
     else this.#logger.fatal({ err: error }, `${what}; exiting`);
-    const code = access ? 2 : 1;
     if (this.#stopPromise) return;
     this.#stopping = true;
     // Configuration found wrong while running (a topic deleted, write access revoked) exits like it would at start.
-    const code = error instanceof ConfigError ? 2 : 1;
+    const code = access || error instanceof ConfigError ? 2 : 1;
     // No graceful path: nothing more may be committed. Leave the group though, so peers take over the
     // partitions at once instead of after a session timeout; give that, telemetry and the HTTP server a few
     // seconds (the consumer may be dead, tulios/kafkajs#1529), then exit non-zero.

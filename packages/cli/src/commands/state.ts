@@ -1,16 +1,23 @@
 import type { Command } from 'commander';
 import { stateTopic } from '@tidemark/core';
 import { RESET_KEY } from '@tidemark/runtime';
-import { Kafka, logLevel } from 'kafkajs';
 import type { Admin } from 'kafkajs';
+import type { KafkaConnection } from '@tidemark/runtime';
 import { connectAdmin } from '../kafka-admin.js';
-import { brokersOption, type Output } from '../io.js';
+import type { Output } from '../io.js';
+import {
+  cliKafka,
+  kafkaConnectionFrom,
+  withKafkaOptions,
+  type KafkaConnectionFlags,
+} from '../kafka-connection.js';
 import { UsageError } from './topics.js';
 
 /** Options of `tidemark state reset`. */
 export interface StateResetOptions {
   service: string;
-  brokers: string;
+  /** The cluster and its credentials (the CLI's shared connection flags). */
+  connection: KafkaConnection;
   /** The service's consumer group. @default tidemark-<service> */
   group: string;
   /** Partitions of the changelog when it does not exist (else its own count is kept). */
@@ -31,7 +38,7 @@ const IDLE_GROUP_STATES = new Set(['Empty', 'Dead', '']);
  */
 export async function resetState(options: StateResetOptions, out: Output): Promise<void> {
   const topic = stateTopic(options.service);
-  const admin = await connectAdmin({ brokers: options.brokers });
+  const admin = await connectAdmin(options.connection);
   try {
     const {
       groups: [group],
@@ -56,11 +63,7 @@ export async function resetState(options: StateResetOptions, out: Output): Promi
     }
     await createWhenDeleted(admin, topic, partitions);
     out.info(`created ${topic} (${partitions} partitions, compact)`);
-    const kafka = new Kafka({
-      clientId: 'tidemark-cli',
-      brokers: options.brokers.split(',').map((b) => b.trim()),
-      logLevel: logLevel.NOTHING,
-    });
+    const kafka = cliKafka(options.connection, 'tidemark-cli');
     const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     await producer.connect();
     try {
@@ -118,8 +121,7 @@ async function createWhenDeleted(admin: Admin, topic: string, partitions: number
 /** `tidemark state reset <service>`: accept the loss of a service's state explicitly. */
 export function registerState(program: Command, out: Output): void {
   const state = program.command('state').description("manage a service's partition state");
-  state
-    .command('reset')
+  withKafkaOptions(state.command('reset'))
     .description(
       "reset a service's state to empty: recreate its changelog tidemark.<service>.state empty and mark it,\n" +
         'so the service starts again after its changelog was lost (it refuses to start on a changelog younger\n' +
@@ -132,11 +134,10 @@ export function registerState(program: Command, out: Output): void {
       '-p, --partitions <n>',
       "partitions of the changelog if it does not exist (the inputs' partition count)",
     )
-    .addOption(brokersOption())
     .action(
       async (
         service: string,
-        opts: { yes?: boolean; group?: string; partitions?: string; brokers: string },
+        opts: KafkaConnectionFlags & { yes?: boolean; group?: string; partitions?: string },
       ) => {
         if (!/^[a-zA-Z0-9._-]{1,200}$/.test(service))
           throw new UsageError(`service name must be 1–200 of a-z A-Z 0-9 . _ -, got "${service}"`);
@@ -156,7 +157,7 @@ export function registerState(program: Command, out: Output): void {
         await resetState(
           {
             service,
-            brokers: opts.brokers,
+            connection: kafkaConnectionFrom(opts),
             group: opts.group ?? `tidemark-${service}`,
             ...(partitions === undefined ? {} : { partitions }),
             now: Date.now(),
