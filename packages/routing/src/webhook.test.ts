@@ -215,7 +215,7 @@ describe('webhook receivers', () => {
         JSON.stringify({
           specversion: '1.0',
           id: 'x',
-          source: 's',
+          source: 'tidemark/freshness-monitor',
           type: 'tidemark.finding',
           time: f.observedAt,
           data: f,
