@@ -1010,9 +1010,13 @@ class ServiceHost<S extends PartitionState, E> {
         const type = kafkaErrorType(error);
         if (type !== undefined && AUTHORIZATION_ERRORS.has(type)) {
           const names = [...new Set(batch.map((b) => b.topic))].join(', ');
-          throw new ConfigError(`cannot run ${this.#definition.name}`, [
-            `the broker refused to let this service write to ${names} (${type}): grant it write access`,
-          ]);
+          throw new ConfigError(
+            `cannot run ${this.#definition.name}`,
+            [
+              `the broker refused to let this service write to ${names} (${type}): grant it write access`,
+            ],
+            { cause: error },
+          );
         }
         throw error;
       }
