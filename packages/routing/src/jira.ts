@@ -10,10 +10,10 @@ import type {
   OutputRecord,
   PartitionState,
   ServiceDefinition,
-  StateChange,
   Ticket,
 } from '@tidemark/core';
 import type { Receiver, RoutingConfig } from './config.js';
+import { NoState } from './no-state.js';
 
 /** Label prefix of the issue that mirrors a ticket: `tidemark-<ticketKey>`. */
 export const JIRA_LABEL_PREFIX = 'tidemark-';
@@ -202,16 +202,6 @@ export function parseTicketRecord(record: InputRecord): Ticket {
   if (d['receiver'] !== undefined && typeof d['receiver'] !== 'string')
     bad('data.receiver', 'must be a string');
   return d as unknown as Ticket;
-}
-
-class NoState implements PartitionState {
-  restore(): void {}
-  drainChanges(): StateChange[] {
-    return [];
-  }
-  size(): number {
-    return 0;
-  }
 }
 
 /**

@@ -12,9 +12,9 @@ import type {
   OutputRecord,
   PartitionState,
   ServiceDefinition,
-  StateChange,
 } from '@tidemark/core';
 import type { Receiver, RoutingConfig } from './config.js';
+import { NoState } from './no-state.js';
 import type { WebhookNotification } from './router.js';
 
 /** The `version` of Alertmanager's webhook payload this package writes. */
@@ -229,17 +229,6 @@ export const WEBHOOK_SENDER_METRICS: readonly MetricDefinition[] = [
     labelNames: ['receiver', 'status'],
   },
 ];
-
-// The sender keeps nothing between records: its position is the consumer group's committed offset.
-class NoState implements PartitionState {
-  restore(): void {}
-  drainChanges(): StateChange[] {
-    return [];
-  }
-  size(): number {
-    return 0;
-  }
-}
 
 /**
  * The webhook sender as a ServiceDefinition: it consumes the router's webhook topic and awaits one POST per
