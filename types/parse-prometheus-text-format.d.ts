@@ -1,4 +1,5 @@
-// Types for parse-prometheus-text-format (the package ships none): prom2json-compatible output.
+// Types for parse-prometheus-text-format (the package ships none): prom2json-compatible output. Shared by
+// packages/cli and test/ (each tsconfig includes this folder).
 declare module 'parse-prometheus-text-format' {
   export interface Sample {
     labels?: Record<string, string>;
