@@ -110,53 +110,40 @@ async function recordsIn(s) {
   return sum;
 }
 
-function content(docId, at, withOwner) {
+/** A CloudEvent record keyed by document, in the shape the simulator writes. */
+function cloudEvent(docId, at, idSuffix, source, type, data) {
   return {
     key: `confluence/${docId}`,
     timestamp: String(at),
     value: JSON.stringify({
       specversion: '1.0',
-      id: `${docId}-c`,
-      source: 'source/confluence',
-      type: 'content.upserted',
+      id: `${docId}-${idSuffix}`,
+      source,
+      type,
       time: new Date(at).toISOString(),
       subject: `confluence/${docId}`,
-      data: {
-        system: 'confluence',
-        docId,
-        revision: 1,
-        contentClass: 'policy',
-        title: `Policy ${docId}`,
-        ...(withOwner ? { owner: 'alice@example.com' } : {}),
-        classification: 'internal',
-        language: 'en',
-        sizeBytes: 2048,
-        attributes: { space: 'POL' },
-      },
+      data: { system: 'confluence', docId, revision: 1, ...data },
     }),
   };
 }
 
+function content(docId, at, withOwner) {
+  return cloudEvent(docId, at, 'c', 'source/confluence', 'content.upserted', {
+    contentClass: 'policy',
+    title: `Policy ${docId}`,
+    ...(withOwner ? { owner: 'alice@example.com' } : {}),
+    classification: 'internal',
+    language: 'en',
+    sizeBytes: 2048,
+    attributes: { space: 'POL' },
+  });
+}
+
 function indexed(docId, at) {
-  return {
-    key: `confluence/${docId}`,
-    timestamp: String(at),
-    value: JSON.stringify({
-      specversion: '1.0',
-      id: `${docId}-i`,
-      source: 'connector/confluence-prod',
-      type: 'index.upserted',
-      time: new Date(at).toISOString(),
-      subject: `confluence/${docId}`,
-      data: {
-        system: 'confluence',
-        docId,
-        revision: 1,
-        connector: 'confluence-prod',
-        sourceTime: new Date(at).toISOString(),
-      },
-    }),
-  };
+  return cloudEvent(docId, at, 'i', 'connector/confluence-prod', 'index.upserted', {
+    connector: 'confluence-prod',
+    sourceTime: new Date(at).toISOString(),
+  });
 }
 
 const quantile = (sorted, q) =>
