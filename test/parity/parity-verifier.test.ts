@@ -28,6 +28,57 @@ function event(type: string, docId: string, data: Record<string, unknown>) {
   };
 }
 
+/** Topics, changelog and partials topic of one parity-verifier, and a way to (re)start it in-process. */
+async function parityFixture(
+  prefix: string,
+  settings: ReturnType<typeof staticParitySettings>,
+  handles: ServiceHandle[],
+) {
+  const name = unique(prefix);
+  const t = {
+    content: unique(`${prefix}-content`),
+    sync: unique(`${prefix}-sync`),
+    inventory: unique(`${prefix}-inventory`),
+    findings: unique(`${prefix}-findings`),
+    dlq: unique(`${prefix}-dlq`),
+  };
+  await createTopics([t.content, t.sync, t.inventory, t.findings, t.dlq], 3);
+  // The recent-changes table reads the service's own changelog: it must exist before the first start; the
+  // mass-removal partials topic is an input (co-partitioned).
+  await createTopics([stateTopic(name)], 3, true);
+  await createTopics([massRemovalTopic(name)], 3);
+  const topics = resolveTopics({
+    contentChanges: t.content,
+    syncEvents: t.sync,
+    inventorySnapshots: t.inventory,
+    findings: t.findings,
+    dlq: t.dlq,
+  });
+  const env = {
+    KAFKA_BROKERS: process.env['KAFKA_BROKERS'] ?? '127.0.0.1:9092',
+    KAFKA_GROUP_ID: unique(`${prefix}-group`),
+    TOPIC_CONTENT_CHANGES: t.content,
+    TOPIC_SYNC_EVENTS: t.sync,
+    TOPIC_INVENTORY_SNAPSHOTS: t.inventory,
+    TOPIC_FINDINGS: t.findings,
+    TOPIC_DLQ: t.dlq,
+    HTTP_HOST: '127.0.0.1',
+    HTTP_PORT: '0',
+    LOG_LEVEL: process.env['TEST_LOG_LEVEL'] ?? 'silent',
+    TICK_SCHEDULE: '* * * * * *',
+  };
+  const start = async () => {
+    const handle = await runService(createParityService({ settings, topics, name }), {
+      env,
+      handleSignals: false,
+      exit: () => undefined,
+    });
+    handles.push(handle);
+    return handle;
+  };
+  return { t, start };
+}
+
 describe('parity-verifier through the real broker', () => {
   const handles: ServiceHandle[] = [];
   afterAll(async () => {
@@ -36,50 +87,11 @@ describe('parity-verifier through the real broker', () => {
   });
 
   it('fires delete-missed and acl-mismatch from the tick, and resolves each once after a restart', async () => {
-    const name = unique('parity');
-    const t = {
-      content: unique('pv-content'),
-      sync: unique('pv-sync'),
-      inventory: unique('pv-inventory'),
-      findings: unique('pv-findings'),
-      dlq: unique('pv-dlq'),
-    };
-    await createTopics([t.content, t.sync, t.inventory, t.findings, t.dlq], 3);
-    // The recent-changes table reads the service's own changelog: it must exist before the first start; the
-    // mass-removal partials topic is an input (co-partitioned).
-    await createTopics([stateTopic(name)], 3, true);
-    await createTopics([massRemovalTopic(name)], 3);
-    const topics = resolveTopics({
-      contentChanges: t.content,
-      syncEvents: t.sync,
-      inventorySnapshots: t.inventory,
-      findings: t.findings,
-      dlq: t.dlq,
-    });
-    const env = {
-      KAFKA_BROKERS: process.env['KAFKA_BROKERS'] ?? '127.0.0.1:9092',
-      KAFKA_GROUP_ID: unique('pv-group'),
-      TOPIC_CONTENT_CHANGES: t.content,
-      TOPIC_SYNC_EVENTS: t.sync,
-      TOPIC_INVENTORY_SNAPSHOTS: t.inventory,
-      TOPIC_FINDINGS: t.findings,
-      TOPIC_DLQ: t.dlq,
-      HTTP_HOST: '127.0.0.1',
-      HTTP_PORT: '0',
-      LOG_LEVEL: process.env['TEST_LOG_LEVEL'] ?? 'silent',
-      TICK_SCHEDULE: '* * * * * *',
-    };
-    const settings = staticParitySettings({ deleteSlaMs: 2000, aclSlaMs: 2000 });
-    const start = async () => {
-      const handle = await runService(createParityService({ settings, topics, name }), {
-        env,
-        handleSignals: false,
-        exit: () => undefined,
-      });
-      handles.push(handle);
-      return handle;
-    };
-
+    const { t, start } = await parityFixture(
+      'pv',
+      staticParitySettings({ deleteSlaMs: 2000, aclSlaMs: 2000 }),
+      handles,
+    );
     const out = await Collector.start([t.findings, t.dlq]);
     const first = await start();
     const send = (topic: string, e: ReturnType<typeof event>) =>
@@ -133,45 +145,12 @@ describe('parity-verifier through the real broker', () => {
   });
 
   it('merges a mass removal over all partitions into one finding through the partials topic', async () => {
-    const name = unique('parity-mass');
-    const t = {
-      content: unique('pm-content'),
-      sync: unique('pm-sync'),
-      inventory: unique('pm-inventory'),
-      findings: unique('pm-findings'),
-      dlq: unique('pm-dlq'),
-    };
-    await createTopics([t.content, t.sync, t.inventory, t.findings, t.dlq], 3);
-    await createTopics([stateTopic(name)], 3, true);
-    await createTopics([massRemovalTopic(name)], 3);
-    const topics = resolveTopics({
-      contentChanges: t.content,
-      syncEvents: t.sync,
-      inventorySnapshots: t.inventory,
-      findings: t.findings,
-      dlq: t.dlq,
-    });
-    const settings = staticParitySettings({
-      massRemoval: { share: 0.5, windowMs: 15 * 60_000, minDocuments: 6 },
-    });
-    const handle = await runService(createParityService({ settings, topics, name }), {
-      env: {
-        KAFKA_BROKERS: process.env['KAFKA_BROKERS'] ?? '127.0.0.1:9092',
-        KAFKA_GROUP_ID: unique('pm-group'),
-        TOPIC_CONTENT_CHANGES: t.content,
-        TOPIC_SYNC_EVENTS: t.sync,
-        TOPIC_INVENTORY_SNAPSHOTS: t.inventory,
-        TOPIC_FINDINGS: t.findings,
-        TOPIC_DLQ: t.dlq,
-        HTTP_HOST: '127.0.0.1',
-        HTTP_PORT: '0',
-        LOG_LEVEL: process.env['TEST_LOG_LEVEL'] ?? 'silent',
-        TICK_SCHEDULE: '* * * * * *',
-      },
-      handleSignals: false,
-      exit: () => undefined,
-    });
-    handles.push(handle);
+    const { t, start } = await parityFixture(
+      'pm',
+      staticParitySettings({ massRemoval: { share: 0.5, windowMs: 15 * 60_000, minDocuments: 6 } }),
+      handles,
+    );
+    await start();
     const out = await Collector.start([t.findings, t.dlq]);
     const docs = Array.from({ length: 12 }, (_, i) => `m${i}`);
     const sync = (type: string, docId: string) => {
