@@ -26,6 +26,17 @@ export const SERVICES = [
   { name: 'parity-verifier', replicas: 2, cpu: '500m', memory: '1Gi', limit: '2Gi' },
   { name: 'drift-detector', replicas: 2, cpu: '250m', memory: '512Mi', limit: '1Gi' },
   { name: 'alert-router', replicas: 2, cpu: '250m', memory: '256Mi', limit: '512Mi' },
+  // The alert-router image in ALERT_ROUTER_MODE=alertmanager: POSTs dq.alerts.v1 to Alertmanager and commits after
+  // each 2xx. Apply alertmanager-bridge.yaml only with an Alertmanager (ALERTMANAGER_URL in tidemark-config).
+  {
+    name: 'alertmanager-bridge',
+    runs: 'alert-router',
+    mode: 'alertmanager',
+    replicas: 1,
+    cpu: '100m',
+    memory: '128Mi',
+    limit: '256Mi',
+  },
 ];
 
 const partOf = { 'app.kubernetes.io/part-of': 'tidemark' };
@@ -33,7 +44,9 @@ const labels = (name) => ({ 'app.kubernetes.io/name': name, ...partOf });
 
 function deployment(s) {
   const env = [
-    { name: 'SERVICE_NAME', value: s.name },
+    // A mode of the alert-router keeps the router's name: it reads the router's topics.
+    { name: 'SERVICE_NAME', value: s.runs ?? s.name },
+    ...(s.mode ? [{ name: 'ALERT_ROUTER_MODE', value: s.mode }] : []),
     { name: 'SHUTDOWN_TIMEOUT', value: `${SHUTDOWN_TIMEOUT_SECONDS}s` },
     { name: 'CONTRACTS_DIR', value: '/etc/tidemark/contracts' },
     // SASL: the three come together or not at all (the runtime refuses a partial set).
@@ -46,13 +59,24 @@ function deployment(s) {
     // TLS: KAFKA_SSL in tidemark-config; a private CA joins Node's trust store through NODE_EXTRA_CA_CERTS.
     { name: 'NODE_EXTRA_CA_CERTS', value: '/etc/tidemark/tls/ca.crt' },
   ];
-  if (s.name === 'alert-router') {
-    env.push({
-      name: 'ALERTMANAGER_URL',
-      valueFrom: {
-        configMapKeyRef: { name: 'tidemark-config', key: 'ALERTMANAGER_URL', optional: true },
+  if (s.mode === 'alertmanager') {
+    env.push(
+      {
+        name: 'ALERTMANAGER_URL',
+        valueFrom: { configMapKeyRef: { name: 'tidemark-config', key: 'ALERTMANAGER_URL' } },
       },
-    });
+      // Basic auth (username + password) or a bearer token, if Alertmanager sits behind a proxy that wants one.
+      ...['USERNAME', 'PASSWORD', 'BEARER_TOKEN'].map((k) => ({
+        name: `ALERTMANAGER_AUTH_${k}`,
+        valueFrom: {
+          secretKeyRef: {
+            name: 'tidemark-alertmanager-auth',
+            key: k.toLowerCase().replace('_', '-'),
+            optional: true,
+          },
+        },
+      })),
+    );
   }
   const probe = (path, failureThreshold) => ({
     httpGet: { path, port: 'http' },
@@ -85,7 +109,7 @@ function deployment(s) {
             {
               name: s.name,
               image: IMAGE,
-              args: [s.name],
+              args: [s.runs ?? s.name],
               ports: [{ name: 'http', containerPort: 8080 }],
               envFrom: [{ configMapRef: { name: 'tidemark-config' } }],
               env,

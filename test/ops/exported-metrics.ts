@@ -1,6 +1,10 @@
 // The metric names Tidemark's services export, read from the code that registers them (never a hand-kept list):
 // the runtime's and the operations metrics every service has, plus each service's declared metrics.
-import { ALERT_ROUTER_METRICS } from '@tidemark/routing';
+import {
+  ALERTMANAGER_BRIDGE_METRICS,
+  ALERT_ROUTER_METRICS,
+  WEBHOOK_SENDER_METRICS,
+} from '@tidemark/routing';
 import { DRIFT_METRICS } from '@tidemark/drift';
 import { FRESHNESS_METRICS } from '@tidemark/freshness';
 import { OperationsMetrics, RuntimeMetrics } from '@tidemark/runtime';
@@ -11,6 +15,8 @@ export async function exportedSeriesNames(): Promise<Set<string>> {
     ...FRESHNESS_METRICS,
     ...DRIFT_METRICS,
     ...ALERT_ROUTER_METRICS,
+    ...ALERTMANAGER_BRIDGE_METRICS,
+    ...WEBHOOK_SENDER_METRICS,
   ]);
   new OperationsMetrics(metrics.registry, {
     ready: () => true,

@@ -21,12 +21,14 @@ import { KUBECONFORM_ARGS, kubeconform } from './tools.js';
 
 const root = new URL('../../', import.meta.url).pathname;
 const k8s = join(root, 'deploy/k8s');
-const SERVICES = [
-  'contract-checker',
-  'freshness-monitor',
-  'parity-verifier',
-  'drift-detector',
-  'alert-router',
+// [deployment name, the image's argument]: the Alertmanager bridge is the alert-router in another mode.
+const SERVICES: Array<[string, string]> = [
+  ['contract-checker', 'contract-checker'],
+  ['freshness-monitor', 'freshness-monitor'],
+  ['parity-verifier', 'parity-verifier'],
+  ['drift-detector', 'drift-detector'],
+  ['alert-router', 'alert-router'],
+  ['alertmanager-bridge', 'alert-router'],
 ];
 
 interface Obj {
@@ -81,43 +83,65 @@ describe('deploy/k8s manifests', () => {
     }
   });
 
-  it.each(SERVICES)('%s: probes, grace period, resources, secrets, disruption budget', (name) => {
-    const deployment = find('Deployment', `tidemark-${name}`);
-    expect(deployment).toBeDefined();
-    const pod = deployment!.spec.template.spec;
-    const [container] = pod.containers;
-    expect(container.args).toEqual([name]);
-    expect(container.livenessProbe.httpGet).toEqual({ path: '/healthz', port: 'http' });
-    expect(container.readinessProbe.httpGet).toEqual({ path: '/readyz', port: 'http' });
-    const env = Object.fromEntries(
-      (container.env as Array<{ name: string; value?: string; valueFrom?: unknown }>).map((e) => [
-        e.name,
-        e.value ?? e.valueFrom,
-      ]),
-    );
-    const shutdownMs = parseDuration(env['SHUTDOWN_TIMEOUT'] as string);
-    expect(pod.terminationGracePeriodSeconds * 1000).toBeGreaterThan(shutdownMs);
-    expect(container.resources.requests).toMatchObject({
-      cpu: expect.any(String),
-      memory: expect.any(String),
+  it.each(SERVICES)(
+    '%s: probes, grace period, resources, secrets, disruption budget',
+    (name, runs) => {
+      const deployment = find('Deployment', `tidemark-${name}`);
+      expect(deployment).toBeDefined();
+      const pod = deployment!.spec.template.spec;
+      const [container] = pod.containers;
+      expect(container.args).toEqual([runs]);
+      expect(container.livenessProbe.httpGet).toEqual({ path: '/healthz', port: 'http' });
+      expect(container.readinessProbe.httpGet).toEqual({ path: '/readyz', port: 'http' });
+      const env = Object.fromEntries(
+        (container.env as Array<{ name: string; value?: string; valueFrom?: unknown }>).map((e) => [
+          e.name,
+          e.value ?? e.valueFrom,
+        ]),
+      );
+      const shutdownMs = parseDuration(env['SHUTDOWN_TIMEOUT'] as string);
+      expect(pod.terminationGracePeriodSeconds * 1000).toBeGreaterThan(shutdownMs);
+      expect(container.resources.requests).toMatchObject({
+        cpu: expect.any(String),
+        memory: expect.any(String),
+      });
+      expect(container.resources.limits.memory).toEqual(expect.any(String));
+      expect(env['KAFKA_SASL_PASSWORD']).toEqual({
+        secretKeyRef: { name: 'tidemark-kafka-sasl', key: 'password', optional: true },
+      });
+      expect(pod.volumes).toContainEqual({
+        name: 'kafka-tls',
+        secret: { secretName: 'tidemark-kafka-tls', optional: true },
+      });
+      expect(pod.volumes).toContainEqual({
+        name: 'contracts',
+        configMap: { name: 'tidemark-contracts' },
+      });
+      expect(pod.securityContext.runAsNonRoot).toBe(true);
+      const pdb = find('PodDisruptionBudget', `tidemark-${name}`);
+      expect(pdb?.spec.selector.matchLabels).toEqual(deployment!.spec.selector.matchLabels);
+      const service = find('Service', `tidemark-${name}`);
+      expect(service?.spec.selector).toEqual(deployment!.spec.template.metadata.labels);
+    },
+  );
+
+  it('runs the Alertmanager bridge as its own consumer; the router itself gets no Alertmanager URL', () => {
+    const envOf = (name: string) =>
+      Object.fromEntries(
+        (
+          find('Deployment', `tidemark-${name}`)!.spec.template.spec.containers[0].env as Array<{
+            name: string;
+            value?: string;
+            valueFrom?: unknown;
+          }>
+        ).map((e) => [e.name, e.value ?? e.valueFrom]),
+      );
+    expect(envOf('alertmanager-bridge')).toMatchObject({
+      SERVICE_NAME: 'alert-router',
+      ALERT_ROUTER_MODE: 'alertmanager',
+      ALERTMANAGER_URL: { configMapKeyRef: { name: 'tidemark-config', key: 'ALERTMANAGER_URL' } },
     });
-    expect(container.resources.limits.memory).toEqual(expect.any(String));
-    expect(env['KAFKA_SASL_PASSWORD']).toEqual({
-      secretKeyRef: { name: 'tidemark-kafka-sasl', key: 'password', optional: true },
-    });
-    expect(pod.volumes).toContainEqual({
-      name: 'kafka-tls',
-      secret: { secretName: 'tidemark-kafka-tls', optional: true },
-    });
-    expect(pod.volumes).toContainEqual({
-      name: 'contracts',
-      configMap: { name: 'tidemark-contracts' },
-    });
-    expect(pod.securityContext.runAsNonRoot).toBe(true);
-    const pdb = find('PodDisruptionBudget', `tidemark-${name}`);
-    expect(pdb?.spec.selector.matchLabels).toEqual(deployment!.spec.selector.matchLabels);
-    const service = find('Service', `tidemark-${name}`);
-    expect(service?.spec.selector).toEqual(deployment!.spec.template.metadata.labels);
+    expect(envOf('alert-router')['ALERTMANAGER_URL']).toBeUndefined();
   });
 
   it('has a ServiceMonitor that selects every service and scrapes /metrics', () => {

@@ -186,6 +186,29 @@ export const InventorySnapshotEventSchema = event(
 );
 export const FindingEventSchema = event(EVENT_TYPES.finding, FindingDataSchema);
 
+/**
+ * An alert as `dq.alerts.v1` carries it (the `Alert` of outputs.ts). Not in `eventSchemas`: only the Alertmanager
+ * bridge reads alerts back, through `extraTypes`.
+ */
+export const AlertDataSchema = Type.Object({
+  status: Type.Union([Type.Literal('firing'), Type.Literal('resolved')]),
+  labels: StringMap,
+  annotations: Type.Object({
+    summary: Type.String(),
+    description: Type.Optional(Type.String()),
+    runbook_url: Type.Optional(Type.String()),
+  }),
+  startsAt: Type.String({ minLength: 1 }),
+  endsAt: Type.String({ minLength: 1 }),
+  fingerprint: Type.String({ minLength: 1 }),
+  receiver: Type.String({ minLength: 1 }),
+  groupKey: Type.String(),
+  findings: Type.Object({ count: Type.Integer({ minimum: 0 }), sample: Type.Array(Type.String()) }),
+  generatorURL: Type.Optional(Type.String()),
+  traceparent: Type.Optional(Type.String()),
+});
+export const AlertEventSchema = event(EVENT_TYPES.alert, AlertDataSchema);
+
 /** JSON Schemas of every event Tidemark consumes, by CloudEvents `type`. */
 export const eventSchemas: Readonly<Record<string, TSchema>> = {
   [EVENT_TYPES.contentUpserted]: ContentUpsertedEventSchema,

@@ -35,6 +35,8 @@ export {
   ConnectorRunEventSchema,
   InventorySnapshotEventSchema,
   FindingEventSchema,
+  AlertDataSchema,
+  AlertEventSchema,
 } from './events.js';
 export type {
   CloudEvent,
@@ -74,6 +76,7 @@ export {
   buildFinding,
   findingRecord,
   alertRecord,
+  ALERT_REFRESH_BY_HEADER,
   ticketRecord,
   dlqRecord,
   outputDlqRecord,

@@ -215,8 +215,22 @@ export interface Alert {
   traceparent?: string;
 }
 
-/** The `dq.alerts.v1` record of an alert notification sent at `sentAt` (epoch ms). */
-export function alertRecord(alert: Alert, sentAt: number, options: OutputOptions): OutputRecord {
+/**
+ * Header of a firing alert's record: the latest time (ISO 8601) the router sends it again while it keeps
+ * firing. The Alertmanager bridge turns it into the alert's `endsAt`, so Alertmanager keeps it alive until then.
+ */
+export const ALERT_REFRESH_BY_HEADER = 'tidemark.alert.refresh-by';
+
+/**
+ * The `dq.alerts.v1` record of an alert notification sent at `sentAt` (epoch ms); `refreshBy` (epoch ms) of a
+ * firing one travels in the ALERT_REFRESH_BY_HEADER.
+ */
+export function alertRecord(
+  alert: Alert,
+  sentAt: number,
+  options: OutputOptions,
+  refreshBy?: number,
+): OutputRecord {
   const time = formatTime(sentAt);
   const id = fingerprint({
     f: alert.fingerprint,
@@ -226,12 +240,14 @@ export function alertRecord(alert: Alert, sentAt: number, options: OutputOptions
     e: alert.endsAt,
     t: time,
   });
-  const headers = traceHeaders(alert.traceparent);
+  const headers: RecordHeaders = { ...traceHeaders(alert.traceparent) };
+  if (refreshBy !== undefined && alert.status === 'firing')
+    headers[ALERT_REFRESH_BY_HEADER] = formatTime(refreshBy);
   return {
     topic: options.topics.alerts,
     key: alert.fingerprint,
     value: cloudEvent(EVENT_TYPES.alert, id, time, alert.groupKey, alert, options.service),
-    ...(headers ? { headers } : {}),
+    ...(Object.keys(headers).length > 0 ? { headers } : {}),
   };
 }
 

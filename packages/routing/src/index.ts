@@ -90,7 +90,17 @@ export {
   ownersFromContracts,
   repartitionTopic,
 } from './service.js';
-export type { AlertRouterOptions, AlertRouterService, AlertSink } from './service.js';
+export type { AlertRouterOptions, AlertRouterService } from './service.js';
+export {
+  ALERTMANAGER_BRIDGE_METRICS,
+  createAlertmanagerBridgeService,
+  toPostableAlert,
+} from './alertmanager.js';
+export type {
+  AlertmanagerBridgeOptions,
+  AlertmanagerDeliver,
+  PostableAlert,
+} from './alertmanager.js';
 export {
   JIRA_LABEL_PREFIX,
   JIRA_SENDER_METRICS,

@@ -1,5 +1,6 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import {
+  ALERT_REFRESH_BY_HEADER,
   EnvelopeError,
   ManualClock,
   buildFinding,
@@ -22,7 +23,6 @@ import { isContractFile, loadContractsOrThrow } from '@tidemark/contracts';
 import { describe, expect, it } from 'vitest';
 import { parseRoutingConfig } from './config.js';
 import { ownerQueue, resolveOwner } from './owners.js';
-import type { AlertNotification } from './router.js';
 import { UNOWNED_CHECK } from './router.js';
 import {
   ALERT_ROUTER_TOPICS,
@@ -32,7 +32,7 @@ import {
   repartitionTopic,
   isKnownFindingSource,
 } from './service.js';
-import type { AlertRouterOptions, AlertRouterService, AlertSink } from './service.js';
+import type { AlertRouterOptions, AlertRouterService } from './service.js';
 import { SilenceTable } from './silence.js';
 import { RouterState } from './state.js';
 
@@ -475,36 +475,19 @@ describe('createAlertRouterService', () => {
     ).toEqual([['freshness.sync-lag', 'resolved']]);
   });
 
-  it('hands every notification to the Alertmanager sink and records its counts as metrics', () => {
-    const handed: AlertNotification[] = [];
-    let stats: Record<string, number> = { sent: 2, retried: 3, failed: 1, dropped: 0 };
-    const sink: AlertSink = {
-      enqueue: (ns) => void handed.push(...ns),
-      drainStats: () => {
-        const s = stats;
-        stats = {};
-        return s;
-      },
-    };
-    const pipe = new Pipeline({ ...base, alertmanager: sink });
+  it('stamps each firing alert record with its refresh time, for the Alertmanager bridge', () => {
+    const pipe = new Pipeline(base);
     pipe.send(checkerRecord(finding({ doc: 'p1', severity: 'critical' })));
-    const out = pipe.runTo(T0 + 31 * S);
-    const alerts = events<Alert>(out, topics.alerts);
-    expect(alerts.map((a) => a.data.receiver).sort()).toEqual([
-      'platform-alerts',
-      'platform-pager',
+    const out = pipe.runTo(T0 + 31 * S).filter((r) => r.topic === topics.alerts);
+    const refresh = out.map((r) => [
+      (JSON.parse(String(r.value)) as { data: Alert }).data.receiver,
+      r.headers?.[ALERT_REFRESH_BY_HEADER],
     ]);
-    expect(handed.map((n) => n.alert)).toEqual(alerts.map((a) => a.data));
-    // The pager route (critical) sends after its 10s group_wait and repeats every hour.
-    const pager = handed.find((n) => n.alert.receiver === 'platform-pager');
-    expect(pager?.dueAt).toBe(T0 + 10 * S);
-    expect(pager?.refreshBy).toBe(T0 + 10 * S + H + 5 * 60 * S);
-    const sinkMetrics = pipe.metrics.filter(([name]) => name.startsWith('tidemark_alertmanager_'));
-    // Retries are attempts, not alerts: their own counter, never an outcome of the alerts counter.
-    expect(sinkMetrics).toEqual([
-      ['tidemark_alertmanager_notifications_total', { outcome: 'sent' }, 2],
-      ['tidemark_alertmanager_retries_total', {}, 3],
-      ['tidemark_alertmanager_notifications_total', { outcome: 'failed' }, 1],
+    // The pager route (critical) sends after its 10s group_wait and repeats every hour (plus group_interval);
+    // the default route after 30s, every 4 hours.
+    expect(refresh.sort()).toEqual([
+      ['platform-alerts', formatTime(T0 + 30 * S + 4 * H + 5 * 60 * S)],
+      ['platform-pager', formatTime(T0 + 10 * S + H + 5 * 60 * S)],
     ]);
     expect(pipe.metrics.filter(([name]) => name === 'tidemark_findings_total')).toEqual([
       [

@@ -24,7 +24,7 @@ import type { RoutingConfig } from './config.js';
 import { routingKey } from './labels.js';
 import type { OwnersLookup } from './owners.js';
 import { createRouter } from './router.js';
-import type { AlertNotification, Router, RouterOptions } from './router.js';
+import type { Router, RouterOptions } from './router.js';
 import { SilenceTable } from './silence.js';
 import { RouterState } from './state.js';
 import { webhookInternalTopic, webhookMessage, webhookRecord, webhookTopic } from './webhook.js';
@@ -53,17 +53,6 @@ export function alertRouterTopics(name: string = ALERT_ROUTER): InternalTopic[] 
 
 /** Internal topics of the default alert-router. */
 export const ALERT_ROUTER_TOPICS: readonly InternalTopic[] = alertRouterTopics();
-
-/**
- * Somewhere alert notifications also go (e.g. a real Alertmanager). Called from `tick`, which is
- * synchronous and must not wait on the network: an implementation queues and delivers on its own.
- */
-export interface AlertSink {
-  /** Queues notifications in send order; never throws, never blocks. */
-  enqueue(notifications: readonly AlertNotification[]): void;
-  /** Counts by outcome since the previous call (e.g. `{ sent: 3, failed: 1 }`), for the service's metrics. */
-  drainStats?(): Record<string, number>;
-}
 
 /** Options of createAlertRouterService. */
 /** Services whose findings the router accepts: the checkers, and the router itself (its envelope.invalid). */
@@ -97,8 +86,6 @@ export interface AlertRouterOptions {
   topics: TopicCatalog;
   /** Silences from contracts/silences.yaml; the service keeps it fed from the silences topic. @default empty */
   silences?: SilenceTable;
-  /** Also deliver alerts here (Alertmanager). @default none */
-  alertmanager?: AlertSink;
   /** Service name; also names the changelog and the repartition topic. @default ALERT_ROUTER */
   name?: string;
   /** Router tuning (expiry lead, item limits, retention, runbook and generator links). @default ROUTING_DEFAULTS */
@@ -148,18 +135,6 @@ export const ALERT_ROUTER_METRICS: readonly MetricDefinition[] = [
     labelNames: ['action'],
   },
   {
-    name: 'tidemark_alertmanager_notifications_total',
-    help: 'Alerts handed to the Alertmanager sink, by outcome: sent, failed (retries ran out or 4xx) or dropped (queue full)',
-    kind: 'counter',
-    labelNames: ['outcome'],
-  },
-  {
-    name: 'tidemark_alertmanager_retries_total',
-    help: 'Failed Alertmanager posts that were retried (attempts, not alerts: one batch can retry several times)',
-    kind: 'counter',
-    labelNames: [],
-  },
-  {
     name: 'tidemark_findings_total',
     help: 'Findings read from the findings topic (shadow ones included), by check, severity and status',
     kind: 'counter',
@@ -188,7 +163,7 @@ export function ownersFromContracts(contracts: ContractSet): OwnersLookup {
  * Ticks publish alerts, ticket actions and the router's own findings (which come back through stage one).
  */
 export function createAlertRouterService(options: AlertRouterOptions): AlertRouterService {
-  const { config, topics, alertmanager } = options;
+  const { config, topics } = options;
   const name = options.name ?? ALERT_ROUTER;
   const repartition = repartitionTopic(name);
   const webhook = webhookTopic(name);
@@ -262,7 +237,7 @@ export function createAlertRouterService(options: AlertRouterOptions): AlertRout
     const opts = { service: name, topics: ctx.topics };
     const records: OutputRecord[] = [];
     for (const n of out.notifications) {
-      records.push(alertRecord(n.alert, n.dueAt, opts));
+      records.push(alertRecord(n.alert, n.dueAt, opts, n.refreshBy));
       ctx.metrics.record(
         'tidemark_router_alerts_total',
         { receiver: n.alert.receiver, status: n.alert.status },
@@ -279,15 +254,6 @@ export function createAlertRouterService(options: AlertRouterOptions): AlertRout
       ctx.metrics.record('tidemark_router_tickets_total', { action: t.action }, 1);
     }
     for (const f of out.findings) records.push(findingRecord(f, opts));
-    if (alertmanager) {
-      if (out.notifications.length > 0) alertmanager.enqueue(out.notifications);
-      for (const [outcome, n] of Object.entries(alertmanager.drainStats?.() ?? {})) {
-        if (n <= 0) continue;
-        // `retried` counts attempts, the other outcomes count alerts: they cannot share one counter.
-        if (outcome === 'retried') ctx.metrics.record('tidemark_alertmanager_retries_total', {}, n);
-        else ctx.metrics.record('tidemark_alertmanager_notifications_total', { outcome }, n);
-      }
-    }
     return records;
   }
 

@@ -1,135 +1,53 @@
-import { ConfigError, parseDuration } from '@tidemark/core';
-import { backoffDelay } from '@tidemark/runtime';
-import type { BackoffOptions } from '@tidemark/runtime';
-import { ROUTING_DEFAULTS } from '@tidemark/routing';
-import type { AlertNotification, AlertSink } from '@tidemark/routing';
+// The HTTP side of the Alertmanager bridge (ALERT_ROUTER_MODE=alertmanager): its settings from the environment,
+// and the POST of alerts to `/api/v2/alerts`. The consumer around it is createAlertmanagerBridgeService.
+import { ConfigError, TidemarkError, parseDuration } from '@tidemark/core';
+import type { AlertmanagerDeliver } from '@tidemark/routing';
+import { postWithRetry, safeUrl } from './http-post.js';
+import type { PostRetryOptions } from './http-post.js';
 
-/** What the sink logs through (a pino logger fits). */
-export interface SinkLogger {
-  warn(obj: object, msg: string): void;
-  error(obj: object, msg: string): void;
-}
-
-/** How the sink authenticates to Alertmanager (or a proxy in front of it). Never logged. */
+/** How the bridge authenticates to Alertmanager (or a proxy in front of it). Never logged. */
 export type AlertmanagerAuth =
   { scheme: 'basic'; username: string; password: string } | { scheme: 'bearer'; token: string };
 
-/** Options of createAlertmanagerSink. */
-export interface AlertmanagerSinkOptions {
-  /** Sent as the Authorization header of every POST. @default none */
-  auth?: AlertmanagerAuth;
+/** Where and how the bridge posts. */
+export interface AlertmanagerSettings {
   /** Alertmanager's base URL, e.g. `http://127.0.0.1:9093`; alerts go to `<url>/api/v2/alerts`. */
   url: string;
-  logger?: SinkLogger;
-  /**
-   * Added to a firing alert's refresh time to form its `endsAt`, so Alertmanager keeps it firing until the
-   * router has had time to send it again. @default 10 minutes
-   */
-  graceMs?: number;
-  /** Alerts per POST. @default 64 */
-  batchSize?: number;
-  /** Alerts waiting to be sent at most; beyond it the oldest are dropped (and counted). @default 10000 */
-  maxPending?: number;
-  /** Attempts per batch before it is given up (and counted as failed). @default 8 */
-  maxAttempts?: number;
-  /** Backoff between attempts. @default { initialMs: 500, maxMs: 30000 } */
-  backoff?: BackoffOptions;
-  /** Timeout of one POST, ms. @default 10000 */
-  timeoutMs?: number;
-  /** `generatorURL` of every alert (a link back to where it came from). @default none */
+  /** Sent as the Authorization header of every POST. @default none */
+  auth?: AlertmanagerAuth;
+  /** `generatorURL` of every alert, instead of the alert's own. @default the alert's */
   generatorUrl?: string;
-  /** @default globalThis.fetch */
-  fetch?: typeof fetch;
-  /** @default setTimeout */
-  sleep?: (ms: number) => Promise<void>;
+  /** Timeout of one POST, ms. @default 5000 */
+  timeoutMs?: number;
 }
 
-/** An alert in Alertmanager's API v2 form (`postableAlert`). */
-export interface PostableAlert {
-  labels: Record<string, string>;
-  annotations: Record<string, string>;
-  startsAt: string;
-  endsAt: string;
-  generatorURL?: string;
-}
-
-/** Counts of the sink by outcome; alerts, except `retried`, which counts failed attempts. */
-export interface SinkStats {
-  sent: number;
-  retried: number;
-  failed: number;
-  dropped: number;
-}
-
-/** The Alertmanager sink: an AlertSink plus what tests and shutdown need. */
-export interface AlertmanagerSink extends AlertSink {
-  drainStats(): Record<string, number>;
-  /** Resolves once nothing is pending or in flight. */
-  idle(): Promise<void>;
-  /** Stops sending; pending alerts are dropped (Alertmanager lets them lapse at their `endsAt`). */
-  close(): void;
-}
-
-/** An Alertmanager answer that retrying will not change (4xx other than 408/429). */
-export class AlertmanagerRejectedError extends Error {
-  override name = 'AlertmanagerRejectedError';
+/** Alertmanager refused an alert for good (4xx other than 401/403/408/429): the record is dead-lettered. */
+export class AlertmanagerRejectedError extends TidemarkError {
   constructor(
     readonly status: number,
-    readonly body: string,
+    body: string,
   ) {
-    super(`Alertmanager rejected the alerts: HTTP ${status} ${body.slice(0, 300)}`);
+    super(`Alertmanager rejected the alert: HTTP ${status} ${body.slice(0, 300)}`, {
+      retriable: false,
+      context: { status },
+    });
   }
 }
 
-/** Converts one notification to Alertmanager's form; a firing alert ends at its refresh time plus grace. */
-export function toPostableAlert(
-  n: AlertNotification,
-  graceMs: number,
-  generatorUrl?: string,
-): PostableAlert {
-  const { alert } = n;
-  const refreshBy = n.refreshBy ?? n.dueAt + ROUTING_DEFAULTS.repeatInterval;
-  const annotations: Record<string, string> = {
-    summary: alert.annotations.summary,
-    findings: String(alert.findings.count),
-    tidemark_receiver: alert.receiver,
-  };
-  if (alert.annotations.description) annotations['description'] = alert.annotations.description;
-  if (alert.annotations.runbook_url) annotations['runbook_url'] = alert.annotations.runbook_url;
-  return {
-    // Alertmanager's UIs and default grouping key on `alertname`; the check id is what the alert is about.
-    labels: { alertname: alert.labels['check'] ?? 'tidemark', ...alert.labels },
-    annotations,
-    startsAt: alert.startsAt,
-    endsAt:
-      alert.status === 'resolved' ? alert.endsAt : new Date(refreshBy + graceMs).toISOString(),
-    ...(generatorUrl ? { generatorURL: generatorUrl } : {}),
-  };
-}
-
-const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+// Besides 5xx, 408 and 429: 401 and 403 are the bridge's credentials, not the alert. Alerts wait (readiness
+// false, the error logged) until an operator fixes them, instead of every alert being dead-lettered.
+const retriable = (status: number) =>
+  status >= 500 || status === 408 || status === 429 || status === 401 || status === 403;
 
 /**
- * Posts alerts to a real Alertmanager's `/api/v2/alerts`, off the partition's path: `enqueue` only queues.
- * Pending alerts are coalesced by fingerprint (a later notification replaces an earlier one; of two firing
- * ones the later `endsAt` wins), so the queue is bounded by the number of distinct alerts. A batch that
- * fails with a network error, a timeout, 408, 429 or 5xx is retried with backoff up to `maxAttempts`; a 4xx
- * is not retried. Either way it is counted and logged, and the sink goes on.
+ * POSTs alerts to `<url>/api/v2/alerts` (retrying what may pass; see postWithRetry). Credentials go in the
+ * Authorization header and never into logs or errors.
  */
-export function createAlertmanagerSink(options: AlertmanagerSinkOptions): AlertmanagerSink {
-  const {
-    logger,
-    graceMs = 10 * 60_000,
-    batchSize = 64,
-    maxPending = 10_000,
-    maxAttempts = 8,
-    backoff = { initialMs: 500, maxMs: 30_000 },
-    timeoutMs = 10_000,
-    generatorUrl,
-    fetch: doFetch = globalThis.fetch,
-    sleep = realSleep,
-    auth,
-  } = options;
+export function createAlertmanagerDeliver(
+  settings: AlertmanagerSettings,
+  options: PostRetryOptions = {},
+): AlertmanagerDeliver {
+  const { auth } = settings;
   const authorization =
     auth?.scheme === 'basic'
       ? `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}`
@@ -138,144 +56,33 @@ export function createAlertmanagerSink(options: AlertmanagerSinkOptions): Alertm
         : undefined;
   const endpoint = new URL(
     'api/v2/alerts',
-    options.url.endsWith('/') ? options.url : `${options.url}/`,
+    settings.url.endsWith('/') ? settings.url : `${settings.url}/`,
   );
-  const pending = new Map<string, { postable: PostableAlert; firing: boolean }>();
-  const stats: SinkStats = { sent: 0, retried: 0, failed: 0, dropped: 0 };
-  let running: Promise<void> | undefined;
-  let closed = false;
-
-  function put(fp: string, postable: PostableAlert, firing: boolean): void {
-    const prev = pending.get(fp);
-    pending.delete(fp); // re-inserted last: the newest notification goes last
-    // Two firing sends of one alert (e.g. two receivers): the newer content, the longer life. ISO strings of
-    // one form compare like the times they denote.
-    if (prev?.firing && firing && prev.postable.endsAt > postable.endsAt)
-      postable = { ...postable, endsAt: prev.postable.endsAt };
-    pending.set(fp, { postable, firing });
-  }
-
-  function enqueue(notifications: readonly AlertNotification[]): void {
-    if (closed) return;
-    for (const n of notifications) {
-      put(
-        n.alert.fingerprint,
-        toPostableAlert(n, graceMs, generatorUrl),
-        n.alert.status === 'firing',
-      );
-    }
-    let over = pending.size - maxPending;
-    if (over > 0) {
-      logger?.warn(
-        { dropped: over, maxPending },
-        'alertmanager: queue full; dropping the oldest alerts',
-      );
-      for (const fp of pending.keys()) {
-        if (over-- <= 0) break;
-        pending.delete(fp);
-        stats.dropped++;
-      }
-    }
-    kick();
-  }
-
-  function kick(): void {
-    if (running || closed || pending.size === 0) return;
-    running = pump()
-      .catch((error: unknown) => logger?.error({ err: error }, 'alertmanager: sender failed'))
-      .finally(() => {
-        running = undefined;
-        kick();
-      });
-  }
-
-  async function post(batch: PostableAlert[]): Promise<void> {
-    let response: Response;
-    try {
-      response = await doFetch(endpoint, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          ...(authorization ? { authorization } : {}),
-        },
-        body: JSON.stringify(batch),
-        signal: AbortSignal.timeout(timeoutMs),
-      });
-    } catch (error) {
-      throw Object.assign(new Error(`POST ${endpoint.href} failed: ${(error as Error).message}`), {
-        cause: error,
-        retriable: true,
-      });
-    }
-    const body = await response.text().catch(() => '');
-    if (response.ok) return;
-    const retriable = response.status >= 500 || response.status === 408 || response.status === 429;
-    throw Object.assign(new AlertmanagerRejectedError(response.status, body), { retriable });
-  }
-
-  async function pump(): Promise<void> {
-    while (pending.size > 0 && !closed) {
-      const entries = [...pending.entries()].slice(0, batchSize);
-      for (const [fp] of entries) pending.delete(fp);
-      let batch = entries;
-      for (let attempt = 0; ; attempt++) {
-        try {
-          await post(batch.map(([, p]) => p.postable));
-          stats.sent += batch.length;
-          break;
-        } catch (error) {
-          const retriable = (error as { retriable?: boolean }).retriable === true;
-          if (!retriable || attempt + 1 >= maxAttempts || closed) {
-            stats.failed += batch.length;
-            logger?.error(
-              { err: error, alerts: batch.length, attempts: attempt + 1, url: endpoint.href },
-              'alertmanager: giving up on a batch of alerts',
-            );
-            break;
-          }
-          stats.retried++;
-          const delayMs = backoffDelay(attempt, backoff);
-          logger?.warn(
-            { err: error, attempt: attempt + 1, delayMs, url: endpoint.href },
-            'alertmanager: post failed; retrying',
-          );
-          await sleep(delayMs);
-          // A newer notification of the same alert queued meanwhile goes instead, in a later batch.
-          batch = batch.filter(([fp]) => !pending.has(fp));
-          if (batch.length === 0) break;
-        }
-      }
-    }
-  }
-
-  return {
-    enqueue,
-    drainStats() {
-      const out = { ...stats };
-      stats.sent = stats.retried = stats.failed = stats.dropped = 0;
-      return out;
-    },
-    async idle() {
-      while (running) await running;
-    },
-    close() {
-      closed = true;
-      pending.clear();
-    },
+  const target = {
+    url: endpoint,
+    shownUrl: safeUrl(endpoint),
+    name: `Alertmanager (${safeUrl(endpoint)})`,
+    dependency: 'alertmanager',
+    logPrefix: 'alertmanager',
+    ...(authorization ? { headers: { authorization } } : {}),
+    retriable,
+    rejected: (status: number, body: string) => new AlertmanagerRejectedError(status, body),
   };
+  const retry = { ...options, ...(settings.timeoutMs ? { timeoutMs: settings.timeoutMs } : {}) };
+  return (alerts) => postWithRetry(target, JSON.stringify(alerts), retry);
 }
 
 /**
- * The sink configured by ALERTMANAGER_URL (and optionally ALERTMANAGER_GENERATOR_URL, ALERTMANAGER_TIMEOUT),
- * or undefined when ALERTMANAGER_URL is not set. Throws ConfigError naming each bad variable.
+ * The bridge's settings from ALERTMANAGER_URL (required), ALERTMANAGER_AUTH_*, ALERTMANAGER_GENERATOR_URL and
+ * ALERTMANAGER_TIMEOUT. Throws ConfigError naming each bad variable (never quoting a credential).
  */
-export function alertmanagerSinkFromEnv(
-  env: NodeJS.ProcessEnv,
-  logger?: SinkLogger,
-): AlertmanagerSink | undefined {
-  const url = env['ALERTMANAGER_URL'];
-  if (!url) return undefined;
+export function alertmanagerSettingsFromEnv(env: NodeJS.ProcessEnv): AlertmanagerSettings {
+  const url = env['ALERTMANAGER_URL'] ?? '';
   const problems: string[] = [];
+  if (!url)
+    problems.push(
+      "ALERTMANAGER_URL: required with ALERT_ROUTER_MODE=alertmanager (Alertmanager's base URL)",
+    );
   const httpUrl = (name: string, value: string): void => {
     let parsed: URL | undefined;
     try {
@@ -294,7 +101,9 @@ export function alertmanagerSinkFromEnv(
   } catch {
     // reported by httpUrl
   }
-  if (withCredentials)
+  if (!url) {
+    // reported above
+  } else if (withCredentials)
     problems.push(
       'ALERTMANAGER_URL: must not carry credentials (user:password@); set ALERTMANAGER_AUTH_USERNAME and ALERTMANAGER_AUTH_PASSWORD, or ALERTMANAGER_AUTH_BEARER_TOKEN',
     );
@@ -325,12 +134,11 @@ export function alertmanagerSinkFromEnv(
     }
   }
   if (problems.length > 0)
-    throw new ConfigError('invalid Alertmanager sink configuration', problems);
-  return createAlertmanagerSink({
+    throw new ConfigError('invalid Alertmanager bridge configuration', problems);
+  return {
     url,
     ...(auth ? { auth } : {}),
-    ...(logger ? { logger } : {}),
     ...(generatorUrl ? { generatorUrl } : {}),
     ...(timeoutMs ? { timeoutMs } : {}),
-  });
+  };
 }

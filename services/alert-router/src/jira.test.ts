@@ -225,7 +225,7 @@ describe('Jira sync (local REST API v2 stub)', () => {
     ).catch((e: unknown) => e);
     expect(down).toBeInstanceOf(DependencyUnavailableError);
     expect((down as Error).message).toBe(
-      'Jira (jira) unavailable after 2 attempts at GET /jira/rest/api/2/search: HTTP 503 ',
+      'Jira (jira) at GET /jira/rest/api/2/search unavailable after 2 attempts: HTTP 503 ',
     );
     failNext = 0;
     const denied = await syncTicket(

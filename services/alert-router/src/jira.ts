@@ -1,25 +1,13 @@
 // The HTTP side of jira receivers: Jira REST API v2 calls for @tidemark/routing's syncTicket.
-import { ConfigError, DependencyUnavailableError, TidemarkError } from '@tidemark/core';
-import { backoffDelay } from '@tidemark/runtime';
-import type { BackoffOptions } from '@tidemark/runtime';
+import { ConfigError, TidemarkError } from '@tidemark/core';
 import type { JiraApi, JiraIssueFields, JiraIssueRef, Receiver } from '@tidemark/routing';
-import type { SinkLogger } from './alertmanager.js';
+import { requestWithRetry, safeUrl } from './http-post.js';
+import type { PostRetryOptions } from './http-post.js';
 
 /** Options of createJiraClient. */
-export interface JiraClientOptions {
+export interface JiraClientOptions extends PostRetryOptions {
   /** `Authorization` header value (e.g. `Bearer <token>`, or `Basic <base64 user:token>`). @default none */
   authorization?: string;
-  logger?: SinkLogger;
-  /** Attempts per call before Jira counts as unavailable. @default 5 */
-  maxAttempts?: number;
-  /** @default { initialMs: 500, maxMs: 4000 } */
-  backoff?: BackoffOptions;
-  /** Timeout of one call, ms. @default 5000 */
-  timeoutMs?: number;
-  /** @default globalThis.fetch */
-  fetch?: typeof fetch;
-  /** @default setTimeout */
-  sleep?: (ms: number) => Promise<void>;
 }
 
 /** Jira refused a call for good (4xx other than 404 where absence is an answer, 408 and 429). */
@@ -37,19 +25,9 @@ export class JiraRejectedError extends TidemarkError {
   }
 }
 
-const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
 /** The Jira REST API v2 client: retries network errors, timeouts, 408, 429 and 5xx with backoff. */
 export function createJiraClient(options: JiraClientOptions = {}): JiraApi {
-  const {
-    authorization,
-    logger,
-    maxAttempts = 5,
-    backoff = { initialMs: 500, maxMs: 4000 },
-    timeoutMs = 5000,
-    fetch: doFetch = globalThis.fetch,
-    sleep = realSleep,
-  } = options;
+  const { authorization, ...retry } = options;
 
   async function call(
     receiver: Receiver,
@@ -61,45 +39,23 @@ export function createJiraClient(options: JiraClientOptions = {}): JiraApi {
     const base = receiver.url ?? '';
     const url = new URL(path.replace(/^\//, ''), base.endsWith('/') ? base : `${base}/`);
     const what = `${method} ${url.pathname}`;
-    let last: unknown;
-    for (let attempt = 0; attempt < maxAttempts; attempt++) {
-      if (attempt > 0) {
-        const delayMs = backoffDelay(attempt - 1, backoff);
-        logger?.warn(
-          { err: last, receiver: receiver.name, what, attempt, delayMs },
-          'jira: retrying',
-        );
-        await sleep(delayMs);
-      }
-      let response: Response;
-      try {
-        response = await doFetch(url, {
-          method,
-          headers: {
-            accept: 'application/json',
-            ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-            ...(authorization ? { authorization } : {}),
-          },
-          ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-          signal: AbortSignal.timeout(timeoutMs),
-        });
-      } catch (error) {
-        last = error;
-        continue;
-      }
-      const text = await response.text().catch(() => '');
-      if (response.ok) return text === '' ? undefined : (JSON.parse(text) as unknown);
-      if (response.status === 404 && absentOk) return undefined;
-      const retriable =
-        response.status >= 500 || response.status === 408 || response.status === 429;
-      if (!retriable) throw new JiraRejectedError(receiver.name, response.status, what, text);
-      last = new Error(`HTTP ${response.status} ${text.slice(0, 200)}`);
-    }
-    throw new DependencyUnavailableError(
-      `jira:${receiver.name}`,
-      `Jira (${receiver.name}) unavailable after ${maxAttempts} attempts at ${what}: ${(last as Error)?.message ?? String(last)}`,
-      { cause: last, context: { receiver: receiver.name } },
+    const answer = await requestWithRetry(
+      {
+        url,
+        shownUrl: safeUrl(url),
+        name: `Jira (${receiver.name}) at ${what}`,
+        dependency: `jira:${receiver.name}`,
+        logPrefix: 'jira',
+        headers: { accept: 'application/json', ...(authorization ? { authorization } : {}) },
+        ...(absentOk ? { answers: (status: number) => status === 404 } : {}),
+        rejected: (status, text) => new JiraRejectedError(receiver.name, status, what, text),
+        logFields: { receiver: receiver.name, what },
+      },
+      { method, ...(body === undefined ? {} : { body: JSON.stringify(body) }) },
+      retry,
     );
+    if (answer.status === 404) return undefined;
+    return answer.text === '' ? undefined : (JSON.parse(answer.text) as unknown);
   }
 
   return {
@@ -130,7 +86,7 @@ export function createJiraClient(options: JiraClientOptions = {}): JiraApi {
         { transitions?: Array<{ id?: unknown; name?: unknown }> } | undefined;
       const t = res?.transitions?.find((x) => x.name === name);
       if (typeof t?.id !== 'string') {
-        logger?.warn(
+        retry.logger?.warn(
           { receiver: receiver.name, issue, transition: name },
           'jira: no such transition',
         );

@@ -183,7 +183,7 @@ describe('routerModeFromEnv', () => {
     }
     expect(error).toBeInstanceOf(ConfigError);
     expect((error as ConfigError).problems).toEqual([
-      'ALERT_ROUTER_MODE="both": must be "router", "webhook" or "jira"',
+      'ALERT_ROUTER_MODE="both": must be "router", "webhook", "jira" or "alertmanager"',
       'TIDEMARK_EXTERNAL_URL="not a url": must be a URL',
       'ALERT_GENERATOR_URL="{system}": must be a URL (with {label} placeholders)',
     ]);
