@@ -22,7 +22,7 @@ import {
   safeErrorText,
 } from '@tidemark/core';
 import { readField, type ContractSet, type ResolvedSettings } from '@tidemark/contracts';
-import { evaluateDocument } from './evaluate.js';
+import { evaluateDocument, type Violation } from './evaluate.js';
 import {
   closeNullRateWindows,
   countNullRates,
@@ -36,6 +36,13 @@ import {
 } from './null-rate.js';
 import { documentRegistryTopic, registryRecord, schemaRegistryOutage } from './registry.js';
 import { JournaledRegistry } from './registry-journal.js';
+import {
+  asCandidateFinding,
+  closeShadowDiff,
+  compareViolations,
+  countShadowDiff,
+  DEFAULT_SHADOW_DIFF_PERIOD_MS,
+} from './shadow.js';
 import { ContractCheckerState, type DocumentEntry, type OpenFinding } from './state.js';
 
 /** Service name: log field, CloudEvent source, changelog topic. */
@@ -103,6 +110,11 @@ export interface ContractCheckerOptions {
   deletedRetentionMs?: number;
   /** Service name; also names its changelog and internal topics. @default 'contract-checker' */
   name?: string;
+  /**
+   * Length of a shadow-diff period: each partition tallies a system's shadow candidate against its enforced
+   * contract and emits one `contract.shadow-diff` finding per period. @default 3600000
+   */
+  shadowDiffPeriodMs?: number;
 }
 
 /**
@@ -119,6 +131,12 @@ export function createContractCheckerService(
   const registry = options.registry ?? new JournaledRegistry();
   const maxFutureSkewMs = options.maxFutureSkewMs ?? DEFAULT_MAX_FUTURE_SKEW_MS;
   const deletedRetentionMs = options.deletedRetentionMs ?? defaultDeletedRetention(contracts);
+  const shadowDiffPeriodMs = options.shadowDiffPeriodMs ?? DEFAULT_SHADOW_DIFF_PERIOD_MS;
+  if (!Number.isFinite(shadowDiffPeriodMs) || shadowDiffPeriodMs <= 0) {
+    throw new RangeError(
+      `contract-checker: shadowDiffPeriodMs must be a positive number of ms, got ${String(shadowDiffPeriodMs)}`,
+    );
+  }
   for (const [field, value] of [
     ['maxFutureSkewMs', maxFutureSkewMs],
     ['deletedRetentionMs', deletedRetentionMs],
@@ -305,6 +323,34 @@ export function createContractCheckerService(
         ),
       );
     }
+    // The system's shadow candidate, if any, judges the same revision: its findings are shadow ones with their own
+    // fingerprints, and the two verdicts are compared per check and key for the shadow diff.
+    const candidate = contracts.shadowSettingsFor(data.system, data.contentClass);
+    const priorShadow = prior?.shadowOpen ?? NONE_OPEN;
+    if (candidate || priorShadow.length > 0) {
+      const candidateViolations = candidate ? evaluateDocument(candidate, event) : [];
+      const judge = candidate ?? settings; // a candidate since removed: its open findings still resolve
+      const candidateBase: FindingBase = {
+        owner: ownerOf(judge, data.owner ?? undefined),
+        observedAt: event.time,
+        contract: judge.contract,
+        classification: data.classification,
+        ...(Object.keys(judge.labels).length > 0 ? { labels: { ...judge.labels } } : {}),
+        ...(ctx.traceparent ? { traceparent: ctx.traceparent } : {}),
+      };
+      const shadowOpen = reconcile(
+        candidateBase,
+        data,
+        priorShadow,
+        candidateViolations,
+        ctx,
+        out,
+        asCandidateFinding,
+      );
+      if (shadowOpen.length > 0) entry.shadowOpen = shadowOpen;
+      if (candidate)
+        out.push(...compareWithCandidate(state, data.system, violations, candidateViolations, ctx));
+    }
     // References: schedule a check after the grace period; a changed target replaces the pending one.
     for (const ref of settings.references) {
       const refKey = `${key}|${ref.field}`;
@@ -387,6 +433,30 @@ export function createContractCheckerService(
           ctx,
         ),
       );
+    }
+    if (prior?.shadowOpen) {
+      const candidate = contracts.shadowSettingsFor(data.system, prior.cls ?? data.contentClass);
+      const candidateBase = { ...base, ...(candidate ? { contract: candidate.contract } : {}) };
+      for (const [check, k, severity] of prior.shadowOpen) {
+        out.push(
+          emit(
+            asCandidateFinding(
+              resolved(
+                candidateBase,
+                data.system,
+                data.docId,
+                check,
+                k,
+                severity,
+                1,
+                data.revision,
+                prior.cls,
+              ),
+            ),
+            ctx,
+          ),
+        );
+      }
     }
     for (const ref of settings?.references ?? []) {
       const pending = state.references.get(`${key}|${ref.field}`);
@@ -485,6 +555,8 @@ export function createContractCheckerService(
       state.setReference(refKey, { ...ref, firing: broken });
     }
     for (const key of state.purgeDue(now)) out.push(registryTombstone(registryTopic, key));
+    for (const system of [...state.shadowDiffs.keys()])
+      out.push(...closeShadow(state, system, ctx));
     ctx.metrics.record(
       DOCUMENTS_METRIC,
       { partition: String(ctx.partition) },
@@ -539,6 +611,112 @@ export function createContractCheckerService(
     return out;
   }
 
+  /**
+   * Fires the violations not open before and resolves the open ones no longer found, pushing the findings to `out`
+   * (through `finish`, which makes a candidate's its own); returns what is open now.
+   */
+  function reconcile(
+    base: FindingBase,
+    data: ContentUpsertedEvent['data'],
+    priorOpen: readonly OpenFinding[],
+    violations: readonly Violation[],
+    ctx: HandlerContext,
+    out: OutputRecord[],
+    finish: (finding: Finding) => Finding,
+  ): OpenFinding[] {
+    const was = openKeys(priorOpen);
+    const openNow = violations.map((v): OpenFinding => [v.check, v.key, v.severity, 1]);
+    const is = openKeys(openNow);
+    for (const v of violations) {
+      if (was.has(`${v.check}|${v.key}`)) continue;
+      out.push(
+        emit(
+          finish(
+            buildFinding({
+              ...base,
+              check: v.check,
+              status: 'firing',
+              severity: v.severity,
+              subject: docSubject(data.system, data.docId, v.check, v.key, data.contentClass),
+              summary: v.summary,
+              evidence: { ...v.evidence, revision: data.revision },
+              shadow: true,
+            }),
+          ),
+          ctx,
+        ),
+      );
+    }
+    for (const [check, k, severity] of priorOpen) {
+      if (is.has(`${check}|${k}`)) continue;
+      out.push(
+        emit(
+          finish(
+            resolved(
+              base,
+              data.system,
+              data.docId,
+              check,
+              k,
+              severity,
+              1,
+              data.revision,
+              data.contentClass,
+            ),
+          ),
+          ctx,
+        ),
+      );
+    }
+    return openNow;
+  }
+
+  /** Tallies one revision's two verdicts (closing an ended period first) and counts them in the shadow metrics. */
+  function compareWithCandidate(
+    state: ContractCheckerState,
+    system: string,
+    enforced: readonly Violation[],
+    candidate: readonly Violation[],
+    ctx: HandlerContext,
+  ): OutputRecord[] {
+    const out = closeShadow(state, system, ctx);
+    const comparisons = compareViolations(enforced, candidate);
+    state.shadowDiffs.set(
+      system,
+      countShadowDiff(state.shadowDiffs.get(system), comparisons, ctx.now, shadowDiffPeriodMs),
+    );
+    ctx.metrics.record(SHADOW_REVISIONS_METRIC, { system }, 1);
+    for (const c of comparisons)
+      ctx.metrics.record(
+        SHADOW_VIOLATIONS_METRIC,
+        { system, check: c.check, rule: c.key, side: c.side },
+        1,
+      );
+    return out;
+  }
+
+  /** Emits the shadow diff of a system whose period ended by `ctx.now`, keeping or dropping its tally. */
+  function closeShadow(
+    state: ContractCheckerState,
+    system: string,
+    ctx: HandlerContext,
+  ): OutputRecord[] {
+    const tally = state.shadowDiffs.get(system);
+    if (tally === undefined) return [];
+    const closed = closeShadowDiff(tally, ctx.now, {
+      system,
+      partition: ctx.partition,
+      enforced: contracts.contractRef(system),
+      candidate: contracts.shadowSettingsFor(system)?.contract,
+      owner: ownerOf(contracts.settingsFor(system), undefined),
+    });
+    if (closed.entry === undefined) state.shadowDiffs.delete(system);
+    else if (closed.entry !== tally) state.shadowDiffs.set(system, closed.entry);
+    if (closed.finding)
+      ctx.metrics.record(SHADOW_DIFFS_METRIC, { system, status: closed.finding.status }, 1);
+    return closed.finding ? [emit(closed.finding, ctx)] : [];
+  }
+
   return {
     name,
     inputs: [topics.contentChanges, nullRateTopic(name)],
@@ -558,6 +736,9 @@ export const DEFAULT_MAX_FUTURE_SKEW_MS = 3_600_000;
 /** The shortest retention of deleted documents when no contract has a longer reference grace period. */
 export const MIN_DELETED_RETENTION_MS = 3_600_000;
 const DOCUMENTS_METRIC = 'tidemark_contract_documents';
+const SHADOW_REVISIONS_METRIC = 'tidemark_contract_shadow_revisions_total';
+const SHADOW_VIOLATIONS_METRIC = 'tidemark_contract_shadow_violations_total';
+const SHADOW_DIFFS_METRIC = 'tidemark_contract_shadow_diffs_total';
 const REGISTRY_METRIC = 'tidemark_contract_registry_documents';
 
 /** The contract checker's own metrics (state size: the runtime adds `tidemark_state_entries` for every store). */
@@ -567,6 +748,24 @@ export const CONTRACT_CHECKER_METRICS: readonly MetricDefinition[] = [
     help: 'Documents the partition holds (live and deleted ones within their retention), set on every tick',
     kind: 'gauge',
     labelNames: ['partition'],
+  },
+  {
+    name: SHADOW_REVISIONS_METRIC,
+    help: "Revisions judged by both a system's enforced contract and its shadow candidate",
+    kind: 'counter',
+    labelNames: ['system'],
+  },
+  {
+    name: SHADOW_VIOLATIONS_METRIC,
+    help: 'Violations of compared revisions per check and rule (field or rule name), by side: candidate (only), enforced (only), both',
+    kind: 'counter',
+    labelNames: ['system', 'check', 'rule', 'side'],
+  },
+  {
+    name: SHADOW_DIFFS_METRIC,
+    help: 'contract.shadow-diff findings emitted, by status (firing: the candidate and the enforced contract disagreed in the period)',
+    kind: 'counter',
+    labelNames: ['system', 'status'],
   },
   {
     name: REGISTRY_METRIC,

@@ -1,4 +1,5 @@
 import type { NullRatePartial } from './null-rate.js';
+import type { ShadowDiffEntry } from './shadow.js';
 import {
   DeadlineQueue,
   KeyValueState,
@@ -20,6 +21,8 @@ export interface DocumentEntry {
   classification?: string;
   owner?: string;
   open: OpenFinding[];
+  /** The shadow candidate's firing findings on it (absent when none), resolved like `open`. */
+  shadowOpen?: OpenFinding[];
   /** A deleted document is forgotten (state and registry tombstoned) at this epoch ms. */
   purgeAt?: number;
 }
@@ -81,6 +84,8 @@ export class ContractCheckerState implements PartitionState {
   readonly windows = new KeyValueState<WindowCounts>();
   /** `<system>/<class>/<field>` → merged decision (only on the partition that owns that key). */
   readonly decisions = new KeyValueState<NullRateDecision>();
+  /** `<system>` → this partition's tally of the shadow candidate against the enforced contract (shadow.ts). */
+  readonly shadowDiffs = new KeyValueState<ShadowDiffEntry>();
   /** Highest event time seen on this partition (clamped to the host clock plus the allowed future skew). */
   watermark = 0;
   /** Position in the document registry's change journal up to which past-due references were re-checked. */
@@ -235,11 +240,16 @@ export class ContractCheckerState implements PartitionState {
   nextDue(registryPending: boolean): number {
     this.#ensureIndexed();
     if (registryPending && this.#watching.size > 0) return -Infinity;
+    // One tally per system with a candidate: few enough to scan rather than index.
+    let shadowDue = Infinity;
+    for (const [, tally] of this.shadowDiffs.entries())
+      if (tally.revisions > 0) shadowDue = Math.min(shadowDue, tally.end);
     return Math.min(
       this.#referencesDue.peekDue(),
       this.#windowsDue.peekDue(),
       this.#decisionsDue.peekDue(),
       this.#purgesDue.peekDue(),
+      shadowDue,
     );
   }
 
@@ -296,6 +306,7 @@ export class ContractCheckerState implements PartitionState {
       ['r:', this.references as KeyValueState<unknown>],
       ['w:', this.windows as KeyValueState<unknown>],
       ['n:', this.decisions as KeyValueState<unknown>],
+      ['s:', this.shadowDiffs as KeyValueState<unknown>],
     ];
   }
 
