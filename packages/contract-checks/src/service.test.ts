@@ -663,6 +663,21 @@ allowed:
     );
   });
 
+  it('resolves a removed candidate’s open findings on the next revision', () => {
+    const state = new ContractCheckerState();
+    createContractCheckerService({ contracts: both, topics }).handle(
+      state,
+      upsert('P3', 1),
+      record(),
+      metricsCtx(),
+    );
+    // Restarted with the candidate file deleted from contracts/.
+    const after = createContractCheckerService({ contracts, topics });
+    const next = findings(after.handle(state, upsert('P3', 2), record(), metricsCtx()));
+    expect(next.map(describeFinding)).toEqual(['resolved contract.required language v7 shadow']);
+    expect(state.documents.get('wiki/P3')?.shadowOpen).toBeUndefined();
+  });
+
   it('resolves the candidate’s open findings when the document is deleted', () => {
     const service = createContractCheckerService({ contracts: both, topics });
     const state = new ContractCheckerState();
@@ -762,6 +777,46 @@ allowed:
       'resolved contract.shadow-diff undefined v8 shadow',
     ]);
     expect(state.shadowDiffs.size()).toBe(0);
+  });
+
+  it('checks the candidate’s references apart, after its own grace period', () => {
+    const withRefs = loadContractsOrThrow([
+      { path: 'contracts/wiki.yaml', text: CONTRACT },
+      {
+        path: 'contracts/wiki-next.yaml',
+        text: `${CANDIDATE}references:\n  - { field: supersededBy, gracePeriod: 30m }\n`,
+      },
+      { path: 'contracts/owners.yaml', text: OWNERS },
+    ]);
+    const service = createContractCheckerService({ contracts: withRefs, topics });
+    const state = new ContractCheckerState();
+    const refs = (out: OutputRecord[]) =>
+      findings(out)
+        .filter((f) => f.check === 'contract.reference')
+        .map(describeFinding);
+    const opened = service.handle(
+      state,
+      upsert('R', 1, { language: 'en', supersededBy: 'wiki/GONE' }),
+      record(),
+      metricsCtx(),
+    );
+    expect(refs(opened)).toEqual([]);
+    const at31 = service.tick(state, metricsCtx(T0 + 31 * 60_000));
+    expect(refs(at31)).toEqual(['firing contract.reference supersededBy v8 shadow']);
+    const at61 = service.tick(state, metricsCtx(T0 + 61 * 60_000));
+    expect(refs(at61)).toEqual(['firing contract.reference supersededBy v7']);
+    const [candidate] = findings(at31);
+    const [live] = findings(at61);
+    expect(candidate!.fingerprint).not.toBe(live!.fingerprint);
+
+    const gone = findings(service.handle(state, deleted('R', 2), record(), metricsCtx()));
+    expect(
+      gone
+        .filter((f) => f.check === 'contract.reference')
+        .map((f) => f.fingerprint)
+        .sort(),
+    ).toEqual([candidate!.fingerprint, live!.fingerprint].sort());
+    expect(state.references.size()).toBe(0);
   });
 
   it('evaluates nothing twice for a system without a candidate', () => {

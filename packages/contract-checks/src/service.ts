@@ -349,48 +349,12 @@ export function createContractCheckerService(
       );
       if (shadowOpen.length > 0) entry.shadowOpen = shadowOpen;
       if (candidate)
+        scheduleReferences(state, data, time, candidate, true, () => candidateBase, ctx, out);
+      if (candidate)
         out.push(...compareWithCandidate(state, data.system, violations, candidateViolations, ctx));
     }
     // References: schedule a check after the grace period; a changed target replaces the pending one.
-    for (const ref of settings.references) {
-      const refKey = `${key}|${ref.field}`;
-      const found = readField(data, ref.segments);
-      const existing = state.references.get(refKey);
-      const target =
-        found.kind === 'present' && typeof found.value === 'string' ? found.value : undefined;
-      // Unchanged target, or no target before or now (most documents): nothing to schedule or cancel.
-      if (existing ? existing.target === target : target === undefined) continue;
-      if (existing?.firing) {
-        out.push(
-          emit(
-            resolved(
-              baseOf(),
-              data.system,
-              data.docId,
-              'contract.reference',
-              ref.field,
-              existing.severity,
-              existing.shadow ? 1 : 0,
-              data.revision,
-              data.contentClass,
-            ),
-            ctx,
-          ),
-        );
-      }
-      if (target === undefined) state.deleteReference(refKey);
-      else {
-        state.setReference(refKey, {
-          target,
-          field: ref.field,
-          dueAt: time + ref.gracePeriodMs,
-          firing: false,
-          severity: ref.severity,
-          shadow: settings.shadow || ref.shadow,
-          rev: data.revision,
-        });
-      }
-    }
+    scheduleReferences(state, data, time, settings, false, baseOf, ctx, out);
     state.setDocument(key, entry);
     return out;
   }
@@ -434,9 +398,9 @@ export function createContractCheckerService(
         ),
       );
     }
+    const candidate = contracts.shadowSettingsFor(data.system, prior?.cls ?? data.contentClass);
+    const candidateBase = { ...base, ...(candidate ? { contract: candidate.contract } : {}) };
     if (prior?.shadowOpen) {
-      const candidate = contracts.shadowSettingsFor(data.system, prior.cls ?? data.contentClass);
-      const candidateBase = { ...base, ...(candidate ? { contract: candidate.contract } : {}) };
       for (const [check, k, severity] of prior.shadowOpen) {
         out.push(
           emit(
@@ -458,27 +422,28 @@ export function createContractCheckerService(
         );
       }
     }
-    for (const ref of settings?.references ?? []) {
-      const pending = state.references.get(`${key}|${ref.field}`);
+    const judged = [
+      ...(settings?.references ?? []).map((ref) => [ref.field, false] as const),
+      ...(candidate?.references ?? []).map((ref) => [ref.field, true] as const),
+    ];
+    for (const [field, isCandidate] of judged) {
+      const refKey = referenceKey(key, field, isCandidate);
+      const pending = state.references.get(refKey);
       if (pending?.firing) {
-        out.push(
-          emit(
-            resolved(
-              base,
-              data.system,
-              data.docId,
-              'contract.reference',
-              ref.field,
-              pending.severity,
-              pending.shadow ? 1 : 0,
-              data.revision,
-              prior?.cls,
-            ),
-            ctx,
-          ),
+        const finding = resolved(
+          isCandidate ? candidateBase : base,
+          data.system,
+          data.docId,
+          'contract.reference',
+          field,
+          pending.severity,
+          pending.shadow ? 1 : 0,
+          data.revision,
+          prior?.cls,
         );
+        out.push(emit(isCandidate ? asCandidateFinding(finding) : finding, ctx));
       }
-      state.deleteReference(`${key}|${ref.field}`);
+      state.deleteReference(refKey);
     }
     // Remembered for the retention only (bounded state): then the entry and the registry's are tombstoned.
     const purgeAt = Math.min(time, ctx.now + maxFutureSkewMs) + deletedRetentionMs;
@@ -499,7 +464,11 @@ export function createContractCheckerService(
       const [system, ...rest] = docKey.split('/');
       const docId = rest.join('/');
       const doc = state.documents.get(docKey);
-      const settings = contracts.settingsFor(system!, doc?.cls);
+      // A candidate's reference is judged and reported as the candidate's (if it is gone since, as the system's).
+      const settings =
+        (ref.candidate ? contracts.shadowSettingsFor(system!, doc?.cls) : undefined) ??
+        contracts.settingsFor(system!, doc?.cls);
+      const finish = ref.candidate ? asCandidateFinding : (f: Finding) => f;
       const status = registry.status(ref.target);
       const broken = status !== 'live';
       if (broken === ref.firing) continue;
@@ -515,38 +484,42 @@ export function createContractCheckerService(
       if (broken) {
         out.push(
           emit(
-            buildFinding({
-              ...base,
-              check: 'contract.reference',
-              status: 'firing',
-              severity: ref.severity,
-              subject: docSubject(system!, docId, 'contract.reference', ref.field, doc?.cls),
-              summary: `${docKey}.${ref.field} points to ${ref.target}, which is ${status === 'deleted' ? 'deleted' : 'unknown'}`,
-              evidence: {
-                field: ref.field,
-                observed: ref.target,
-                targetStatus: status,
-                expected: 'a known, non-deleted document',
-                revision: ref.rev,
-              },
-              ...(ref.shadow ? { shadow: true } : {}),
-            }),
+            finish(
+              buildFinding({
+                ...base,
+                check: 'contract.reference',
+                status: 'firing',
+                severity: ref.severity,
+                subject: docSubject(system!, docId, 'contract.reference', ref.field, doc?.cls),
+                summary: `${docKey}.${ref.field} points to ${ref.target}, which is ${status === 'deleted' ? 'deleted' : 'unknown'}`,
+                evidence: {
+                  field: ref.field,
+                  observed: ref.target,
+                  targetStatus: status,
+                  expected: 'a known, non-deleted document',
+                  revision: ref.rev,
+                },
+                ...(ref.shadow ? { shadow: true } : {}),
+              }),
+            ),
             ctx,
           ),
         );
       } else {
         out.push(
           emit(
-            resolved(
-              base,
-              system!,
-              docId,
-              'contract.reference',
-              ref.field,
-              ref.severity,
-              ref.shadow ? 1 : 0,
-              ref.rev,
-              doc?.cls,
+            finish(
+              resolved(
+                base,
+                system!,
+                docId,
+                'contract.reference',
+                ref.field,
+                ref.severity,
+                ref.shadow ? 1 : 0,
+                ref.rev,
+                doc?.cls,
+              ),
             ),
             ctx,
           ),
@@ -609,6 +582,59 @@ export function createContractCheckerService(
       );
     }
     return out;
+  }
+
+  /**
+   * Schedules the reference checks of one revision (the enforced contract's, or the candidate's under keys of their
+   * own): a changed target replaces the pending check, resolving its finding if it was firing.
+   */
+  function scheduleReferences(
+    state: ContractCheckerState,
+    data: ContentUpsertedEvent['data'],
+    time: number,
+    settings: ResolvedSettings,
+    candidate: boolean,
+    baseOf: () => FindingBase,
+    ctx: HandlerContext,
+    out: OutputRecord[],
+  ): void {
+    const key = `${data.system}/${data.docId}`;
+    for (const ref of settings.references) {
+      const refKey = referenceKey(key, ref.field, candidate);
+      const found = readField(data, ref.segments);
+      const existing = state.references.get(refKey);
+      const target =
+        found.kind === 'present' && typeof found.value === 'string' ? found.value : undefined;
+      // Unchanged target, or no target before or now (most documents): nothing to schedule or cancel.
+      if (existing ? existing.target === target : target === undefined) continue;
+      if (existing?.firing) {
+        const finding = resolved(
+          baseOf(),
+          data.system,
+          data.docId,
+          'contract.reference',
+          ref.field,
+          existing.severity,
+          existing.shadow ? 1 : 0,
+          data.revision,
+          data.contentClass,
+        );
+        out.push(emit(candidate ? asCandidateFinding(finding) : finding, ctx));
+      }
+      if (target === undefined) state.deleteReference(refKey);
+      else {
+        state.setReference(refKey, {
+          target,
+          field: ref.field,
+          dueAt: time + ref.gracePeriodMs,
+          firing: false,
+          severity: ref.severity,
+          shadow: candidate || settings.shadow || ref.shadow,
+          rev: data.revision,
+          ...(candidate ? { candidate: true as const } : {}),
+        });
+      }
+    }
   }
 
   /**
@@ -790,6 +816,11 @@ function defaultDeletedRetention(contracts: ContractSet): number {
 /** The registry tombstone that forgets a document once its retention after deletion ended. */
 function registryTombstone(topic: string, key: string): OutputRecord {
   return { topic, key, value: null };
+}
+
+/** The state key of a document's reference check; a shadow candidate's are kept apart from the enforced ones. */
+function referenceKey(docKey: string, field: string, candidate: boolean): string {
+  return candidate ? `${docKey}|${field}|candidate` : `${docKey}|${field}`;
 }
 
 /** Shared, never mutated: the open findings of a document that has none. */

@@ -36,6 +36,8 @@ export interface ReferenceEntry {
   severity: Severity;
   shadow: boolean;
   rev: number;
+  /** A shadow candidate's check (key `<doc>|<field>|candidate`): reported with the candidate's fingerprint. */
+  candidate?: true;
 }
 
 /** Per-partition counts of one null-rate window: [events, nulls]. */
@@ -78,7 +80,7 @@ function decisionDue(decision: NullRateDecision): number | undefined {
  */
 export class ContractCheckerState implements PartitionState {
   readonly documents = new KeyValueState<DocumentEntry>();
-  /** `<system>/<docId>|<field>` → reference; change through setReference/deleteReference (they keep the queues). */
+  /** `<system>/<docId>|<field>[|candidate]` → reference; change through setReference/deleteReference (they keep the queues). */
   readonly references = new KeyValueState<ReferenceEntry>();
   /** `<system>/<class>/<field>|<windowStart>|<windowMs>` → this partition's counts, until the window closes. */
   readonly windows = new KeyValueState<WindowCounts>();
