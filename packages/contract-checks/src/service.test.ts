@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   DLQ_HEADERS,
+  findingFingerprint,
   noopMetrics,
   resolveTopics,
   type Finding,
@@ -817,6 +818,47 @@ allowed:
         .sort(),
     ).toEqual([candidate!.fingerprint, live!.fingerprint].sort());
     expect(state.references.size()).toBe(0);
+  });
+
+  it('decides the candidate’s null rates apart from the enforced ones on the same field', async () => {
+    const H = 3_600_000;
+    const withRates = loadContractsOrThrow([
+      { path: 'contracts/wiki.yaml', text: CONTRACT },
+      {
+        path: 'contracts/wiki-next.yaml',
+        text: `${CANDIDATE}nullRates:\n  - { field: owner, window: 1h, threshold: 0.1, minCount: 4 }\n`,
+      },
+      { path: 'contracts/owners.yaml', text: OWNERS },
+    ]);
+    const service = createContractCheckerService({ contracts: withRates, topics });
+    const state = new ContractCheckerState();
+    // 1 of 6 without owner (17%): over the candidate's 10%, under the enforced 30%.
+    ['a', null, 'b', 'c', 'd', 'e'].forEach((owner, i) =>
+      service.handle(
+        state,
+        upsert(`N${i}`, 1, { owner, language: 'en' }, T0 + i),
+        record(),
+        ctx(T0 + i),
+      ),
+    );
+    const now = T0 + H + NULL_RATE_SETTLE_MS;
+    const partials = service.tick(state, ctx(now)).filter((r) => r.topic === NULL_RATE_TOPIC);
+    expect(partials.map((p) => p.key).sort()).toEqual(['wiki//owner', 'wiki//owner/candidate']);
+    for (const p of partials) {
+      // Through the envelope parser, as the live host reads the internal topic.
+      const event = await service.decode({
+        ...record(),
+        topic: NULL_RATE_TOPIC,
+        value: Buffer.from(String(p.value)),
+      });
+      service.handle(state, event, record(), ctx(now));
+    }
+    const decided = findings(service.tick(state, ctx(now)));
+    expect(decided.map(describeFinding)).toEqual(['firing contract.null-rate owner v8 shadow']);
+    expect(decided[0]!.fingerprint).not.toBe(
+      findingFingerprint('contract.null-rate', { system: 'wiki', field: 'owner' }),
+    );
+    expect(decided[0]!.evidence).toMatchObject({ count: 6, nulls: 1, threshold: 0.1 });
   });
 
   it('evaluates nothing twice for a system without a candidate', () => {

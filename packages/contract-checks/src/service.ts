@@ -348,8 +348,22 @@ export function createContractCheckerService(
         asCandidateFinding,
       );
       if (shadowOpen.length > 0) entry.shadowOpen = shadowOpen;
-      if (candidate)
+      if (candidate) {
         scheduleReferences(state, data, time, candidate, true, () => candidateBase, ctx, out);
+        if (believable)
+          countNullRates(
+            state,
+            candidate.nullRates,
+            data.system,
+            data.contentClass,
+            (limit) => {
+              const kind = readField(data, limit.segments).kind;
+              return kind === 'missing' || kind === 'null';
+            },
+            time,
+            true,
+          );
+      }
       if (candidate)
         out.push(...compareWithCandidate(state, data.system, violations, candidateViolations, ctx));
     }
@@ -539,44 +553,54 @@ export function createContractCheckerService(
     const partials = closeNullRateWindows(
       state,
       Math.max(now, state.watermark),
-      (system, cls, field) =>
-        contracts.settingsFor(system, cls || undefined)?.nullRates.find((l) => l.field === field),
-      (system) => contracts.contractRef(system),
+      (system, cls, field, candidate) =>
+        (candidate
+          ? contracts.shadowSettingsFor(system, cls || undefined)
+          : contracts.settingsFor(system, cls || undefined)
+        )?.nullRates.find((l) => l.field === field),
+      (system, candidate) =>
+        candidate ? contracts.shadowSettingsFor(system)?.contract : contracts.contractRef(system),
       name,
     );
     out.push(...partials);
     for (const verdict of decideNullRates(state, now)) {
       const { partial, counts } = verdict;
-      const settings = contracts.settingsFor(partial.system, partial.contentClass || undefined);
+      const cls = partial.contentClass || undefined;
+      const settings =
+        (partial.candidate ? contracts.shadowSettingsFor(partial.system, cls) : undefined) ??
+        contracts.settingsFor(partial.system, cls);
+      const finish = partial.candidate ? asCandidateFinding : (f: Finding) => f;
       const rate = counts[0] === 0 ? 0 : counts[1] / counts[0];
       out.push(
         emit(
-          buildFinding({
-            check: 'contract.null-rate',
-            status: verdict.status,
-            severity: partialSeverity(partial),
-            subject: {
-              system: partial.system,
-              ...(partial.contentClass ? { contentClass: partial.contentClass } : {}),
-              field: partial.field,
-            },
-            owner: ownerOf(settings, undefined),
-            summary: `${partial.system}${partial.contentClass ? `/${partial.contentClass}` : ''}: ${(rate * 100).toFixed(1)}% of documents have no ${partial.field} (limit ${(partial.threshold * 100).toFixed(1)}%)`,
-            evidence: {
-              field: partial.field,
-              observed: Number(rate.toFixed(6)),
-              threshold: partial.threshold,
-              count: counts[0],
-              nulls: counts[1],
-              window: {
-                start: formatTime(verdict.windowStart),
-                end: formatTime(verdict.windowStart + partial.windowMs),
+          finish(
+            buildFinding({
+              check: 'contract.null-rate',
+              status: verdict.status,
+              severity: partialSeverity(partial),
+              subject: {
+                system: partial.system,
+                ...(partial.contentClass ? { contentClass: partial.contentClass } : {}),
+                field: partial.field,
               },
-            },
-            observedAt: formatTime(verdict.windowStart + partial.windowMs),
-            contract: partial.contract,
-            ...(partial.shadow ? { shadow: true } : {}),
-          }),
+              owner: ownerOf(settings, undefined),
+              summary: `${partial.system}${partial.contentClass ? `/${partial.contentClass}` : ''}: ${(rate * 100).toFixed(1)}% of documents have no ${partial.field} (limit ${(partial.threshold * 100).toFixed(1)}%)`,
+              evidence: {
+                field: partial.field,
+                observed: Number(rate.toFixed(6)),
+                threshold: partial.threshold,
+                count: counts[0],
+                nulls: counts[1],
+                window: {
+                  start: formatTime(verdict.windowStart),
+                  end: formatTime(verdict.windowStart + partial.windowMs),
+                },
+              },
+              observedAt: formatTime(verdict.windowStart + partial.windowMs),
+              contract: partial.contract,
+              ...(partial.shadow ? { shadow: true } : {}),
+            }),
+          ),
           ctx,
         ),
       );
