@@ -363,9 +363,8 @@ export function createContractCheckerService(
             time,
             true,
           );
-      }
-      if (candidate)
         out.push(...compareWithCandidate(state, data.system, violations, candidateViolations, ctx));
+      }
     }
     // References: schedule a check after the grace period; a changed target replaces the pending one.
     scheduleReferences(state, data, time, settings, false, baseOf, ctx, out);
