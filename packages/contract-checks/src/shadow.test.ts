@@ -202,6 +202,26 @@ describe('closeShadowDiff', () => {
   });
 });
 
+describe('closeShadowDiff summary', () => {
+  it('names each side’s rules by that side’s count, at most three, in code-unit order on ties', () => {
+    const entry: ShadowDiffEntry = {
+      start: T0,
+      end: T0 + HOUR,
+      revisions: 9,
+      counts: {
+        'contract.rule|a': [1, 5, 0],
+        'contract.rule|b': [3, 0, 0],
+        'contract.rule|Z': [1, 0, 0],
+        'contract.rule|c': [1, 0, 0],
+      },
+      firing: false,
+    };
+    expect(closeShadowDiff(entry, T0 + HOUR, context).finding?.summary).toBe(
+      'kb: shadow candidate v4 vs enforced v3 over 9 revisions (partition 2): candidate only 6 (b ×3, Z ×1, a ×1, …); enforced only 5 (a ×5)',
+    );
+  });
+});
+
 describe('candidateFingerprint', () => {
   it('differs from the enforced finding about the same check and subject, and is stable', () => {
     const subject = { system: 'kb', docId: 'a', field: 'owner' };

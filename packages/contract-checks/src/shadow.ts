@@ -124,8 +124,8 @@ export interface ShadowDiffClose {
 
 /**
  * Closes the tally's period when it has ended by `now`: a `contract.shadow-diff` finding (info, shadow) firing when
- * the contracts disagreed on some revision of the period, resolved when they agreed on every one; nothing when no
- * revision was compared (then the entry goes). Its fingerprint is per system and partition (each partition tallies
+ * the contracts disagreed on some revision of the period, resolved when they agreed on every one after a firing
+ * diff; nothing for agreement after agreement, nor for an idle tally (no revision compared). Its fingerprint is per system and partition (each partition tallies
  * its own documents) and its time is the period's end, so its record id is deterministic.
  */
 export function closeShadowDiff(
@@ -143,12 +143,14 @@ export function closeShadowDiff(
     })
     .sort(
       (a, b) =>
-        b.candidateOnly + b.enforcedOnly - (a.candidateOnly + a.enforcedOnly) ||
-        a.check.localeCompare(b.check) ||
-        a.rule.localeCompare(b.rule),
+        b.candidateOnly + b.enforcedOnly - (a.candidateOnly + a.enforcedOnly) || byName(a, b),
     );
-  const candidateOnly = rules.filter((r) => r.candidateOnly > 0);
-  const enforcedOnly = rules.filter((r) => r.enforcedOnly > 0);
+  const candidateOnly = rules
+    .filter((r) => r.candidateOnly > 0)
+    .sort((a, b) => b.candidateOnly - a.candidateOnly || byName(a, b));
+  const enforcedOnly = rules
+    .filter((r) => r.enforcedOnly > 0)
+    .sort((a, b) => b.enforcedOnly - a.enforcedOnly || byName(a, b));
   const disagree = candidateOnly.length > 0 || enforcedOnly.length > 0;
   const { system, partition, enforced, candidate } = context;
   const subject: FindingSubject = { system, partition: String(partition) };
@@ -185,6 +187,13 @@ export function closeShadowDiff(
     finding: disagree || entry.firing ? finding : undefined,
     entry: disagree ? { ...IDLE, firing: true } : undefined,
   };
+}
+
+// Code-unit order, not localeCompare: the finding must not depend on the host's locale.
+function byName(a: { check: string; rule: string }, b: { check: string; rule: string }): number {
+  const x = `${a.check}|${a.rule}`;
+  const y = `${b.check}|${b.rule}`;
+  return x < y ? -1 : x > y ? 1 : 0;
 }
 
 function splitId(id: string): [check: string, key: string] {
