@@ -4,7 +4,13 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import path from 'node:path';
 import { MockClient } from '@confluentinc/schemaregistry/dist/mock-schemaregistry-client.js';
-import { DLQ_HEADERS, eventSchemas, resolveTopics, type Finding } from '@tidemark/core';
+import {
+  CLOUDEVENTS_CONTENT_TYPE,
+  DLQ_HEADERS,
+  eventSchemas,
+  resolveTopics,
+  type Finding,
+} from '@tidemark/core';
 import { contractCheckerTopics, createContractCheckerService } from '@tidemark/contract-checks';
 import { loadContractDir } from '@tidemark/contracts/node';
 import { runService, type ServiceHandle } from '@tidemark/runtime';
@@ -125,7 +131,13 @@ describe('contract-checker through the real broker', () => {
         findings().some((f) => f.check === 'envelope.invalid') &&
         out.on(topics.dlq).length === 2,
     );
+    // Structured CloudEvents carry the content-type the CloudEvents Kafka binding requires; a dead letter is the
+    // input's bytes and headers, passed through untouched.
+    expect(new Set(out.on(topics.findings).map((r) => r.headers['content-type']))).toEqual(
+      new Set([CLOUDEVENTS_CONTENT_TYPE]),
+    );
     const dead = out.on(topics.dlq);
+    expect(dead.map((d) => d.headers['content-type'])).toEqual([undefined, undefined]);
     expect(dead.map((d) => d.key).sort()).toEqual(['confluence/R3', 'confluence/R4']);
     const poison = dead.find((d) => d.key === 'confluence/R4')!;
     expect(poison.value?.toString()).toBe('{"specversion": "1.0", oops');

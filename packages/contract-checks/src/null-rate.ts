@@ -35,6 +35,8 @@ export const NullRatePartialSchema = Type.Object({
   minCount: Type.Integer(),
   severity: Type.String(),
   shadow: Type.Boolean(),
+  /** From a system's shadow candidate contract (decided apart from the enforced contract's); absent = false. */
+  candidate: Type.Optional(Type.Boolean()),
   contract: Type.Object({ file: Type.String(), version: Type.String() }),
 });
 /** A partial null-rate count from one partition. */
@@ -52,7 +54,11 @@ export const NullRatePartialEventSchema = Type.Object({
 
 export { NULL_RATE_LATENESS_MS, NULL_RATE_SETTLE_MS };
 
-const windowKey = (system: string, cls: string, field: string) => `${system}/${cls}/${field}`;
+// A shadow candidate's limits count and decide under keys of their own (a fourth segment), so a candidate limit on
+// the same field never merges with the enforced one. Field paths are dotted, never contain '/'.
+const CANDIDATE_SEGMENT = 'candidate';
+const windowKey = (system: string, cls: string, field: string, candidate = false) =>
+  candidate ? `${system}/${cls}/${field}/${CANDIDATE_SEGMENT}` : `${system}/${cls}/${field}`;
 
 // The last window key built per limit: consecutive events of a class mostly fall into the same window, and
 // reusing the string saves building it (two numbers formatted) and re-hashing it for the map lookup per event.
@@ -66,6 +72,7 @@ function windowCountKey(
   system: string,
   contentClass: string,
   start: number,
+  candidate: boolean,
 ): string {
   const last = lastWindowKeys.get(limit);
   if (
@@ -75,7 +82,7 @@ function windowCountKey(
     last.contentClass === contentClass
   )
     return last.key;
-  const key = `${windowKey(system, contentClass, limit.field)}|${start}|${limit.windowMs}`;
+  const key = `${windowKey(system, contentClass, limit.field, candidate)}|${start}|${limit.windowMs}`;
   lastWindowKeys.set(limit, { system, contentClass, start, key });
   return key;
 }
@@ -91,11 +98,13 @@ export function countNullRates(
   contentClass: string,
   isNull: (limit: NullRateSettings) => boolean,
   time: number,
+  candidate = false,
 ): void {
   for (const limit of limits) {
     const start = Math.floor(time / limit.windowMs) * limit.windowMs;
     if (start + limit.windowMs + NULL_RATE_LATENESS_MS <= state.watermark) continue; // too late: window sent
-    const key = windowCountKey(limit, system, limit.scope === 'system' ? '' : contentClass, start);
+    const cls = limit.scope === 'system' ? '' : contentClass;
+    const key = windowCountKey(limit, system, cls, start, candidate);
     const counts = state.windows.get(key);
     const nulls = isNull(limit) ? 1 : 0;
     if (counts === undefined) state.setWindow(key, [1, nulls]);
@@ -112,8 +121,16 @@ export function countNullRates(
 export function closeNullRateWindows(
   state: ContractCheckerState,
   now: number,
-  lookup: (system: string, contentClass: string, field: string) => NullRateSettings | undefined,
-  contractRef: (system: string) => { file: string; version: string } | undefined,
+  lookup: (
+    system: string,
+    contentClass: string,
+    field: string,
+    candidate: boolean,
+  ) => NullRateSettings | undefined,
+  contractRef: (
+    system: string,
+    candidate: boolean,
+  ) => { file: string; version: string } | undefined,
   service: string,
 ): OutputRecord[] {
   const topic = nullRateTopic(service);
@@ -122,8 +139,14 @@ export function closeNullRateWindows(
     const [path, startText, msText] = key.split('|') as [string, string, string];
     const windowStart = Number(startText);
     const windowMs = Number(msText);
-    const [system, contentClass, field] = path.split('/') as [string, string, string];
-    const limit = lookup(system, contentClass, field);
+    const [system, contentClass, field, marker] = path.split('/') as [
+      string,
+      string,
+      string,
+      string | undefined,
+    ];
+    const candidate = marker === CANDIDATE_SEGMENT;
+    const limit = lookup(system, contentClass, field, candidate);
     if (!limit) continue; // the contract no longer has this limit
     const data: NullRatePartial = {
       system,
@@ -137,7 +160,8 @@ export function closeNullRateWindows(
       minCount: limit.minCount,
       severity: limit.severity,
       shadow: limit.shadow,
-      contract: contractRef(system) ?? { file: '', version: '' },
+      ...(candidate ? { candidate: true } : {}),
+      contract: contractRef(system, candidate) ?? { file: '', version: '' },
     };
     out.push({
       topic,
@@ -165,7 +189,7 @@ export interface NullRateVerdict {
 
 /** Merges a partial into the decider state for its key. */
 export function mergeNullRatePartial(state: ContractCheckerState, partial: NullRatePartial): void {
-  const key = windowKey(partial.system, partial.contentClass, partial.field);
+  const key = windowKey(partial.system, partial.contentClass, partial.field, partial.candidate);
   const decision = state.decisions.get(key) ?? {
     windows: {},
     firing: false,

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   DLQ_HEADERS,
+  findingFingerprint,
   noopMetrics,
   resolveTopics,
   type Finding,
@@ -594,5 +595,291 @@ classes:
       );
     }
     expect(statuses).toEqual(['firing', 'resolved']);
+  });
+});
+
+describe('contract checker: a shadow candidate beside the enforced contract', () => {
+  const CANDIDATE = `
+apiVersion: tidemark/v1
+kind: SourceContract
+system: wiki
+version: 8
+mode: shadow
+owner: { team: docs }
+required: [title, owner, language]
+allowed:
+  classification: { values: [public, internal, restricted, secret] }
+`;
+  const both = loadContractsOrThrow([
+    { path: 'contracts/wiki.yaml', text: CONTRACT },
+    { path: 'contracts/wiki-next.yaml', text: CANDIDATE },
+    { path: 'contracts/owners.yaml', text: OWNERS },
+  ]);
+  const recorded: Array<[string, Record<string, string>, number]> = [];
+  const metricsCtx = (now = T0): HandlerContext => ({
+    ...ctx(now),
+    metrics: { record: (name, labels, value) => recorded.push([name, labels, value]) },
+  });
+  const HOUR = 3_600_000;
+  const describeFinding = (f: Finding) =>
+    `${f.status} ${f.check} ${f.subject.field ?? f.subject.feature} v${f.contract?.version}${f.shadow ? ' shadow' : ''}`;
+
+  it('fires and resolves the candidate’s findings as shadow ones, apart from the enforced findings', () => {
+    const service = createContractCheckerService({ contracts: both, topics });
+    const state = new ContractCheckerState();
+    const first = findings(
+      service.handle(
+        state,
+        upsert('P1', 1, { owner: null, classification: 'secret' }),
+        record(),
+        metricsCtx(),
+      ),
+    );
+    expect(first.map(describeFinding).sort()).toEqual([
+      'firing contract.allowed classification v7',
+      'firing contract.required language v8 shadow',
+      'firing contract.required owner v7',
+      'firing contract.required owner v8 shadow',
+    ]);
+    const [live, candidate] = ['7', '8'].map((v) =>
+      first.find((f) => f.subject.field === 'owner' && f.contract?.version === v)!,
+    );
+    expect(candidate!.fingerprint).not.toBe(live!.fingerprint);
+    expect(candidate!.contract?.file).toBe('contracts/wiki-next.yaml');
+
+    // Restored from the changelog, the candidate's open findings still resolve once, on the fixing revision.
+    const restored = new ContractCheckerState();
+    for (const c of state.drainChanges()) restored.restore(c.key, c.value);
+    const fixed = findings(
+      service.handle(restored, upsert('P1', 2, { language: 'en' }), record(), metricsCtx()),
+    );
+    expect(fixed.map(describeFinding).sort()).toEqual([
+      'resolved contract.allowed classification v7',
+      'resolved contract.required language v8 shadow',
+      'resolved contract.required owner v7',
+      'resolved contract.required owner v8 shadow',
+    ]);
+    expect(fixed.find((f) => f.shadow && f.subject.field === 'owner')?.fingerprint).toBe(
+      candidate!.fingerprint,
+    );
+  });
+
+  it('resolves a removed candidate’s open findings on the next revision', () => {
+    const state = new ContractCheckerState();
+    createContractCheckerService({ contracts: both, topics }).handle(
+      state,
+      upsert('P3', 1),
+      record(),
+      metricsCtx(),
+    );
+    // Restarted with the candidate file deleted from contracts/.
+    const after = createContractCheckerService({ contracts, topics });
+    const next = findings(after.handle(state, upsert('P3', 2), record(), metricsCtx()));
+    expect(next.map(describeFinding)).toEqual(['resolved contract.required language v7 shadow']);
+    expect(state.documents.get('wiki/P3')?.shadowOpen).toBeUndefined();
+  });
+
+  it('resolves the candidate’s open findings when the document is deleted', () => {
+    const service = createContractCheckerService({ contracts: both, topics });
+    const state = new ContractCheckerState();
+    service.handle(state, upsert('P2', 1), record(), metricsCtx());
+    const gone = findings(service.handle(state, deleted('P2', 2), record(), metricsCtx()));
+    expect(gone.map(describeFinding)).toEqual(['resolved contract.required language v8 shadow']);
+  });
+
+  it('tallies the two verdicts per rule and emits a contract.shadow-diff finding per period', () => {
+    recorded.length = 0;
+    const service = createContractCheckerService({
+      contracts: both,
+      topics,
+      shadowDiffPeriodMs: HOUR,
+    });
+    const state = new ContractCheckerState();
+    const at = (m: number) => T0 + m * 60_000;
+    service.handle(state, upsert('A', 1), record(), metricsCtx(at(1))); // candidate only: language
+    service.handle(
+      state,
+      upsert('B', 1, { language: 'en', owner: null }),
+      record(),
+      metricsCtx(at(2)),
+    ); // both: owner
+    service.handle(
+      state,
+      upsert('C', 1, { language: 'en', classification: 'secret' }),
+      record(),
+      metricsCtx(at(3)),
+    ); // enforced only
+    expect(service.nextTick(state)).toBe(T0 + HOUR);
+    expect(findings(service.tick(state, metricsCtx(T0 + HOUR - 1)))).toEqual([]);
+    const [diff, ...more] = findings(service.tick(state, metricsCtx(T0 + HOUR)));
+    expect(more).toEqual([]);
+    expect(diff).toMatchObject({
+      check: 'contract.shadow-diff',
+      status: 'firing',
+      severity: 'info',
+      shadow: true,
+      subject: { system: 'wiki', partition: '0' },
+      contract: { file: 'contracts/wiki-next.yaml', version: '8' },
+      observedAt: iso(T0 + HOUR),
+      evidence: {
+        revisions: 3,
+        rules: [
+          {
+            check: 'contract.allowed',
+            rule: 'classification',
+            candidateOnly: 0,
+            enforcedOnly: 1,
+            both: 0,
+          },
+          {
+            check: 'contract.required',
+            rule: 'language',
+            candidateOnly: 1,
+            enforcedOnly: 0,
+            both: 0,
+          },
+          { check: 'contract.required', rule: 'owner', candidateOnly: 0, enforcedOnly: 0, both: 1 },
+        ],
+      },
+    });
+    expect(diff!.summary).toContain(
+      'candidate only 1 (language ×1); enforced only 1 (classification ×1)',
+    );
+    expect(recorded.filter(([name]) => name.startsWith('tidemark_contract_shadow_'))).toEqual([
+      ['tidemark_contract_shadow_revisions_total', { system: 'wiki' }, 1],
+      [
+        'tidemark_contract_shadow_violations_total',
+        { system: 'wiki', check: 'contract.required', rule: 'language', side: 'candidate' },
+        1,
+      ],
+      ['tidemark_contract_shadow_revisions_total', { system: 'wiki' }, 1],
+      [
+        'tidemark_contract_shadow_violations_total',
+        { system: 'wiki', check: 'contract.required', rule: 'owner', side: 'both' },
+        1,
+      ],
+      ['tidemark_contract_shadow_revisions_total', { system: 'wiki' }, 1],
+      [
+        'tidemark_contract_shadow_violations_total',
+        { system: 'wiki', check: 'contract.allowed', rule: 'classification', side: 'enforced' },
+        1,
+      ],
+      ['tidemark_contract_shadow_diffs_total', { system: 'wiki', status: 'firing' }, 1],
+    ]);
+
+    // The next period agrees on every revision: the diff resolves, then the tally is gone.
+    service.handle(
+      state,
+      upsert('D', 1, { language: 'en' }),
+      record(),
+      metricsCtx(T0 + HOUR + 60_000),
+    );
+    expect(findings(service.tick(state, metricsCtx(T0 + 2 * HOUR))).map(describeFinding)).toEqual([
+      'resolved contract.shadow-diff undefined v8 shadow',
+    ]);
+    expect(state.shadowDiffs.size()).toBe(0);
+  });
+
+  it('checks the candidate’s references apart, after its own grace period', () => {
+    const withRefs = loadContractsOrThrow([
+      { path: 'contracts/wiki.yaml', text: CONTRACT },
+      {
+        path: 'contracts/wiki-next.yaml',
+        text: `${CANDIDATE}references:\n  - { field: supersededBy, gracePeriod: 30m }\n`,
+      },
+      { path: 'contracts/owners.yaml', text: OWNERS },
+    ]);
+    const service = createContractCheckerService({ contracts: withRefs, topics });
+    const state = new ContractCheckerState();
+    const refs = (out: OutputRecord[]) =>
+      findings(out)
+        .filter((f) => f.check === 'contract.reference')
+        .map(describeFinding);
+    const opened = service.handle(
+      state,
+      upsert('R', 1, { language: 'en', supersededBy: 'wiki/GONE' }),
+      record(),
+      metricsCtx(),
+    );
+    expect(refs(opened)).toEqual([]);
+    const at31 = service.tick(state, metricsCtx(T0 + 31 * 60_000));
+    expect(refs(at31)).toEqual(['firing contract.reference supersededBy v8 shadow']);
+    const at61 = service.tick(state, metricsCtx(T0 + 61 * 60_000));
+    expect(refs(at61)).toEqual(['firing contract.reference supersededBy v7']);
+    const [candidate] = findings(at31);
+    const [live] = findings(at61);
+    expect(candidate!.fingerprint).not.toBe(live!.fingerprint);
+
+    const gone = findings(service.handle(state, deleted('R', 2), record(), metricsCtx()));
+    expect(
+      gone
+        .filter((f) => f.check === 'contract.reference')
+        .map((f) => f.fingerprint)
+        .sort(),
+    ).toEqual([candidate!.fingerprint, live!.fingerprint].sort());
+    expect(state.references.size()).toBe(0);
+  });
+
+  it('decides the candidate’s null rates apart from the enforced ones on the same field', async () => {
+    const H = 3_600_000;
+    const withRates = loadContractsOrThrow([
+      { path: 'contracts/wiki.yaml', text: CONTRACT },
+      {
+        path: 'contracts/wiki-next.yaml',
+        text: `${CANDIDATE}nullRates:\n  - { field: owner, window: 1h, threshold: 0.1, minCount: 4 }\n`,
+      },
+      { path: 'contracts/owners.yaml', text: OWNERS },
+    ]);
+    const service = createContractCheckerService({ contracts: withRates, topics });
+    const state = new ContractCheckerState();
+    // 1 of 6 without owner (17%): over the candidate's 10%, under the enforced 30%.
+    ['a', null, 'b', 'c', 'd', 'e'].forEach((owner, i) =>
+      service.handle(
+        state,
+        upsert(`N${i}`, 1, { owner, language: 'en' }, T0 + i),
+        record(),
+        ctx(T0 + i),
+      ),
+    );
+    const now = T0 + H + NULL_RATE_SETTLE_MS;
+    const partials = service.tick(state, ctx(now)).filter((r) => r.topic === NULL_RATE_TOPIC);
+    expect(partials.map((p) => p.key).sort()).toEqual(['wiki//owner', 'wiki//owner/candidate']);
+    for (const p of partials) {
+      // Through the envelope parser, as the live host reads the internal topic.
+      const event = await service.decode({
+        ...record(),
+        topic: NULL_RATE_TOPIC,
+        value: Buffer.from(String(p.value)),
+      });
+      service.handle(state, event, record(), ctx(now));
+    }
+    const decided = findings(service.tick(state, ctx(now)));
+    expect(decided.map(describeFinding)).toEqual(['firing contract.null-rate owner v8 shadow']);
+    expect(decided[0]!.fingerprint).not.toBe(
+      findingFingerprint('contract.null-rate', { system: 'wiki', field: 'owner' }),
+    );
+    expect(decided[0]!.evidence).toMatchObject({ count: 6, nulls: 1, threshold: 0.1 });
+  });
+
+  it('evaluates nothing twice for a system without a candidate', () => {
+    recorded.length = 0;
+    const service = createContractCheckerService({ contracts, topics });
+    const state = new ContractCheckerState();
+    const out = findings(
+      service.handle(state, upsert('E', 1, { owner: null }), record(), metricsCtx()),
+    );
+    expect(out.map(describeFinding)).toEqual(['firing contract.required owner v7']);
+    expect(state.shadowDiffs.size()).toBe(0);
+    expect(recorded.filter(([name]) => name.startsWith('tidemark_contract_shadow_'))).toEqual([]);
+  });
+
+  it.each([0, -1, Number.NaN])('refuses a shadowDiffPeriodMs of %s', (period) => {
+    expect(() =>
+      createContractCheckerService({ contracts: both, topics, shadowDiffPeriodMs: period }),
+    ).toThrow(
+      new RangeError(
+        `contract-checker: shadowDiffPeriodMs must be a positive number of ms, got ${String(period)}`,
+      ),
+    );
   });
 });

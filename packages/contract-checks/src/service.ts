@@ -22,7 +22,7 @@ import {
   safeErrorText,
 } from '@tidemark/core';
 import { readField, type ContractSet, type ResolvedSettings } from '@tidemark/contracts';
-import { evaluateDocument } from './evaluate.js';
+import { evaluateDocument, type Violation } from './evaluate.js';
 import {
   closeNullRateWindows,
   countNullRates,
@@ -36,6 +36,13 @@ import {
 } from './null-rate.js';
 import { documentRegistryTopic, registryRecord, schemaRegistryOutage } from './registry.js';
 import { JournaledRegistry } from './registry-journal.js';
+import {
+  asCandidateFinding,
+  closeShadowDiff,
+  compareViolations,
+  countShadowDiff,
+  DEFAULT_SHADOW_DIFF_PERIOD_MS,
+} from './shadow.js';
 import { ContractCheckerState, type DocumentEntry, type OpenFinding } from './state.js';
 
 /** Service name: log field, CloudEvent source, changelog topic. */
@@ -103,6 +110,11 @@ export interface ContractCheckerOptions {
   deletedRetentionMs?: number;
   /** Service name; also names its changelog and internal topics. @default 'contract-checker' */
   name?: string;
+  /**
+   * Length of a shadow-diff period: each partition tallies a system's shadow candidate against its enforced
+   * contract and emits one `contract.shadow-diff` finding per period. @default 3600000
+   */
+  shadowDiffPeriodMs?: number;
 }
 
 /**
@@ -119,6 +131,12 @@ export function createContractCheckerService(
   const registry = options.registry ?? new JournaledRegistry();
   const maxFutureSkewMs = options.maxFutureSkewMs ?? DEFAULT_MAX_FUTURE_SKEW_MS;
   const deletedRetentionMs = options.deletedRetentionMs ?? defaultDeletedRetention(contracts);
+  const shadowDiffPeriodMs = options.shadowDiffPeriodMs ?? DEFAULT_SHADOW_DIFF_PERIOD_MS;
+  if (!Number.isFinite(shadowDiffPeriodMs) || shadowDiffPeriodMs <= 0) {
+    throw new RangeError(
+      `contract-checker: shadowDiffPeriodMs must be a positive number of ms, got ${String(shadowDiffPeriodMs)}`,
+    );
+  }
   for (const [field, value] of [
     ['maxFutureSkewMs', maxFutureSkewMs],
     ['deletedRetentionMs', deletedRetentionMs],
@@ -305,46 +323,51 @@ export function createContractCheckerService(
         ),
       );
     }
-    // References: schedule a check after the grace period; a changed target replaces the pending one.
-    for (const ref of settings.references) {
-      const refKey = `${key}|${ref.field}`;
-      const found = readField(data, ref.segments);
-      const existing = state.references.get(refKey);
-      const target =
-        found.kind === 'present' && typeof found.value === 'string' ? found.value : undefined;
-      // Unchanged target, or no target before or now (most documents): nothing to schedule or cancel.
-      if (existing ? existing.target === target : target === undefined) continue;
-      if (existing?.firing) {
-        out.push(
-          emit(
-            resolved(
-              baseOf(),
-              data.system,
-              data.docId,
-              'contract.reference',
-              ref.field,
-              existing.severity,
-              existing.shadow ? 1 : 0,
-              data.revision,
-              data.contentClass,
-            ),
-            ctx,
-          ),
-        );
-      }
-      if (target === undefined) state.deleteReference(refKey);
-      else {
-        state.setReference(refKey, {
-          target,
-          field: ref.field,
-          dueAt: time + ref.gracePeriodMs,
-          firing: false,
-          severity: ref.severity,
-          shadow: settings.shadow || ref.shadow,
-          rev: data.revision,
-        });
+    // The system's shadow candidate, if any, judges the same revision: its findings are shadow ones with their own
+    // fingerprints, and the two verdicts are compared per check and key for the shadow diff.
+    const candidate = contracts.shadowSettingsFor(data.system, data.contentClass);
+    const priorShadow = prior?.shadowOpen ?? NONE_OPEN;
+    if (candidate || priorShadow.length > 0) {
+      const candidateViolations = candidate ? evaluateDocument(candidate, event) : [];
+      const judge = candidate ?? settings; // a candidate since removed: its open findings still resolve
+      const candidateBase: FindingBase = {
+        owner: ownerOf(judge, data.owner ?? undefined),
+        observedAt: event.time,
+        contract: judge.contract,
+        classification: data.classification,
+        ...(Object.keys(judge.labels).length > 0 ? { labels: { ...judge.labels } } : {}),
+        ...(ctx.traceparent ? { traceparent: ctx.traceparent } : {}),
+      };
+      const shadowOpen = reconcile(
+        candidateBase,
+        data,
+        priorShadow,
+        candidateViolations,
+        ctx,
+        out,
+        asCandidateFinding,
+      );
+      if (shadowOpen.length > 0) entry.shadowOpen = shadowOpen;
+      if (candidate) {
+        scheduleReferences(state, data, time, candidate, true, () => candidateBase, ctx, out);
+        if (believable)
+          countNullRates(
+            state,
+            candidate.nullRates,
+            data.system,
+            data.contentClass,
+            (limit) => {
+              const kind = readField(data, limit.segments).kind;
+              return kind === 'missing' || kind === 'null';
+            },
+            time,
+            true,
+          );
+        out.push(...compareWithCandidate(state, data.system, violations, candidateViolations, ctx));
       }
     }
+    // References: schedule a check after the grace period; a changed target replaces the pending one.
+    scheduleReferences(state, data, time, settings, false, baseOf, ctx, out);
     state.setDocument(key, entry);
     return out;
   }
@@ -388,27 +411,52 @@ export function createContractCheckerService(
         ),
       );
     }
-    for (const ref of settings?.references ?? []) {
-      const pending = state.references.get(`${key}|${ref.field}`);
-      if (pending?.firing) {
+    const candidate = contracts.shadowSettingsFor(data.system, prior?.cls ?? data.contentClass);
+    const candidateBase = { ...base, ...(candidate ? { contract: candidate.contract } : {}) };
+    if (prior?.shadowOpen) {
+      for (const [check, k, severity] of prior.shadowOpen) {
         out.push(
           emit(
-            resolved(
-              base,
-              data.system,
-              data.docId,
-              'contract.reference',
-              ref.field,
-              pending.severity,
-              pending.shadow ? 1 : 0,
-              data.revision,
-              prior?.cls,
+            asCandidateFinding(
+              resolved(
+                candidateBase,
+                data.system,
+                data.docId,
+                check,
+                k,
+                severity,
+                1,
+                data.revision,
+                prior.cls,
+              ),
             ),
             ctx,
           ),
         );
       }
-      state.deleteReference(`${key}|${ref.field}`);
+    }
+    const judged = [
+      ...(settings?.references ?? []).map((ref) => [ref.field, false] as const),
+      ...(candidate?.references ?? []).map((ref) => [ref.field, true] as const),
+    ];
+    for (const [field, isCandidate] of judged) {
+      const refKey = referenceKey(key, field, isCandidate);
+      const pending = state.references.get(refKey);
+      if (pending?.firing) {
+        const finding = resolved(
+          isCandidate ? candidateBase : base,
+          data.system,
+          data.docId,
+          'contract.reference',
+          field,
+          pending.severity,
+          pending.shadow ? 1 : 0,
+          data.revision,
+          prior?.cls,
+        );
+        out.push(emit(isCandidate ? asCandidateFinding(finding) : finding, ctx));
+      }
+      state.deleteReference(refKey);
     }
     // Remembered for the retention only (bounded state): then the entry and the registry's are tombstoned.
     const purgeAt = Math.min(time, ctx.now + maxFutureSkewMs) + deletedRetentionMs;
@@ -429,7 +477,11 @@ export function createContractCheckerService(
       const [system, ...rest] = docKey.split('/');
       const docId = rest.join('/');
       const doc = state.documents.get(docKey);
-      const settings = contracts.settingsFor(system!, doc?.cls);
+      // A candidate's reference is judged and reported as the candidate's (if it is gone since, as the system's).
+      const settings =
+        (ref.candidate ? contracts.shadowSettingsFor(system!, doc?.cls) : undefined) ??
+        contracts.settingsFor(system!, doc?.cls);
+      const finish = ref.candidate ? asCandidateFinding : (f: Finding) => f;
       const status = registry.status(ref.target);
       const broken = status !== 'live';
       if (broken === ref.firing) continue;
@@ -445,38 +497,42 @@ export function createContractCheckerService(
       if (broken) {
         out.push(
           emit(
-            buildFinding({
-              ...base,
-              check: 'contract.reference',
-              status: 'firing',
-              severity: ref.severity,
-              subject: docSubject(system!, docId, 'contract.reference', ref.field, doc?.cls),
-              summary: `${docKey}.${ref.field} points to ${ref.target}, which is ${status === 'deleted' ? 'deleted' : 'unknown'}`,
-              evidence: {
-                field: ref.field,
-                observed: ref.target,
-                targetStatus: status,
-                expected: 'a known, non-deleted document',
-                revision: ref.rev,
-              },
-              ...(ref.shadow ? { shadow: true } : {}),
-            }),
+            finish(
+              buildFinding({
+                ...base,
+                check: 'contract.reference',
+                status: 'firing',
+                severity: ref.severity,
+                subject: docSubject(system!, docId, 'contract.reference', ref.field, doc?.cls),
+                summary: `${docKey}.${ref.field} points to ${ref.target}, which is ${status === 'deleted' ? 'deleted' : 'unknown'}`,
+                evidence: {
+                  field: ref.field,
+                  observed: ref.target,
+                  targetStatus: status,
+                  expected: 'a known, non-deleted document',
+                  revision: ref.rev,
+                },
+                ...(ref.shadow ? { shadow: true } : {}),
+              }),
+            ),
             ctx,
           ),
         );
       } else {
         out.push(
           emit(
-            resolved(
-              base,
-              system!,
-              docId,
-              'contract.reference',
-              ref.field,
-              ref.severity,
-              ref.shadow ? 1 : 0,
-              ref.rev,
-              doc?.cls,
+            finish(
+              resolved(
+                base,
+                system!,
+                docId,
+                'contract.reference',
+                ref.field,
+                ref.severity,
+                ref.shadow ? 1 : 0,
+                ref.rev,
+                doc?.cls,
+              ),
             ),
             ctx,
           ),
@@ -485,6 +541,8 @@ export function createContractCheckerService(
       state.setReference(refKey, { ...ref, firing: broken });
     }
     for (const key of state.purgeDue(now)) out.push(registryTombstone(registryTopic, key));
+    for (const system of [...state.shadowDiffs.keys()])
+      out.push(...closeShadow(state, system, ctx));
     ctx.metrics.record(
       DOCUMENTS_METRIC,
       { partition: String(ctx.partition) },
@@ -494,49 +552,218 @@ export function createContractCheckerService(
     const partials = closeNullRateWindows(
       state,
       Math.max(now, state.watermark),
-      (system, cls, field) =>
-        contracts.settingsFor(system, cls || undefined)?.nullRates.find((l) => l.field === field),
-      (system) => contracts.contractRef(system),
+      (system, cls, field, candidate) =>
+        (candidate
+          ? contracts.shadowSettingsFor(system, cls || undefined)
+          : contracts.settingsFor(system, cls || undefined)
+        )?.nullRates.find((l) => l.field === field),
+      (system, candidate) =>
+        candidate ? contracts.shadowSettingsFor(system)?.contract : contracts.contractRef(system),
       name,
     );
     out.push(...partials);
     for (const verdict of decideNullRates(state, now)) {
       const { partial, counts } = verdict;
-      const settings = contracts.settingsFor(partial.system, partial.contentClass || undefined);
+      const cls = partial.contentClass || undefined;
+      const settings =
+        (partial.candidate ? contracts.shadowSettingsFor(partial.system, cls) : undefined) ??
+        contracts.settingsFor(partial.system, cls);
+      const finish = partial.candidate ? asCandidateFinding : (f: Finding) => f;
       const rate = counts[0] === 0 ? 0 : counts[1] / counts[0];
       out.push(
         emit(
-          buildFinding({
-            check: 'contract.null-rate',
-            status: verdict.status,
-            severity: partialSeverity(partial),
-            subject: {
-              system: partial.system,
-              ...(partial.contentClass ? { contentClass: partial.contentClass } : {}),
-              field: partial.field,
-            },
-            owner: ownerOf(settings, undefined),
-            summary: `${partial.system}${partial.contentClass ? `/${partial.contentClass}` : ''}: ${(rate * 100).toFixed(1)}% of documents have no ${partial.field} (limit ${(partial.threshold * 100).toFixed(1)}%)`,
-            evidence: {
-              field: partial.field,
-              observed: Number(rate.toFixed(6)),
-              threshold: partial.threshold,
-              count: counts[0],
-              nulls: counts[1],
-              window: {
-                start: formatTime(verdict.windowStart),
-                end: formatTime(verdict.windowStart + partial.windowMs),
+          finish(
+            buildFinding({
+              check: 'contract.null-rate',
+              status: verdict.status,
+              severity: partialSeverity(partial),
+              subject: {
+                system: partial.system,
+                ...(partial.contentClass ? { contentClass: partial.contentClass } : {}),
+                field: partial.field,
               },
-            },
-            observedAt: formatTime(verdict.windowStart + partial.windowMs),
-            contract: partial.contract,
-            ...(partial.shadow ? { shadow: true } : {}),
-          }),
+              owner: ownerOf(settings, undefined),
+              summary: `${partial.system}${partial.contentClass ? `/${partial.contentClass}` : ''}: ${(rate * 100).toFixed(1)}% of documents have no ${partial.field} (limit ${(partial.threshold * 100).toFixed(1)}%)`,
+              evidence: {
+                field: partial.field,
+                observed: Number(rate.toFixed(6)),
+                threshold: partial.threshold,
+                count: counts[0],
+                nulls: counts[1],
+                window: {
+                  start: formatTime(verdict.windowStart),
+                  end: formatTime(verdict.windowStart + partial.windowMs),
+                },
+              },
+              observedAt: formatTime(verdict.windowStart + partial.windowMs),
+              contract: partial.contract,
+              ...(partial.shadow ? { shadow: true } : {}),
+            }),
+          ),
           ctx,
         ),
       );
     }
     return out;
+  }
+
+  /**
+   * Schedules the reference checks of one revision (the enforced contract's, or the candidate's under keys of their
+   * own): a changed target replaces the pending check, resolving its finding if it was firing.
+   */
+  function scheduleReferences(
+    state: ContractCheckerState,
+    data: ContentUpsertedEvent['data'],
+    time: number,
+    settings: ResolvedSettings,
+    candidate: boolean,
+    baseOf: () => FindingBase,
+    ctx: HandlerContext,
+    out: OutputRecord[],
+  ): void {
+    const key = `${data.system}/${data.docId}`;
+    for (const ref of settings.references) {
+      const refKey = referenceKey(key, ref.field, candidate);
+      const found = readField(data, ref.segments);
+      const existing = state.references.get(refKey);
+      const target =
+        found.kind === 'present' && typeof found.value === 'string' ? found.value : undefined;
+      // Unchanged target, or no target before or now (most documents): nothing to schedule or cancel.
+      if (existing ? existing.target === target : target === undefined) continue;
+      if (existing?.firing) {
+        const finding = resolved(
+          baseOf(),
+          data.system,
+          data.docId,
+          'contract.reference',
+          ref.field,
+          existing.severity,
+          existing.shadow ? 1 : 0,
+          data.revision,
+          data.contentClass,
+        );
+        out.push(emit(candidate ? asCandidateFinding(finding) : finding, ctx));
+      }
+      if (target === undefined) state.deleteReference(refKey);
+      else {
+        state.setReference(refKey, {
+          target,
+          field: ref.field,
+          dueAt: time + ref.gracePeriodMs,
+          firing: false,
+          severity: ref.severity,
+          shadow: candidate || settings.shadow || ref.shadow,
+          rev: data.revision,
+          ...(candidate ? { candidate: true as const } : {}),
+        });
+      }
+    }
+  }
+
+  /**
+   * Fires the violations not open before and resolves the open ones no longer found, pushing the findings to `out`
+   * (through `finish`, which makes a candidate's its own); returns what is open now.
+   */
+  function reconcile(
+    base: FindingBase,
+    data: ContentUpsertedEvent['data'],
+    priorOpen: readonly OpenFinding[],
+    violations: readonly Violation[],
+    ctx: HandlerContext,
+    out: OutputRecord[],
+    finish: (finding: Finding) => Finding,
+  ): OpenFinding[] {
+    const was = openKeys(priorOpen);
+    const openNow = violations.map((v): OpenFinding => [v.check, v.key, v.severity, 1]);
+    const is = openKeys(openNow);
+    for (const v of violations) {
+      if (was.has(`${v.check}|${v.key}`)) continue;
+      out.push(
+        emit(
+          finish(
+            buildFinding({
+              ...base,
+              check: v.check,
+              status: 'firing',
+              severity: v.severity,
+              subject: docSubject(data.system, data.docId, v.check, v.key, data.contentClass),
+              summary: v.summary,
+              evidence: { ...v.evidence, revision: data.revision },
+              shadow: true,
+            }),
+          ),
+          ctx,
+        ),
+      );
+    }
+    for (const [check, k, severity] of priorOpen) {
+      if (is.has(`${check}|${k}`)) continue;
+      out.push(
+        emit(
+          finish(
+            resolved(
+              base,
+              data.system,
+              data.docId,
+              check,
+              k,
+              severity,
+              1,
+              data.revision,
+              data.contentClass,
+            ),
+          ),
+          ctx,
+        ),
+      );
+    }
+    return openNow;
+  }
+
+  /** Tallies one revision's two verdicts (closing an ended period first) and counts them in the shadow metrics. */
+  function compareWithCandidate(
+    state: ContractCheckerState,
+    system: string,
+    enforced: readonly Violation[],
+    candidate: readonly Violation[],
+    ctx: HandlerContext,
+  ): OutputRecord[] {
+    const out = closeShadow(state, system, ctx);
+    const comparisons = compareViolations(enforced, candidate);
+    state.shadowDiffs.set(
+      system,
+      countShadowDiff(state.shadowDiffs.get(system), comparisons, ctx.now, shadowDiffPeriodMs),
+    );
+    ctx.metrics.record(SHADOW_REVISIONS_METRIC, { system }, 1);
+    for (const c of comparisons)
+      ctx.metrics.record(
+        SHADOW_VIOLATIONS_METRIC,
+        { system, check: c.check, rule: c.key, side: c.side },
+        1,
+      );
+    return out;
+  }
+
+  /** Emits the shadow diff of a system whose period ended by `ctx.now`, keeping or dropping its tally. */
+  function closeShadow(
+    state: ContractCheckerState,
+    system: string,
+    ctx: HandlerContext,
+  ): OutputRecord[] {
+    const tally = state.shadowDiffs.get(system);
+    if (tally === undefined) return [];
+    const closed = closeShadowDiff(tally, ctx.now, {
+      system,
+      partition: ctx.partition,
+      enforced: contracts.contractRef(system),
+      candidate: contracts.shadowSettingsFor(system)?.contract,
+      owner: ownerOf(contracts.settingsFor(system), undefined),
+    });
+    if (closed.entry === undefined) state.shadowDiffs.delete(system);
+    else if (closed.entry !== tally) state.shadowDiffs.set(system, closed.entry);
+    if (closed.finding)
+      ctx.metrics.record(SHADOW_DIFFS_METRIC, { system, status: closed.finding.status }, 1);
+    return closed.finding ? [emit(closed.finding, ctx)] : [];
   }
 
   return {
@@ -558,6 +785,9 @@ export const DEFAULT_MAX_FUTURE_SKEW_MS = 3_600_000;
 /** The shortest retention of deleted documents when no contract has a longer reference grace period. */
 export const MIN_DELETED_RETENTION_MS = 3_600_000;
 const DOCUMENTS_METRIC = 'tidemark_contract_documents';
+const SHADOW_REVISIONS_METRIC = 'tidemark_contract_shadow_revisions_total';
+const SHADOW_VIOLATIONS_METRIC = 'tidemark_contract_shadow_violations_total';
+const SHADOW_DIFFS_METRIC = 'tidemark_contract_shadow_diffs_total';
 const REGISTRY_METRIC = 'tidemark_contract_registry_documents';
 
 /** The contract checker's own metrics (state size: the runtime adds `tidemark_state_entries` for every store). */
@@ -567,6 +797,24 @@ export const CONTRACT_CHECKER_METRICS: readonly MetricDefinition[] = [
     help: 'Documents the partition holds (live and deleted ones within their retention), set on every tick',
     kind: 'gauge',
     labelNames: ['partition'],
+  },
+  {
+    name: SHADOW_REVISIONS_METRIC,
+    help: "Revisions judged by both a system's enforced contract and its shadow candidate",
+    kind: 'counter',
+    labelNames: ['system'],
+  },
+  {
+    name: SHADOW_VIOLATIONS_METRIC,
+    help: 'Violations of compared revisions per check and rule (field or rule name), by side: candidate (only), enforced (only), both',
+    kind: 'counter',
+    labelNames: ['system', 'check', 'rule', 'side'],
+  },
+  {
+    name: SHADOW_DIFFS_METRIC,
+    help: 'contract.shadow-diff findings emitted, by status (firing: the candidate and the enforced contract disagreed in the period)',
+    kind: 'counter',
+    labelNames: ['system', 'status'],
   },
   {
     name: REGISTRY_METRIC,
@@ -591,6 +839,11 @@ function defaultDeletedRetention(contracts: ContractSet): number {
 /** The registry tombstone that forgets a document once its retention after deletion ended. */
 function registryTombstone(topic: string, key: string): OutputRecord {
   return { topic, key, value: null };
+}
+
+/** The state key of a document's reference check; a shadow candidate's are kept apart from the enforced ones. */
+function referenceKey(docKey: string, field: string, candidate: boolean): string {
+  return candidate ? `${docKey}|${field}|candidate` : `${docKey}|${field}`;
 }
 
 /** Shared, never mutated: the open findings of a document that has none. */

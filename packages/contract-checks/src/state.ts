@@ -1,4 +1,5 @@
 import type { NullRatePartial } from './null-rate.js';
+import type { ShadowDiffEntry } from './shadow.js';
 import {
   DeadlineQueue,
   KeyValueState,
@@ -20,6 +21,8 @@ export interface DocumentEntry {
   classification?: string;
   owner?: string;
   open: OpenFinding[];
+  /** The shadow candidate's firing findings on it (absent when none), resolved like `open`. */
+  shadowOpen?: OpenFinding[];
   /** A deleted document is forgotten (state and registry tombstoned) at this epoch ms. */
   purgeAt?: number;
 }
@@ -33,6 +36,8 @@ export interface ReferenceEntry {
   severity: Severity;
   shadow: boolean;
   rev: number;
+  /** A shadow candidate's check (key `<doc>|<field>|candidate`): reported with the candidate's fingerprint. */
+  candidate?: true;
 }
 
 /** Per-partition counts of one null-rate window: [events, nulls]. */
@@ -75,12 +80,14 @@ function decisionDue(decision: NullRateDecision): number | undefined {
  */
 export class ContractCheckerState implements PartitionState {
   readonly documents = new KeyValueState<DocumentEntry>();
-  /** `<system>/<docId>|<field>` → reference; change through setReference/deleteReference (they keep the queues). */
+  /** `<system>/<docId>|<field>[|candidate]` → reference; change through setReference/deleteReference (they keep the queues). */
   readonly references = new KeyValueState<ReferenceEntry>();
   /** `<system>/<class>/<field>|<windowStart>|<windowMs>` → this partition's counts, until the window closes. */
   readonly windows = new KeyValueState<WindowCounts>();
   /** `<system>/<class>/<field>` → merged decision (only on the partition that owns that key). */
   readonly decisions = new KeyValueState<NullRateDecision>();
+  /** `<system>` → this partition's tally of the shadow candidate against the enforced contract (shadow.ts). */
+  readonly shadowDiffs = new KeyValueState<ShadowDiffEntry>();
   /** Highest event time seen on this partition (clamped to the host clock plus the allowed future skew). */
   watermark = 0;
   /** Position in the document registry's change journal up to which past-due references were re-checked. */
@@ -235,11 +242,16 @@ export class ContractCheckerState implements PartitionState {
   nextDue(registryPending: boolean): number {
     this.#ensureIndexed();
     if (registryPending && this.#watching.size > 0) return -Infinity;
+    // One tally per system with a candidate: few enough to scan rather than index.
+    let shadowDue = Infinity;
+    for (const [, tally] of this.shadowDiffs.entries())
+      if (tally.revisions > 0) shadowDue = Math.min(shadowDue, tally.end);
     return Math.min(
       this.#referencesDue.peekDue(),
       this.#windowsDue.peekDue(),
       this.#decisionsDue.peekDue(),
       this.#purgesDue.peekDue(),
+      shadowDue,
     );
   }
 
@@ -296,6 +308,7 @@ export class ContractCheckerState implements PartitionState {
       ['r:', this.references as KeyValueState<unknown>],
       ['w:', this.windows as KeyValueState<unknown>],
       ['n:', this.decisions as KeyValueState<unknown>],
+      ['s:', this.shadowDiffs as KeyValueState<unknown>],
     ];
   }
 

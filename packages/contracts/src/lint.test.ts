@@ -98,7 +98,16 @@ const cases: Record<string, string[]> = {
     'c.yaml:6:9: owner.team: unknown team "complaince" (did you mean "compliance"?); teams are defined in the Owners file',
     'c.yaml:11:22: classes.policy.owner.platformOwner: unknown team "search"; teams are defined in the Owners file',
   ],
-  'duplicate-system': ['b.yaml:3:9: system: "wiki" already has a contract in a.yaml'],
+  'duplicate-system': [
+    'b.yaml:3:9: system: "wiki" already has an enforced contract in a.yaml; a second contract of a system must be its candidate (mode: shadow)',
+  ],
+  'shadow-twice': [
+    'c.yaml:3:9: system: "wiki" already has a shadow contract in b.yaml; a system takes at most one shadow candidate',
+  ],
+  'shadow-enforces': [
+    'b.yaml:11:11: rules[0].mode: a shadow candidate (beside a.yaml) cannot enforce; remove it or use mode: shadow',
+    'b.yaml:16:11: classes.policy.mode: a shadow candidate (beside a.yaml) cannot enforce; remove it or use mode: shadow',
+  ],
   drift: [
     'c.yaml:8:12: drift[0].field: a volume feature counts events and takes no field',
     'c.yaml:9:5: drift[1]: a numeric feature needs a field',

@@ -2,8 +2,8 @@ import { buildContractSet, type ContractSet, type SourceContractInput } from './
 import { ContractLintError, sortProblems, type LintProblem } from './problems.js';
 import type { OwnersDocument, SourceContractDocument } from './schema.js';
 import { checkSourceContract } from './semantics.js';
-import { validateDocument, type ContractKind } from './validate.js';
-import { parseSource, type SourceDocument } from './yaml-source.js';
+import { displayPath, validateDocument, type ContractKind } from './validate.js';
+import { parseSource, type DocPath, type SourceDocument } from './yaml-source.js';
 
 /** A contract file as read by the caller: its path (as it should appear in problems and findings) and text. */
 export interface ContractFile {
@@ -83,20 +83,18 @@ export function loadContracts(files: ReadonlyArray<ContractFile>): LoadResult {
   }
   const context = { teams: owners.length === 0 ? undefined : new Set(teamFiles.keys()) };
 
-  const systems = new Map<string, string>();
+  const bySystem = new Map<string, LoadedDocument[]>();
   for (const doc of loaded) {
     if (doc.kind !== 'SourceContract') continue;
     const contract = doc.value as Record<string, unknown>;
     doc.problems.push(...checkSourceContract(doc.source, contract, context));
     const system = contract.system;
     if (typeof system !== 'string') continue;
-    const first = systems.get(system);
-    if (first === undefined) systems.set(system, doc.source.file);
-    else
-      doc.problems.push(
-        doc.source.problem(['system'], `system: "${system}" already has a contract in ${first}`),
-      );
+    const docs = bySystem.get(system) ?? [];
+    docs.push(doc);
+    bySystem.set(system, docs);
   }
+  for (const [system, docs] of bySystem) checkSystemContracts(system, docs);
 
   const valid = loaded.filter((d) => d.problems.length === 0);
   const sources: SourceContractInput[] = valid
@@ -105,6 +103,57 @@ export function loadContracts(files: ReadonlyArray<ContractFile>): LoadResult {
   const ownerDocs = valid.filter((d) => d.kind === 'Owners').map((d) => d.value as OwnersDocument);
   for (const doc of loaded) problems.push(...doc.problems);
   return { contracts: buildContractSet(sources, ownerDocs), problems: sortProblems(problems) };
+}
+
+/**
+ * A system takes one enforced contract and, beside it, at most one `mode: shadow` candidate (a new version watched
+ * on live traffic). A system whose only contract is `mode: shadow` keeps it as its contract, as before.
+ */
+function checkSystemContracts(system: string, docs: readonly LoadedDocument[]): void {
+  const isShadow = (d: LoadedDocument) => (d.value as { mode?: unknown }).mode === 'shadow';
+  const enforced = docs.filter((d) => !isShadow(d));
+  const shadows = docs.filter(isShadow);
+  for (const doc of enforced.slice(1)) {
+    doc.problems.push(
+      doc.source.problem(
+        ['system'],
+        `system: "${system}" already has an enforced contract in ${enforced[0]!.source.file}; a second contract of a system must be its candidate (mode: shadow)`,
+      ),
+    );
+  }
+  for (const doc of shadows.slice(1)) {
+    doc.problems.push(
+      doc.source.problem(
+        ['system'],
+        `system: "${system}" already has a shadow contract in ${shadows[0]!.source.file}; a system takes at most one shadow candidate`,
+      ),
+    );
+  }
+  const candidate = enforced.length > 0 ? shadows[0] : undefined;
+  if (candidate === undefined) return;
+  // A candidate runs beside the enforced contract and must never alert: an item it marks `mode: enforce` would be a
+  // second, competing enforcement of the same system, so it is refused rather than silently run in shadow.
+  for (const path of enforcingPaths(candidate.value, [])) {
+    candidate.problems.push(
+      candidate.source.problem(
+        path,
+        `${displayPath(path)}: a shadow candidate (beside ${enforced[0]!.source.file}) cannot enforce; remove it or use mode: shadow`,
+      ),
+    );
+  }
+}
+
+/** Paths of every `mode: enforce` in a document (drift baselines' `mode` is rolling/pinned, never enforce). */
+function enforcingPaths(value: unknown, path: DocPath): DocPath[] {
+  if (typeof value !== 'object' || value === null) return [];
+  const found: DocPath[] = [];
+  for (const [key, child] of Array.isArray(value)
+    ? value.map((v, i) => [i, v] as const)
+    : Object.entries(value)) {
+    if (key === 'mode' && child === 'enforce') found.push([...path, key]);
+    else found.push(...enforcingPaths(child, [...path, key]));
+  }
+  return found;
 }
 
 /** Every problem in the contract files, sorted by file, line and column (empty = the contracts lint clean). */

@@ -375,3 +375,62 @@ allowed:
     expect(check('language').expected).toBe('a string matching ^[a-z]{2}$');
   });
 });
+
+describe('shadow candidates', () => {
+  const enforced = `apiVersion: tidemark/v1
+kind: SourceContract
+system: kb
+version: 3
+required: [title]
+rules:
+  - { name: titled, expression: 'has(data.title)', message: needs a title }
+`;
+  const candidate = `apiVersion: tidemark/v1
+kind: SourceContract
+system: kb
+version: 4
+mode: shadow
+required: [title, owner]
+classes:
+  faq:
+    rules:
+      - { name: short, expression: 'size(data.title) < 80', message: short titles }
+`;
+  const lone = `apiVersion: tidemark/v1
+kind: SourceContract
+system: crm
+version: 1
+mode: shadow
+`;
+
+  it.each([
+    ['enforced first', [enforced, candidate]],
+    ['candidate first', [candidate, enforced]],
+  ])('keeps the enforced contract in settingsFor and the candidate apart (%s)', (_, texts) => {
+    const contracts = load(...texts);
+    expect(contracts.systems).toEqual(['kb']);
+    expect(contracts.shadowSystems).toEqual(['kb']);
+    const live = contracts.settingsFor('kb', 'faq');
+    expect(live).toMatchObject({ shadow: false, required: ['title'], contract: { version: '3' } });
+    const next = contracts.shadowSettingsFor('kb', 'faq');
+    expect(next).toMatchObject({ shadow: true, required: ['title', 'owner'] });
+    expect(next?.contract.version).toBe('4');
+    expect(next?.rules.map((r) => [r.name, r.shadow])).toEqual([['short', true]]);
+    expect(contracts.contractRef('kb')?.version).toBe('3');
+  });
+
+  it.each([
+    ['a system without a candidate', 'crm', undefined],
+    ['a system without any contract', 'gdrive', undefined],
+  ])('shadowSettingsFor is undefined for %s', (_, system, expected) => {
+    const contracts = load(enforced, candidate, lone);
+    expect(contracts.shadowSettingsFor(system)).toBe(expected);
+  });
+
+  it('keeps a lone shadow contract as its system contract (no candidate)', () => {
+    const contracts = load(lone);
+    expect(contracts.systems).toEqual(['crm']);
+    expect(contracts.shadowSystems).toEqual([]);
+    expect(contracts.settingsFor('crm')?.shadow).toBe(true);
+  });
+});

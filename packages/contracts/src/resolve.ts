@@ -221,6 +221,13 @@ export interface ContractSet {
   driftFeatures(system?: string): readonly DriftFeatureSettings[];
   /** The contract file and version of a system. */
   contractRef(system: string): ContractRef | undefined;
+  /** Systems with a shadow candidate (a second contract, `mode: shadow`) beside their enforced one, sorted. */
+  readonly shadowSystems: readonly string[];
+  /**
+   * The shadow candidate's merged settings for (system, contentClass), every item in shadow mode; undefined when the
+   * system has no candidate. The enforced contract's settings stay those of `settingsFor`.
+   */
+  shadowSettingsFor(system: string, contentClass?: string): ResolvedSettings | undefined;
 }
 
 /** A valid SourceContract with the file it came from. */
@@ -256,8 +263,12 @@ export function buildContractSet(
     }
   }
   const systems = new Map<string, SystemResolver>();
-  for (const source of sources)
+  const candidates = new Map<string, SystemResolver>();
+  const { enforced, shadow } = splitCandidates(sources);
+  for (const source of enforced)
     systems.set(source.document.system, new SystemResolver(source, teams));
+  for (const source of shadow)
+    candidates.set(source.document.system, new SystemResolver(source, teams));
   const sortedSystems = Object.freeze([...systems.keys()].sort());
   return Object.freeze({
     systems: sortedSystems,
@@ -273,7 +284,30 @@ export function buildContractSet(
         ? sortedSystems.flatMap((s) => systems.get(s)?.allDriftFeatures ?? [])
         : (systems.get(system)?.allDriftFeatures ?? []),
     contractRef: (system: string) => systems.get(system)?.ref,
+    shadowSystems: Object.freeze([...candidates.keys()].sort()),
+    shadowSettingsFor: (system: string, contentClass?: string) =>
+      candidates.get(system)?.settingsFor(contentClass),
   });
+}
+
+/**
+ * Tells each system's enforced contract from its shadow candidate: a `mode: shadow` contract is a candidate when
+ * the system also has one that enforces; a system's only contract is its contract, whatever its mode (lint allows
+ * one of each per system; past that, the later document wins, as before).
+ */
+function splitCandidates(sources: readonly SourceContractInput[]): {
+  enforced: SourceContractInput[];
+  shadow: SourceContractInput[];
+} {
+  const enforcedSystems = new Set(
+    sources.filter((s) => s.document.mode !== 'shadow').map((s) => s.document.system),
+  );
+  const isCandidate = (s: SourceContractInput) =>
+    s.document.mode === 'shadow' && enforcedSystems.has(s.document.system);
+  return {
+    enforced: sources.filter((s) => !isCandidate(s)),
+    shadow: sources.filter(isCandidate),
+  };
 }
 
 function escalation(

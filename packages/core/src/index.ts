@@ -66,6 +66,11 @@ export type {
   AnyCloudEvent,
 } from './envelope.js';
 export type { RecordHeaders, InputRecord, OutputRecord } from './records.js';
+export {
+  CLOUDEVENTS_CONTENT_TYPE,
+  CONTENT_TYPE_HEADER,
+  isStructuredCloudEvent,
+} from './content-type.js';
 export { DEFAULT_TOPICS, resolveTopics, stateTopic, topicRoleForEventType } from './topics.js';
 export type { TopicRole, TopicCatalog, InternalTopic } from './topics.js';
 export {

@@ -128,6 +128,47 @@ describe('backtest', () => {
     );
   });
 
+  it('shows a shadow candidate apart: its findings are counted as shadow, the enforced ones unchanged', async () => {
+    const files = await readContractDir(join(ROOT, 'contracts'));
+    const candidate = `apiVersion: tidemark/v1
+kind: SourceContract
+system: confluence
+version: 4
+mode: shadow
+classes:
+  runbook:
+    required: [reviewedAt, effectiveDate]
+`;
+    const withCandidate = loadContractsOrThrow([
+      ...files,
+      { path: 'contracts/confluence-next.yaml', text: candidate },
+    ]);
+    const result = await backtest({
+      input: FIXTURE,
+      oldContracts,
+      newContracts: withCandidate,
+      drainMs: DAY,
+    });
+    const { totals } = result;
+    // Every extra finding is a shadow one: the candidate's effectiveDate findings and its shadow diffs.
+    expect(totals.new.firing - totals.shadow.new).toBe(totals.old.firing - totals.shadow.old);
+    expect(totals.shadow.new - totals.shadow.old).toBe(totals.new.firing - totals.old.firing);
+    const row = (check: string, rule: string) =>
+      result.rows.find((r) => r.check === check && r.system === 'confluence' && r.rule === rule);
+    expect(row('contract.required', 'effectiveDate')?.new.firing).toBe(runbooks.length);
+    expect(row('contract.required', 'effectiveDate')?.onlyNew.samples[0]?.shadow).toBe(true);
+    expect(row('contract.shadow-diff', '')?.new.firing).toBeGreaterThan(0);
+    expect(result.contracts.new['confluence']).toBe(
+      'contracts/confluence.yaml v3; shadow candidate contracts/confluence-next.yaml v4',
+    );
+    const text = formatBacktest(result);
+    const extra = totals.new.firing - totals.old.firing;
+    expect(text).toContain(
+      `of which enforced: old ${totals.old.firing - totals.shadow.old}, new ${totals.new.firing - totals.shadow.new} (0); ` +
+        `shadow (never alert): old ${totals.shadow.old}, new ${totals.shadow.new} (+${extra})`,
+    );
+  });
+
   it('finds what a loosened contract stops firing', async () => {
     const result = await backtest({
       input: FIXTURE,

@@ -110,6 +110,8 @@ export interface BacktestResult {
     new: { firing: number; resolved: number };
     onlyOld: number;
     onlyNew: number;
+    /** Of the firing findings, those with `shadow: true` (shadow candidates, classes and rules): they never alert. */
+    shadow: { old: number; new: number };
   };
   /** Every row, sorted by check, system, rule. */
   rows: BacktestRow[];
@@ -127,6 +129,8 @@ class Side {
   /** First firing finding per fingerprint. */
   readonly firing = new Map<string, SideFinding>();
   readonly meta = new Map<string, { check: string; system: string; rule: string }>();
+  /** Firing findings with `shadow: true`. */
+  shadowFiring = 0;
 
   /** Alert notifications by (check, system, receiver). */
   readonly alerts = new Map<string, { firing: number; resolved: number }>();
@@ -173,6 +177,7 @@ class Side {
       return;
     }
     c.firing++;
+    if (f.shadow) this.shadowFiring++;
     if (this.firing.has(f.fingerprint)) return;
     const where = subject['docId']
       ? `${system}/${subject['docId']}`
@@ -244,7 +249,11 @@ function versions(contracts: ContractSet): Record<string, string> {
   const out: Record<string, string> = {};
   for (const system of contracts.systems) {
     const ref = contracts.contractRef(system);
-    if (ref) out[system] = `${ref.file} v${ref.version}`;
+    const candidate = contracts.shadowSettingsFor(system)?.contract;
+    if (ref)
+      out[system] =
+        `${ref.file} v${ref.version}` +
+        (candidate ? `; shadow candidate ${candidate.file} v${candidate.version}` : '');
   }
   return out;
 }
@@ -388,7 +397,13 @@ export async function backtest(options: BacktestOptions): Promise<BacktestResult
       last: last === undefined ? null : formatTime(last),
     },
     contracts: { old: versions(options.oldContracts), new: versions(options.newContracts) },
-    totals: { old: sum(oldSide), new: sum(newSide), onlyOld, onlyNew },
+    totals: {
+      old: sum(oldSide),
+      new: sum(newSide),
+      onlyOld,
+      onlyNew,
+      shadow: { old: oldSide.shadowFiring, new: newSide.shadowFiring },
+    },
     rows: [...rows.values()].sort(
       (a, b) => cmp(a.check, b.check) || cmp(a.system, b.system) || cmp(a.rule, b.rule),
     ),
@@ -436,6 +451,14 @@ export function formatBacktest(result: BacktestResult): string {
     `firing findings: old ${totals.old.firing}, new ${totals.new.firing} (${signed(totals.new.firing - totals.old.firing)}); ` +
       `problems only under old: ${totals.onlyOld}, only under new: ${totals.onlyNew}`,
   );
+  const { shadow } = totals;
+  if (shadow.old + shadow.new > 0) {
+    const enforced = (side: 'old' | 'new') => totals[side].firing - shadow[side];
+    out.push(
+      `of which enforced: old ${enforced('old')}, new ${enforced('new')} (${signed(enforced('new') - enforced('old'))}); ` +
+        `shadow (never alert): old ${shadow.old}, new ${shadow.new} (${signed(shadow.new - shadow.old)})`,
+    );
+  }
   const routed = result.routed;
   if (routed) {
     const { alerts, tickets } = routed;

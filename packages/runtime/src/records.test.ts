@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { CLOUDEVENTS_CONTENT_TYPE } from '@tidemark/core';
 import {
   OUTPUT_TRACEPARENT,
   decodeHeaders,
@@ -65,6 +66,22 @@ describe('records', () => {
     const plain = toKafkaMessage({ topic: 't', key: null, value: null });
     expect(plain).toEqual({ key: null, value: null, headers: {} });
     expect(OUTPUT_TRACEPARENT in plain).toBe(false);
+  });
+
+  it.each([
+    [
+      'a structured CloudEvent gets it',
+      '{"specversion":"1.0","id":"x"}',
+      {},
+      CLOUDEVENTS_CONTENT_TYPE,
+    ],
+    ['one set by the builder is kept', '{"specversion":"1.0"}', { 'content-type': 'x/y' }, 'x/y'],
+    ['a changelog value gets none', '{"rev":1}', {}, undefined],
+    ['passed-through bytes get none', Buffer.from('{"specversion":"1.0"}'), {}, undefined],
+    ['a tombstone gets none', null, {}, undefined],
+  ] as const)('content-type: %s', (_, value, headers, expected) => {
+    const m = toKafkaMessage({ topic: 't', key: 'k', value, headers: { ...headers } });
+    expect(m.headers?.['content-type']).toBe(expected);
   });
 
   it('groups by topic in first-seen order, keeping order within a topic', () => {

@@ -1,4 +1,11 @@
-import type { InputRecord, OutputRecord, RecordHeaders } from '@tidemark/core';
+import {
+  CLOUDEVENTS_CONTENT_TYPE,
+  CONTENT_TYPE_HEADER,
+  isStructuredCloudEvent,
+  type InputRecord,
+  type OutputRecord,
+  type RecordHeaders,
+} from '@tidemark/core';
 import type { IHeaders, KafkaMessage, Message, TopicMessages } from 'kafkajs';
 
 /**
@@ -44,13 +51,19 @@ export function toInputRecord(
   };
 }
 
-/** One kafkajs message for an output record, with headers whose value is undefined left out. */
+/**
+ * One kafkajs message for an output record, with headers whose value is undefined left out. A structured-mode
+ * CloudEvent (finding, alert, ticket, internal partial) gets `content-type: application/cloudevents+json;
+ * charset=UTF-8` unless it set its own: every output passes here, so no builder can forget it.
+ */
 export function toKafkaMessage(record: OutputRecord, partition?: number): OutgoingMessage {
   const headers: Record<string, string> = {};
   if (record.headers) {
     for (const [name, value] of Object.entries(record.headers))
       if (value !== undefined) headers[name] = value;
   }
+  if (headers[CONTENT_TYPE_HEADER] === undefined && isStructuredCloudEvent(record.value))
+    headers[CONTENT_TYPE_HEADER] = CLOUDEVENTS_CONTENT_TYPE;
   const message: OutgoingMessage = { key: record.key, value: record.value, headers };
   if (partition !== undefined) message.partition = partition;
   const traceparent = headers['traceparent'];

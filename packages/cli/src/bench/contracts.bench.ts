@@ -11,7 +11,8 @@ import {
   type HandlerContext,
   type InputRecord,
 } from '@tidemark/core';
-import { loadContractDir } from '@tidemark/contracts/node';
+import { loadContractsOrThrow, type ContractSet } from '@tidemark/contracts';
+import { readContractDir } from '@tidemark/contracts/node';
 import {
   ContractCheckerState,
   createContractCheckerService,
@@ -22,9 +23,21 @@ import { alignProfiles, defaultFaultPlan, simulate } from '@tidemark/sim';
 const N = 100_000;
 const ROUNDS = 3;
 
-const contracts = await loadContractDir(
+const files = await readContractDir(
   fileURLToPath(new URL('../../../../contracts', import.meta.url)),
 );
+const contracts = loadContractsOrThrow(files);
+// The same contracts with a shadow candidate (an identical copy, so every check runs twice: the worst case) beside
+// every enforced system contract: what running a candidate costs the checker.
+const withCandidates = loadContractsOrThrow([
+  ...files,
+  ...files
+    .filter((f) => /^kind: SourceContract$/m.test(f.text) && !/^mode: shadow$/m.test(f.text))
+    .map((f) => ({
+      path: f.path.replace(/\.ya?ml$/, '-next.yaml'),
+      text: f.text.replace(/^version: .*$/m, 'version: candidate\nmode: shadow'),
+    })),
+]);
 const systems = contracts.systems;
 // The simulator's events: realistic documents of the example contracts' systems and classes, with its default
 // fault plan (a few percent of documents break a rule), so the checker does the work it does in production.
@@ -72,8 +85,8 @@ function ajvOnly(): number {
 }
 
 let findings = 0;
-function fullEvaluation(): number {
-  const service = createContractCheckerService({ contracts, topics });
+function fullEvaluation(set: ContractSet = contracts): number {
+  const service = createContractCheckerService({ contracts: set, topics });
   const states = [
     new ContractCheckerState(),
     new ContractCheckerState(),
@@ -103,10 +116,18 @@ function fullEvaluation(): number {
 
 let bestAjv = Infinity;
 let bestFull = Infinity;
+let bestShadow = Infinity;
+let shadowFindings = 0;
 for (let round = 0; round < ROUNDS; round++) {
   bestAjv = Math.min(bestAjv, ajvOnly());
   bestFull = Math.min(bestFull, fullEvaluation());
+  bestShadow = Math.min(bestShadow, fullEvaluation(withCandidates));
+  shadowFindings = findings;
 }
+const plainFindings = (() => {
+  fullEvaluation();
+  return findings;
+})();
 const rate = (ms: number) => Math.round((N / ms) * 1000);
 const rules = systems.reduce(
   (n, s) =>
@@ -123,6 +144,9 @@ console.log(
   `  Ajv-only validation:        ${rate(bestAjv).toLocaleString('en')} events/s (${((bestAjv / N) * 1000).toFixed(2)} µs/event)`,
 );
 console.log(
-  `  full contract evaluation:   ${rate(bestFull).toLocaleString('en')} events/s (${((bestFull / N) * 1000).toFixed(2)} µs/event), ${findings} output records`,
+  `  full contract evaluation:   ${rate(bestFull).toLocaleString('en')} events/s (${((bestFull / N) * 1000).toFixed(2)} µs/event), ${plainFindings} output records`,
+);
+console.log(
+  `  + shadow candidates (${withCandidates.shadowSystems.join(', ')}): ${rate(bestShadow).toLocaleString('en')} events/s (${((bestShadow / N) * 1000).toFixed(2)} µs/event), ${shadowFindings} output records; ${(bestFull / bestShadow).toFixed(2)} of the rate without`,
 );
 console.log(`  ratio full/Ajv:             ${(bestAjv / bestFull).toFixed(2)} (goal ≥ 0.5)`);
