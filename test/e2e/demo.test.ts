@@ -565,5 +565,5 @@ describe('demo end to end (broker, five service processes, simulator, scorecard,
     const onlyLive = live.findings.filter((f) => !replayed.has(findingKey(f, runId)));
     expect(onlyLive.map((f) => findingKey(f, runId))).toEqual([]);
     console.info(`replay: ${replayed.size} (check, subject, status) like live, none live only`);
-  }, 120_000);
+  }, 600_000);
 });
