@@ -6,7 +6,13 @@ export { processOutput } from './io.js';
 export type { Output } from './io.js';
 export { histogramSeries } from './demo/prometheus.js';
 export type { HistogramSeries } from './demo/prometheus.js';
-export { runDemo, DemoAborted, DemoComponentFailed, DEMO_UNSCORED } from './demo/run.js';
+export {
+  runDemo,
+  DemoAborted,
+  DemoComponentFailed,
+  DEMO_UNSCORED,
+  DEMO_TRAFFIC,
+} from './demo/run.js';
 export type { DemoOptions, DemoResult, DeadLetter } from './demo/run.js';
 export { demoLayout, DEMO_EVENT_SKEW_MS, DEMO_SERVICES } from './demo/layout.js';
 export type { DemoLayout, DemoProcess } from './demo/layout.js';

@@ -345,6 +345,7 @@ function recordRemoval(
     sys.buckets.sort((a, b) => a.start - b.start);
   }
   bucket.removed++;
+  sys.latestRemovalAt = Math.max(sys.latestRemovalAt ?? at, at);
   if (rec.sourceDeleted) bucket.expected++;
   const connectors = (bucket.connectors ??= {});
   connectors[connector] = (connectors[connector] ?? 0) + 1;

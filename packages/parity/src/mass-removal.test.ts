@@ -55,6 +55,17 @@ describe('parity.mass-removal over all partitions (one finding per system)', () 
     expect(c.tickAt(HOUR)).toEqual([]);
   });
 
+  it('is observed no earlier than the removals it counts, when the tick trails the records read', () => {
+    const c = filled(3, 90);
+    // Handlers read removals up to 7m; the tick runs at 6m (an event-time host ticks behind the newest record).
+    c.handle(
+      ...ids(60).map((d, i) => removed({ docId: d, revision: 1, t: 5 * MINUTE + i * 2000 })),
+    );
+    const fired = c.tickAt(6 * MINUTE);
+    expect(brief(fired)).toEqual(['firing parity.mass-removal wiki']);
+    expect(fired[0]?.observedAt).toBe(new Date(T0 + 5 * MINUTE + 59 * 2000).toISOString());
+  });
+
   it('fires for a burst that no single partition sees enough of (the per-partition rule missed it)', () => {
     const c = filled(3, 36, {
       ...SETTINGS,

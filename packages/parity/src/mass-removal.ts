@@ -89,7 +89,10 @@ export function collectMassPartials(state: ParityState, ctx: ParityContext): Mas
     out.push({
       system,
       partition: state.partition,
-      at: ctx.now,
+      // Handlers count removals as they read them, and a tick's `now` may trail them (event-time hosts tick
+      // EVENT_SKEW behind the newest record): dated at the tick alone, the finding would be observed before the
+      // removals that prove it.
+      at: Math.max(ctx.now, sys.latestRemovalAt ?? ctx.now),
       held,
       deferred,
       buckets: kept.map((b) => ({

@@ -62,6 +62,8 @@ export interface SystemRecord {
   buckets: RemovalBucket[];
   /** Set while this partition sees a burst over the share: when it started and the numbers that made it. */
   firing?: { since: number; removed: number; known: number };
+  /** Event time of the newest removal counted (a partial is dated no earlier than the removals it counts). */
+  latestRemovalAt?: number;
   /** Latest time a local burst was seen (suppresses per-document reconciliation findings). */
   lastFiringAt?: number;
   /** Deferred per-document delete-missed findings while the local burst lasts. */

@@ -96,6 +96,8 @@ export function alignProfiles(
       referenceGraceMs:
         systemSettings.references.find((r) => r.field === 'supersededBy')?.gracePeriodMs ??
         profile.referenceGraceMs,
+      massRemoval: { ...systemSettings.parity.massRemoval },
+      snapshotExpiryMs: systemSettings.parity.snapshotExpiryMs,
       nullRateWindowMs: systemSettings.nullRates[0]?.windowMs ?? profile.nullRateWindowMs,
       driftWindowMs,
     };

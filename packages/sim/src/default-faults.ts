@@ -5,7 +5,8 @@ import { parseFaultPlan, type FaultPlan } from './faults.js';
  * shares of the run so it fits any run of half a day or more. Kept as YAML text so `tidemark simulate` can print
  * it as a starting point for a custom plan.
  */
-export const DEFAULT_FAULTS_YAML = `# Tidemark simulator fault plan: every check of spec/outputs.md, at least once.
+export const DEFAULT_FAULTS_YAML = `# Tidemark simulator fault plan: every check of spec/outputs.md (and parity's mass removal and incomplete
+# inventory), at least once.
 # "at" is an offset from the start of the run: a duration ("2h") or a share of the run ("40%").
 name: default
 description: >-
@@ -90,10 +91,19 @@ faults:
     system: confluence
     field: sizeBytes
     factor: 0.1
+  - kind: parity.snapshot-incomplete  # the last chunk of an index inventory never arrives
+    at: 60%
+    system: zendesk
+    side: index
   - kind: drift.volume            # change volume drops by 80%
     at: 75%
     system: confluence
     factor: 0.2
+  - kind: parity.mass-removal     # the index drops half of the help center within minutes, re-indexes it an hour later
+    at: 80%
+    system: zendesk
+    share: 0.5
+    for: 1h
 `;
 
 /** The demo's fault plan, parsed. */

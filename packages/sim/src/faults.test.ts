@@ -112,6 +112,18 @@ describe('validateFaultPlan', () => {
       ['faults[0].topic: must be one of content, sync, inventory; got "alerts"'],
     ],
     [
+      'bad inventory side',
+      { faults: [{ kind: 'parity.snapshot-incomplete', at: '1h', side: 'both' }] },
+      ['faults[0].side: must be one of source, index; got "both"'],
+    ],
+    [
+      'a key of another kind on a mass removal',
+      { faults: [{ kind: 'parity.mass-removal', at: '1h', side: 'index' }] },
+      [
+        `faults[0].side: not a setting of parity.mass-removal (allowed: ${FAULT_KEYS['parity.mass-removal'].join(', ')})`,
+      ],
+    ],
+    [
       'share 0',
       { faults: [{ kind: 'drift.categorical', at: '1h', share: 0 }] },
       ['faults[0].share: must be a number in (0, 1], got 0'],

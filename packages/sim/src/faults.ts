@@ -1,7 +1,10 @@
 import { ConfigError, parseDuration } from '@tidemark/core';
 import { LineCounter, isMap, isNode, isScalar, parseDocument } from 'yaml';
 
-/** Every check id of spec/outputs.md; a fault plan may inject each of them. */
+/**
+ * Every check id of spec/outputs.md, plus the parity verifier's own `parity.mass-removal` and
+ * `parity.snapshot-incomplete`; a fault plan may inject each of them.
+ */
 export const FAULT_KINDS = [
   'envelope.invalid',
   'contract.required',
@@ -19,6 +22,8 @@ export const FAULT_KINDS = [
   'parity.acl-mismatch',
   'parity.orphan',
   'parity.missing',
+  'parity.mass-removal',
+  'parity.snapshot-incomplete',
   'drift.numeric',
   'drift.categorical',
   'drift.volume',
@@ -54,11 +59,14 @@ export interface FaultSpec {
   connector?: string;
   /** Documents (or poison records, failed runs, orphans) it affects. @default 1 (failed runs: the connector's failingRuns) */
   count?: number;
-  /** Spacing between the affected documents or records. @default "1m" */
+  /** Spacing between the affected documents or records. @default "1m" (mass removal: 1s, or less to fit half its window) */
   every?: string;
   /** Explicit victims by document id (instead of a seeded choice); `count` is then their number. */
   targets?: string[];
-  /** How long a population fault or an outage lasts. @default until the end of the run */
+  /**
+   * How long a population fault or an outage lasts; for parity.mass-removal, how long the removed documents stay out
+   * of the index before the connector re-indexes them. @default until the end of the run (mass removal: "1h")
+   */
   for?: string;
   /** Field the fault touches (contract.required/allowed/null-rate, drift.numeric/categorical). */
   field?: string;
@@ -74,7 +82,7 @@ export interface FaultSpec {
   form?: string;
   /** Topic a poison record goes to. @default "content" */
   topic?: 'content' | 'sync' | 'inventory';
-  /** Share of the affected events that carry the fault (population faults). */
+  /** Share of the affected events that carry the fault (population faults); of the system's documents the index removes (parity.mass-removal). */
   share?: number;
   /** Multiplier (drift.numeric: of sizes; drift.volume: of the change rate). */
   factor?: number;
@@ -88,6 +96,8 @@ export interface FaultSpec {
   contentClass?: string;
   /** Schema id in the Confluent frame (contract.schema). @default 1 */
   schemaId?: number;
+  /** Inventory side whose snapshot loses its last chunk (parity.snapshot-incomplete). @default "index" */
+  side?: 'source' | 'index';
   /** Free text for the reader of the plan. */
   note?: string;
 }
@@ -121,6 +131,8 @@ export const FAULT_KEYS: Readonly<Record<FaultKind, readonly string[]>> = {
   'parity.acl-mismatch': DOC,
   'parity.orphan': [...COMMON, 'count'],
   'parity.missing': [...COMMON, 'count', 'every'],
+  'parity.mass-removal': [...COMMON, 'connector', 'share', 'every', 'for'],
+  'parity.snapshot-incomplete': [...COMMON, 'side'],
   'drift.numeric': [...COMMON, ...WINDOW, 'field', 'factor'],
   'drift.categorical': [...COMMON, ...WINDOW, 'field', 'value'],
   'drift.volume': [...COMMON, 'for', 'factor'],
@@ -276,6 +288,9 @@ function checkFault(
       p('topic'),
       `must be one of content, sync, inventory; got ${JSON.stringify(fault['topic'])}`,
     );
+  }
+  if (fault['side'] !== undefined && !['source', 'index'].includes(fault['side'] as string)) {
+    add(p('side'), `must be one of source, index; got ${JSON.stringify(fault['side'])}`);
   }
   const share = fault['share'];
   if (share !== undefined && !(typeof share === 'number' && share > 0 && share <= 1)) {

@@ -13,6 +13,7 @@ import { resolveOffset, type FaultKind, type FaultPlan, type FaultSpec } from '.
 import { createRng } from './prng.js';
 import type { TruthEntry, TruthSubject } from './types.js';
 import {
+  docConnector,
   docIdOf,
   docStatic,
   inventoryTimes,
@@ -35,7 +36,15 @@ export interface Overrides {
 /** A timed action on one document. */
 export interface DocAction {
   fault: number;
-  kind: 'overrides' | 'stuck' | 'acl' | 'delete-missed' | 'resurrect' | 'missing' | 'clean-delete';
+  kind:
+    | 'overrides'
+    | 'stuck'
+    | 'acl'
+    | 'delete-missed'
+    | 'resurrect'
+    | 'missing'
+    | 'clean-delete'
+    | 'mass-remove';
   s: number;
   i: number;
   t: number;
@@ -44,6 +53,8 @@ export interface DocAction {
   reviewedAt?: number;
   /** Delay from the index removal to the stale re-upsert (resurrect). */
   afterMs?: number;
+  /** When the connector re-indexes a mass-removed document (mass-remove); absent: never within the run. */
+  restoreAt?: number;
 }
 
 /** A record that is broken on purpose. */
@@ -92,6 +103,14 @@ export interface Ghost {
   from: number;
 }
 
+/** An inventory snapshot whose last chunk never arrives (`parity.snapshot-incomplete`). */
+export interface IncompleteSnapshot {
+  fault: number;
+  /** Time of the inventory (one of `inventoryTimes`). */
+  at: number;
+  side: 'source' | 'index';
+}
+
 /** Per-system actions of a resolved plan. */
 export interface SystemPlan {
   /** Documents any fault acts on: never deleted by the random process. */
@@ -99,6 +118,7 @@ export interface SystemPlan {
   outages: Outage[];
   windows: PopulationWindow[];
   ghosts: Ghost[];
+  incomplete: IncompleteSnapshot[];
 }
 
 /** A fault plan resolved against a world. */
@@ -114,6 +134,11 @@ const DEFAULT_EVERY = '1m';
 const POISON_CYCLE = ['invalid-json', 'not-cloudevent', 'unknown-type', 'schema'] as const;
 /** Delay between a resurrected document's deletion and the index applying it. */
 export const RESURRECT_REMOVAL_DELAY_MS = 30_000;
+/** The contracts' defaults, for systems whose profile does not carry their parity settings. */
+const DEFAULT_MASS_REMOVAL = { share: 0.5, windowMs: 15 * 60_000, minDocuments: 100 } as const;
+const DEFAULT_SNAPSHOT_EXPIRY_MS = 3_600_000;
+/** How long mass-removed documents stay out of the index by default before the connector re-indexes them. */
+const DEFAULT_MASS_REMOVAL_FOR_MS = 3_600_000;
 
 /** The system a fault hits: its own `system`, or the run's systems in turn. */
 export function faultSystem(fault: FaultSpec, index: number, systems: readonly string[]): string {
@@ -158,6 +183,7 @@ class Resolver {
       outages: [],
       windows: [],
       ghosts: [],
+      incomplete: [],
     }));
     this.#ghostCounter = world.systems.map(() => 0);
     this.rng = createRng(world.seed, 0x7a11);
@@ -548,6 +574,36 @@ class Resolver {
         });
         return;
       }
+      case 'parity.mass-removal': {
+        this.resolveMassRemoval(fault, index, s, at, where, add, optional);
+        return;
+      }
+      case 'parity.snapshot-incomplete': {
+        const side = fault.side ?? 'index';
+        const taken = this.inventories.find((x) => x >= at);
+        if (taken === undefined) {
+          this.problems.push(`${where}: no inventory is taken at or after ${fault.at}`);
+          return;
+        }
+        const expiryMs = p.snapshotExpiryMs ?? DEFAULT_SNAPSHOT_EXPIRY_MS;
+        const next = this.inventories.find((x) => x > taken);
+        if (next !== undefined && next <= taken + expiryMs) {
+          this.problems.push(
+            `${where}: the next inventory (${formatTime(next)}) comes before the incomplete one expires (${formatDuration(expiryMs)} after ${formatTime(taken)})`,
+          );
+          return;
+        }
+        sp.incomplete.push({ fault: index, at: taken, side });
+        // The snapshot is never compared, so nothing else may fire: no orphan, missing or delete-missed from it.
+        add(
+          'parity.snapshot-incomplete',
+          { system, feature: `inventory.${side}` },
+          taken,
+          taken + expiryMs,
+          { detail: { side } },
+        );
+        return;
+      }
       case 'freshness.connector-silent':
       case 'freshness.connector-failing': {
         this.resolveOutage(fault, index, s, at, until, where, add, optional);
@@ -632,8 +688,13 @@ class Resolver {
             : (p.driftWindowMs[`${kind}:${field}`] ?? p.driftWindowMs[kind] ?? p.nullRateWindowMs);
         switch (kind) {
           case 'null-rate':
+            // Spread over every class the fault may touch: a system-level null-rate entry judges them together.
             add('contract.null-rate', { system, field }, at, at + window, {
-              detail: { share, as },
+              detail: {
+                share,
+                as,
+                classes: fault.contentClass ? [fault.contentClass] : p.classes.map((c) => c.name),
+              },
             });
             optional('contract.required', { system, field }, at, ['docId']);
             optional('contract.rule', { system }, at, ['docId']);
@@ -702,6 +763,109 @@ class Resolver {
       }
       return false;
     }
+  }
+
+  /**
+   * The index removes `share` of a system's documents within minutes (a connector that took a 503 for "gone"), then
+   * re-indexes them `for` later. One system-level finding; per-document parity findings of the burst are the
+   * checks' to suppress, so they are optional consequences here.
+   */
+  resolveMassRemoval(
+    fault: FaultSpec,
+    index: number,
+    s: SystemModel,
+    at: number,
+    where: string,
+    add: (
+      check: FaultKind,
+      subject: TruthSubject,
+      injectedAt: number,
+      detectableAt: number | undefined,
+      extra?: { detail?: Record<string, unknown>; covers?: Array<keyof TruthSubject> },
+    ) => void,
+    optional: (
+      check: FaultKind,
+      subject: TruthSubject,
+      injectedAt: number,
+      covers?: Array<keyof TruthSubject>,
+    ) => void,
+  ): void {
+    const w = this.world;
+    const p = s.profile;
+    const system = p.system;
+    const c =
+      fault.connector === undefined
+        ? -1
+        : p.connectors.findIndex((x) => x.name === fault.connector);
+    if (fault.connector !== undefined && c < 0) {
+      this.problems.push(
+        `${where}: connector "${fault.connector}" is not one of ${system}'s (${p.connectors.map((x) => x.name).join(', ')})`,
+      );
+      return;
+    }
+    const limit = p.massRemoval ?? DEFAULT_MASS_REMOVAL;
+    const share = fault.share ?? 0.5;
+    const count = Math.round(share * s.docs);
+    // The decider weighs removals against every document the index holds: the share must clear the threshold.
+    const needed = Math.max(limit.minDocuments, Math.floor(limit.share * s.docs) + 1);
+    if (count < needed) {
+      this.problems.push(
+        `${where}: removing ${count} of ${system}'s ${s.docs} documents does not reach its mass-removal threshold (more than ${limit.share} of them, at least ${limit.minDocuments}); raise "share"`,
+      );
+      return;
+    }
+    const every =
+      fault.every === undefined
+        ? Math.min(1000, Math.floor(limit.windowMs / 2 / count))
+        : parseDuration(fault.every);
+    if ((count - 1) * every >= limit.windowMs) {
+      this.problems.push(
+        `${where}: ${count} removals every ${formatDuration(every)} take longer than the ${formatDuration(limit.windowMs)} mass-removal window; shorten "every"`,
+      );
+      return;
+    }
+    const forMs =
+      fault.for === undefined
+        ? DEFAULT_MASS_REMOVAL_FOR_MS
+        : resolveOffset(fault.for, w.durationMs);
+    if (at + (count - 1) * every >= w.end) {
+      this.problems.push(`${where}: the removals run past the end of the run`);
+      return;
+    }
+    const docs = this.pickVictims(
+      fault,
+      s,
+      count,
+      (i) => c < 0 || docConnector(w, s, i) === c,
+      where,
+    );
+    if (!docs) return;
+    docs.forEach((i, k) => {
+      const t = at + k * every;
+      const restoreAt = t + forMs;
+      this.docActions.push({
+        fault: index,
+        kind: 'mass-remove',
+        s: s.idx,
+        i,
+        t,
+        ...(restoreAt < w.end ? { restoreAt } : {}),
+      });
+    });
+    const connectors = [...new Set(docs.map((i) => p.connectors[docConnector(w, s, i)]!.name))];
+    add('parity.mass-removal', { system }, at, at + (needed - 1) * every, {
+      detail: {
+        removed: count,
+        documents: s.docs,
+        every: formatDuration(every),
+        for: formatDuration(forMs),
+        ...(connectors.length === 1 ? { connector: connectors[0] } : {}),
+      },
+    });
+    // An inventory while the documents are out lists them missing; during the burst reconciliation reports only the
+    // system's summary, after it per document too. The index's removals also move its per-connector volume.
+    optional('parity.missing', { system }, at, ['docId']);
+    optional('drift.volume', { system }, at, ['connector']);
   }
 
   resolveOutage(

@@ -47,6 +47,13 @@ export interface SystemProfile {
   languages: ReadonlyArray<readonly [string, number]>;
   /** Grace period of `supersededBy` references. */
   referenceGraceMs: number;
+  /**
+   * The contract's mass-removal threshold: more than `share` of the system's documents removed from the index
+   * within `windowMs`, and at least `minDocuments`. @default the contracts' defaults (0.5, 15m, 100)
+   */
+  massRemoval?: { share: number; windowMs: number; minDocuments: number };
+  /** How long an incomplete inventory snapshot waits for its chunks. @default 1h (the contracts' default) */
+  snapshotExpiryMs?: number;
   /** Window of the contract's null-rate limits. */
   nullRateWindowMs: number;
   /** Window of the drift features: by `<kind>:<field>` (e.g. `categorical:language`), else by kind. */
@@ -183,6 +190,8 @@ export const DEFAULT_PROFILES: Readonly<Record<string, SystemProfile>> = {
       ['ja', 5],
     ],
     referenceGraceMs: h('1h'),
+    massRemoval: { share: 0.2, windowMs: h('15m'), minDocuments: 200 },
+    snapshotExpiryMs: h('2h'),
     nullRateWindowMs: h('1h'),
     driftWindowMs: {
       numeric: h('1h'),
@@ -248,6 +257,8 @@ export const DEFAULT_PROFILES: Readonly<Record<string, SystemProfile>> = {
       ['ja', 5],
     ],
     referenceGraceMs: h('2h'),
+    massRemoval: { share: 0.3, windowMs: h('30m'), minDocuments: 50 },
+    snapshotExpiryMs: h('1h'),
     nullRateWindowMs: h('1h'),
     driftWindowMs: { numeric: h('6h'), categorical: h('1d'), volume: h('1d') },
     idStyle: 'numeric12',
@@ -299,6 +310,8 @@ export const DEFAULT_PROFILES: Readonly<Record<string, SystemProfile>> = {
       ['fr', 5],
     ],
     referenceGraceMs: h('4h'),
+    massRemoval: { share: 0.1, windowMs: h('1h'), minDocuments: 50 },
+    snapshotExpiryMs: h('3h'),
     nullRateWindowMs: h('6h'),
     driftWindowMs: { numeric: h('1h'), categorical: h('1d'), volume: h('1h') },
     idStyle: 'drive',

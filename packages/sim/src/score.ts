@@ -40,6 +40,8 @@ export const MATCH_KEYS: Readonly<Record<string, readonly SubjectKey[]>> = {
   'parity.acl-mismatch': ['system', 'docId'],
   'parity.orphan': ['system', 'docId'],
   'parity.missing': ['system', 'docId'],
+  'parity.mass-removal': ['system'],
+  'parity.snapshot-incomplete': ['system', 'feature'],
   'drift.numeric': ['system', 'feature'],
   'drift.categorical': ['system', 'feature'],
   'drift.volume': ['system', 'connector'],

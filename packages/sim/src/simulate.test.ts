@@ -24,11 +24,13 @@ const lines = (events: Iterable<SimRecord>) => {
 describe('determinism', () => {
   const options: SimulateOptions = {
     seed: 1,
-    docs: 150,
+    docs: 300,
     days: 0.5,
     start: START,
     faults: defaultFaultPlan(),
-    noise: { duplicateShare: 0.05, binaryShare: 0.1 },
+    noise: { duplicateShare: 0.05, binaryShare: 0.1, staleShare: 0.1 },
+    inventoryChunkSize: 40,
+    shuffleChunks: true,
   };
 
   it('gives byte-identical records and truth for the same seed, run after run', () => {
@@ -117,6 +119,14 @@ describe('options', () => {
       { kind: 'contract.null-rate', at: '2h', field: 'contentClass', as: 'null' },
       /^faults\[0\] \(contract\.null-rate\): contentClass set to null breaks the content\.upserted event schema/,
     ],
+    [
+      { kind: 'parity.mass-removal', at: '2h', system: 'confluence', share: 0.5 },
+      'faults[0] (parity.mass-removal): removing 50 of confluence\'s 100 documents does not reach its mass-removal threshold (more than 0.2 of them, at least 200); raise "share"',
+    ],
+    [
+      { kind: 'parity.mass-removal', at: '2h', system: 'zendesk', share: 0.9, every: '1m' },
+      'faults[0] (parity.mass-removal): 90 removals every 1m take longer than the 30m mass-removal window; shorten "every"',
+    ],
   ] as Array<[FaultSpec, string | RegExp]>)(
     'a plan that does not fit the run: %j',
     (fault, message) => {
@@ -148,7 +158,11 @@ describe('options', () => {
         ],
       },
     });
-    expect(truth[0]!.detail).toEqual({ share: 1, as: 'null' });
+    expect(truth[0]!.detail).toEqual({
+      share: 1,
+      as: 'null',
+      classes: ['article', 'faq', 'macro'],
+    });
     const after = [...events]
       .map(decode)
       .filter(
@@ -199,8 +213,10 @@ const run = simulate({
   changesPerDocPerDay: 6,
   deletesPerDocPerDay: 0.05,
   inventoryChunkSize: 100,
-  noise: { duplicateShare: 0.03, binaryShare: 0.1 },
+  shuffleChunks: true,
+  noise: { duplicateShare: 0.03, binaryShare: 0.1, staleShare: 0.1 },
 });
+const range = (n: number) => Array.from({ length: n }, (_, k) => k);
 const records = [...run.events];
 const decoded = records.map(decode);
 // Duplicate deliveries repeat an event id; the oracle reads each event once.
@@ -243,7 +259,17 @@ function inventories(): Array<{ system: string; side: string; time: number; ids:
     s.parts.set(d.chunk, d.docIds);
     snaps.set(d.snapshotId, s);
   }
-  return [...snaps.values()].map((s) => {
+  // Only the snapshots a parity.snapshot-incomplete fault names lack a chunk (their last one).
+  const lost = byCheck('parity.snapshot-incomplete').map(
+    (t) => `${t.subject.system} ${t.subject.feature} ${Date.parse(t.injectedAt)}`,
+  );
+  const complete = [...snaps.values()].filter((s) => {
+    const incomplete = s.parts.size < s.chunks;
+    expect(incomplete).toBe(lost.includes(`${s.system} inventory.${s.side} ${s.time}`));
+    if (incomplete) expect([...s.parts.keys()].sort()).toEqual(range(s.chunks - 1));
+    return !incomplete;
+  });
+  return complete.map((s) => {
     expect(s.parts.size).toBe(s.chunks);
     return {
       system: s.system,
@@ -297,8 +323,10 @@ describe('the stream', () => {
       expect(e.record.key).toBe(e.data['system']);
       expect(e.record.topic).toBe('inventory.snapshots.v1');
     }
+    // Every snapshot but the one a parity.snapshot-incomplete fault cuts short is complete.
     expect(inventories().length).toBe(
-      chunks.length > 0 ? new Set(chunks.map((e) => e.data['snapshotId'])).size : 0,
+      new Set(chunks.map((e) => e.data['snapshotId'])).size -
+        byCheck('parity.snapshot-incomplete').length,
     );
   });
 
@@ -723,5 +751,134 @@ describe('clean documents stay clean', () => {
       compared++;
     }
     expect(compared).toBeGreaterThanOrEqual(4);
+  });
+});
+
+describe('issue 13 injections: mass removal, incomplete and shuffled inventories, binary mode, stale and duplicate deliveries', () => {
+  it('parity.mass-removal: the index removes a share of one system within its window, the source keeps them, the connector re-indexes them', () => {
+    const [t] = byCheck('parity.mass-removal');
+    expect(t).toMatchObject({ subject: { system: 'zendesk' }, detail: { for: '1h' } });
+    const removedCount = t!.detail!['removed'] as number;
+    const system = run.meta.systems.find((x) => x.system === 'zendesk')!;
+    expect(removedCount).toBe(Math.round(0.5 * system.docs));
+    const removals = of('index.removed').filter(
+      (e) => e.data['system'] === 'zendesk' && e.time >= at(t!) && e.time < at(t!) + 30 * 60_000,
+    );
+    const deletedKeys = new Set(of('content.deleted').map((e) => docKey(e.data)));
+    const burst = removals.filter((e) => !deletedKeys.has(docKey(e.data)));
+    expect(burst).toHaveLength(removedCount);
+    // Within the contract's window (30m), all by the system's one connector.
+    expect(burst.at(-1)!.time - burst[0]!.time).toBeLessThan(30 * 60_000);
+    expect(new Set(burst.map((e) => e.data['connector']))).toEqual(new Set(['zendesk-guide']));
+    // Re-indexed an hour later at the revision the source holds.
+    for (const e of burst.slice(0, 20)) {
+      const key = docKey(e.data);
+      const back = of('index.upserted', key).filter((u) => u.time > e.time);
+      expect(back[0]!.time).toBe(e.time + HOUR);
+      expect(back[0]!.data['revision']).toBe(e.data['revision']);
+    }
+  });
+
+  it('parity.snapshot-incomplete: the named snapshot lacks its last chunk, decidable after the expiry', () => {
+    const [t] = byCheck('parity.snapshot-incomplete');
+    expect(t).toMatchObject({ subject: { system: 'zendesk', feature: 'inventory.index' } });
+    // zendesk's snapshot expiry is 1h (its profile mirrors contracts/zendesk.yaml's default).
+    expect(parseTime(t!.detectableAt!) - at(t!)).toBe(HOUR);
+    // inventories() asserts the incomplete one lacks exactly its last chunk, and every other is complete.
+    expect(inventories().length).toBeGreaterThan(10);
+  });
+
+  it('multi-chunk inventories arrive in a shuffled order', () => {
+    const orders = new Map<string, number[]>();
+    for (const e of of('inventory.snapshot')) {
+      const id = e.data['snapshotId'] as string;
+      orders.set(id, [...(orders.get(id) ?? []), e.data['chunk'] as number]);
+    }
+    const multi = [...orders.values()].filter((o) => o.length > 1);
+    expect(multi.length).toBeGreaterThan(5);
+    expect(multi.some((o) => o.join() !== [...o].sort((a, b) => a - b).join())).toBe(true);
+  });
+
+  it('binary mode covers every kind of record, with the Kafka binding headers, and decodes to the same event', () => {
+    const binary = decoded.filter((d) => d.ok && d.record.headers?.['ce_specversion'] === '1.0');
+    const types = new Set(binary.map((d) => d.ok && d.type));
+    expect([...types].sort()).toEqual(
+      [
+        'connector.run',
+        'content.deleted',
+        'content.upserted',
+        'index.removed',
+        'index.upserted',
+        'inventory.snapshot',
+      ].sort(),
+    );
+    for (const d of binary.slice(0, 50)) {
+      const h = d.record.headers!;
+      expect(h['content-type']).toBe('application/json');
+      expect(
+        Object.keys(h)
+          .filter((k) => k.startsWith('ce_'))
+          .sort(),
+      ).toEqual(
+        ['ce_id', 'ce_source', 'ce_specversion', 'ce_time', 'ce_type']
+          .concat(h['ce_subject'] === undefined ? [] : ['ce_subject'])
+          .sort(),
+      );
+      // The value is `data` alone.
+      expect(JSON.parse(d.record.value)).toEqual(d.ok && d.data);
+    }
+  });
+
+  it('stale index events: an older revision delivered after a newer one, its own older time kept', () => {
+    const newest = new Map<string, { revision: number; time: number }>();
+    const stale: Array<{ key: string; revision: number; time: number; newer: number }> = [];
+    const ids = new Set<string>();
+    for (const d of decoded) {
+      if (!d.ok || d.type !== 'index.upserted') continue;
+      const key = docKey(d.data);
+      const revision = d.data['revision'] as number;
+      const seen = newest.get(key);
+      if (seen && revision < seen.revision) {
+        stale.push({ key, revision, time: d.time, newer: seen.time });
+        // A redelivery: the same event id was delivered before.
+        expect(ids.has(d.id)).toBe(true);
+      } else newest.set(key, { revision, time: d.time });
+      ids.add(d.id);
+    }
+    expect(stale.length).toBeGreaterThan(10);
+    for (const x of stale) expect(x.time).toBeLessThan(x.newer);
+    // Never about a document a fault touches: their truth is "nothing fires".
+    const victims = new Set(run.truth.map((t) => `${t.subject.system}/${t.subject.docId}`));
+    expect(stale.filter((x) => victims.has(x.key))).toEqual([]);
+  });
+
+  it('duplicate deliveries repeat every kind of record, same id and bytes', () => {
+    const seen = new Map<string, string>();
+    const dupTypes = new Set<string>();
+    for (const d of decoded) {
+      if (!d.ok) continue;
+      const before = seen.get(d.id);
+      if (before !== undefined && !(d.type === 'index.upserted')) {
+        expect(d.record.value).toBe(before);
+        dupTypes.add(d.type);
+      }
+      seen.set(d.id, d.record.value);
+    }
+    expect(dupTypes.has('connector.run')).toBe(true);
+    expect(dupTypes.has('content.upserted')).toBe(true);
+    expect(dupTypes.has('inventory.snapshot')).toBe(true);
+  });
+
+  it('a null-rate fault without a class nulls the field in several classes of the system', () => {
+    const [t] = byCheck('contract.null-rate');
+    const classes = t!.detail!['classes'] as string[];
+    expect(classes.length).toBeGreaterThan(1);
+    const nulled = of('content.upserted').filter(
+      (e) =>
+        e.data['system'] === t!.subject.system &&
+        e.time >= at(t!) &&
+        (e.data[t!.subject.field!] ?? null) === null,
+    );
+    expect(new Set(nulled.map((e) => e.data['contentClass'])).size).toBeGreaterThan(1);
   });
 });

@@ -75,11 +75,25 @@ export interface SimulateOptions {
   inventoryChunkSize?: number;
   /** Realistic delivery noise that no check should flag. */
   noise?: {
-    /** Share of content and index records delivered twice (same id and bytes, seconds apart). @default 0 */
+    /** Share of records delivered twice (same id and bytes, 1–30 s apart; poison records excepted). @default 0 */
     duplicateShare?: number;
-    /** Share of content and index records sent in CloudEvents binary mode (`ce_*` headers). @default 0 */
+    /**
+     * Share of records (content, index, connector runs, inventory chunks) sent in CloudEvents binary mode: the
+     * attributes as `ce_*` headers, `data` as the value, `content-type` for `datacontenttype` (the CloudEvents
+     * Kafka protocol binding). @default 0
+     */
     binaryShare?: number;
+    /**
+     * Share of documents whose superseded `index.upserted` (an older revision, with its own older `time`) is
+     * delivered again 1–30 s after the index applied a newer one: an out-of-order, stale index event. @default 0
+     */
+    staleShare?: number;
   };
+  /**
+   * Shuffle the order of an inventory snapshot's chunks (the spec allows any order), seeded per snapshot.
+   * @default false
+   */
+  shuffleChunks?: boolean;
   /** System profiles replacing or adding to the built-in ones (by system name). */
   profiles?: Readonly<Record<string, SystemProfile>>;
   /** Topic names. @default core's DEFAULT_TOPICS */
@@ -179,7 +193,7 @@ function buildWorld(o: SimulateOptions, plan: FaultPlan): World {
         o.inventoryChunkSize <= 10_000),
     `inventoryChunkSize must be an integer from 1 to 10000, got ${o.inventoryChunkSize}`,
   );
-  for (const key of ['duplicateShare', 'binaryShare'] as const) {
+  for (const key of ['duplicateShare', 'binaryShare', 'staleShare'] as const) {
     const v = o.noise?.[key];
     check(v === undefined || (v >= 0 && v <= 1), `noise.${key} must be in [0, 1], got ${v}`);
   }
@@ -202,6 +216,8 @@ function buildWorld(o: SimulateOptions, plan: FaultPlan): World {
     inventoryChunkSize: o.inventoryChunkSize ?? 10_000,
     duplicateShare: o.noise?.duplicateShare ?? 0,
     binaryShare: o.noise?.binaryShare ?? 0,
+    staleShare: o.noise?.staleShare ?? 0,
+    shuffleChunks: o.shuffleChunks ?? false,
     systems: systems.map((system, idx): SystemModel => {
       const profile = profileFor(system, o.profiles);
       const docs = Math.floor(o.docs / systems.length) + (idx < o.docs % systems.length ? 1 : 0);
@@ -260,6 +276,8 @@ interface SystemState {
   itemsSinceRun: number[];
   nextCreate: number;
   maxVolumeFactor: number;
+  /** The latest `index.upserted` record of documents chosen for stale re-delivery (noise.staleShare). */
+  lastUpsert: Map<number, { rev: number; record: SimRecord }>;
 }
 
 type Item =
@@ -292,6 +310,8 @@ type Item =
   | { time: number; seq: number; k: 'inventory'; n: number }
   | { time: number; seq: number; k: 'reattest'; s: number; i: number; reviewedAt: number }
   | { time: number; seq: number; k: 'fault'; action: DocAction }
+  | { time: number; seq: number; k: 'reindex'; s: number; i: number }
+  | { time: number; seq: number; k: 'stale'; s: number; i: number; record: SimRecord }
   | { time: number; seq: number; k: 'poison'; action: PoisonAction }
   | { time: number; seq: number; k: 'flush'; s: number; c: number }
   | { time: number; seq: number; k: 'emit'; record: SimRecord };
@@ -328,6 +348,7 @@ class Generation {
       pending: m.connectors.map(() => new Set<number>()),
       itemsSinceRun: m.connectors.map(() => 0),
       nextCreate: m.initial,
+      lastUpsert: new Map(),
       maxVolumeFactor: Math.max(
         1,
         ...plan.systems[m.idx]!.windows.filter((x) => x.kind === 'volume').map((x) => x.factor),
@@ -495,11 +516,36 @@ class Generation {
         yield* this.#fault(item.action, item.time);
         return;
       }
+      case 'reindex': {
+        // The connector re-indexes a mass-removed document: its current revision, and the document is free again.
+        const st = this.#state[item.s]!;
+        const i = item.i;
+        st.flags[i]! &= ~(STUCK | FROZEN);
+        if (st.flags[i]! & DELETED) return;
+        this.#push({
+          time: item.time,
+          k: 'index',
+          s: item.s,
+          i,
+          op: 'up',
+          rev: st.revision[i]!,
+          sourceTime: st.sourceTime[i]!,
+          acl: this.#indexAcl(st, i),
+          force: true,
+        });
+        return;
+      }
       case 'poison': {
         yield this.#poison(item.action, item.time);
         return;
       }
       case 'emit': {
+        yield item.record;
+        return;
+      }
+      case 'stale': {
+        // Not once a deletion or a fault reached the document meanwhile: the re-delivery stays harmless noise.
+        if (this.#state[item.s]!.flags[item.i]! & (FROZEN | DELETED)) return;
         yield item.record;
         return;
       }
@@ -672,7 +718,7 @@ class Generation {
     else st.flags[i]! &= ~IN_INDEX;
     st.indexed[i] = Math.max(st.indexed[i]!, item.rev);
     st.itemsSinceRun[c]!++;
-    yield this.#record(
+    const record = this.#record(
       this.w.topics.syncEvents,
       `${p.system}/${docId}`,
       item.op === 'up' ? EVENT_TYPES.indexUpserted : EVENT_TYPES.indexRemoved,
@@ -688,6 +734,33 @@ class Generation {
         aclHash: aclHashOf(this.w, st.m, i, item.acl),
       },
     );
+    yield record;
+    this.#staleRedelivery(st, i, item, record);
+  }
+
+  /**
+   * Noise: for a share of documents, the previous `index.upserted` (an older revision, its `time` older too) is
+   * delivered again after the newer one — a late retry from an index worker. Only between two upserts of a live
+   * document that no fault touches, so the truth stays "nothing fires".
+   */
+  #staleRedelivery(
+    st: SystemState,
+    i: number,
+    item: Extract<Item, { k: 'index' }>,
+    record: SimRecord,
+  ): void {
+    const w = this.w;
+    if (w.staleShare <= 0 || unitHash(w.seed, st.m.idx, i, 96) >= w.staleShare) return;
+    if (this.plan.systems[st.m.idx]!.victims.has(i)) return;
+    if (item.op !== 'up' || item.force || st.flags[i]! & (FROZEN | DELETED)) {
+      st.lastUpsert.delete(i);
+      return;
+    }
+    const previous = st.lastUpsert.get(i);
+    st.lastUpsert.set(i, { rev: item.rev, record });
+    if (previous === undefined || previous.rev >= item.rev) return;
+    const at = item.time + 1000 + (hash32(w.seed, st.m.idx, i, item.rev, 95) % 29_000);
+    this.#push({ time: at, k: 'stale', s: st.m.idx, i, record: { ...previous.record, time: at } });
   }
 
   *#run(item: Extract<Item, { k: 'run' }>): Generator<SimRecord> {
@@ -739,12 +812,38 @@ class Generation {
       const extra = side === 'index' ? ghosts.map((g) => g.docId) : [];
       let total = extra.length;
       for (let i = 0; i < st.m.capacity; i++) if (present(i)) total++;
-      const size = w.inventoryChunkSize;
+      // An incomplete snapshot: its last chunk never arrives. One that would fit a single chunk is cut in two.
+      const lost = this.plan.systems[st.m.idx]!.incomplete.some(
+        (x) => x.at === t && x.side === side,
+      );
+      const size =
+        lost && total > 1
+          ? Math.min(w.inventoryChunkSize, Math.ceil(total / 2))
+          : w.inventoryChunkSize;
       const chunks = Math.max(1, Math.ceil(total / size));
       const snapshotId = `${p.system}-${side}-${stamp}`;
-      let i = 0;
-      let e = 0;
-      for (let c = 0; c < chunks; c++) {
+      // Where each chunk starts (document number, ghost number), so chunks can be sent in any order.
+      const starts: Array<[number, number]> = [];
+      let seen = 0;
+      for (let i = 0; i < st.m.capacity; i++) {
+        if (!present(i)) continue;
+        if (seen % size === 0) starts.push([i, 0]);
+        seen++;
+      }
+      for (let e = 0; e < extra.length; e++, seen++)
+        if (seen % size === 0) starts.push([st.m.capacity, e]);
+      if (starts.length === 0) starts.push([st.m.capacity, 0]);
+      const order = Array.from({ length: chunks }, (_, c) => c);
+      if (w.shuffleChunks) {
+        const rng = createRng(w.seed, hash32(st.m.idx, t % 1e9, side === 'source' ? 1 : 2));
+        for (let k = order.length - 1; k > 0; k--) {
+          const j = Math.floor(rng.next() * (k + 1));
+          [order[k], order[j]] = [order[j]!, order[k]!];
+        }
+      }
+      for (const c of order) {
+        if (lost && c === chunks - 1) continue;
+        let [i, e] = starts[c]!;
         const docIds: string[] = [];
         for (; docIds.length < size && i < st.m.capacity; i++)
           if (present(i)) docIds.push(docIdOf(w, st.m, i));
@@ -840,6 +939,24 @@ class Generation {
         yield* this.#create(st, i, t);
         return;
       }
+      case 'mass-remove': {
+        // The index drops a document the source still has; index work in flight for it is dropped too.
+        st.flags[i]! |= FROZEN | STUCK;
+        this.#dropPendingIndex(st, i);
+        this.#push({
+          time: t,
+          k: 'index',
+          s: a.s,
+          i,
+          op: 'rm',
+          rev: st.revision[i]!,
+          sourceTime: st.sourceTime[i]!,
+          acl: this.#indexAcl(st, i),
+          force: true,
+        });
+        if (a.restoreAt !== undefined) this.#push({ time: a.restoreAt, k: 'reindex', s: a.s, i });
+        return;
+      }
     }
   }
 
@@ -915,16 +1032,17 @@ class Generation {
         ? `${data['system'] as string}/${data['docId']}`
         : undefined;
     const headers: Record<string, string> = traceparent ? { traceparent } : {};
-    const documentEvent = subject !== undefined;
     let value: string;
-    if (documentEvent && unitHash(w.seed, seq, 98) < w.binaryShare) {
+    if (unitHash(w.seed, seq, 98) < w.binaryShare) {
+      // CloudEvents Kafka protocol binding, binary mode: attributes in `ce_*` headers, `datacontenttype` as the
+      // `content-type` header, the value is `data` alone.
       Object.assign(headers, {
         ce_specversion: '1.0',
         ce_id: id,
         ce_source: source,
         ce_type: type,
         ce_time: time,
-        ce_subject: subject,
+        ...(subject === undefined ? {} : { ce_subject: subject }),
         'content-type': 'application/json',
       });
       value = JSON.stringify(data);
@@ -947,7 +1065,7 @@ class Generation {
       value,
       time: t,
     };
-    if (documentEvent && w.duplicateShare > 0 && unitHash(w.seed, seq, 99) < w.duplicateShare) {
+    if (w.duplicateShare > 0 && unitHash(w.seed, seq, 99) < w.duplicateShare) {
       const delay = 1000 + (hash32(w.seed, seq, 97) % 29_000);
       this.#push({ time: t + delay, k: 'emit', record: { ...record, time: t + delay } });
     }

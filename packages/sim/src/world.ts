@@ -59,6 +59,8 @@ export interface World {
   inventoryChunkSize: number;
   duplicateShare: number;
   binaryShare: number;
+  staleShare: number;
+  shuffleChunks: boolean;
   systems: SystemModel[];
 }
 

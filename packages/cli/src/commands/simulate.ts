@@ -60,6 +60,31 @@ export function registerSimulate(program: Command, out: Output): void {
     .option('--no-faults', 'a clean run: no faults at all')
     .option('--contracts <dir>', 'contracts to align the simulated systems with', 'contracts')
     .option('--out <dir>', 'where events.jsonl, truth.json and meta.json go')
+    .option(
+      '--binary-share <x>',
+      'share of records sent in CloudEvents binary mode (ce_* headers)',
+      number('binary-share'),
+      0,
+    )
+    .option(
+      '--duplicate-share <x>',
+      'share of records delivered twice',
+      number('duplicate-share'),
+      0,
+    )
+    .option(
+      '--stale-share <x>',
+      'share of documents whose older index event is delivered again after a newer one',
+      number('stale-share'),
+      0,
+    )
+    .option(
+      '--chunk-size <n>',
+      'ids per inventory chunk (at most 10000)',
+      number('chunk-size', 1),
+      10_000,
+    )
+    .option('--shuffle-chunks', "send an inventory snapshot's chunks in a shuffled order")
     .option('--produce', 'send the events to Kafka live instead of (or besides) writing them')
     .option('--rate <n>', 'with --produce: records per second', number('rate', 1), 1000)
     .action(
@@ -75,6 +100,11 @@ export function registerSimulate(program: Command, out: Output): void {
           out?: string;
           produce?: boolean;
           rate: number;
+          binaryShare: number;
+          duplicateShare: number;
+          staleShare: number;
+          chunkSize: number;
+          shuffleChunks?: boolean;
         } & KafkaConnectionFlags,
       ) => {
         if (!opts.out && !opts.produce)
@@ -97,6 +127,13 @@ export function registerSimulate(program: Command, out: Output): void {
           profiles: alignProfiles(contracts),
           ...(opts.systems ? { systems: opts.systems.split(',').map((s) => s.trim()) } : {}),
           topics: resolveTopics(),
+          noise: {
+            binaryShare: opts.binaryShare,
+            duplicateShare: opts.duplicateShare,
+            staleShare: opts.staleShare,
+          },
+          inventoryChunkSize: Math.round(opts.chunkSize),
+          shuffleChunks: opts.shuffleChunks === true,
         });
         for (const w of sim.meta.warnings) out.error(`warning: ${w}`);
         if (opts.out) {

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { Partitioners, type Consumer, type Kafka } from 'kafkajs';
 import { createKafkaClient, type KafkaConnection } from '@tidemark/runtime';
 import { DEFAULT_TOPICS, type Finding, type TopicCatalog } from '@tidemark/core';
+import { silenceToRecord, type Silence } from '@tidemark/routing';
 import { loadContractDir } from '@tidemark/contracts/node';
 import {
   alignProfiles,
@@ -14,6 +15,7 @@ import {
   simulate,
   type FaultPlan,
   type Scorecard,
+  type SimulateOptions,
   type ScoreThresholds,
   type SimMeta,
   type TruthEntry,
@@ -51,6 +53,15 @@ export interface DemoOptions {
   basePort: number;
   /** @default the simulator's default plan (every kind of fault) */
   faults?: FaultPlan;
+  /** Delivery noise no check may flag (binary mode, duplicates, stale index events). @default DEMO_TRAFFIC.noise */
+  noise?: SimulateOptions['noise'];
+  /** Ids per inventory chunk: several chunks per snapshot, sent shuffled. @default DEMO_TRAFFIC.inventoryChunkSize */
+  inventoryChunkSize?: number;
+  /**
+   * Silences put on the run's silences topic before any event, in event time (e.g. placed from the truth's fault
+   * times); the alert-router applies them as it would a `tidemark silence add`. @default none
+   */
+  silences?: (run: { truth: readonly TruthEntry[]; meta: SimMeta }) => Silence[];
   /** Checks left out of the scorecard, with the reason printed in the notes. @default DEMO_UNSCORED */
   unscored?: Readonly<Record<string, string>>;
   /** Leave the run's topics and consumer groups on the broker (they are deleted at the end otherwise). */
@@ -78,6 +89,8 @@ export interface DemoResult {
   counters: DemoCounters;
   truth: TruthEntry[];
   meta: SimMeta;
+  /** The silences the run started with (for a replay of the same input). */
+  silences: Silence[];
   /** What the reader should know about the score: unscored checks, faults this run is too small to decide. */
   notes: string[];
   /** Required faults the sizing estimate says this run cannot decide (they still count as missed). */
@@ -94,6 +107,16 @@ export const DEMO_UNSCORED: Readonly<Record<string, string>> = {
   'contract.schema':
     'not scored: the demo runs no Schema Registry, so the services dead-letter its Confluent-framed record (see dlq.jsonl) instead of checking it against the registered schema',
 };
+
+/**
+ * The demo's traffic besides the faults: a quarter of the records in CloudEvents binary mode, 2 % delivered twice,
+ * 5 % of documents with a stale index event delivered after a newer one, and inventories of about 1,000 ids per
+ * system cut into chunks of 250 sent in a shuffled order. None of it may produce a finding.
+ */
+export const DEMO_TRAFFIC = {
+  noise: { binaryShare: 0.25, duplicateShare: 0.02, staleShare: 0.05 },
+  inventoryChunkSize: 250,
+} as const;
 
 /** A record of the run's DLQ topic. */
 export interface DeadLetter {
@@ -164,7 +187,11 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     faults: options.faults ?? defaultFaultPlan(),
     profiles,
     topics: layout.topics,
+    noise: options.noise ?? DEMO_TRAFFIC.noise,
+    inventoryChunkSize: options.inventoryChunkSize ?? DEMO_TRAFFIC.inventoryChunkSize,
+    shuffleChunks: true,
   });
+  const silences = options.silences?.({ truth: sim.truth, meta: sim.meta }) ?? [];
   const unscored = options.unscored ?? DEMO_UNSCORED;
   const thin = undecidableWindowFaults(contracts, profiles, sim.meta, sim.truth, {
     changesPerDocPerDay,
@@ -195,6 +222,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   for (const note of notes) options.write(`note: ${note}\n`);
 
   await createRunTopics(kafka, layout, options.partitions);
+  if (silences.length > 0) await putSilences(kafka, layout.topics.silences, silences);
   const processes: Running[] = [];
   const stopAll = async () => {
     await Promise.all(processes.map((p) => p.stop()));
@@ -311,6 +339,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     counters,
     truth: sim.truth,
     meta: sim.meta,
+    silences,
     notes,
     undecidable: thin.map((t) => t.entry),
     out: options.out,
@@ -360,6 +389,24 @@ async function createRunTopics(
     });
   } finally {
     await admin.disconnect();
+  }
+}
+
+/** Writes silences to the run's silences topic, keyed by id, as `tidemark silence add` does. */
+async function putSilences(
+  kafka: Kafka,
+  topic: string,
+  silences: readonly Silence[],
+): Promise<void> {
+  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+  await producer.connect();
+  try {
+    await producer.send({
+      topic,
+      messages: silences.map((s) => ({ key: s.id, value: JSON.stringify(silenceToRecord(s)) })),
+    });
+  } finally {
+    await producer.disconnect();
   }
 }
 
