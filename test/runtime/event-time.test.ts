@@ -104,4 +104,48 @@ describe('runtime event time', () => {
     expect(Math.max(...idle.map((o) => o.now!))).toBeLessThanOrEqual(base + 51 * minute);
     expect(Math.max(...idle.map((o) => o.now!))).toBeGreaterThan(base);
   });
+
+  it('a topic read to its end holds ticks back until it is idle, then its last records let ticks run', async () => {
+    const t = await topics('evt-lag', 1);
+    const base = Math.floor((Date.now() - 5 * 60 * minute) / (10 * minute)) * 10 * minute;
+    const at = (i: number) => base + i * 10 * minute + minute;
+    const send = (topic: string, prefix: string, from: number, to: number) =>
+      produce(
+        topic,
+        Array.from({ length: to - from }, (_, k) => ({
+          ...contentEvent(`${prefix}-${from + k}`, `doc-${from + k}`),
+          timestamp: String(at(from + k)),
+        })),
+      );
+    const out = await collect([t.output]);
+    start(env(t, { EVENT_IDLE_TIMEOUT: '15s', TICK_SCHEDULE: '* * * * * *' }));
+    const echoed = (id: string) => out.json<Out>(t.output).some((o) => o.sourceId === id);
+    // The sync topic is read to its end at s-2; then content runs far ahead while sync's next records are late
+    // (as when its fetch trails the content topic's on a busy host).
+    await send(t.sync, 's', 0, 3);
+    await out.waitFor('s-2 echoed', () => echoed('s-2'));
+    await send(t.content, 'c', 0, 9);
+    await out.waitFor('c-8 echoed', () => echoed('c-8'));
+    await new Promise((r) => setTimeout(r, 2000));
+    await send(t.sync, 's', 3, 9);
+    await out.waitFor('s-8 echoed', () => echoed('s-8'));
+    const seen = new Set<string>();
+    for (const o of out.json<Out>(t.output)) {
+      if (o.type !== 'tick') {
+        seen.add(o.sourceId);
+        continue;
+      }
+      for (let i = 0; i < 9 && at(i) < o.now!; i++)
+        expect(seen, `tick at ${new Date(o.now!).toISOString()}`).toContain(`s-${i}`);
+    }
+    // Content runs ahead again and sync stays quiet: once sync has been idle for EVENT_IDLE_TIMEOUT, the schedule
+    // runs the ticks content's records allow (no record arrives to trigger them).
+    await send(t.content, 'c', 9, 12);
+    await out.waitFor('c-11 echoed', () => echoed('c-11'));
+    await out.waitFor(
+      'a tick up to the last content record',
+      () => out.json<Out>(t.output).some((o) => o.type === 'tick' && o.now! >= at(11) - minute),
+      60_000,
+    );
+  });
 });

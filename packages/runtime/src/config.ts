@@ -41,6 +41,12 @@ export interface RuntimeConfig {
   eventTickMs: number;
   /** With clock `event`: ticks trail a partition's watermark by this much (skew allowed between its topics). */
   eventSkewMs: number;
+  /**
+   * With clock `event`: how long (host time) an input topic read to its end still holds a partition's ticks back
+   * at its last record's time, before it counts as idle. Its next records may be on their way (a fetch behind
+   * another topic's); an idle topic must not stop ticks for good.
+   */
+  eventIdleMs: number;
   shutdownTimeoutMs: number;
   /** Fault handling (issue 12): limits that keep one bad record, clock or dependency from stopping a service. */
   reliability: ReliabilityConfig;
@@ -82,6 +88,7 @@ export const DEFAULT_RUNTIME_CONFIG = {
   clock: 'wall',
   eventTickMs: 10_000,
   eventSkewMs: 120_000,
+  eventIdleMs: 5_000,
   // Reliability (issue 12). Kafka's default message.max.bytes is 1048588; stay a little under it.
   maxRequestBytes: 1_000_000,
   maxFutureSkewMs: 3_600_000,
@@ -153,6 +160,7 @@ const schema = z.object({
   TIDEMARK_CLOCK: z.enum(['wall', 'event'], { error: 'must be wall or event' }).optional(),
   EVENT_TICK: duration.pipe(z.number().min(1, 'must be more than 0')).optional(),
   EVENT_SKEW: duration.optional(),
+  EVENT_IDLE_TIMEOUT: duration.optional(),
   // Reliability (issue 12).
   KAFKA_MAX_REQUEST_BYTES: intIn(10_240, 100 * 1024 * 1024).optional(),
   MAX_FUTURE_SKEW: duration.pipe(z.number().min(1_000, 'must be at least 1s')).optional(),
@@ -232,6 +240,7 @@ export function loadRuntimeConfig(env: NodeJS.ProcessEnv, service: string): Runt
     clock: v.TIDEMARK_CLOCK ?? d.clock,
     eventTickMs: v.EVENT_TICK ?? d.eventTickMs,
     eventSkewMs: v.EVENT_SKEW ?? d.eventSkewMs,
+    eventIdleMs: v.EVENT_IDLE_TIMEOUT ?? d.eventIdleMs,
     reliability: {
       maxRequestBytes: v.KAFKA_MAX_REQUEST_BYTES ?? d.maxRequestBytes,
       maxFutureSkewMs: v.MAX_FUTURE_SKEW ?? d.maxFutureSkewMs,

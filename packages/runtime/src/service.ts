@@ -101,8 +101,11 @@ interface Slot<S extends PartitionState> {
   /** TIDEMARK_CLOCK=event: the highest record timestamp of this partition, and its next tick on event time. */
   watermark: number;
   nextTick: number | undefined;
-  /** Event-time mode: per input topic, the highest timestamp read and whether it was read to its end. */
-  topicTime: Map<string, { time: number; caughtUp: boolean }>;
+  /**
+   * Event-time mode: per input topic, the highest timestamp read, whether it was read to its end, and since when
+   * (host ms; EVENT_IDLE_TIMEOUT after that it no longer holds ticks back).
+   */
+  topicTime: Map<string, TopicTime>;
   /** Readiness (PARTITION_STALL_TIMEOUT): since when a batch is in hand, and each topic's last commit and lag. */
   busySince: number | undefined;
   progress: Map<string, { at: number; lag: bigint }>;
@@ -167,6 +170,13 @@ const AUTHORIZATION_ERRORS = new Set([
 interface Processed {
   last: string | undefined;
   blocked?: { offset: string; error: TidemarkError } | undefined;
+}
+
+/** Event time of one input topic of a partition (event-time mode). */
+interface TopicTime {
+  time: number;
+  caughtUp: boolean;
+  caughtUpAt: number;
 }
 
 /** A topic-partition paused because a dependency of its handler is unavailable. */
@@ -854,7 +864,10 @@ class ServiceHost<S extends PartitionState, E> {
     if (deadLetters > 0) metrics.deadLetters.inc({ topic }, deadLetters);
     if (this.#eventTime && last !== undefined && blocked === undefined) {
       const read = slot.topicTime.get(topic);
-      if (read) read.caughtUp = BigInt(nextOffset(last)) >= BigInt(batch.highWatermark);
+      if (read && BigInt(nextOffset(last)) >= BigInt(batch.highWatermark)) {
+        read.caughtUp = true;
+        read.caughtUpAt = Date.now();
+      }
     }
     if (last !== undefined || outputs.length > 0)
       await this.#flush(
@@ -1112,12 +1125,25 @@ class ServiceHost<S extends PartitionState, E> {
     if (read) {
       read.time = Math.max(read.time, timestamp);
       read.caughtUp = false;
-    } else slot.topicTime.set(topic, { time: timestamp, caughtUp: false });
+    } else slot.topicTime.set(topic, { time: timestamp, caughtUp: false, caughtUpAt: 0 });
     if (timestamp > slot.watermark) slot.watermark = timestamp;
+    this.#runEventTicks(slot, this.#eventTickBound(slot, Date.now()), outputs);
+  }
+
+  /**
+   * How far a partition's event-time ticks may run: the slowest of its input topics that still has records to
+   * read — or was read to its end less than EVENT_IDLE_TIMEOUT ago (its next batch may be on its way, behind
+   * another topic's fetch: a deadline must not fire before the event that meets it is read) — minus EVENT_SKEW.
+   * With every topic idle, the partition's watermark.
+   */
+  #eventTickBound(slot: Slot<S>, hostNow: number): number {
     let bound = Infinity;
-    for (const t of slot.topicTime.values()) if (!t.caughtUp && t.time < bound) bound = t.time;
-    // The allowed skew covers records of a topic read to its end whose next batch is still on its way.
-    this.#runEventTicks(slot, bound - this.#config.eventSkewMs, outputs);
+    for (const t of slot.topicTime.values()) {
+      const holds = !t.caughtUp || hostNow - t.caughtUpAt < this.#config.eventIdleMs;
+      if (holds && t.time < bound) bound = t.time;
+    }
+    if (bound === Infinity) bound = slot.watermark;
+    return bound - this.#config.eventSkewMs;
   }
 
   /**
@@ -1178,7 +1204,7 @@ class ServiceHost<S extends PartitionState, E> {
               ? BigInt(log.low)
               : BigInt(log.high);
         if (BigInt(log.high) > from && !slot.topicTime.has(topic)) {
-          slot.topicTime.set(topic, { time: -Infinity, caughtUp: false });
+          slot.topicTime.set(topic, { time: -Infinity, caughtUp: false, caughtUpAt: 0 });
           this.#logger.debug(
             { topic, partition: slot.partition, from: String(from), high: log.high },
             'records not read yet hold ticks back',
@@ -1195,6 +1221,7 @@ class ServiceHost<S extends PartitionState, E> {
    */
   async #runIdleEventTicks(): Promise<void> {
     if (!this.#definition.tick) return;
+    await this.#runEventTicksOfIdleTopics();
     const latest = new Map<string, number>();
     for (const slot of this.#slots.values())
       for (const [topic, t] of slot.topicTime)
@@ -1215,6 +1242,29 @@ class ServiceHost<S extends PartitionState, E> {
         this.#runEventTicks(slot, tickUpTo, outputs);
         if (outputs.length === 0) return;
         if (tickUpTo > slot.watermark) slot.watermark = tickUpTo;
+        try {
+          await this.#flush(slot, outputs);
+        } catch (error) {
+          this.#dropSlot(slot.partition, 'tick delivery failed');
+          throw error;
+        }
+      });
+    }
+  }
+
+  /**
+   * Event-time mode, on TICK_SCHEDULE: a partition whose topics went idle (read to their end more than
+   * EVENT_IDLE_TIMEOUT ago) runs the ticks its last records allow — no record may arrive to trigger them.
+   */
+  async #runEventTicksOfIdleTopics(): Promise<void> {
+    for (const slot of [...this.#slots.values()].sort((a, b) => a.partition - b.partition)) {
+      if (this.#stopping || this.#rebalancing || this.#fatal !== undefined) return;
+      if (!slot.restored || slot.topicTime.size === 0) continue;
+      await this.#locks.run(slot.partition, async () => {
+        if (slot.dropped) return;
+        const outputs: OutputRecord[] = [];
+        this.#runEventTicks(slot, this.#eventTickBound(slot, Date.now()), outputs);
+        if (outputs.length === 0) return;
         try {
           await this.#flush(slot, outputs);
         } catch (error) {
