@@ -41,6 +41,7 @@ describe('loadRuntimeConfig', () => {
       clock: 'wall',
       eventTickMs: d.eventTickMs,
       eventSkewMs: d.eventSkewMs,
+      eventIdleMs: d.eventIdleMs,
       reliability: {
         maxRequestBytes: 1_000_000,
         maxFutureSkewMs: 3_600_000,
