@@ -16,7 +16,7 @@ import type {
 } from '@tidemark/core';
 import { SpanStatusCode } from '@opentelemetry/api';
 import { Partitioners } from 'kafkajs';
-import type { Admin, Batch, Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
+import type { Admin, Batch, Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import cron from 'node-cron';
 import type { ScheduledTask } from 'node-cron';
 import type { Logger } from 'pino';
@@ -54,6 +54,7 @@ import { messageBytes, planBatches } from './produce-batches.js';
 import type { Addressed } from './produce-batches.js';
 import { stalledPartitions } from './progress.js';
 import { restorePartitions } from './restore.js';
+import { SerialProducer } from './serial-producer.js';
 import { TableFollower } from './tables.js';
 import { startTickSpan, withContext } from './tracing.js';
 
@@ -238,7 +239,7 @@ class ServiceHost<S extends PartitionState, E> {
   readonly #handling: HandlingContext<S, E>;
   #kafka!: Kafka;
   #admin: Admin | undefined;
-  #producer: Producer | undefined;
+  #producer: SerialProducer | undefined;
   #consumer: Consumer | undefined;
   #tables: TableFollower | undefined;
   #http: HttpServer | undefined;
@@ -328,14 +329,19 @@ class ServiceHost<S extends PartitionState, E> {
     this.#partitionCount = await this.#checkTopics(this.#admin);
     await this.#ensureChangelog(this.#admin);
 
-    this.#producer = this.#kafka.producer({
-      idempotent: true,
-      maxInFlightRequests: 1,
-      allowAutoTopicCreation: false,
-      createPartitioner: Partitioners.DefaultPartitioner,
-      // kafkajs keeps idempotence only while it retries on its own (it warns otherwise); transient errors are
-      // retried in there with backoff up to 30 s apart, so a broker outage delays outputs and never drops them.
-      retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 100, maxRetryTime: 30_000 },
+    // One batch at a time, replaced on OUT_OF_ORDER_SEQUENCE_NUMBER: see SerialProducer for why.
+    this.#producer = new SerialProducer({
+      create: () =>
+        this.#kafka.producer({
+          idempotent: true,
+          maxInFlightRequests: 1,
+          allowAutoTopicCreation: false,
+          createPartitioner: Partitioners.DefaultPartitioner,
+          // kafkajs keeps idempotence only while it retries on its own (it warns otherwise); transient errors are
+          // retried in there with backoff up to 30 s apart, so a broker outage delays outputs and never drops them.
+          retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 100, maxRetryTime: 30_000 },
+        }),
+      logger: log.child({ component: 'producer' }),
     });
     await this.#producer.connect();
 
@@ -347,6 +353,8 @@ class ServiceHost<S extends PartitionState, E> {
         groupId: kc.groupId,
         logger: log.child({ component: 'tables' }),
         onFatal: (error) => this.#fail(error, 'global table reader crashed'),
+        // A refusal by the cluster stays one; anything else (the broker restarted, killed, frozen) reconnects.
+        isFatal: (error) => kafkaAccessError(error, this.#config.kafka) !== undefined,
       });
       await this.#tables.start();
     }
@@ -604,7 +612,14 @@ class ServiceHost<S extends PartitionState, E> {
       await restorePartitions({
         kafka: this.#kafka,
         admin: this.#admin!,
-        producer: this.#producer!,
+        // Barriers queue behind (and ahead of) output batches like any other batch (see SerialProducer).
+        producer: {
+          sendBatch: (batch) =>
+            this.#producer!.send(batch, {
+              what: `write restore barriers to ${this.#changelog}`,
+              abortReason: () => (this.#stopping ? 'stopping' : undefined),
+            }),
+        },
         topic: this.#changelog,
         groupId: this.#config.kafka.groupId,
         targets: slots,
@@ -1041,17 +1056,20 @@ class ServiceHost<S extends PartitionState, E> {
   ): Promise<void> {
     const topicMessages = groupByTopic(messages);
     const produceTimer = this.#ops.produceSeconds.startTimer();
-    const sending = retryTransient(() => this.#producer!.sendBatch({ acks: -1, topicMessages }), {
-      what: `produce ${messages.length} records`,
-      abortReason: () => (this.#fatal !== undefined ? 'service failed' : undefined),
-      onRetry: (error, attempt, delayMs) => {
-        this.#metrics.deliveryRetries.inc();
-        this.#logger.warn(
-          { err: error, attempt, delayMs, partition: slot.partition },
-          'produce failed; retrying',
-        );
+    const sending = this.#producer!.send(
+      { acks: -1, topicMessages },
+      {
+        what: `produce ${messages.length} records`,
+        abortReason: () => (this.#fatal !== undefined ? 'service failed' : undefined),
+        onRetry: (error, attempt, delayMs) => {
+          this.#metrics.deliveryRetries.inc();
+          this.#logger.warn(
+            { err: error, attempt, delayMs, partition: slot.partition },
+            'produce failed; retrying',
+          );
+        },
       },
-    });
+    );
     const started = performance.now();
     let checked = started;
     await waitWithHeartbeat(
