@@ -1,8 +1,9 @@
-import type { Producer, ProducerBatch, RecordMetadata } from 'kafkajs';
+import { Partitioners } from 'kafkajs';
+import type { Message, PartitionMetadata, Producer, ProducerBatch, RecordMetadata } from 'kafkajs';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { DeliveryError } from './delivery.js';
-import { SerialProducer } from './serial-producer.js';
+import { SerialProducer, stablePartitioner } from './serial-producer.js';
 
 type Outcome = 'ok' | Error | Promise<void>;
 
@@ -112,5 +113,37 @@ describe('SerialProducer', () => {
     await b;
     expect(env.calls.map((c) => c.topic)).toEqual(['a', 'b']);
     expect(env.producer.replaced).toBe(0);
+  });
+});
+
+describe('stablePartitioner', () => {
+  const partitionMetadata = [0, 1, 2].map(
+    (partitionId) => ({ partitionId, leader: 1 }) as PartitionMetadata,
+  );
+  /** The partitions `n` sends of the same message go to, one partitioner as in a producer. */
+  const partitionsOf = (create: typeof stablePartitioner, message: Message, n = 12) => {
+    const partition = create();
+    return new Set(
+      Array.from({ length: n }, () => partition({ topic: 't', partitionMetadata, message })),
+    );
+  };
+
+  it.each([
+    ['an explicit partition', { partition: 2, key: 'k', value: 'v' }, new Set([2])],
+    ['a key (hashed like the default)', { key: 'doc-1', value: 'v' }, 'default'],
+    ['neither: by a hash of the value', { key: null, value: 'not json' }, 'one'],
+    ['neither, no value', { value: null }, 'one'],
+  ] as const)('sends a record with %s to the same partition every time', (_, message, want) => {
+    const got = partitionsOf(stablePartitioner, message as Message);
+    if (want === 'default')
+      expect(got).toEqual(partitionsOf(Partitioners.DefaultPartitioner, message as Message));
+    else if (want === 'one') expect(got.size).toBe(1);
+    else expect(got).toEqual(want);
+  });
+
+  it("differs from kafkajs' default, which sends a record without a key round-robin", () => {
+    expect(
+      partitionsOf(Partitioners.DefaultPartitioner, { key: null, value: 'not json' }).size,
+    ).toBeGreaterThan(1);
   });
 });

@@ -1,5 +1,6 @@
 import { TidemarkError } from '@tidemark/core';
-import type { Producer, ProducerBatch, RecordMetadata } from 'kafkajs';
+import { Partitioners } from 'kafkajs';
+import type { ICustomPartitioner, Producer, ProducerBatch, RecordMetadata } from 'kafkajs';
 import type { Logger } from 'pino';
 import { kafkaErrorType, retryTransient, type RetryOptions } from './delivery.js';
 
@@ -99,3 +100,22 @@ export class SerialProducer {
     }
   }
 }
+
+/**
+ * kafkajs' default partitioner, except that a record with neither key nor partition goes by a hash of its value
+ * instead of round-robin: kafkajs partitions a batch anew on every retry, and a retried request must carry the
+ * same records per partition under the same sequence numbers for the broker to recognize it (see SerialProducer).
+ */
+export const stablePartitioner: ICustomPartitioner = () => {
+  const byKey = Partitioners.DefaultPartitioner();
+  return ({ topic, partitionMetadata, message }) =>
+    byKey({
+      topic,
+      partitionMetadata,
+      message:
+        (message.key === null || message.key === undefined) &&
+        (message.partition === null || message.partition === undefined)
+          ? { ...message, key: message.value ?? '' }
+          : message,
+    });
+};

@@ -15,7 +15,6 @@ import type {
   ServiceDefinition,
 } from '@tidemark/core';
 import { SpanStatusCode } from '@opentelemetry/api';
-import { Partitioners } from 'kafkajs';
 import type { Admin, Batch, Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import cron from 'node-cron';
 import type { ScheduledTask } from 'node-cron';
@@ -54,7 +53,7 @@ import { messageBytes, planBatches } from './produce-batches.js';
 import type { Addressed } from './produce-batches.js';
 import { stalledPartitions } from './progress.js';
 import { restorePartitions } from './restore.js';
-import { SerialProducer } from './serial-producer.js';
+import { SerialProducer, stablePartitioner } from './serial-producer.js';
 import { TableFollower } from './tables.js';
 import { startTickSpan, withContext } from './tracing.js';
 
@@ -336,7 +335,7 @@ class ServiceHost<S extends PartitionState, E> {
           idempotent: true,
           maxInFlightRequests: 1,
           allowAutoTopicCreation: false,
-          createPartitioner: Partitioners.DefaultPartitioner,
+          createPartitioner: stablePartitioner,
           // kafkajs keeps idempotence only while it retries on its own (it warns otherwise); transient errors are
           // retried in there with backoff up to 30 s apart, so a broker outage delays outputs and never drops them.
           retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 100, maxRetryTime: 30_000 },
