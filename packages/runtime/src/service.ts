@@ -368,15 +368,9 @@ class ServiceHost<S extends PartitionState, E> {
       maxWaitTimeInMs: 1000,
       allowAutoTopicCreation: false,
       // kafkajs must never restart itself: a crashed consumer in a live process is the failure mode of
-      // tulios/kafkajs#1529. The runtime exits instead and the orchestrator restarts it. So the consumer's own
-      // retries must outlast a broker restart: with the client's 8 retries capped at 10 s it gave up after
-      // ~23 s, less than a broker takes to restart on a busy host (27–55 s measured); these ride out ~2 min.
-      retry: {
-        retries: 10,
-        initialRetryTime: 300,
-        maxRetryTime: 30_000,
-        restartOnFailure: async () => false,
-      },
+      // tulios/kafkajs#1529. The runtime exits instead and the orchestrator restarts it. Retries as the
+      // client's (kafka.ts): they ride out about two minutes of broker outage first.
+      retry: { restartOnFailure: async () => false },
     });
     this.#consumer = consumer;
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
