@@ -219,6 +219,19 @@ describe('TableFollower', () => {
     expect(env.consumers).toHaveLength(1);
   });
 
+  it('stops at once when stopped while a reconnect waits to catch up', async () => {
+    const env = setup();
+    const first = await started(env);
+    env.highs[1] = 5; // the reconnect has records to read that will never come
+    first.crash(brokerGone());
+    await vi.waitFor(() => expect(env.consumers).toHaveLength(2));
+    await env.follower.stop();
+    expect(env.consumers[1]!.disconnected).toBe(true);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(env.consumers).toHaveLength(2);
+    expect(env.follower.caughtUp).toBe(false);
+  });
+
   it('stops reconnecting once stopped', async () => {
     const env = setup();
     const first = await started(env);

@@ -40,6 +40,8 @@ export class TableFollower {
   #caughtUp = false;
   #stopped = false;
   #recovering: Promise<void> | undefined;
+  /** Fails the catching up of the reader in progress (stop() during a reconnect). */
+  #abandon: ((reason: Error) => void) | undefined;
   /** The reader of a reconnect crashed again before the reconnect loop had finished: go round once more. */
   #crashedAgain = false;
   /** Next offset to apply per `topic|partition`: a reconnect resumes there and skips anything older. */
@@ -69,7 +71,8 @@ export class TableFollower {
   /** Stops following (and any reconnect) and leaves the reader's group. */
   async stop(): Promise<void> {
     this.#stopped = true;
-    await this.#recovering;
+    // A reconnect in progress may wait for a broker that is still away: end it instead of waiting for it.
+    this.#abandon?.(new Error('table reader stopped'));
     await this.#consumer?.disconnect();
   }
 
@@ -85,6 +88,7 @@ export class TableFollower {
         if (BigInt(p.high) > from) remaining.set(key, BigInt(p.high) - 1n);
       }
     }
+    if (this.#stopped) throw new Error('table reader stopped');
     const consumer = kafka.consumer({
       groupId: `${this.#options.groupId}.tables.${randomUUID()}`,
       maxWaitTimeInMs: 1000,
@@ -93,6 +97,7 @@ export class TableFollower {
     this.#consumer = consumer;
     let settle: { resolve: () => void; reject: (e: unknown) => void } | undefined;
     const caughtUp = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));
+    this.#abandon = (reason) => settle?.reject(reason);
     let live = false;
     const check = () => {
       if (!live && remaining.size === 0) {
