@@ -383,6 +383,12 @@ export async function account(p: Pipeline, load: Load): Promise<Accounting> {
     return doc !== null && !load.deadDocs.has(doc);
   });
   const missingFindings = [...load.lostDocs].filter((d) => !firing.has(d));
+  // Findings per check and status, reported so that an unexpected kind shows in the table.
+  const byCheck = new Map<string, number>();
+  for (const f of parsed) {
+    const k = `${f.data.check}:${f.data.status}`;
+    byCheck.set(k, (byCheck.get(k) ?? 0) + 1);
+  }
   return {
     counts: {
       inputs: content!.length + sync!.length,
@@ -394,6 +400,7 @@ export async function account(p: Pipeline, load: Load): Promise<Accounting> {
       poison: poisonIn,
       dupDlq: dlq!.length - dlqAt.size,
       alerts: alertIds.length,
+      findingKinds: [...byCheck].map(([k, n]) => `${k}=${n}`).join(','),
       lost: missing.length,
       restarts: p.restarts,
       ...(p.restarts > 0 ? { exits: p.exitSummary } : {}),
