@@ -167,6 +167,8 @@ export async function pipelineRow(ctx: TestContext, row: PipelineRow): Promise<v
       // Every poison record has a DLQ copy (in `missing`); nothing else went there. A copy may repeat after
       // a crash (at-least-once; counted as dupDlq).
       expect(result.wronglyDeadLettered.slice(0, 10)).toEqual([]);
+      // Every finding was routed: the alert-router dead-lettered none.
+      expect(result.routerDeadLetters.slice(0, 10)).toEqual([]);
       expect(result.counts['alerts']).toBeGreaterThan(0);
       // After recovery every process is up and ready (no crash loop).
       await row.verify?.({ broker, cluster, shared, pipeline, load, result });
