@@ -1,6 +1,6 @@
 // Row: the broker killed with SIGKILL (no controlled shutdown) under load, then started again on its data.
 import { describe, it } from 'vitest';
-import { pipelineRow, PORTS } from './rows.js';
+import { pipelineRow, PORTS, routerRodeItOut } from './rows.js';
 
 describe('fault suite', () => {
   it('broker kill -9 + restart', async (ctx) => {
@@ -10,6 +10,7 @@ describe('fault suite', () => {
         await broker.kill9();
         await broker.start();
       },
+      verify: routerRodeItOut,
     });
   });
 });

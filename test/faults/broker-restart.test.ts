@@ -1,6 +1,6 @@
 // Row: a clean broker restart (SIGTERM, controlled shutdown, start again) while the pipeline is under load.
 import { describe, it } from 'vitest';
-import { pipelineRow, PORTS } from './rows.js';
+import { pipelineRow, PORTS, routerRodeItOut } from './rows.js';
 
 describe('fault suite', () => {
   it('clean broker restart mid-stream', async (ctx) => {
@@ -10,6 +10,7 @@ describe('fault suite', () => {
         await broker.stop();
         await broker.start();
       },
+      verify: routerRodeItOut,
     });
   });
 });

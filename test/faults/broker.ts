@@ -68,6 +68,10 @@ export class FaultBroker {
             ...process.env,
             KAFKA_PORT: String(this.port),
             KAFKA_CONTROLLER_PORT: String(this.port + 1),
+            // kafka.mjs hands these flags to the JVM as they are. C1-only JIT: a broker starts ~40 % faster
+            // on a busy 2-core machine (fresh 59 s vs 82 s, restart 27 s vs 44 s, measured side by side at
+            // load 25), and the broker's steady-state speed is beside the point of a fault row.
+            KAFKA_HEAP_OPTS: `${process.env['KAFKA_HEAP_OPTS'] || '-Xmx512m -Xms128m'} -XX:TieredStopAtLevel=1`,
           },
           maxBuffer: 16 * 1024 * 1024,
         },

@@ -10,7 +10,7 @@ import { FaultService } from './service.js';
 
 describe('fault suite', () => {
   it('changelog deleted between runs', async (ctx) => {
-    await withBroker(PORTS.changelog, async ({ cluster }) => {
+    await withBroker(PORTS.shared, async ({ cluster }) => {
       const pipeline = await Pipeline.create(cluster);
       onTestFailed(() => pipeline.dump());
       const changelog = `tidemark.${pipeline.t.checker}.state`;

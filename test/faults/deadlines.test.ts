@@ -8,7 +8,7 @@ import { pipelineRow, PORTS } from './rows.js';
 describe('fault suite', () => {
   it('5,000 deadlines due in one tick', async (ctx) => {
     await pipelineRow(ctx, {
-      port: PORTS.deadlines,
+      port: PORTS.shared,
       plan: { lost: 5_000, kept: 0, poison: 0 },
       load: { lostClass: BULK_CLASS, oneInstant: true, chunk: 500, rate: 5_000 },
       faultAfterMs: 0,

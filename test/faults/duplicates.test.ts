@@ -8,7 +8,10 @@ import { pipelineRow, PORTS } from './rows.js';
 describe('fault suite', () => {
   it('duplicate delivery of 1,000 records', async (ctx) => {
     await pipelineRow(ctx, {
-      port: PORTS.duplicates,
+      port: PORTS.shared,
+      // Enough for 1,000 records (a kept document is two), sent twice as fast as the outage rows' load.
+      plan: { lost: 800, kept: 250, poison: 10 },
+      load: { rate: 320 },
       faultAfterMs: 0,
       fault: async ({ load }) => {
         await waitUntil('1,000 records sent', () => load.sent >= 1_000, 60_000);

@@ -6,13 +6,15 @@ import { describe, expect, it } from 'vitest';
 import { upserted } from '../freshness/helpers.js';
 import { unique } from '../runtime/helpers.js';
 import { reportCounts } from './report.js';
-import { pipelineRow, PORTS } from './rows.js';
+import { pipelineRow, PORTS, SMALL_PLAN } from './rows.js';
 
 describe('fault suite', () => {
   it('a record dated 2099', async (ctx) => {
     const doc = unique('from-2099');
     await pipelineRow(ctx, {
-      port: PORTS.future,
+      port: PORTS.shared,
+      plan: SMALL_PLAN,
+      faultAfterMs: 1_000,
       fault: async ({ cluster, pipeline, load }) => {
         load.deadDocs.add(doc);
         await cluster.produce(pipeline.t.content, [

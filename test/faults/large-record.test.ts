@@ -4,7 +4,7 @@
 import { DLQ_HEADERS } from '@tidemark/core';
 import { describe, expect, it } from 'vitest';
 import { reportCounts } from './report.js';
-import { pipelineRow, PORTS } from './rows.js';
+import { pipelineRow, PORTS, SMALL_PLAN } from './rows.js';
 
 const SIZE = 900 * 1024;
 
@@ -14,7 +14,9 @@ describe('fault suite', () => {
     const big = Buffer.alloc(SIZE, 'x');
     big.write('{"specversion": "1.0", "data": ');
     await pipelineRow(ctx, {
-      port: PORTS.largeRecord,
+      port: PORTS.shared,
+      plan: SMALL_PLAN,
+      faultAfterMs: 1_000,
       fault: async ({ cluster, pipeline }) => {
         await cluster.produce(pipeline.t.content, [{ key: 'big-record', value: big }]);
       },

@@ -9,7 +9,7 @@ import { pipelineRow, PORTS } from './rows.js';
 describe('fault suite', () => {
   it('output topic deleted while running', async (ctx) => {
     await pipelineRow(ctx, {
-      port: PORTS.outputDeleted,
+      port: PORTS.shared,
       fault: async ({ cluster, pipeline }) => {
         const router = pipeline.router!;
         await cluster.admin((admin) => admin.deleteTopics({ topics: [pipeline.t.alerts] }));

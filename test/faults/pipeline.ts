@@ -67,7 +67,9 @@ export class Pipeline {
     cluster: Cluster,
     { checkerEnv = {}, inputConfig = {} }: PipelineOptions = {},
   ): Promise<Pipeline> {
-    const checker = unique('fm');
+    // The router accepts findings only from Tidemark's services (`tidemark/freshness-monitor-…` included):
+    // under any other name every finding of the checker was dead-lettered by the router instead of routed.
+    const checker = unique('freshness-monitor');
     const router = unique('ar');
     const t: PipelineTopics = {
       content: unique('content'),
@@ -304,6 +306,8 @@ export interface Accounting {
   missingFindings: string[];
   /** Documents that fired under more than one finding id (fired twice, not just delivered twice). */
   firedTwice: string[];
+  /** Findings the alert-router dead-lettered (each should have been routed). */
+  routerDeadLetters: string[];
 }
 
 /** Waits until the checker group committed both inputs and the router committed the findings. */
@@ -320,9 +324,9 @@ export async function waitDrained(p: Pipeline, timeoutMs = 120_000): Promise<voi
 
 /** Reads every topic of the pipeline and checks each input record against its outcome. */
 export async function account(p: Pipeline, load: Load): Promise<Accounting> {
-  const [content, sync, findings, dlq, alerts, tickets] = await Promise.all(
-    [p.t.content, p.t.sync, p.t.findings, p.t.dlq, p.t.alerts, p.t.tickets].map((t) =>
-      p.cluster.readAll(t),
+  const [content, sync, findings, dlq, alerts, tickets, routerDlq] = await Promise.all(
+    [p.t.content, p.t.sync, p.t.findings, p.t.dlq, p.t.alerts, p.t.tickets, p.t.routerDlq].map(
+      (t) => p.cluster.readAll(t),
     ),
   );
   const parsed = findings!.map((r) => JSON.parse(r.value!.toString()) as FindingEvent);
@@ -383,6 +387,12 @@ export async function account(p: Pipeline, load: Load): Promise<Accounting> {
     return doc !== null && !load.deadDocs.has(doc);
   });
   const missingFindings = [...load.lostDocs].filter((d) => !firing.has(d));
+  // Findings per check and status, reported so that an unexpected kind shows in the table.
+  const byCheck = new Map<string, number>();
+  for (const f of parsed) {
+    const k = `${f.data.check}:${f.data.status}`;
+    byCheck.set(k, (byCheck.get(k) ?? 0) + 1);
+  }
   return {
     counts: {
       inputs: content!.length + sync!.length,
@@ -394,6 +404,8 @@ export async function account(p: Pipeline, load: Load): Promise<Accounting> {
       poison: poisonIn,
       dupDlq: dlq!.length - dlqAt.size,
       alerts: alertIds.length,
+      routerDlq: routerDlq!.length,
+      findingKinds: [...byCheck].map(([k, n]) => `${k}=${n}`).join(','),
       lost: missing.length,
       restarts: p.restarts,
       ...(p.restarts > 0 ? { exits: p.exitSummary } : {}),
@@ -404,5 +416,8 @@ export async function account(p: Pipeline, load: Load): Promise<Accounting> {
     missingFindings,
     wronglyDeadLettered,
     firedTwice: [...firing].filter(([, fired]) => fired.size > 1).map(([doc]) => doc),
+    routerDeadLetters: routerDlq!.map(
+      (r) => `${r.headers[DLQ_HEADERS.errorClass]}: ${r.headers[DLQ_HEADERS.errorMessage]}`,
+    ),
   };
 }

@@ -6,7 +6,7 @@ import { pipelineRow, PORTS } from './rows.js';
 describe('fault suite', () => {
   it('two freshness-monitors, a third joins and leaves under load', async (ctx) => {
     await pipelineRow(ctx, {
-      port: PORTS.rebalance,
+      port: PORTS.shared,
       checkers: 2,
       faultAfterMs: 2_000,
       fault: async ({ pipeline }) => {

@@ -1,8 +1,7 @@
 // The shape every pipeline row shares: a fresh broker of its own, the pipeline on it, a load, a fault
 // while the load runs, then recovery and the accounting. Each row file only says which fault.
-import { expect, onTestFailed, type TestContext } from 'vitest';
+import { expect, inject, onTestFailed, type TestContext } from 'vitest';
 import { FaultBroker } from './broker.js';
-import { unique } from '../runtime/helpers.js';
 import { Cluster, poll } from './cluster.js';
 import {
   account,
@@ -15,59 +14,69 @@ import {
   type PipelineOptions,
 } from './pipeline.js';
 import { reportCounts } from './report.js';
+import { SHARED_PORT, sharedBrokerUp, warmUp } from './shared-broker.js';
 
-/** Ports of each row's broker (controller on port + 1), inside the suite's range 21000-22999. */
+/**
+ * Ports of the rows whose fault is the broker itself, each on a broker of its own (controller on port + 1);
+ * every other row runs on the shared broker (SHARED_PORT), inside the suite's range 21200-21321.
+ */
 export const PORTS = {
   restart: 21200,
   kill9: 21210,
   sigstop: 21220,
-  rebalance: 21230,
-  duplicates: 21240,
-  slowRecord: 21250,
-  codecs: 21260,
-  largeRecord: 21270,
-  deadlines: 21280,
-  outputDeleted: 21290,
-  changelog: 21300,
-  registry: 21310,
-  future: 21320,
+  shared: SHARED_PORT,
 } as const;
 
 /** The default load of a row: ~1,900 documents in ~12 s, with 20 poison records. */
 export const PLAN: LoadPlan = { lost: 1_500, kept: 400, poison: 20 };
 export const RATE = 160;
 
+/**
+ * The load of a row whose fault is one record or a setting, not an outage: ~410 documents in ~3 s, which
+ * still puts every kind of outcome (finding, no finding, dead letter) around the fault.
+ */
+export const SMALL_PLAN: LoadPlan = { lost: 300, kept: 100, poison: 10 };
+
 /** What a row runs inside its broker's lifetime. */
 export interface RowEnv {
+  /** The row's broker; on the shared broker a handle that refuses faults (it was not started here). */
   broker: FaultBroker;
   cluster: Cluster;
+  /** True on the shared broker. */
+  shared: boolean;
 }
 
-/** Starts a fresh broker on `port`, runs `body`, and always stops everything it started. */
+/**
+ * Runs `body` on a broker: with `PORTS.shared`, the suite's shared broker (waiting for it to be up); with any
+ * other port, a fresh broker of its own, always stopped afterwards. The clients are closed either way.
+ */
 export async function withBroker<T>(port: number, body: (env: RowEnv) => Promise<T>): Promise<T> {
+  const shared = port === PORTS.shared;
+  if (shared && inject('faultSharedPort') !== port)
+    throw new Error(`the shared broker runs on ${inject('faultSharedPort')}, not ${port}`);
   const broker = new FaultBroker(port);
   const cluster = new Cluster(broker.brokers);
   try {
     const started = Date.now();
-    await broker.startFresh();
-    await warmUp(cluster);
+    if (shared) await sharedBrokerUp(port);
+    else {
+      await broker.startFresh();
+      await warmUp(cluster);
+    }
     broker.startupMs = Date.now() - started;
-    return await body({ broker, cluster });
+    return await body({ broker, cluster, shared });
   } finally {
     await cluster.close();
-    await broker.dispose();
+    if (!shared) await broker.dispose();
   }
 }
 
 /**
- * Waits until a fresh broker serves consumer groups: its group coordinator loads __consumer_offsets on first
- * use, and a service joining before that fails at start ("the coordinator is loading").
+ * The check of the rows that restart, kill or freeze the broker: the alert-router rode the outage out (its
+ * consumer, producer and global-table reader reconnect) instead of exiting and being restarted.
  */
-async function warmUp(cluster: Cluster): Promise<void> {
-  const topic = unique('warm-up');
-  await cluster.createTopics([{ topic, partitions: 1 }]);
-  await cluster.produce(topic, [{ value: 'x' }]);
-  await cluster.readAll(topic);
+export async function routerRodeItOut({ pipeline }: { pipeline: Pipeline }): Promise<void> {
+  expect(pipeline.router!.exits.map((e) => `exit ${e.code ?? e.signal}: ${e.last}`)).toEqual([]);
 }
 
 /** Options of a pipeline row. */
@@ -96,22 +105,28 @@ export interface PipelineRow {
  * count is reported, and a crash loop fails the row since the pipeline never drains).
  */
 export async function pipelineRow(ctx: TestContext, row: PipelineRow): Promise<void> {
-  await withBroker(row.port, async ({ broker, cluster }) => {
+  await withBroker(row.port, async ({ broker, cluster, shared }) => {
     const pipeline = await Pipeline.create(cluster, row.options);
     onTestFailed(() => pipeline.dump());
     const since = (t: number) => ((Date.now() - t) / 1000).toFixed(1);
-    reportCounts(ctx, { brokerUpS: (broker.startupMs / 1000).toFixed(1) });
+    // On the shared broker: how long the row waited for it (0 once it is up).
+    reportCounts(ctx, {
+      [shared ? 'sharedWaitS' : 'brokerUpS']: (broker.startupMs / 1000).toFixed(1),
+    });
     try {
       let phase = Date.now();
-      for (let i = 0; i < (row.checkers ?? 1); i++) await pipeline.startChecker();
-      await pipeline.startRouter();
+      // Started side by side: each spends most of its start-up loading modules and joining its group.
+      await Promise.all([
+        ...Array.from({ length: row.checkers ?? 1 }, () => pipeline.startChecker()),
+        pipeline.startRouter(),
+      ]);
       reportCounts(ctx, { servicesUpS: since(phase) });
       phase = Date.now();
       const load = new Load(cluster, pipeline.t, row.load?.lostClass);
       const loading = load.run(row.plan ?? PLAN, row.load?.rate ?? RATE, row.load ?? {});
       await new Promise((r) => setTimeout(r, row.faultAfterMs ?? 4_000));
       const faultStarted = Date.now();
-      await row.fault({ broker, cluster, pipeline, load });
+      await row.fault({ broker, cluster, shared, pipeline, load });
       reportCounts(ctx, { faultS: ((Date.now() - faultStarted) / 1000).toFixed(1) });
       await loading;
       reportCounts(ctx, { loadS: since(phase) });
@@ -152,9 +167,11 @@ export async function pipelineRow(ctx: TestContext, row: PipelineRow): Promise<v
       // Every poison record has a DLQ copy (in `missing`); nothing else went there. A copy may repeat after
       // a crash (at-least-once; counted as dupDlq).
       expect(result.wronglyDeadLettered.slice(0, 10)).toEqual([]);
+      // Every finding was routed: the alert-router dead-lettered none.
+      expect(result.routerDeadLetters.slice(0, 10)).toEqual([]);
       expect(result.counts['alerts']).toBeGreaterThan(0);
       // After recovery every process is up and ready (no crash loop).
-      await row.verify?.({ broker, cluster, pipeline, load, result });
+      await row.verify?.({ broker, cluster, shared, pipeline, load, result });
       for (const s of [...pipeline.checkers, pipeline.router!])
         if (!s.stopped) await s.waitReady(30_000);
     } finally {

@@ -92,7 +92,7 @@ function framed(value: unknown): Buffer {
 
 describe('fault suite', () => {
   it('Schema Registry unreachable (503), then back', async (ctx) => {
-    await withBroker(PORTS.registry, async ({ cluster }) => {
+    await withBroker(PORTS.shared, async ({ cluster }) => {
       const registry = new Registry();
       const url = await registry.listen();
       const name = unique('cc');

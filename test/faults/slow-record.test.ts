@@ -14,7 +14,7 @@ const SLOW_TITLE = 'the slow one';
 
 describe('fault suite', () => {
   it('one slow record past the session timeout', async (ctx) => {
-    await withBroker(PORTS.slowRecord, async ({ cluster }) => {
+    await withBroker(PORTS.shared, async ({ cluster }) => {
       const t = {
         input: unique('in'),
         output: unique('out'),

@@ -14,7 +14,10 @@ export function createKafka(config: RuntimeConfig, logger: Logger): Kafka {
     clientId,
     logger,
     logLevel: config.logLevel,
-    // kafkajs' own retries cover a blip; the runtime retries longer outages itself (see delivery.ts).
-    retry: { initialRetryTime: 100, retries: 8, maxRetryTime: 10_000 },
+    // kafkajs' own retries must outlast a broker restart: the consumer cannot be restarted in-process
+    // (tulios/kafkajs#1529), so when the connect retries under it run out it crashes and the service exits.
+    // 8 retries capped at 10 s gave up after ~23 s, less than a broker takes to restart on a busy host (27–55 s
+    // measured); 10 from 300 ms capped at 30 s ride out ~2 min. Produce and commit retry longer still (delivery.ts).
+    retry: { initialRetryTime: 300, retries: 10, maxRetryTime: 30_000 },
   });
 }

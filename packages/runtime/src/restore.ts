@@ -29,7 +29,8 @@ export interface RestoreTarget {
 export interface RestoreOptions {
   kafka: Kafka;
   admin: Admin;
-  producer: Producer;
+  /** Only sendBatch is used: the host passes its serialized producer (see SerialProducer). */
+  producer: Pick<Producer, 'sendBatch'>;
   /** The changelog topic. */
   topic: string;
   /** The service's group id; the restore reader uses `<groupId>.restore.<uuid>`. */

@@ -15,8 +15,7 @@ import type {
   ServiceDefinition,
 } from '@tidemark/core';
 import { SpanStatusCode } from '@opentelemetry/api';
-import { Partitioners } from 'kafkajs';
-import type { Admin, Batch, Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
+import type { Admin, Batch, Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import cron from 'node-cron';
 import type { ScheduledTask } from 'node-cron';
 import type { Logger } from 'pino';
@@ -54,6 +53,7 @@ import { messageBytes, planBatches } from './produce-batches.js';
 import type { Addressed } from './produce-batches.js';
 import { stalledPartitions } from './progress.js';
 import { restorePartitions } from './restore.js';
+import { SerialProducer, stablePartitioner } from './serial-producer.js';
 import { TableFollower } from './tables.js';
 import { startTickSpan, withContext } from './tracing.js';
 
@@ -248,7 +248,7 @@ class ServiceHost<S extends PartitionState, E> {
   readonly #handling: HandlingContext<S, E>;
   #kafka!: Kafka;
   #admin: Admin | undefined;
-  #producer: Producer | undefined;
+  #producer: SerialProducer | undefined;
   #consumer: Consumer | undefined;
   #tables: TableFollower | undefined;
   #http: HttpServer | undefined;
@@ -338,14 +338,19 @@ class ServiceHost<S extends PartitionState, E> {
     this.#partitionCount = await this.#checkTopics(this.#admin);
     await this.#ensureChangelog(this.#admin);
 
-    this.#producer = this.#kafka.producer({
-      idempotent: true,
-      maxInFlightRequests: 1,
-      allowAutoTopicCreation: false,
-      createPartitioner: Partitioners.DefaultPartitioner,
-      // kafkajs keeps idempotence only while it retries on its own (it warns otherwise); transient errors are
-      // retried in there with backoff up to 30 s apart, so a broker outage delays outputs and never drops them.
-      retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 100, maxRetryTime: 30_000 },
+    // One batch at a time, replaced on OUT_OF_ORDER_SEQUENCE_NUMBER: see SerialProducer for why.
+    this.#producer = new SerialProducer({
+      create: () =>
+        this.#kafka.producer({
+          idempotent: true,
+          maxInFlightRequests: 1,
+          allowAutoTopicCreation: false,
+          createPartitioner: stablePartitioner,
+          // kafkajs keeps idempotence only while it retries on its own (it warns otherwise); transient errors are
+          // retried in there with backoff up to 30 s apart, so a broker outage delays outputs and never drops them.
+          retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 100, maxRetryTime: 30_000 },
+        }),
+      logger: log.child({ component: 'producer' }),
     });
     await this.#producer.connect();
 
@@ -357,6 +362,8 @@ class ServiceHost<S extends PartitionState, E> {
         groupId: kc.groupId,
         logger: log.child({ component: 'tables' }),
         onFatal: (error) => this.#fail(error, 'global table reader crashed'),
+        // A refusal by the cluster stays one; anything else (the broker restarted, killed, frozen) reconnects.
+        isFatal: (error) => kafkaAccessError(error, this.#config.kafka) !== undefined,
       });
       await this.#tables.start();
     }
@@ -371,8 +378,9 @@ class ServiceHost<S extends PartitionState, E> {
       maxWaitTimeInMs: 1000,
       allowAutoTopicCreation: false,
       // kafkajs must never restart itself: a crashed consumer in a live process is the failure mode of
-      // tulios/kafkajs#1529. The runtime exits instead and the orchestrator restarts it.
-      retry: { retries: 8, restartOnFailure: async () => false },
+      // tulios/kafkajs#1529. The runtime exits instead and the orchestrator restarts it. Retries as the
+      // client's (kafka.ts): they ride out about two minutes of broker outage first.
+      retry: { restartOnFailure: async () => false },
     });
     this.#consumer = consumer;
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
@@ -614,7 +622,14 @@ class ServiceHost<S extends PartitionState, E> {
       await restorePartitions({
         kafka: this.#kafka,
         admin: this.#admin!,
-        producer: this.#producer!,
+        // Barriers queue behind (and ahead of) output batches like any other batch (see SerialProducer).
+        producer: {
+          sendBatch: (batch) =>
+            this.#producer!.send(batch, {
+              what: `write restore barriers to ${this.#changelog}`,
+              abortReason: () => (this.#stopping ? 'stopping' : undefined),
+            }),
+        },
         topic: this.#changelog,
         groupId: this.#config.kafka.groupId,
         targets: slots,
@@ -1054,17 +1069,20 @@ class ServiceHost<S extends PartitionState, E> {
   ): Promise<void> {
     const topicMessages = groupByTopic(messages);
     const produceTimer = this.#ops.produceSeconds.startTimer();
-    const sending = retryTransient(() => this.#producer!.sendBatch({ acks: -1, topicMessages }), {
-      what: `produce ${messages.length} records`,
-      abortReason: () => (this.#fatal !== undefined ? 'service failed' : undefined),
-      onRetry: (error, attempt, delayMs) => {
-        this.#metrics.deliveryRetries.inc();
-        this.#logger.warn(
-          { err: error, attempt, delayMs, partition: slot.partition },
-          'produce failed; retrying',
-        );
+    const sending = this.#producer!.send(
+      { acks: -1, topicMessages },
+      {
+        what: `produce ${messages.length} records`,
+        abortReason: () => (this.#fatal !== undefined ? 'service failed' : undefined),
+        onRetry: (error, attempt, delayMs) => {
+          this.#metrics.deliveryRetries.inc();
+          this.#logger.warn(
+            { err: error, attempt, delayMs, partition: slot.partition },
+            'produce failed; retrying',
+          );
+        },
       },
-    });
+    );
     const started = performance.now();
     let checked = started;
     await waitWithHeartbeat(
