@@ -381,6 +381,11 @@ export class ParityState implements PartitionState {
     );
   }
 
+  /** The earliest deadline's due time (a superseded one may make it early, never late); Infinity when none. */
+  nextDeadline(): number {
+    return this.#heap.peekValue() ?? Infinity;
+  }
+
   /** Entries in the heap, superseded ones included. */
   get heapLength(): number {
     return this.#heap.length;
