@@ -26,6 +26,8 @@ export type ReplayService = ServiceDefinition<PartitionState, unknown>;
 
 /** Default tick period in event time: the live services' schedule (`*\/10 * * * * *`). */
 export const DEFAULT_TICK_MS = 10_000;
+/** Input records between drains of the states whose changelog no table reads (they only bound memory). */
+const DRAIN_ALL_EVERY = 10_000;
 /** Default number of input records between changelog drains (the live host drains per consumed batch). */
 export const DEFAULT_COMMIT_EVERY = 100;
 
@@ -123,6 +125,7 @@ export class ReplayHost {
   #lastTick = 0;
   #line: number | undefined;
   #sinceCommit = 0;
+  #sinceDrainAll = 0;
   readonly stats: HostStats = { deliveries: 0, ticks: 0, tickErrors: 0, deadLetters: 0 };
 
   constructor(options: ReplayHostOptions) {
@@ -218,7 +221,8 @@ export class ReplayHost {
     } finally {
       this.#line = undefined;
     }
-    if (++this.#sinceCommit >= this.#commitEvery) this.commit();
+    this.#sinceDrainAll++;
+    if (++this.#sinceCommit >= this.#commitEvery) this.#commitPoint();
   }
 
   /**
@@ -275,11 +279,28 @@ export class ReplayHost {
     }
   }
 
+  /**
+   * A live commit point: the states whose changelog a table follows are drained into it. Nothing reads the other
+   * changelogs in replay, so their states are drained (serialized and dropped) only every DRAIN_ALL_EVERY records,
+   * to bound the changes they hold — serializing them at every commit point was a tenth of replay's time.
+   */
+  #commitPoint(): void {
+    this.#sinceCommit = 0;
+    if (this.#sinceDrainAll >= DRAIN_ALL_EVERY) this.commit();
+    else this.#drain(true);
+  }
+
   /** Drains every partition state's changes, applying those a global table follows (the live host's commit). */
   commit(): void {
     this.#sinceCommit = 0;
+    this.#sinceDrainAll = 0;
+    this.#drain(false);
+  }
+
+  #drain(tablesOnly: boolean): void {
     for (const service of this.#services) {
       const tables = this.#changelogTables.get(service);
+      if (tablesOnly && !tables) continue;
       for (const slot of this.#slots.get(service)!) {
         const changes = slot.state.drainChanges();
         if (!tables) continue;
@@ -318,7 +339,7 @@ export class ReplayHost {
     await this.#run();
     // A round that decided something is a batch live: its state changes reach the changelog (and the tables
     // that follow it) now. Quiet rounds leave theirs for the next commit, which drains them just the same.
-    this.commit();
+    this.#commitPoint();
   }
 
   #ctx(
