@@ -78,7 +78,8 @@ export interface ContractCheckerService extends ServiceDefinition<
     ctx: HandlerContext,
   ): OutputRecord[];
   tick(state: ContractCheckerState, ctx: HandlerContext): OutputRecord[];
-  decode(record: InputRecord): Promise<ContractCheckerEvent>;
+  /** Synchronous for JSON records; a promise for Schema Registry framed ones (the registry is asked). */
+  decode(record: InputRecord): ContractCheckerEvent | Promise<ContractCheckerEvent>;
   /** The global document registry this instance reads. */
   registry: JournaledRegistry;
   /**
@@ -153,27 +154,30 @@ export function createContractCheckerService(
   const emit = (finding: Finding, ctx: HandlerContext) =>
     findingRecord(finding, { service: name, topics: ctx.topics });
 
-  async function decode(record: InputRecord): Promise<ContractCheckerEvent> {
+  function decode(record: InputRecord): ContractCheckerEvent | Promise<ContractCheckerEvent> {
     const value = record.value;
-    if (value && value.length > 5 && value[0] === 0) {
-      if (!options.framed) {
-        throw new EnvelopeError(
-          'invalid-json',
-          'record is Schema Registry framed but no SCHEMA_REGISTRY_URL is configured',
-        );
-      }
-      let payload: unknown;
-      try {
-        payload = await options.framed.deserialize(record.topic, value);
-      } catch (error) {
-        // A registry outage is not bad data: the host retries the record once the registry is back.
-        const outage = schemaRegistryOutage(error);
-        if (outage) throw outage;
-        return { type: 'tidemark.schema-violation', error: error as Error };
-      }
-      return parser.validate(payload);
-    }
+    if (value && value.length > 5 && value[0] === 0) return decodeFramed(record, value);
+    // Plain JSON, nearly every record: decoded synchronously, so the host makes no promise per record.
     return parser.parse(record);
+  }
+
+  async function decodeFramed(record: InputRecord, value: Buffer): Promise<ContractCheckerEvent> {
+    if (!options.framed) {
+      throw new EnvelopeError(
+        'invalid-json',
+        'record is Schema Registry framed but no SCHEMA_REGISTRY_URL is configured',
+      );
+    }
+    let payload: unknown;
+    try {
+      payload = await options.framed.deserialize(record.topic, value);
+    } catch (error) {
+      // A registry outage is not bad data: the host retries the record once the registry is back.
+      const outage = schemaRegistryOutage(error);
+      if (outage) throw outage;
+      return { type: 'tidemark.schema-violation', error: error as Error };
+    }
+    return parser.validate(payload);
   }
 
   function handle(

@@ -47,6 +47,25 @@ export interface EnvelopeParserOptions extends Partial<EnvelopeLimits> {
 
 const CE_PREFIX = 'ce_';
 
+// One Ajv for every parser, and each schema compiled once per process: every service builds its own parser (replay
+// and backtest build all five per run), and compiling the event schemas — and Ajv's meta-schema, per instance — cost
+// about a second each time. Validators are used synchronously, so sharing one (its `errors` included) is safe.
+let sharedAjv: Ajv | undefined;
+const compiledSchemas = new WeakMap<TSchema, ValidateFunction>();
+
+function compiled(schema: TSchema): ValidateFunction {
+  let check = compiledSchemas.get(schema);
+  if (check === undefined) {
+    if (sharedAjv === undefined) {
+      sharedAjv = new Ajv({ allErrors: true, strict: false });
+      addFormats(sharedAjv, ['date-time', 'date']);
+    }
+    check = sharedAjv.compile(schema);
+    compiledSchemas.set(schema, check);
+  }
+  return check;
+}
+
 /** Builds a parser for structured-mode JSON and binary-mode (`ce_*` headers) CloudEvents. */
 export function createEnvelopeParser<E = InputEvent | FindingEvent>(
   options: EnvelopeParserOptions = {},
@@ -55,11 +74,9 @@ export function createEnvelopeParser<E = InputEvent | FindingEvent>(
     maxBytes: options.maxBytes ?? DEFAULT_ENVELOPE_LIMITS.maxBytes,
     maxDepth: options.maxDepth ?? DEFAULT_ENVELOPE_LIMITS.maxDepth,
   };
-  const ajv = new Ajv({ allErrors: true, strict: false });
-  addFormats(ajv, ['date-time', 'date']);
   const validators = new Map<string, ValidateFunction>();
   for (const [type, schema] of Object.entries({ ...eventSchemas, ...options.extraTypes })) {
-    validators.set(type, ajv.compile(schema));
+    validators.set(type, compiled(schema));
   }
 
   function validate(value: unknown): E {

@@ -115,3 +115,20 @@ export type {
 } from './service.js';
 export { DeadlineQueue } from './deadline-queue.js';
 export type { DeadlineEntry } from './deadline-queue.js';
+export {
+  processRecord,
+  deadLetterOutputs,
+  checkOutputs,
+  checkNotFuture,
+  isRetriableRecordError,
+  isPromiseLike,
+  FutureEventError,
+  OutputRecordError,
+} from './handling.js';
+export type {
+  RecordProcessing,
+  RecordTrace,
+  RecordChecks,
+  Handled,
+  FutureLimit,
+} from './handling.js';

@@ -66,6 +66,14 @@ export interface ServiceDefinition<S extends PartitionState = PartitionState, E 
   ): OutputRecord[] | Promise<OutputRecord[]>;
   /** Periodic work per owned partition (deadlines due by `ctx.now`). */
   tick?(state: S, ctx: HandlerContext): OutputRecord[];
+  /**
+   * The earliest time at which `tick` may change the partition's state or emit anything: `-Infinity` at the next
+   * tick, `Infinity` when nothing is pending. A tick before it must be a no-op, so a host may skip it — replay jumps
+   * over idle event time, and its cost follows events and due deadlines rather than the span of time. May be early
+   * (a superseded deadline), never late. It may read only the state and the service's own `tables`: a host may
+   * keep the answer until a record, a tick or a table change reaches the partition. Omitted: every tick may have work.
+   */
+  nextTick?(state: S): number;
   /** Metrics the handlers record through `ctx.metrics`. */
   metrics?: readonly MetricDefinition[];
   /** Compacted topics read in full by every instance, with the tables they feed. */

@@ -79,5 +79,11 @@ export function createFreshnessService(
     tick(state, ctx) {
       return toRecords(advanceTo(state, ctx.now), ctx);
     },
+    // The tick only fires heap deadlines due by `now` (advanceTo): its earliest entry is when it next has work
+    // (superseded entries only make that earlier, never later).
+    nextTick(state) {
+      state.ensureHeap();
+      return state.heap.peekTime();
+    },
   };
 }

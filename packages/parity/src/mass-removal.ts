@@ -104,6 +104,40 @@ export function collectMassPartials(state: ParityState, ctx: ParityContext): Mas
   return out;
 }
 
+/**
+ * When collectMassPartials next has something to do on this partition: -Infinity when a partial is owed now (a
+ * system's buckets, deferrals or held count moved since its last partial, or a system holds documents and never
+ * reported), else when the earliest bucket leaves its window, Infinity when no bucket is held. It reads what
+ * collectMassPartials compares, without changing anything, so the host may skip the ticks before it.
+ */
+export function massPartialsDue(
+  state: ParityState,
+  settings: (system: string) => ParitySettings,
+): number {
+  let due = Infinity;
+  const seen = (system: string): number => {
+    const held = state.held.get(system) ?? 0;
+    const sys = state.systems.get(system);
+    if (sys === undefined) return held === 0 ? Infinity : -Infinity;
+    const s = settings(system);
+    const width = bucketWidth(s);
+    let first = Infinity;
+    for (const b of sys.buckets) first = Math.min(first, b.start + width + s.massRemoval.windowMs);
+    if (
+      JSON.stringify([sys.buckets, sys.deferred ?? 0]) !== sys.sent ||
+      sys.sentHeld === undefined ||
+      Math.abs(held - sys.sentHeld) > Math.max(1, HELD_RESEND_SHARE * sys.sentHeld)
+    )
+      return -Infinity;
+    return first;
+  };
+  for (const system of state.systems.keys()) due = Math.min(due, seen(system));
+  for (const system of state.held.keys()) {
+    if (!state.systems.has(system)) due = Math.min(due, seen(system));
+  }
+  return due;
+}
+
 /** A partial as the CloudEvent sent to the internal topic; its id is deterministic (a redelivery replaces itself). */
 export function massPartialEvent(partial: MassPartial, service: string): MassPartialEvent {
   return {

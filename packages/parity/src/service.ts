@@ -37,6 +37,7 @@ import {
   applyMassPartial,
   collectMassPartials,
   massPartialEvent,
+  massPartialsDue,
   massRemovalTopic,
   type MassPartialEvent,
 } from './mass-removal.js';
@@ -214,6 +215,12 @@ export function createParityService({
     tick(state: ParityState, ctx: HandlerContext) {
       return advance(state, context(state, ctx));
     },
+    // A tick fires deadlines and sends the partials whose counts moved (advance): nothing before the earlier of both.
+    nextTick: (state: ParityState) =>
+      Math.min(
+        state.nextDeadline(),
+        massPartialsDue(state, (system) => settings(system)),
+      ),
     ...(table ? { tables: [{ topic: stateTopic(name), table }] } : {}),
     recentChanges: table,
     advance: (state: ParityState, now: number) =>

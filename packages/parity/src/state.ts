@@ -1,5 +1,4 @@
-import FlatQueue from 'flatqueue';
-import type { PartitionState, StateChange } from '@tidemark/core';
+import { DeadlineQueue, type PartitionState, type StateChange } from '@tidemark/core';
 import { IdInventory, hashId, type IdHasher } from './inventory-diff.js';
 
 // Changelog layout: one entry per document, per system, per inventory side, per reconciliation subject and
@@ -150,6 +149,16 @@ export interface Deadline {
 
 const FINISHED_KEPT = 16;
 
+// A deadline's key in the queue: kind and record key, split at the first NUL (kinds never contain one).
+function deadlineId(kind: Deadline['kind'], key: string): string {
+  return `${kind}\u0000${key}`;
+}
+
+function fromDeadlineId(id: string): Deadline {
+  const at = id.indexOf('\u0000');
+  return { kind: id.slice(0, at) as Deadline['kind'], key: id.slice(at + 1) };
+}
+
 // Order of deadlines due at the same time: a mass-removal re-check first, so a document's delete-missed
 // due at the same moment sees whether the burst is over.
 const KIND_ORDER: Readonly<Record<Deadline['kind'], number>> = {
@@ -192,7 +201,8 @@ export class ParityState implements PartitionState {
   watermark = 0;
   // Systems, content classes and classifications are few; each decoded event brings its own copy of them.
   readonly #names = new Map<string, string>();
-  readonly #heap = new FlatQueue<Deadline>();
+  /** Deadlines keyed `<kind>\u0000<key>`: one per record field, moved in place when it is rescheduled. */
+  readonly #heap = new DeadlineQueue<string>();
   readonly #dirty = new Set<string>();
   /** Chunk changes not yet drained: key -> ids (null = delete). */
   readonly #chunkChanges = new Map<string, StateChange['value'] | readonly string[]>();
@@ -336,11 +346,14 @@ export class ParityState implements PartitionState {
 
   // ---- deadlines ----------------------------------------------------------------------------
 
-  /** Schedules a deadline; superseded entries stay in the heap and are skipped when popped. */
+  /**
+   * Schedules a deadline, replacing the one of the same kind and key. A deadline whose record field was cleared
+   * meanwhile stays queued and is skipped when it comes due (dueOf no longer matches).
+   */
   schedule(kind: Deadline['kind'], key: string, due: number): void {
-    this.#heap.push({ kind, key }, due);
-    // Lazy deletion leaves superseded entries behind; rebuild once they dominate so memory stays bounded.
-    if (this.#heap.length > 1024 && this.#heap.length > 4 * (this.size() + 1)) this.#rebuildHeap();
+    this.#heap.set(deadlineId(kind, key), due);
+    // Cleared deadlines stay until their time; rebuild once they dominate so memory stays bounded.
+    if (this.#heap.size > 1024 && this.#heap.size > 4 * (this.size() + 1)) this.#rebuildHeap();
   }
 
   /**
@@ -350,11 +363,11 @@ export class ParityState implements PartitionState {
    */
   nextDue(now: number): { deadlines: Deadline[]; due: number } | undefined {
     for (;;) {
-      const due = this.#heap.peekValue();
-      if (due === undefined || due > now) return undefined;
+      const due = this.#heap.peekDue();
+      if (!(due <= now)) return undefined;
       const batch = new Map<string, Deadline>();
-      while (this.#heap.peekValue() === due) {
-        const deadline = this.#heap.pop() as Deadline;
+      while (this.#heap.peekDue() === due) {
+        const deadline = fromDeadlineId(this.#heap.pop()!.key);
         if (this.dueOf(deadline) === due)
           batch.set(`${KIND_ORDER[deadline.kind]}|${deadline.key}`, deadline);
       }
@@ -369,9 +382,9 @@ export class ParityState implements PartitionState {
   pendingDeadlines(): Array<{ kind: Deadline['kind']; key: string; due: number }> {
     const out: Array<{ kind: Deadline['kind']; key: string; due: number }> = [];
     const seen = new Set<string>();
-    for (let i = 0; i < this.#heap.length; i++) {
-      const deadline = this.#heap.ids[i] as Deadline;
-      const due = this.#heap.values[i] as number;
+    for (const entry of this.#heap.entries()) {
+      const deadline = fromDeadlineId(entry.key);
+      const due = entry.due;
       const id = `${deadline.kind}|${deadline.key}|${due}`;
       if (this.dueOf(deadline) === due && !seen.has(id)) {
         seen.add(id);
@@ -383,9 +396,14 @@ export class ParityState implements PartitionState {
     );
   }
 
+  /** The earliest deadline's due time (a superseded one may make it early, never late); Infinity when none. */
+  nextDeadline(): number {
+    return this.#heap.peekDue();
+  }
+
   /** Entries in the heap, superseded ones included. */
   get heapLength(): number {
-    return this.#heap.length;
+    return this.#heap.size;
   }
 
   /** The due time a deadline's record currently holds (undefined when none). */
@@ -409,18 +427,17 @@ export class ParityState implements PartitionState {
   #scheduleRecord(key: string): void {
     if (key.startsWith('d:')) {
       const rec = this.docs.get(key);
-      if (rec?.deleteDue !== undefined) this.#heap.push({ kind: 'delete', key }, rec.deleteDue);
-      if (rec?.aclDue !== undefined) this.#heap.push({ kind: 'acl', key }, rec.aclDue);
-      if (rec?.forgetAt !== undefined) this.#heap.push({ kind: 'forget', key }, rec.forgetAt);
+      if (rec?.deleteDue !== undefined) this.#heap.set(deadlineId('delete', key), rec.deleteDue);
+      if (rec?.aclDue !== undefined) this.#heap.set(deadlineId('acl', key), rec.aclDue);
+      if (rec?.forgetAt !== undefined) this.#heap.set(deadlineId('forget', key), rec.forgetAt);
     } else if (key.startsWith('s:')) {
       const system = (JSON.parse(key.slice(2)) as string[])[0] as string;
       const rec = this.systems.get(system);
-      if (rec?.recheckAt !== undefined)
-        this.#heap.push({ kind: 'mass', key: system }, rec.recheckAt);
+      if (rec?.recheckAt !== undefined) this.#heap.set(deadlineId('mass', system), rec.recheckAt);
     } else if (key.startsWith('n:')) {
       const snap = this.snapshots.get(key);
       if (snap && snap.received < snap.chunks)
-        this.#heap.push({ kind: 'expiry', key }, snap.expiresAt);
+        this.#heap.set(deadlineId('expiry', key), snap.expiresAt);
     }
   }
 
@@ -429,7 +446,6 @@ export class ParityState implements PartitionState {
     for (const key of this.docs.keys()) this.#scheduleRecord(key);
     for (const system of this.systems.keys()) this.#scheduleRecord(ParityState.systemKey(system));
     for (const key of this.snapshots.keys()) this.#scheduleRecord(key);
-    this.#heap.shrink();
   }
 
   // ---- PartitionState -----------------------------------------------------------------------

@@ -1,33 +1,33 @@
 import {
-  dlqRecord,
-  envelopeInvalidFinding,
-  findingRecord,
-  parseEnvelope,
+  checkOutputs,
+  isPromiseLike,
+  processRecord,
   stateTopic,
   type GlobalTable,
+  type Handled,
   type HandlerContext,
   type InputRecord,
   type MetricsSink,
   type OutputRecord,
   type PartitionState,
   type RecordHeaders,
+  type RecordProcessing,
   type ServiceDefinition,
   type TopicCatalog,
 } from '@tidemark/core';
 import { createPartitioner, DEFAULT_PARTITIONS, type Partitioner } from './partitioner.js';
 
-/** A service definition of any state and event type, as the replay host runs it. */
-export type ReplayService = ServiceDefinition<PartitionState, unknown> & {
-  /**
-   * The earliest event time at which `tick` may change the partition's state or emit anything (-Infinity: at the
-   * next tick; Infinity: nothing pending). A service that declares it is ticked only when it is due, and the host
-   * jumps over tick boundaries at which no service is due; one that does not is ticked at every boundary.
-   */
-  nextTick?(state: PartitionState): number;
-};
+/**
+ * A service definition of any state and event type, as the replay host runs it. One that declares `nextTick` is
+ * ticked only when it is due, and the host jumps over tick boundaries at which no service is due; one that does not
+ * is ticked at every boundary.
+ */
+export type ReplayService = ServiceDefinition<PartitionState, unknown>;
 
 /** Default tick period in event time: the live services' schedule (`*\/10 * * * * *`). */
 export const DEFAULT_TICK_MS = 10_000;
+/** Input records between drains of the states whose changelog no table reads (they only bound memory). */
+const DRAIN_ALL_EVERY = 10_000;
 /** Default number of input records between changelog drains (the live host drains per consumed batch). */
 export const DEFAULT_COMMIT_EVERY = 100;
 
@@ -75,6 +75,11 @@ export interface HostStats {
 interface Slot {
   partition: number;
   state: PartitionState;
+  /**
+   * The service's `nextTick` of this state, while nothing that can change it has happened since: a record delivered
+   * to it, a tick of it, or a change to a table the service reads. undefined: to be asked again.
+   */
+  due: number | undefined;
 }
 
 interface Queued {
@@ -83,24 +88,6 @@ interface Queued {
   value: Buffer | null;
   headers: RecordHeaders;
   timestamp: number | undefined;
-}
-
-function isPromiseLike<T>(value: T | Promise<T>): value is Promise<T> {
-  return typeof (value as { then?: unknown } | null)?.then === 'function';
-}
-
-function checkOutputs(outputs: unknown): OutputRecord[] {
-  if (!Array.isArray(outputs))
-    throw new TypeError('handler must return an array of output records');
-  for (const o of outputs as OutputRecord[]) {
-    if (typeof o?.topic !== 'string' || o.topic.length === 0) {
-      throw new TypeError('output record without a topic');
-    }
-    if (o.value !== null && typeof o.value !== 'string' && !Buffer.isBuffer(o.value)) {
-      throw new TypeError(`output record to ${o.topic}: value must be a string, Buffer or null`);
-    }
-  }
-  return outputs as OutputRecord[];
 }
 
 /**
@@ -126,6 +113,10 @@ export class ReplayHost {
   readonly #slots = new Map<ReplayService, Slot[]>();
   readonly #consumers = new Map<string, ReplayService[]>();
   readonly #tables = new Map<string, GlobalTable[]>();
+  /** How each service's records are processed (core's kernel; built once). */
+  readonly #processing = new Map<ReplayService, RecordProcessing<PartitionState, unknown>>();
+  /** Services by the topic of a table they read: a change there may change their `nextTick`. */
+  readonly #tableReaders = new Map<string, ReplayService[]>();
   /** Services whose changelog feeds a global table (e.g. parity's recent changes). */
   readonly #changelogTables = new Map<ReplayService, GlobalTable[]>();
   readonly #offsets = new Map<string, number>();
@@ -134,6 +125,7 @@ export class ReplayHost {
   #lastTick = 0;
   #line: number | undefined;
   #sinceCommit = 0;
+  #sinceDrainAll = 0;
   readonly stats: HostStats = { deliveries: 0, ticks: 0, tickErrors: 0, deadLetters: 0 };
 
   constructor(options: ReplayHostOptions) {
@@ -168,8 +160,15 @@ export class ReplayHost {
         Array.from({ length: this.#partitions }, (_, partition) => ({
           partition,
           state: service.createState(partition),
+          due: undefined,
         })),
       );
+      this.#processing.set(service, {
+        definition: service,
+        topics: this.#topics,
+        metrics: this.#metrics,
+        retry: false,
+      });
       for (const topic of service.inputs) {
         const list = this.#consumers.get(topic) ?? [];
         list.push(service);
@@ -179,6 +178,9 @@ export class ReplayHost {
         const list = this.#tables.get(topic) ?? [];
         list.push(table);
         this.#tables.set(topic, list);
+        const readers = this.#tableReaders.get(topic) ?? [];
+        if (!readers.includes(service)) readers.push(service);
+        this.#tableReaders.set(topic, readers);
       }
     }
     for (const service of this.#services) {
@@ -219,7 +221,8 @@ export class ReplayHost {
     } finally {
       this.#line = undefined;
     }
-    if (++this.#sinceCommit >= this.#commitEvery) this.commit();
+    this.#sinceDrainAll++;
+    if (++this.#sinceCommit >= this.#commitEvery) this.#commitPoint();
   }
 
   /**
@@ -257,24 +260,55 @@ export class ReplayHost {
       if (!service.tick) continue;
       if (!service.nextTick) return next;
       for (const slot of this.#slots.get(service)!) {
-        due = Math.min(due, service.nextTick(slot.state));
+        due = Math.min(due, this.#dueOf(service, slot));
         if (due <= next) return next;
       }
     }
     return due === Infinity ? Infinity : Math.ceil(due / this.#tickMs) * this.#tickMs;
   }
 
+  /** The service's `nextTick` for a slot, asked once per change of what it depends on. */
+  #dueOf(service: ReplayService, slot: Slot): number {
+    return (slot.due ??= service.nextTick!(slot.state));
+  }
+
+  /** Forgets the cached `nextTick` of every slot of the services that read a table on `topic`. */
+  #tableChanged(topic: string): void {
+    for (const service of this.#tableReaders.get(topic) ?? []) {
+      for (const slot of this.#slots.get(service)!) slot.due = undefined;
+    }
+  }
+
+  /**
+   * A live commit point: the states whose changelog a table follows are drained into it. Nothing reads the other
+   * changelogs in replay, so their states are drained (serialized and dropped) only every DRAIN_ALL_EVERY records,
+   * to bound the changes they hold — serializing them at every commit point was a tenth of replay's time.
+   */
+  #commitPoint(): void {
+    this.#sinceCommit = 0;
+    if (this.#sinceDrainAll >= DRAIN_ALL_EVERY) this.commit();
+    else this.#drain(true);
+  }
+
   /** Drains every partition state's changes, applying those a global table follows (the live host's commit). */
   commit(): void {
     this.#sinceCommit = 0;
+    this.#sinceDrainAll = 0;
+    this.#drain(false);
+  }
+
+  #drain(tablesOnly: boolean): void {
     for (const service of this.#services) {
       const tables = this.#changelogTables.get(service);
+      if (tablesOnly && !tables) continue;
       for (const slot of this.#slots.get(service)!) {
         const changes = slot.state.drainChanges();
         if (!tables) continue;
         for (const c of changes) for (const t of tables) t.apply(c.key, c.value);
       }
     }
+    // Draining may settle what a state reports as due, and changelog tables changed: every slot is asked again.
+    for (const slots of this.#slots.values()) for (const slot of slots) slot.due = undefined;
   }
 
   async #tickRound(now: number): Promise<void> {
@@ -284,8 +318,9 @@ export class ReplayHost {
       if (!tick) continue;
       const skippable = this.#skipIdle && service.nextTick !== undefined;
       for (const slot of this.#slots.get(service)!) {
-        if (skippable && service.nextTick!(slot.state) > now) continue; // nothing due: a no-op tick
+        if (skippable && this.#dueOf(service, slot) > now) continue; // nothing due: a no-op tick
         this.stats.ticks++;
+        slot.due = undefined;
         let outputs: OutputRecord[];
         try {
           outputs = checkOutputs(
@@ -304,7 +339,7 @@ export class ReplayHost {
     await this.#run();
     // A round that decided something is a batch live: its state changes reach the changelog (and the tables
     // that follow it) now. Quiet rounds leave theirs for the next commit, which drains them just the same.
-    this.commit();
+    this.#commitPoint();
   }
 
   #ctx(
@@ -339,7 +374,10 @@ export class ReplayHost {
 
   #produce(q: Queued): void {
     const tables = this.#tables.get(q.topic);
-    if (tables && q.key !== null) for (const t of tables) t.apply(q.key, q.value);
+    if (tables && q.key !== null) {
+      for (const t of tables) t.apply(q.key, q.value);
+      this.#tableChanged(q.topic);
+    }
     if (this.#consumers.has(q.topic)) this.#queue.push(q);
   }
 
@@ -362,41 +400,26 @@ export class ReplayHost {
         headers: q.headers,
       };
       for (const service of this.#consumers.get(q.topic)!) {
-        await this.#deliver(service, this.#slots.get(service)![partition]!, record);
+        const slot = this.#slots.get(service)![partition]!;
+        slot.due = undefined;
+        this.stats.deliveries++;
+        // The Kafka host's rule, from the same kernel (core processRecord). Replay cannot try a record again later,
+        // so a retriable error (a Schema Registry outage) is dead-lettered like any other. A synchronous service
+        // costs no promise.
+        const pending = processRecord(
+          this.#processing.get(service)!,
+          slot.state,
+          record,
+          this.#clock ?? 0,
+        );
+        this.#handled(isPromiseLike(pending) ? await pending : pending);
       }
     }
     this.#queue.length = 0;
   }
 
-  async #deliver(service: ReplayService, slot: Slot, record: InputRecord): Promise<void> {
-    this.stats.deliveries++;
-    const traceparent = record.headers['traceparent'];
-    const ctx = this.#ctx(service, slot, this.#clock ?? 0, traceparent);
-    let outputs: OutputRecord[];
-    try {
-      const decoded = service.decode ? service.decode(record) : parseEnvelope(record);
-      const event = isPromiseLike(decoded) ? await decoded : decoded;
-      const result = service.handle(slot.state, event, record, ctx);
-      outputs = checkOutputs(isPromiseLike(result) ? await result : result);
-      if (traceparent !== undefined) {
-        outputs = outputs.map((o) =>
-          o.headers?.['traceparent'] === undefined
-            ? { ...o, headers: { ...o.headers, traceparent } }
-            : o,
-        );
-      }
-    } catch (error) {
-      // The Kafka host's rule (runtime/processing.ts): a dead letter and an envelope.invalid finding, never a stop.
-      this.stats.deadLetters++;
-      const opts = { service: service.name, topics: this.#topics };
-      outputs = [
-        dlqRecord({ record, error, ...opts }),
-        findingRecord(
-          envelopeInvalidFinding({ record, error, service: service.name, now: ctx.now }),
-          opts,
-        ),
-      ];
-    }
-    for (const o of outputs) this.#emit(o);
+  #handled(handled: Handled): void {
+    if (handled.deadLetter !== undefined) this.stats.deadLetters++;
+    for (const o of handled.outputs) this.#emit(o);
   }
 }

@@ -2,11 +2,7 @@ import { createContractCheckerService, type FramedDecoder } from '@tidemark/cont
 import type { ContractSet } from '@tidemark/contracts';
 import { resolveTopics, type TopicCatalog } from '@tidemark/core';
 import { createDriftService } from '@tidemark/drift';
-import {
-  createFreshnessService,
-  settingsFromContracts,
-  type FreshnessLedger,
-} from '@tidemark/freshness';
+import { createFreshnessService, settingsFromContracts } from '@tidemark/freshness';
 import { contractParitySettings, createParityService } from '@tidemark/parity';
 import {
   createAlertRouterService,
@@ -55,10 +51,10 @@ export function replayServices(options: ReplayServicesOptions): ReplayService[] 
       topics,
       ...(options.framed ? { framed: options.framed } : {}),
     }) as unknown as ReplayService,
-    withNextTick(
-      createFreshnessService({ settings: settingsFromContracts(contracts), topics }),
-      freshnessNextTick,
-    ),
+    createFreshnessService({
+      settings: settingsFromContracts(contracts),
+      topics,
+    }) as unknown as ReplayService,
     createParityService({
       settings: contractParitySettings(contracts),
       topics,
@@ -83,21 +79,4 @@ export function replayServices(options: ReplayServicesOptions): ReplayService[] 
     );
   }
   return services;
-}
-
-/**
- * The freshness-monitor's tick only fires heap deadlines due by `now` (`advanceTo`), so its earliest heap entry is
- * when it next has work (superseded entries only make that earlier, never later).
- * TODO(freshness owner): declare this as `nextTick` in createFreshnessService, then drop this adapter.
- */
-function freshnessNextTick(ledger: FreshnessLedger): number {
-  ledger.ensureHeap();
-  return ledger.heap.peekTime();
-}
-
-function withNextTick<S>(
-  service: { tick?: unknown },
-  nextTick: (state: S) => number,
-): ReplayService {
-  return { ...service, nextTick } as unknown as ReplayService;
 }

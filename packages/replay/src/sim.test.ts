@@ -1,10 +1,12 @@
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parseTime } from '@tidemark/core';
 import { loadContractDir } from '@tidemark/contracts/node';
 import { alignProfiles, defaultFaultPlan, readFinding, score, simulate } from '@tidemark/sim';
-import { memoryOutput, replay } from './index.js';
+import { parseRoutingConfig } from '@tidemark/routing';
+import { memoryOutput, REPLAY_FILES, replay } from './index.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
@@ -56,5 +58,38 @@ describe('replay of a simulated run with every kind of fault', () => {
     await replay({ input: lines(), contracts, out: again, drainMs });
     expect(again.text('findings.jsonl')).toBe(out.text('findings.jsonl'));
     expect(again.text('dlq.jsonl')).toBe(out.text('dlq.jsonl'));
+  }, 120_000);
+});
+
+describe('skipping idle ticks (nextTick) on a simulated run', () => {
+  // Every service declares nextTick (contract-checker, freshness, parity, drift, router): a round is run only when
+  // one of them is due. Over a day with every fault, routed, that must change no output byte: a nextTick that is
+  // ever late (a deadline, a partial, a group flush, an escalation or a cleanup sweep it does not report) shows here.
+  it('gives the same files as ticking every boundary', async () => {
+    const contracts = await loadContractDir(join(ROOT, 'contracts'));
+    const routing = parseRoutingConfig(
+      await readFile(join(ROOT, 'contracts/routing.yaml'), 'utf8'),
+      'routing.yaml',
+    );
+    const sim = simulate({
+      seed: 5,
+      docs: 60,
+      days: 1.5,
+      start: parseTime('2025-03-03T00:00:00Z'),
+      faults: defaultFaultPlan(),
+      profiles: alignProfiles(contracts),
+    });
+    const lines = Array.from(sim.events, (r) => JSON.stringify(r));
+    // Past the router's 24h retention of resolved findings, so cleanup sweeps happen too.
+    const drainMs = 26 * 3_600_000;
+    // Minute ticks keep the run that ticks every boundary short (the cleanup cadence is a minute too).
+    const opts = { input: lines, contracts, routing, drainMs, tickMs: 60_000 };
+    const skipped = memoryOutput();
+    const ticked = memoryOutput();
+    await replay({ ...opts, out: skipped });
+    await replay({ ...opts, out: ticked, skipIdleTicks: false });
+    for (const f of REPLAY_FILES) expect(skipped.text(f), f).toBe(ticked.text(f));
+    expect(skipped.lines('findings.jsonl').length).toBeGreaterThan(50);
+    expect(skipped.lines('alerts.jsonl').length).toBeGreaterThan(0);
   }, 120_000);
 });

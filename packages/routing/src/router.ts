@@ -105,6 +105,11 @@ export interface Router {
   ingest(state: RouterState, finding: Finding, now: number): void;
   /** Runs the timers due by `now`: group flushes, ticket actions, silence notices, cleanup. */
   tick(state: RouterState, now: number): RouterOutput;
+  /**
+   * The earliest time at which `tick` may emit or change anything (-Infinity: at the next tick; Infinity: nothing
+   * pending), so a host may skip the ticks before it. May be early, never late.
+   */
+  nextTick(state: RouterState): number;
   /** Whether an inhibit rule mutes these labels now (a firing source alert agrees on every `equal` label). */
   isInhibited(state: RouterState, labels: Labels): boolean;
 }
@@ -162,6 +167,8 @@ export function createRouter({
     }
     return fp;
   };
+  // When each state was last ticked (memory only): silences over by then can never become due (nextTick).
+  const lastTick = new WeakMap<RouterState, number>();
   const routesById = new Map<string, Route>();
   walkRoutes(config.route, (r) => routesById.set(r.id, r));
   const rules = config.inhibitRules;
@@ -920,6 +927,7 @@ export function createRouter({
 
   function tick(state: RouterState, now: number): RouterOutput {
     const ix = indexes(state);
+    lastTick.set(state, now);
     const out: RouterOutput = {
       alerts: [],
       notifications: [],
@@ -948,10 +956,16 @@ export function createRouter({
     ix.dirtyTickets.clear();
     silenceNotices(state, now, out);
     // Cleanup has minute granularity: scanning the resolved findings on every tick would cost more than routing.
+    // Its sweeps keep a fixed cadence from the first tick, and each sweeps as of its own point of that cadence, so
+    // what it removes does not depend on which ticks ran in between (a host may skip idle ticks: nextTick).
     if (now < ix.nextCleanupAt) return out;
-    ix.nextCleanupAt = now + CLEANUP_EVERY;
+    const sweepAt =
+      ix.nextCleanupAt === Number.NEGATIVE_INFINITY
+        ? now
+        : ix.nextCleanupAt + Math.floor((now - ix.nextCleanupAt) / CLEANUP_EVERY) * CLEANUP_EVERY;
+    ix.nextCleanupAt = sweepAt + CLEANUP_EVERY;
     for (const [fp, at] of ix.resolvedFindings) {
-      if (at + resolvedRetention <= now) {
+      if (at + resolvedRetention <= sweepAt) {
         state.kv.delete(`finding:${fp}`);
         ix.resolvedFindings.delete(fp);
       }
@@ -959,7 +973,7 @@ export function createRouter({
     // A closed ticket is kept until its period is over (plus the retention), so a late item of the same period
     // opens a new generation rather than reusing the first key.
     for (const [base, periodEnd] of ix.closedTickets) {
-      if (periodEnd + resolvedRetention <= now) {
+      if (periodEnd + resolvedRetention <= sweepAt) {
         state.kv.delete(`ticket:${base}`);
         ix.closedTickets.delete(base);
       }
@@ -967,7 +981,58 @@ export function createRouter({
     return out;
   }
 
-  return { config, ingest, tick, isInhibited };
+  function nextTick(state: RouterState): number {
+    const ix = indexes(state);
+    // The first tick after a start or restore fixes the cleanup cadence; dirty tickets flush on the next tick.
+    if (ix.nextCleanupAt === Number.NEGATIVE_INFINITY || ix.dirtyTickets.size > 0) {
+      return Number.NEGATIVE_INFINITY;
+    }
+    let due = ix.nextGroupDue;
+    for (const at of ix.expiring.values()) due = Math.min(due, at);
+    for (const at of ix.dueTickets.values()) due = Math.min(due, at);
+    for (const fp of ix.escalations) {
+      const a = state.kv.get(`alert:${fp}`) as AlertEntry | undefined;
+      const esc = a?.escalation;
+      // A firing escalation waits for its time (and is retried while muted); anything else is settled at once.
+      if (!a || !esc || a.status !== 'firing' || esc.sent) return Number.NEGATIVE_INFINITY;
+      due = Math.min(due, esc.at);
+    }
+    due = Math.min(due, nextSilenceNotice(state));
+    // The sweep at the first point of the cadence at or after the earliest retention end.
+    let sweep = Number.POSITIVE_INFINITY;
+    for (const at of ix.resolvedFindings.values()) sweep = Math.min(sweep, at + resolvedRetention);
+    for (const end of ix.closedTickets.values()) sweep = Math.min(sweep, end + resolvedRetention);
+    if (sweep !== Number.POSITIVE_INFINITY) {
+      const behind = Math.max(0, Math.ceil((sweep - ix.nextCleanupAt) / CLEANUP_EVERY));
+      due = Math.min(due, ix.nextCleanupAt + behind * CLEANUP_EVERY);
+    }
+    return due;
+  }
+
+  // When silenceNotices next fires or resolves a notice on this partition (the silences table may change between
+  // ticks; this reads it as it is now).
+  function nextSilenceNotice(state: RouterState): number {
+    if (!silences || state.partition !== silenceNoticePartition) return Number.POSITIVE_INFINITY;
+    const ix = indexes(state);
+    let due = Number.POSITIVE_INFINITY;
+    const ticked = lastTick.get(state) ?? Number.NEGATIVE_INFINITY;
+    for (const s of silences.all()) {
+      if (s.endsAt <= ticked) continue; // over: it can no longer become due
+      const e = state.kv.get(`silence:${s.id}`) as SilenceEntry | undefined;
+      if (e && e.endsAt === s.endsAt) continue;
+      const from = Math.max(s.startsAt, s.endsAt - silenceExpiryLead);
+      if (from < s.endsAt) due = Math.min(due, from);
+    }
+    for (const id of ix.silenceNotices) {
+      const s = silences.get(id);
+      const e = state.kv.get(`silence:${id}`) as SilenceEntry | undefined;
+      if (!s || !e || e.endsAt !== s.endsAt) return Number.NEGATIVE_INFINITY;
+      due = Math.min(due, s.endsAt);
+    }
+    return due;
+  }
+
+  return { config, ingest, tick, nextTick, isInhibited };
 }
 
 /** Fills `{fingerprint}` and `{<label>}` placeholders of a generatorURL template, URL-encoded. */

@@ -132,6 +132,32 @@ export function mergeAndDecide(
   return { state, findings };
 }
 
+/**
+ * The earliest host time at which `mergeAndDecide(state, null, now)` may decide a window or start a series' stall
+ * clock (Infinity: never without a new partial). Windows are decided in order, so each series waits on its first
+ * candidate window: its settle time, its decide delay, and a running stall's timeout. Early rather than late (the
+ * silent-window clamp is ignored), so a host may skip every tick before it.
+ */
+export function nextDecision(state: DriftDeciderState, config: ResolvedDriftConfig): number {
+  let due = Infinity;
+  for (const series of state.series.values()) {
+    const f = featureFor(config, series.id.feature, series.id.system);
+    if (f === undefined || f.kind !== series.kind) continue;
+    let first = Infinity;
+    for (const start of series.pending.keys()) first = Math.min(first, start);
+    if (f.kind === 'volume' && series.lastDecided !== null)
+      first = Math.min(first, series.lastDecided + f.windowMs);
+    if (first === Infinity) continue;
+    let at = first + f.windowMs + config.allowedLatenessMs + config.decideDelayMs;
+    const since = series.since.get(first);
+    if (since !== undefined) at = Math.max(at, since + config.decideDelayMs);
+    if (series.stalledSince !== null)
+      at = Math.max(at, series.stalledSince + config.decideTimeoutMs);
+    due = Math.min(due, at);
+  }
+  return due;
+}
+
 function mergePartial(
   state: DriftDeciderState,
   partial: DriftPartial,

@@ -31,7 +31,7 @@ import {
 } from '@tidemark/core';
 import type { ContractSet } from '@tidemark/contracts';
 import { resolveDriftConfig, type DriftConfig, type ResolvedDriftConfig } from '../check/config.js';
-import { mergeAndDecide } from '../check/decider.js';
+import { mergeAndDecide, nextDecision } from '../check/decider.js';
 import {
   closeWindows,
   partialFromJSON,
@@ -301,6 +301,18 @@ export function createDriftService(options: DriftServiceOptions): DriftDetectorS
     });
   }
 
+  // When tick() next has work: the first tick after a restore (it starts the idle clock); the idle rule closing a
+  // quiet partition's windows by the clock (handle() already closed every window its watermark allows); a decision.
+  function nextTick(state: DriftServiceState): number {
+    if (state.lastActivity === null) return -Infinity;
+    const stage = state.stage;
+    const idleClose =
+      stage.series.size === 0
+        ? Infinity
+        : Math.max(state.lastActivity + idleAfterMs, stage.nextDue);
+    return Math.min(idleClose, nextDecision(state.decider, config));
+  }
+
   return {
     name,
     inputs: [topics.contentChanges, topics.syncEvents, partialsTopic],
@@ -309,6 +321,7 @@ export function createDriftService(options: DriftServiceOptions): DriftDetectorS
     decode,
     handle,
     tick,
+    nextTick,
     config,
     partialsTopic,
   };
