@@ -264,9 +264,7 @@ export function createAlertRouterService(options: AlertRouterOptions): AlertRout
     decode,
     handle,
     tick,
-    // With an Alertmanager sink every tick also drains its delivery counters: never skipped then.
-    nextTick: (state: RouterState) =>
-      alertmanager ? Number.NEGATIVE_INFINITY : router.nextTick(state),
+    nextTick: (state: RouterState) => router.nextTick(state),
     metrics: ALERT_ROUTER_METRICS,
     tables: [{ topic: topics.silences, table: silences }],
     silences,
