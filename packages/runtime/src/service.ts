@@ -55,6 +55,8 @@ import type { Addressed } from './produce-batches.js';
 import { stalledPartitions } from './progress.js';
 import { restorePartitions } from './restore.js';
 import { TableFollower } from './tables.js';
+import { describeTopicAccess, missingTopicAccess, topicAccessError } from './topic-access.js';
+import type { TopicRequirement } from './topic-access.js';
 import { startTickSpan, withContext } from './tracing.js';
 
 /** Options of runService; everything has a production default. */
@@ -327,6 +329,7 @@ class ServiceHost<S extends PartitionState, E> {
     await this.#admin.connect();
     this.#partitionCount = await this.#checkTopics(this.#admin);
     await this.#ensureChangelog(this.#admin);
+    await this.#checkTopicAccess(this.#kafka);
 
     this.#producer = this.#kafka.producer({
       idempotent: true,
@@ -469,6 +472,42 @@ class ServiceHost<S extends PartitionState, E> {
       ]);
     }
     return first;
+  }
+
+  /** Exit 2 at start, naming topic and operation, when the principal may not read an input or write an output. */
+  async #checkTopicAccess(kafka: Kafka): Promise<void> {
+    const { topics } = this.#config;
+    const read = (topic: string, role: string): TopicRequirement => ({
+      topic,
+      operation: 'READ',
+      role,
+    });
+    const write = (topic: string, role: string): TopicRequirement => ({
+      topic,
+      operation: 'WRITE',
+      role,
+    });
+    const required = [
+      ...this.#definition.inputs.map((t) => read(t, 'input')),
+      ...(this.#definition.tables ?? []).map((t) => read(t.topic, 'table')),
+      write(topics.dlq, 'dead-letter, TOPIC_DLQ'),
+      write(topics.findings, 'findings, TOPIC_FINDINGS'),
+      ...(this.#definition.outputs ?? []).map((t) => write(t, 'output')),
+      read(this.#changelog, 'state changelog'),
+      write(this.#changelog, 'state changelog'),
+    ];
+    const access = await this.#admin$(
+      () => describeTopicAccess(kafka, [...new Set(required.map((r) => r.topic))]),
+      'read topic ACLs',
+    );
+    if (!access) {
+      this.#logger.warn(
+        'the broker cannot report topic ACLs (Metadata v8, Kafka 2.3+): a missing one shows at first use',
+      );
+      return;
+    }
+    const missing = missingTopicAccess(access, required);
+    if (missing.length > 0) throw topicAccessError(missing, this.#config.kafka);
   }
 
   async #ensureChangelog(admin: Admin): Promise<void> {
