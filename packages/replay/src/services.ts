@@ -56,7 +56,11 @@ export function replayServices(options: ReplayServicesOptions): ReplayService[] 
       ...(options.framed ? { framed: options.framed } : {}),
     }) as unknown as ReplayService,
     withNextTick(
-      createFreshnessService({ settings: settingsFromContracts(contracts), topics }),
+      createFreshnessService({
+        settings: settingsFromContracts(contracts),
+        topics,
+        labels: contracts,
+      }),
       freshnessNextTick,
     ),
     createParityService({
