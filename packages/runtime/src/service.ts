@@ -354,6 +354,14 @@ class ServiceHost<S extends PartitionState, E> {
       await this.#tables.start();
     }
 
+    // On a fresh cluster the group's coordinator answers "the coordinator is loading" for a while, and kafkajs
+    // does not retry that while joining (it crashes the consumer, exit 1). Wait for the coordinator here; a
+    // principal without DESCRIBE on its group is refused here too, as a one-line exit 2.
+    await this.#admin$(
+      () => this.#admin!.describeGroups([kc.groupId]),
+      'reach the group coordinator',
+    );
+
     const consumer = this.#kafka.consumer({
       groupId: kc.groupId,
       partitionAssigners: [coPartitionedAssigner(() => [...this.#slots.keys()])],
