@@ -57,7 +57,7 @@ import { restorePartitions } from './restore.js';
 import { TableFollower } from './tables.js';
 import { describeTopicAccess, missingTopicAccess, topicAccessError } from './topic-access.js';
 import type { TopicRequirement } from './topic-access.js';
-import { startTickSpan, withContext } from './tracing.js';
+import { recordTraceFields, startTickSpan, withContext } from './tracing.js';
 
 /** Options of runService; everything has a production default. */
 export interface RunServiceOptions {
@@ -168,7 +168,9 @@ const AUTHORIZATION_ERRORS = new Set([
 /** What #processBatch got through: the last offset handled or skipped, and the record it stopped at, if any. */
 interface Processed {
   last: string | undefined;
-  blocked?: { offset: string; error: TidemarkError } | undefined;
+  blocked?:
+    | { offset: string; error: TidemarkError; trace: { trace_id?: string; span_id?: string } }
+    | undefined;
 }
 
 /** A topic-partition paused because a dependency of its handler is unavailable. */
@@ -779,11 +781,7 @@ class ServiceHost<S extends PartitionState, E> {
    * at DEPENDENCY_RETRY_MAX) seek back to the record and resume, so the same record is tried again. Readiness is
    * false meanwhile; nothing is dead-lettered and no finding is written.
    */
-  #pauseForRetry(
-    slot: Slot<S>,
-    topic: string,
-    blocked: { offset: string; error: TidemarkError },
-  ): void {
+  #pauseForRetry(slot: Slot<S>, topic: string, blocked: NonNullable<Processed['blocked']>): void {
     const key = `${topic}:${slot.partition}`;
     const previous = this.#dependencyWaits.get(key);
     const attempt = previous && previous.offset === blocked.offset ? previous.attempt + 1 : 0;
@@ -797,6 +795,7 @@ class ServiceHost<S extends PartitionState, E> {
         topic,
         partition: slot.partition,
         offset: blocked.offset,
+        ...blocked.trace,
         attempt,
         delayMs,
         errorClass,
@@ -860,19 +859,15 @@ class ServiceHost<S extends PartitionState, E> {
       if (this.#eventTime && !(timestamp > future.reference + future.skewMs))
         this.#advanceEventTime(slot, topic, timestamp, outputs);
       const started = performance.now();
-      const handling = handleRecord(
-        handlingContext,
-        slot.state,
-        toInputRecord(topic, partition, message),
-        future,
-      );
+      const input = toInputRecord(topic, partition, message);
+      const handling = handleRecord(handlingContext, slot.state, input, future);
       const result = isPromiseLike(handling)
         ? await heartbeatWhile(handling, heartbeat, this.#logger)
         : handling;
       const finished = performance.now();
       if (result.retry !== undefined) {
         // Stop here: what came before is delivered and committed, this record is tried again later.
-        blocked = { offset: message.offset, error: result.retry };
+        blocked = { offset: message.offset, error: result.retry, trace: recordTraceFields(input) };
         break;
       }
       if (this.#dependencyWaits.has(waitKey)) this.#endDependencyWait(waitKey);
@@ -886,7 +881,14 @@ class ServiceHost<S extends PartitionState, E> {
         const { errorClass } = describeError(result.deadLetter);
         const reason = safeErrorText(result.deadLetter);
         this.#logger.warn(
-          { errorClass, error: reason, topic, partition, offset: message.offset },
+          {
+            errorClass,
+            error: reason,
+            topic,
+            partition,
+            offset: message.offset,
+            ...recordTraceFields(input),
+          },
           'record sent to the dead-letter topic',
         );
       }
