@@ -3,9 +3,6 @@
 // handler span is the child of the instrumentation's process span of the record (no second `process` span),
 // both link to the producer's span, outputs continue the handler span, and log lines about the record carry
 // its trace.
-import { createServer } from 'node:http';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { afterAll, afterEach, describe, expect, it, onTestFailed } from 'vitest';
 import {
@@ -18,52 +15,8 @@ import {
   produce,
   waitUntil,
 } from './helpers.js';
-
-interface ExportedSpan {
-  traceId: string;
-  spanId: string;
-  parentSpanId?: string;
-  name: string;
-  kind: number;
-  links?: Array<{ traceId: string; spanId: string }>;
-  attributes?: Array<{ key: string; value: { stringValue?: string; intValue?: string | number } }>;
-}
-
-/** An exported span's attributes as a plain object (OTLP/JSON wraps each value in its type). */
-function attributesOf(span: ExportedSpan | undefined): Record<string, string> {
-  return Object.fromEntries(
-    (span?.attributes ?? []).map((a) => [a.key, String(a.value.stringValue ?? a.value.intValue)]),
-  );
-}
-
-/** A minimal OTLP/HTTP JSON receiver: collects the spans of every POST /v1/traces. */
-async function startReceiver(): Promise<{
-  url: string;
-  spans: ExportedSpan[];
-  close: () => Promise<void>;
-}> {
-  const spans: ExportedSpan[] = [];
-  const server: Server = createServer((req, res) => {
-    let body = '';
-    req.on('data', (c: Buffer) => (body += c.toString()));
-    req.on('end', () => {
-      if (req.url === '/v1/traces') {
-        const payload = JSON.parse(body) as {
-          resourceSpans?: Array<{ scopeSpans?: Array<{ spans?: ExportedSpan[] }> }>;
-        };
-        for (const rs of payload.resourceSpans ?? [])
-          for (const ss of rs.scopeSpans ?? []) spans.push(...(ss.spans ?? []));
-      }
-      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    spans,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
-}
+import { attributesOf, startReceiver } from './otlp-receiver.js';
+import type { ExportedSpan } from './otlp-receiver.js';
 
 const running: Array<ServiceProcess | Collector> = [];
 afterEach(async () => {
