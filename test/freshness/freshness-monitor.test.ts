@@ -181,7 +181,8 @@ describe('freshness-monitor through the real broker', () => {
   });
 
   it('fires nothing for a document indexed within its SLA, and records its lag in tidemark_sync_lag_seconds', async () => {
-    const s = await setup({});
+    // The class is named (with the system's 3s SLA) so that its series keeps content_class="faq".
+    const s = await setup({ faq: '3s' });
     const svc = await s.start();
 
     const onTime = unique('on-time');

@@ -34,6 +34,8 @@ export async function contractsDir(classes: Record<string, string>): Promise<str
       'version: 1',
       'owner: { team: knowledge-ops, platformOwner: search-platform }',
       'slas: { syncLag: 3s }',
+      // Named so that its sync-lag series carries the connector (unnamed ones are recorded as "other").
+      `connectors: { instances: { ${CONNECTOR}: {} } }`,
       ...(classLines.length > 0 ? ['classes:', ...classLines] : []),
       '',
     ].join('\n'),

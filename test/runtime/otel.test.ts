@@ -1,9 +1,8 @@
 // Traces across Kafka: with `node --import @tidemark/runtime/otel` and OTLP/JSON pointed at a receiver in
-// this test, the span of the consumer side carries the producer's trace id, outputs continue that trace,
-// and the kafkajs instrumentation is live (loaded through the ESM hook before kafkajs).
-import { createServer } from 'node:http';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+// this test, the kafkajs instrumentation is live (loaded through the ESM hook before kafkajs), the runtime's
+// handler span is the child of the instrumentation's process span of the record (no second `process` span),
+// both link to the producer's span, outputs continue the handler span, and log lines about the record carry
+// its trace.
 import { randomBytes } from 'node:crypto';
 import { afterAll, afterEach, describe, expect, it, onTestFailed } from 'vitest';
 import {
@@ -16,43 +15,8 @@ import {
   produce,
   waitUntil,
 } from './helpers.js';
-
-interface ExportedSpan {
-  traceId: string;
-  spanId: string;
-  parentSpanId?: string;
-  name: string;
-  kind: number;
-}
-
-/** A minimal OTLP/HTTP JSON receiver: collects the spans of every POST /v1/traces. */
-async function startReceiver(): Promise<{
-  url: string;
-  spans: ExportedSpan[];
-  close: () => Promise<void>;
-}> {
-  const spans: ExportedSpan[] = [];
-  const server: Server = createServer((req, res) => {
-    let body = '';
-    req.on('data', (c: Buffer) => (body += c.toString()));
-    req.on('end', () => {
-      if (req.url === '/v1/traces') {
-        const payload = JSON.parse(body) as {
-          resourceSpans?: Array<{ scopeSpans?: Array<{ spans?: ExportedSpan[] }> }>;
-        };
-        for (const rs of payload.resourceSpans ?? [])
-          for (const ss of rs.scopeSpans ?? []) spans.push(...(ss.spans ?? []));
-      }
-      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    spans,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
-}
+import { attributesOf, startReceiver } from './otlp-receiver.js';
+import type { ExportedSpan } from './otlp-receiver.js';
 
 const running: Array<ServiceProcess | Collector> = [];
 afterEach(async () => {
@@ -68,16 +32,19 @@ function start(env: Record<string, string>): ServiceProcess {
 }
 
 describe('runtime tracing', () => {
-  it('continues the producer trace in the consumer span and the outputs', async () => {
+  it("handles each record in a child of the instrumentation's process span, linked to the producer", async () => {
     const receiver = await startReceiver();
     try {
       const t = await echoTopics('otel', 1);
       const traceId = randomBytes(16).toString('hex');
       const producerSpanId = randomBytes(8).toString('hex');
+      const badSpanId = randomBytes(8).toString('hex');
       await produce(t.input, [
         contentEvent('traced', 'doc', {
           headers: { traceparent: `00-${traceId}-${producerSpanId}-01` },
         }),
+        // Not JSON: dead-lettered, and the dead-letter log line carries the record's trace.
+        { key: 'bad', value: '{oops', headers: { traceparent: `00-${traceId}-${badSpanId}-01` } },
       ]);
       const out = await Collector.start([t.output]);
       running.push(out);
@@ -94,21 +61,48 @@ describe('runtime tracing', () => {
         /^00-([0-9a-f]{32})-([0-9a-f]{16})-0[01]$/.exec(
           out.on(t.output)[0]!.headers['traceparent'] ?? '',
         ) ?? [];
-      expect(outTrace).toBe(traceId);
 
-      await waitUntil('the consumer span exported', () =>
-        receiver.spans.some((s) => s.traceId === traceId),
+      const linksTo = (s: ExportedSpan, spanId: string) =>
+        (s.links ?? []).some((l) => l.traceId === traceId && l.spanId === spanId);
+      await waitUntil('the handler spans exported', () =>
+        receiver.spans.some((s) => s.name === `handle ${t.input}` && linksTo(s, badSpanId)),
       );
-      const processSpan = receiver.spans.find(
-        (s) => s.traceId === traceId && s.name === `process ${t.input}`,
+      const handler = receiver.spans.find(
+        (s) => s.name === `handle ${t.input}` && linksTo(s, producerSpanId),
       );
-      expect(processSpan).toMatchObject({ parentSpanId: producerSpanId, kind: 5 /* CONSUMER */ });
-      // The output's traceparent names the consumer span as its parent: the trace goes on downstream.
-      expect(processSpan?.spanId).toBe(outParent);
+      // The instrumentation's span of the record: one `process` span per record, the handler's parent.
+      const processSpans = receiver.spans.filter(
+        (s) => s.name === `process ${t.input}` && linksTo(s, producerSpanId),
+      );
+      expect(processSpans).toHaveLength(1);
+      expect(processSpans[0]).toMatchObject({ kind: 5 /* CONSUMER */, traceId: handler?.traceId });
+      expect(handler).toMatchObject({
+        kind: 1 /* INTERNAL */,
+        parentSpanId: processSpans[0]!.spanId,
+      });
+      expect(attributesOf(handler)).toMatchObject({
+        'messaging.system': 'kafka',
+        'messaging.operation.type': 'process',
+        'messaging.destination.name': t.input,
+        'messaging.destination.partition.id': '0',
+        'messaging.kafka.offset': '0',
+      });
+      // The output continues the handler span: the trace goes on downstream.
+      expect([outTrace, outParent]).toEqual([handler?.traceId, handler?.spanId]);
       // kafkajs itself is instrumented (its send span for the output exists), so the ESM hook worked.
       await waitUntil('a kafkajs send span', () =>
         receiver.spans.some((s) => s.name === `send ${t.output}`),
       );
+      const badProcess = receiver.spans.find(
+        (s) => s.name === `process ${t.input}` && linksTo(s, badSpanId),
+      );
+      const deadLetterLine = service.logs.find(
+        (l) => l.msg === 'record sent to the dead-letter topic',
+      );
+      expect(deadLetterLine).toMatchObject({
+        trace_id: badProcess?.traceId,
+        span_id: badProcess?.spanId,
+      });
 
       service.kill('SIGTERM');
       expect(await service.exited).toBe(0);

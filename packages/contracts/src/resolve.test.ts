@@ -100,6 +100,11 @@ describe('settingsFor', () => {
     expect(contracts.contentClasses('wiki')).toEqual(['policy', 'runbook']);
   });
 
+  it('lists the connectors a contract names, none for a system without one', () => {
+    expect(contracts.connectors('wiki')).toEqual(['wiki-prod']);
+    expect(contracts.connectors('crm')).toEqual([]);
+  });
+
   it('returns the same object for the same (system, class)', () => {
     expect(contracts.settingsFor('wiki', 'policy')).toBe(policy);
   });

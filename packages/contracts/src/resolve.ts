@@ -213,6 +213,8 @@ export interface ContractSet {
   has(system: string): boolean;
   /** Content classes the system's contract defines, sorted. */
   contentClasses(system: string): readonly string[];
+  /** Connectors the system's contract names (`connectors.instances`), sorted. */
+  connectors(system: string): readonly string[];
   /** Merged settings for events of (system, contentClass); undefined when the system has no contract. */
   settingsFor(system: string, contentClass?: string): ResolvedSettings | undefined;
   /** Heartbeat settings of a connector of the system; undefined when the system has no contract. */
@@ -275,6 +277,7 @@ export function buildContractSet(
     teams,
     has: (system: string) => systems.has(system),
     contentClasses: (system: string) => systems.get(system)?.classNames ?? [],
+    connectors: (system: string) => systems.get(system)?.connectorNames ?? [],
     settingsFor: (system: string, contentClass?: string) =>
       systems.get(system)?.settingsFor(contentClass),
     connectorSettings: (system: string, connector: string) =>
@@ -321,6 +324,7 @@ function escalation(
 class SystemResolver {
   readonly ref: ContractRef;
   readonly classNames: readonly string[];
+  readonly connectorNames: readonly string[];
   readonly allDriftFeatures: readonly DriftFeatureSettings[];
   private readonly doc: SourceContractDocument;
   private readonly parity: ParitySettings;
@@ -336,6 +340,7 @@ class SystemResolver {
     this.doc = source.document;
     this.ref = Object.freeze({ file: source.file, version: String(source.document.version) });
     this.classNames = Object.freeze(Object.keys(this.doc.classes ?? {}).sort());
+    this.connectorNames = Object.freeze(Object.keys(this.doc.connectors?.instances ?? {}).sort());
     const parity = this.doc.parity ?? {};
     const defaults = CONTRACT_DEFAULTS.parity;
     this.parity = Object.freeze({

@@ -103,6 +103,13 @@ export type {
   TicketItem,
   Ticket,
 } from './outputs.js';
+export {
+  OTHER_LABEL_VALUE,
+  UNKNOWN_LABEL_VALUE,
+  EMPTY_LABEL_VOCABULARY,
+  MetricLabelBounds,
+} from './metric-labels.js';
+export type { LabelVocabulary, SourceLabels } from './metric-labels.js';
 export { KeyValueState } from './state.js';
 export type { PartitionState, StateChange } from './state.js';
 export { noopMetrics } from './service.js';

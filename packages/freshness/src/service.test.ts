@@ -7,6 +7,7 @@ import {
   resolveTopics,
   type HandlerContext,
   type InputRecord,
+  type LabelVocabulary,
   type MetricsSink,
   type OutputRecord,
 } from '@tidemark/core';
@@ -26,6 +27,13 @@ import {
   testSettings,
   upserted,
 } from './test-events.js';
+
+// What the contracts of these tests name: confluence with one connector and two content classes.
+const vocabulary: LabelVocabulary = {
+  systems: ['confluence'],
+  connectors: (system) => (system === 'confluence' ? ['confluence-prod'] : []),
+  contentClasses: (system) => (system === 'confluence' ? ['policy', 'runbook'] : []),
+};
 
 function record(event: FreshnessInputEvent, headers: Record<string, string> = {}): InputRecord {
   const topic = event.type.startsWith('content.')
@@ -90,7 +98,7 @@ describe('createFreshnessService', () => {
   });
 
   it('handles parsed records on event time, records sync lag, and emits finding records with the trace', async () => {
-    const service = createFreshnessService({ settings: testSettings });
+    const service = createFreshnessService({ settings: testSettings, labels: vocabulary });
     const state = service.createState(0);
     const observed: Array<[string, Record<string, string>, number]> = [];
     const metrics: MetricsSink = {
@@ -186,5 +194,48 @@ describe('createFreshnessService', () => {
     expect(everyMinute).toHaveLength(8);
     expect(await host(DAY)).toEqual(everyMinute);
     expect(await host(10 * DAY)).toEqual(everyMinute);
+  });
+
+  it('bounds sync-lag labels to the contracts: 2,000 distinct system names make 2 series, not 2,000', async () => {
+    const service = createFreshnessService({ settings: testSettings, labels: vocabulary });
+    const state = service.createState(0);
+    const series = new Set<string>();
+    const metrics: MetricsSink = {
+      record: (_name, labels) => series.add(JSON.stringify(labels)),
+    };
+    const apply = async (event: FreshnessInputEvent) =>
+      service.handle(state, event, record(event), context(T0 + DAY, metrics));
+    for (let i = 0; i < 2_000; i++) {
+      const system = i === 0 ? 'confluence' : `made-up-${i}`;
+      const docId = `DOC-${i}`;
+      await apply(upserted({ docId, revision: 1, at: T0, system, contentClass: `class-${i}` }));
+      await apply(
+        indexed({
+          docId,
+          revision: 1,
+          at: T0 + MINUTE,
+          sourceTime: T0,
+          system,
+          connector: `connector-${i}`,
+        }),
+      );
+    }
+    expect([...series].map((s) => JSON.parse(s) as unknown)).toEqual([
+      { system: 'confluence', connector: 'other', content_class: 'other' },
+      { system: 'other', connector: 'other', content_class: 'other' },
+    ]);
+  });
+
+  it('without a vocabulary records every system as other', async () => {
+    const service = createFreshnessService({ settings: testSettings });
+    const state = service.createState(0);
+    const observed: Array<Record<string, string>> = [];
+    const metrics: MetricsSink = { record: (_name, labels) => observed.push(labels) };
+    for (const event of [
+      upserted({ docId: 'P', revision: 1, at: T0 }),
+      indexed({ docId: 'P', revision: 1, at: T0 + MINUTE, sourceTime: T0 }),
+    ])
+      await service.handle(state, event, record(event), context(T0 + DAY, metrics));
+    expect(observed).toEqual([{ system: 'other', connector: 'other', content_class: 'other' }]);
   });
 });

@@ -1,9 +1,12 @@
 import {
+  EMPTY_LABEL_VOCABULARY,
+  MetricLabelBounds,
   findingRecord,
   parseTime,
   resolveTopics,
   type Finding,
   type HandlerContext,
+  type LabelVocabulary,
   type MetricDefinition,
   type OutputRecord,
   type ServiceDefinition,
@@ -36,6 +39,11 @@ export interface FreshnessServiceOptions extends FreshnessLedgerOptions {
   topics?: Partial<TopicCatalog>;
   /** Instance name: the CloudEvent source, changelog and consumer group follow it. @default 'freshness-monitor' */
   name?: string;
+  /**
+   * The systems, connectors and content classes metric labels may name (the contracts); any other value from
+   * an event is recorded as `other`, so events cannot create unbounded series. @default EMPTY_LABEL_VOCABULARY
+   */
+  labels?: LabelVocabulary;
 }
 
 function toRecords(findings: Finding[], ctx: HandlerContext): OutputRecord[] {
@@ -52,8 +60,14 @@ function toRecords(findings: Finding[], ctx: HandlerContext): OutputRecord[] {
 export function createFreshnessService(
   options: FreshnessServiceOptions,
 ): ServiceDefinition<FreshnessLedger, FreshnessInputEvent> {
-  const { topics: topicOverrides, name = FRESHNESS_SERVICE, ...ledgerOptions } = options;
+  const {
+    topics: topicOverrides,
+    name = FRESHNESS_SERVICE,
+    labels = EMPTY_LABEL_VOCABULARY,
+    ...ledgerOptions
+  } = options;
   const topics = resolveTopics(topicOverrides);
+  const bounds = new MetricLabelBounds(labels);
   // Fail at construction, not on the first record, if the options are unusable.
   new FreshnessLedger(ledgerOptions);
   return {
@@ -70,7 +84,7 @@ export function createFreshnessService(
         const { system, connector, contentClass, seconds } = outcome.syncLag;
         ctx.metrics.record(
           SYNC_LAG_METRIC,
-          { system, connector, content_class: contentClass ?? 'unknown' },
+          { ...bounds.source(system, connector, contentClass) },
           Math.max(0, seconds),
         );
       }

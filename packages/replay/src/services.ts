@@ -54,6 +54,7 @@ export function replayServices(options: ReplayServicesOptions): ReplayService[] 
     createFreshnessService({
       settings: settingsFromContracts(contracts),
       topics,
+      labels: contracts,
     }) as unknown as ReplayService,
     createParityService({
       settings: contractParitySettings(contracts),

@@ -1,5 +1,7 @@
 // The link between `@tidemark/runtime/otel` (loaded with node --import, before the service) and the
 // runtime: the preload registers its shutdown here so the runtime can flush spans before it exits.
+import type { Span } from '@opentelemetry/api';
+
 const HANDLE = Symbol.for('tidemark.runtime.otel.shutdown');
 
 type ShutdownFn = () => Promise<void>;
@@ -33,4 +35,31 @@ export function telemetryWanted(env: NodeJS.ProcessEnv): boolean {
     .filter((s) => s.length > 0);
   if (exporters.length > 0) return !exporters.every((e) => e === 'none');
   return Boolean(env['OTEL_EXPORTER_OTLP_ENDPOINT'] || env['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT']);
+}
+
+// The kafkajs instrumentation starts a `process <topic>` span per consumed message (a child of its batch's
+// `poll` span, linked to the producer's context) before the runtime sees the batch. The preload's consumer
+// hook records it here, keyed by the message object, so the runtime's handler span can be its child instead of
+// a second, unrelated `process` span. Weak keys: an entry lives as long as its message or record.
+const PROCESS_SPANS = Symbol.for('tidemark.runtime.otel.processSpans');
+
+function processSpans(): WeakMap<object, Span> {
+  const global = globalThis as Record<symbol, unknown>;
+  return (global[PROCESS_SPANS] ??= new WeakMap<object, Span>()) as WeakMap<object, Span>;
+}
+
+/** Records the instrumentation's process span of a consumed message (the preload's consumer hook). */
+export function rememberProcessSpan(message: object, span: Span): void {
+  processSpans().set(message, span);
+}
+
+/** Makes `to` (the record built from a message) answer processSpanOf like `from` (the kafkajs message). */
+export function carryProcessSpan(from: object, to: object): void {
+  const span = processSpans().get(from);
+  if (span) processSpans().set(to, span);
+}
+
+/** The instrumentation's process span of a consumed message or its record, if the preload saw one. */
+export function processSpanOf(carrier: object): Span | undefined {
+  return processSpans().get(carrier);
 }

@@ -5,7 +5,7 @@
 // (import-in-the-middle) and before the service's main imports kafkajs. Tracing is on only when an
 // exporter is configured through the standard OTEL_* variables; otherwise this file does nothing at all.
 import { register } from 'node:module';
-import { registerTelemetryShutdown, telemetryWanted } from './otel-handle.js';
+import { registerTelemetryShutdown, rememberProcessSpan, telemetryWanted } from './otel-handle.js';
 import { OUTPUT_TRACEPARENT } from './records.js';
 import type { OutgoingMessage } from './records.js';
 
@@ -27,6 +27,8 @@ if (telemetryWanted(process.env)) {
           if (traceparent !== undefined && message.headers)
             message.headers['traceparent'] = traceparent;
         },
+        // Its `process <topic>` span per consumed message: the runtime's handler span becomes its child.
+        consumerHook: (span, { message }) => rememberProcessSpan(message, span),
       }),
     ],
   });

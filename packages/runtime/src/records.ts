@@ -7,6 +7,7 @@ import {
   type RecordHeaders,
 } from '@tidemark/core';
 import type { IHeaders, KafkaMessage, Message, TopicMessages } from 'kafkajs';
+import { carryProcessSpan } from './otel-handle.js';
 
 /**
  * Property on a kafkajs message holding the traceparent the runtime chose for it. The kafkajs
@@ -34,13 +35,16 @@ export function decodeHeaders(headers: IHeaders | undefined): RecordHeaders {
   return out;
 }
 
-/** The InputRecord a handler sees for one consumed kafkajs message. */
+/**
+ * The InputRecord a handler sees for one consumed kafkajs message; it keeps the message's instrumentation span
+ * (otel-handle.ts), so the record's handler span is that span's child.
+ */
 export function toInputRecord(
   topic: string,
   partition: number,
   message: KafkaMessage,
 ): InputRecord {
-  return {
+  const record: InputRecord = {
     topic,
     partition,
     offset: message.offset,
@@ -49,6 +53,8 @@ export function toInputRecord(
     value: message.value,
     headers: decodeHeaders(message.headers),
   };
+  carryProcessSpan(message, record);
+  return record;
 }
 
 /**

@@ -55,7 +55,9 @@ import { stalledPartitions } from './progress.js';
 import { restorePartitions } from './restore.js';
 import { SerialProducer, stablePartitioner } from './serial-producer.js';
 import { TableFollower } from './tables.js';
-import { startTickSpan, withContext } from './tracing.js';
+import { describeTopicAccess, missingTopicAccess, topicAccessError } from './topic-access.js';
+import type { TopicRequirement } from './topic-access.js';
+import { recordTraceFields, startTickSpan, withContext } from './tracing.js';
 
 /** Options of runService; everything has a production default. */
 export interface RunServiceOptions {
@@ -169,7 +171,9 @@ const AUTHORIZATION_ERRORS = new Set([
 /** What #processBatch got through: the last offset handled or skipped, and the record it stopped at, if any. */
 interface Processed {
   last: string | undefined;
-  blocked?: { offset: string; error: TidemarkError } | undefined;
+  blocked?:
+    | { offset: string; error: TidemarkError; trace: { trace_id?: string; span_id?: string } }
+    | undefined;
 }
 
 /** Event time of one input topic of a partition (event-time mode). */
@@ -337,6 +341,7 @@ class ServiceHost<S extends PartitionState, E> {
     await this.#admin.connect();
     this.#partitionCount = await this.#checkTopics(this.#admin);
     await this.#ensureChangelog(this.#admin);
+    await this.#checkTopicAccess(this.#kafka);
 
     // One batch at a time, replaced on OUT_OF_ORDER_SEQUENCE_NUMBER: see SerialProducer for why.
     this.#producer = new SerialProducer({
@@ -367,6 +372,14 @@ class ServiceHost<S extends PartitionState, E> {
       });
       await this.#tables.start();
     }
+
+    // On a fresh cluster the group's coordinator answers "the coordinator is loading" for a while, and kafkajs
+    // does not retry that while joining (it crashes the consumer, exit 1). Wait for the coordinator here; a
+    // principal without DESCRIBE on its group is refused here too, as a one-line exit 2.
+    await this.#admin$(
+      () => this.#admin!.describeGroups([kc.groupId]),
+      'reach the group coordinator',
+    );
 
     const consumer = this.#kafka.consumer({
       groupId: kc.groupId,
@@ -487,6 +500,42 @@ class ServiceHost<S extends PartitionState, E> {
       ]);
     }
     return first;
+  }
+
+  /** Exit 2 at start, naming topic and operation, when the principal may not read an input or write an output. */
+  async #checkTopicAccess(kafka: Kafka): Promise<void> {
+    const { topics } = this.#config;
+    const read = (topic: string, role: string): TopicRequirement => ({
+      topic,
+      operation: 'READ',
+      role,
+    });
+    const write = (topic: string, role: string): TopicRequirement => ({
+      topic,
+      operation: 'WRITE',
+      role,
+    });
+    const required = [
+      ...this.#definition.inputs.map((t) => read(t, 'input')),
+      ...(this.#definition.tables ?? []).map((t) => read(t.topic, 'table')),
+      write(topics.dlq, 'dead-letter, TOPIC_DLQ'),
+      write(topics.findings, 'findings, TOPIC_FINDINGS'),
+      ...(this.#definition.outputs ?? []).map((t) => write(t, 'output')),
+      read(this.#changelog, 'state changelog'),
+      write(this.#changelog, 'state changelog'),
+    ];
+    const access = await this.#admin$(
+      () => describeTopicAccess(kafka, [...new Set(required.map((r) => r.topic))]),
+      'read topic ACLs',
+    );
+    if (!access) {
+      this.#logger.warn(
+        'the broker cannot report topic ACLs (Metadata v8, Kafka 2.3+): a missing one shows at first use',
+      );
+      return;
+    }
+    const missing = missingTopicAccess(access, required);
+    if (missing.length > 0) throw topicAccessError(missing, this.#config.kafka);
   }
 
   async #ensureChangelog(admin: Admin): Promise<void> {
@@ -757,11 +806,7 @@ class ServiceHost<S extends PartitionState, E> {
    * at DEPENDENCY_RETRY_MAX) seek back to the record and resume, so the same record is tried again. Readiness is
    * false meanwhile; nothing is dead-lettered and no finding is written.
    */
-  #pauseForRetry(
-    slot: Slot<S>,
-    topic: string,
-    blocked: { offset: string; error: TidemarkError },
-  ): void {
+  #pauseForRetry(slot: Slot<S>, topic: string, blocked: NonNullable<Processed['blocked']>): void {
     const key = `${topic}:${slot.partition}`;
     const previous = this.#dependencyWaits.get(key);
     const attempt = previous && previous.offset === blocked.offset ? previous.attempt + 1 : 0;
@@ -775,6 +820,7 @@ class ServiceHost<S extends PartitionState, E> {
         topic,
         partition: slot.partition,
         offset: blocked.offset,
+        ...blocked.trace,
         attempt,
         delayMs,
         errorClass,
@@ -838,19 +884,15 @@ class ServiceHost<S extends PartitionState, E> {
       if (this.#eventTime && !(timestamp > future.reference + future.skewMs))
         this.#advanceEventTime(slot, topic, timestamp, outputs);
       const started = performance.now();
-      const handling = handleRecord(
-        handlingContext,
-        slot.state,
-        toInputRecord(topic, partition, message),
-        future,
-      );
+      const input = toInputRecord(topic, partition, message);
+      const handling = handleRecord(handlingContext, slot.state, input, future);
       const result = isPromiseLike(handling)
         ? await heartbeatWhile(handling, heartbeat, this.#logger)
         : handling;
       const finished = performance.now();
       if (result.retry !== undefined) {
         // Stop here: what came before is delivered and committed, this record is tried again later.
-        blocked = { offset: message.offset, error: result.retry };
+        blocked = { offset: message.offset, error: result.retry, trace: recordTraceFields(input) };
         break;
       }
       if (this.#dependencyWaits.has(waitKey)) this.#endDependencyWait(waitKey);
@@ -864,7 +906,14 @@ class ServiceHost<S extends PartitionState, E> {
         const { errorClass } = describeError(result.deadLetter);
         const reason = safeErrorText(result.deadLetter);
         this.#logger.warn(
-          { errorClass, error: reason, topic, partition, offset: message.offset },
+          {
+            errorClass,
+            error: reason,
+            topic,
+            partition,
+            offset: message.offset,
+            ...recordTraceFields(input),
+          },
           'record sent to the dead-letter topic',
         );
       }

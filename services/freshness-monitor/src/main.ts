@@ -12,5 +12,10 @@ await runMain(async (env) => {
   const name = env['SERVICE_NAME'] || FRESHNESS_SERVICE;
   const { topics } = loadRuntimeConfig(env, name);
   const contracts = await loadContractsFromEnv(env);
-  return createFreshnessService({ name, settings: settingsFromContracts(contracts), topics });
+  return createFreshnessService({
+    name,
+    settings: settingsFromContracts(contracts),
+    topics,
+    labels: contracts,
+  });
 });

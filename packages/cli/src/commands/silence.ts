@@ -204,7 +204,13 @@ export async function readSilenceTopic(
       if (BigInt(p.high) > BigInt(p.low)) ends.set(p.partition, BigInt(p.high));
     }
     if (ends.size === 0) return table;
-    const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 200 });
+    // Joining a group on a fresh cluster can meet "the coordinator is loading" for longer than the client's
+    // fail-fast retries (CI starts its brokers just before); the read's own timeout still bounds the wait.
+    const consumer = kafka.consumer({
+      groupId,
+      maxWaitTimeInMs: 200,
+      retry: { retries: 12, initialRetryTime: 300, maxRetryTime: 3000 },
+    });
     try {
       await consumer.connect();
       await consumer.subscribe({ topics: [opts.topic], fromBeginning: true });
