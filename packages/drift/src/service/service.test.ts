@@ -382,7 +382,7 @@ describe('drift-detector service', () => {
       });
       expect(restarted.findings).toEqual(plain.findings);
     }
-  });
+  }, 60_000); // three whole simulated runs: past the 20 s default on a busy 2-core machine
 
   it('writes the changelog per series and window: a decided window adds one entry and drops the oldest', () => {
     const host = new Host(createDriftService({ contracts, topics }), 1);
