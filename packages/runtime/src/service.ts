@@ -35,6 +35,7 @@ import {
 import { startHttpServer } from './http.js';
 import type { HttpServer, Probe } from './http.js';
 import { createKafka } from './kafka.js';
+import { isBrokerOutage } from './broker-outage.js';
 import { kafkaAccessError, verifyBrokerCertificate } from './kafka-client.js';
 import { createLogger } from './logger.js';
 import { RuntimeMetrics } from './metrics.js';
@@ -175,6 +176,9 @@ interface Processed {
     | { offset: string; error: TidemarkError; trace: { trace_id?: string; span_id?: string } }
     | undefined;
 }
+
+/** How long a crashed consumer's replacement keeps trying to rejoin before the service gives up (exit 1). */
+const CONSUMER_REPLACE_MAX_MS = 5 * 60_000;
 
 /** Event time of one input topic of a partition (event-time mode). */
 interface TopicTime {
@@ -381,6 +385,29 @@ class ServiceHost<S extends PartitionState, E> {
       'reach the group coordinator',
     );
 
+    await this.#runConsumer();
+
+    // In event-time mode ticks run inline with the records; the schedule only ticks partitions without any.
+    if (this.#definition.tick) {
+      this.#tickTask = cron.schedule(this.#config.tickSchedule, () => this.#scheduleTicks(), {
+        name: `${this.#definition.name}-tick`,
+        noOverlap: true,
+      });
+    }
+    // Installed last: a signal during start-up just ends the process (nothing was processed or committed).
+    if (this.#handleSignals) {
+      for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+        const handler = () => void this.stop(`received ${signal}`);
+        process.on(signal, handler);
+        this.#signalHandlers.push([signal, handler]);
+      }
+    }
+    log.info('started');
+  }
+
+  /** Creates the group consumer, joins and runs it (at start, and in place of one a broker outage crashed). */
+  async #runConsumer(): Promise<void> {
+    const kc = this.#config.kafka;
     const consumer = this.#kafka.consumer({
       groupId: kc.groupId,
       partitionAssigners: [coPartitionedAssigner(() => [...this.#slots.keys()])],
@@ -403,9 +430,12 @@ class ServiceHost<S extends PartitionState, E> {
     consumer.on(consumer.events.REBALANCING, () => {
       this.#rebalancing = true;
     });
-    consumer.on(consumer.events.CRASH, ({ payload }) =>
-      this.#fail(payload.error, 'kafka consumer crashed'),
-    );
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      if (this.#consumer !== consumer) return;
+      if (isBrokerOutage(payload.error) && this.#fatal === undefined && !this.#stopping)
+        void this.#replaceConsumer(consumer, payload.error);
+      else this.#fail(payload.error, 'kafka consumer crashed');
+    });
     await consumer.connect();
     await consumer.subscribe({
       topics: [...this.#definition.inputs],
@@ -417,23 +447,41 @@ class ServiceHost<S extends PartitionState, E> {
       partitionsConsumedConcurrently: kc.partitionsConsumedConcurrently,
       eachBatch: (payload) => this.#eachBatch(payload),
     });
+  }
 
-    // In event-time mode ticks run inline with the records; the schedule only ticks partitions without any.
-    if (this.#definition.tick) {
-      this.#tickTask = cron.schedule(this.#config.tickSchedule, () => this.#scheduleTicks(), {
-        name: `${this.#definition.name}-tick`,
-        noOverlap: true,
-      });
-    }
-    // Installed last: a signal during start-up just ends the process (nothing was processed or committed).
-    if (this.#handleSignals) {
-      for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-        const handler = () => void this.stop(`received ${signal}`);
-        process.on(signal, handler);
-        this.#signalHandlers.push([signal, handler]);
+  /**
+   * kafkajs crashes its consumer when a broker outage outlasts its retries — or at once, when a rejoin finds no
+   * broker in the metadata (KafkaJSNoBrokerAvailableError): a clean broker restart can do that. Restarting the
+   * same consumer object is what tulios/kafkajs#1529 warns against; instead every partition is dropped (as in a
+   * rebalance that revokes all: uncommitted records come again, state restores from the changelog) and a new
+   * consumer joins the group, retried with backoff while the broker stays away (not ready meanwhile).
+   */
+  async #replaceConsumer(crashed: Consumer, error: unknown): Promise<void> {
+    this.#logger.warn(
+      { err: error },
+      'kafka consumer crashed on a broker outage; replacing it (its partitions restore again)',
+    );
+    this.#joined = false;
+    this.#rebalancing = true;
+    for (const p of [...this.#slots.keys()]) this.#dropSlot(p, 'consumer replaced');
+    await crashed.disconnect().catch(() => undefined);
+    const deadline = Date.now() + CONSUMER_REPLACE_MAX_MS;
+    for (let attempt = 0; ; attempt++) {
+      if (this.#stopping || this.#fatal !== undefined) return;
+      try {
+        await this.#runConsumer();
+        return;
+      } catch (retry) {
+        await this.#consumer?.disconnect().catch(() => undefined);
+        if (!isBrokerOutage(retry) || Date.now() > deadline) {
+          this.#fail(retry, 'kafka consumer could not rejoin after a broker outage');
+          return;
+        }
+        const delayMs = backoffDelay(attempt, { initialMs: 1000, maxMs: 15_000 });
+        this.#logger.warn({ err: retry, delayMs }, 'kafka consumer rejoin failed; retrying');
+        await new Promise((resolve) => setTimeout(resolve, delayMs).unref());
       }
     }
-    log.info('started');
   }
 
   /** Cleans up whatever start() got to before it failed. */
