@@ -11,44 +11,14 @@ import {
   resolveTopics,
   type Finding,
 } from '@tidemark/core';
-import { contractCheckerTopics, createContractCheckerService } from '@tidemark/contract-checks';
+import { createContractCheckerService } from '@tidemark/contract-checks';
 import { loadContractDir } from '@tidemark/contracts/node';
 import { runService, type ServiceHandle } from '@tidemark/runtime';
 import { framedDecoder } from '@tidemark/service-contract-checker/framed';
-import {
-  closeProducer,
-  Collector,
-  createTopics,
-  produce,
-  ROOT,
-  unique,
-} from '../runtime/helpers.js';
+import { closeProducer, Collector, produce, ROOT, unique } from '../runtime/helpers.js';
+import { checkerTopics, runbook } from './helpers.js';
 
 const T = '2026-11-02T10:00:00Z';
-function runbook(docId: string, revision: number, data: Record<string, unknown> = {}) {
-  return {
-    specversion: '1.0',
-    id: `${docId}-r${revision}`,
-    source: 'connector/confluence-prod',
-    type: 'content.upserted',
-    time: T,
-    subject: `confluence/${docId}`,
-    data: {
-      system: 'confluence',
-      docId,
-      revision,
-      contentClass: 'runbook',
-      title: `Runbook ${docId}`,
-      owner: 'sre@example.com',
-      classification: 'internal',
-      reviewedAt: T,
-      deprecated: false,
-      attributes: { space: 'OPS', service: 'search' },
-      ...data,
-    },
-  };
-}
-
 describe('contract-checker through the real broker', () => {
   const handles: ServiceHandle[] = [];
   afterAll(async () => {
@@ -57,15 +27,7 @@ describe('contract-checker through the real broker', () => {
   });
 
   it('checks unframed and framed records, dead-letters poison and schema breaks, resolves after a restart', async () => {
-    const name = unique('cc');
-    const topics = {
-      content: unique('cc-content'),
-      findings: unique('cc-findings'),
-      dlq: unique('cc-dlq'),
-    };
-    const [nullRates, documents] = contractCheckerTopics(name);
-    await createTopics([topics.content, topics.findings, topics.dlq, nullRates!.name], 3);
-    await createTopics([documents!.name], 1, true);
+    const { name, topics } = await checkerTopics('cc', 3);
 
     const client = new MockClient();
     const schemaId = await client.register(
@@ -114,9 +76,9 @@ describe('contract-checker through the real broker', () => {
     const out = await Collector.start([topics.findings, topics.dlq]);
     const first = await start();
     await produce(topics.content, [
-      { key: 'confluence/R1', value: JSON.stringify(runbook('R1', 1, { owner: null })) },
-      { key: 'confluence/R2', value: frame(runbook('R2', 1, { classification: 'secret' })) },
-      { key: 'confluence/R3', value: frame(runbook('R3', 1, { revision: 'three' })) },
+      { key: 'confluence/R1', value: JSON.stringify(runbook('R1', 1, { owner: null }, T)) },
+      { key: 'confluence/R2', value: frame(runbook('R2', 1, { classification: 'secret' }, T)) },
+      { key: 'confluence/R3', value: frame(runbook('R3', 1, { revision: 'three' }, T)) },
       { key: 'confluence/R4', value: Buffer.from('{"specversion": "1.0", oops') },
     ]);
     const findings = () => out.json<{ data: Finding }>(topics.findings).map((e) => e.data);
@@ -159,8 +121,8 @@ describe('contract-checker through the real broker', () => {
     expect(await first.stop('restart')).toBe(0);
     await start();
     await produce(topics.content, [
-      { key: 'confluence/R1', value: JSON.stringify(runbook('R1', 1, { owner: null })) }, // redelivered duplicate
-      { key: 'confluence/R1', value: JSON.stringify(runbook('R1', 2)) },
+      { key: 'confluence/R1', value: JSON.stringify(runbook('R1', 1, { owner: null }, T)) }, // redelivered duplicate
+      { key: 'confluence/R1', value: JSON.stringify(runbook('R1', 2, {}, T)) },
     ]);
     await out.waitFor('R1 resolved', () => has('contract.required', 'R1', 'resolved'));
     await new Promise((r) => setTimeout(r, 1500));

@@ -6,17 +6,11 @@ import { afterAll, describe, expect, it } from 'vitest';
 import path from 'node:path';
 import { readdir, readFile } from 'node:fs/promises';
 import { CLOUDEVENTS_CONTENT_TYPE, resolveTopics, type Finding } from '@tidemark/core';
-import { contractCheckerTopics, createContractCheckerService } from '@tidemark/contract-checks';
+import { createContractCheckerService } from '@tidemark/contract-checks';
 import { isContractFile, loadContractsOrThrow } from '@tidemark/contracts';
 import { runService, type ServiceHandle } from '@tidemark/runtime';
-import {
-  closeProducer,
-  Collector,
-  createTopics,
-  produce,
-  ROOT,
-  unique,
-} from '../runtime/helpers.js';
+import { closeProducer, Collector, produce, ROOT, unique } from '../runtime/helpers.js';
+import { checkerTopics, runbook } from './helpers.js';
 
 const CANDIDATE = `apiVersion: tidemark/v1
 kind: SourceContract
@@ -32,30 +26,6 @@ rules:
     message: A title must not start with its content class.
 `;
 
-function runbook(docId: string, data: Record<string, unknown> = {}) {
-  return {
-    specversion: '1.0',
-    id: `${docId}-r1`,
-    source: 'connector/confluence-prod',
-    type: 'content.upserted',
-    time: new Date().toISOString(),
-    subject: `confluence/${docId}`,
-    data: {
-      system: 'confluence',
-      docId,
-      revision: 1,
-      contentClass: 'runbook',
-      title: `Runbook ${docId}`,
-      owner: 'sre@example.com',
-      classification: 'internal',
-      reviewedAt: new Date().toISOString(),
-      deprecated: false,
-      attributes: { space: 'OPS', service: 'search' },
-      ...data,
-    },
-  };
-}
-
 describe('a shadow candidate contract through the real broker', () => {
   const handles: ServiceHandle[] = [];
   afterAll(async () => {
@@ -64,15 +34,7 @@ describe('a shadow candidate contract through the real broker', () => {
   });
 
   it('fires shadow findings, emits the diff naming the rule, and counts both sides in /metrics', async () => {
-    const name = unique('ccs');
-    const topics = {
-      content: unique('ccs-content'),
-      findings: unique('ccs-findings'),
-      dlq: unique('ccs-dlq'),
-    };
-    const [nullRates, documents] = contractCheckerTopics(name);
-    await createTopics([topics.content, topics.findings, topics.dlq, nullRates!.name], 2);
-    await createTopics([documents!.name], 1, true);
+    const { name, topics } = await checkerTopics('ccs', 2);
 
     const dir = path.join(ROOT, 'contracts');
     const files = await Promise.all(
@@ -115,8 +77,8 @@ describe('a shadow candidate contract through the real broker', () => {
 
     const out = await Collector.start([topics.findings]);
     await produce(topics.content, [
-      { key: 'confluence/S1', value: JSON.stringify(runbook('S1')) },
-      { key: 'confluence/S2', value: JSON.stringify(runbook('S2', { owner: null })) },
+      { key: 'confluence/S1', value: JSON.stringify(runbook('S1', 1)) },
+      { key: 'confluence/S2', value: JSON.stringify(runbook('S2', 1, { owner: null })) },
     ]);
     const findings = () => out.json<{ data: Finding }>(topics.findings).map((e) => e.data);
     const diffNaming = (rule: string) =>
