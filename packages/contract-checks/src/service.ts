@@ -252,18 +252,13 @@ export function createContractCheckerService(
       state.setDocument(key, { rev: data.revision, open: prior?.open ?? [] });
       return out;
     }
+    // Whether a null-rate limit's field is absent from this revision (missing or null).
+    const isNull = (limit: { segments: readonly string[] }) => {
+      const kind = readField(data, limit.segments).kind;
+      return kind === 'missing' || kind === 'null';
+    };
     if (believable)
-      countNullRates(
-        state,
-        settings.nullRates,
-        data.system,
-        data.contentClass,
-        (limit) => {
-          const kind = readField(data, limit.segments).kind;
-          return kind === 'missing' || kind === 'null';
-        },
-        time,
-      );
+      countNullRates(state, settings.nullRates, data.system, data.contentClass, isNull, time);
     const violations = evaluateDocument(settings, event);
     const priorOpen = prior?.open ?? NONE_OPEN;
     const openNow: OpenFinding[] =
@@ -360,10 +355,7 @@ export function createContractCheckerService(
             candidate.nullRates,
             data.system,
             data.contentClass,
-            (limit) => {
-              const kind = readField(data, limit.segments).kind;
-              return kind === 'missing' || kind === 'null';
-            },
+            isNull,
             time,
             true,
           );
