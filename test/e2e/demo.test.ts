@@ -559,11 +559,13 @@ describe('demo end to end (broker, five service processes, simulator, scorecard,
     );
     const lived = new Set(live.findings.map((f) => findingKey(f, runId)));
     expect(lived.size).toBeGreaterThan(100);
-    expect([...replayed].filter((k) => !lived.has(k))).toEqual([]);
+    const replayOnly = [...replayed].filter((k) => !lived.has(k));
+    expect(replayOnly, `replay only: ${replayOnly.join('; ')}`).toEqual([]);
     // Not one live-only finding: a firing+resolved blip (once parity's handlers fired deadlines ahead of the slowest
     // input topic) fails here.
     const onlyLive = live.findings.filter((f) => !replayed.has(findingKey(f, runId)));
-    expect(onlyLive.map((f) => findingKey(f, runId))).toEqual([]);
+    const liveOnly = onlyLive.map((f) => `${findingKey(f, runId)} @${f.observedAt}`);
+    expect(liveOnly, `live only: ${liveOnly.join('; ')}`).toEqual([]);
     console.info(`replay: ${replayed.size} (check, subject, status) like live, none live only`);
   }, 600_000);
 });

@@ -76,7 +76,7 @@ describe('replay --from-kafka (broker)', () => {
     const since = times[3]!;
     const until = times[8]!;
     const window = await readKafkaRange({
-      brokers: BROKERS.join(','),
+      connection: { brokers: [...BROKERS], ssl: false },
       topics: names,
       since: parseRangeBound(new Date(since).toISOString(), '--since'),
       until: parseRangeBound(new Date(until).toISOString(), '--until'),

@@ -64,8 +64,13 @@ describe('runtime tracing', () => {
 
       const linksTo = (s: ExportedSpan, spanId: string) =>
         (s.links ?? []).some((l) => l.traceId === traceId && l.spanId === spanId);
-      await waitUntil('the handler spans exported', () =>
-        receiver.spans.some((s) => s.name === `handle ${t.input}` && linksTo(s, badSpanId)),
+      // The instrumentation ends a record's process span after the whole batch, so it can reach the receiver in a
+      // later export than the handler spans: wait for both.
+      await waitUntil(
+        'the handler and process spans exported',
+        () =>
+          receiver.spans.some((s) => s.name === `handle ${t.input}` && linksTo(s, badSpanId)) &&
+          receiver.spans.some((s) => s.name === `process ${t.input}` && linksTo(s, producerSpanId)),
       );
       const handler = receiver.spans.find(
         (s) => s.name === `handle ${t.input}` && linksTo(s, producerSpanId),

@@ -2,7 +2,8 @@
 // over SCRAM + TLS, and every refusal (wrong password, untrusted certificate, missing ACL) is one clear line and
 // exit 2. Everything the run wrote is then searched for the passwords.
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { contractCheckerTopics } from '@tidemark/contract-checks';
 import { DEFAULT_TOPICS } from '@tidemark/core';
@@ -147,6 +148,33 @@ describe('CLI over SASL_SSL', () => {
     const asAdmin = await cli(args, connectionEnv(broker, 'admin'));
     expect(asAdmin.code, asAdmin.stderr).toBe(0);
     expect(asAdmin.stdout).toMatch(/^produced \d+ events to 127\.0\.0\.1:\d+$/m);
+    const produced = Number(/^produced (\d+) events/m.exec(asAdmin.stdout)![1]);
+    // tidemark reads them back over SCRAM + TLS: `replay --from-kafka` takes the connection flags too.
+    const out = mkdtempSync(path.join(tmpdir(), 'tidemark-sasl-replay-'));
+    const replayed = await cli(
+      ['replay', '--from-kafka', '--out', out, '--contracts', path.join(ROOT, 'contracts'), '--quiet'],
+      connectionEnv(broker, 'tidemark'),
+    );
+    expect(replayed.code, replayed.stderr).toBe(0);
+    const summary = JSON.parse(readFileSync(path.join(out, 'summary.json'), 'utf8')) as {
+      input: { records: number };
+    };
+    // Every record on the input topics (a broker kept from an earlier local run holds earlier ones too).
+    const admin = adminKafka(broker).admin();
+    await admin.connect();
+    let onTopics = 0;
+    try {
+      for (const topic of [
+        DEFAULT_TOPICS.contentChanges,
+        DEFAULT_TOPICS.syncEvents,
+        DEFAULT_TOPICS.inventorySnapshots,
+      ])
+        for (const p of await admin.fetchTopicOffsets(topic)) onTopics += Number(p.high) - Number(p.low);
+    } finally {
+      await admin.disconnect();
+    }
+    expect(onTopics).toBeGreaterThanOrEqual(produced);
+    expect(summary.input.records).toBe(onTopics);
     const asTidemark = await cli(args, connectionEnv(broker, 'tidemark'));
     expect(asTidemark.code).toBe(2);
     expect(oneLine(asTidemark.stderr)).toMatch(

@@ -1,6 +1,6 @@
 import { Option } from 'commander';
 import type { Command } from 'commander';
-import type { Kafka } from 'kafkajs';
+import type { Admin, Kafka } from 'kafkajs';
 import { ConfigError } from '@tidemark/core';
 import {
   KAFKA_CONNECTION_SETTINGS,
@@ -101,4 +101,30 @@ export function connectionFailure(
     `no Kafka broker answers at ${connection.brokers.join(',')} (${(cause as Error).message}); start one with \`npm run kafka:up\` or set KAFKA_BROKERS`,
     { cause },
   );
+}
+
+/**
+ * Waits until the cluster serves `groupId`'s coordinator. A fresh cluster answers "the coordinator is loading"
+ * while it creates and loads __consumer_offsets — on a slow machine longer than the client's fail-fast retries —
+ * and kafkajs crashes a consumer that meets it while joining instead of retrying. A refusal (ACL, credentials)
+ * is final at once; anything else is retried until `timeoutMs`, then the last error is thrown.
+ */
+export async function awaitGroupCoordinator(
+  admin: Admin,
+  groupId: string,
+  connection: KafkaConnection,
+  timeoutMs = 30_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      await admin.describeGroups([groupId]);
+      return;
+    } catch (cause) {
+      const access = kafkaAccessError(cause, connection, `join consumer group ${groupId}`);
+      if (access) throw access;
+      if (Date.now() >= deadline) throw cause;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  }
 }

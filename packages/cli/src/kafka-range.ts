@@ -1,15 +1,17 @@
 // `tidemark replay --from-kafka`: reads the input topics' records between two bounds, without a consumer
 // group commit, into replay input lines (the merge and the bounds are @tidemark/replay's kafka-input.ts).
 import { randomUUID } from 'node:crypto';
-import { Kafka, logLevel } from 'kafkajs';
 import type { Admin } from 'kafkajs';
 import { rangeLines } from '@tidemark/replay';
 import type { RangeBound, RangeRecord } from '@tidemark/replay';
+import { kafkaAccessError, type KafkaConnection } from '@tidemark/runtime';
+import { connectAdmin } from './kafka-admin.js';
+import { awaitGroupCoordinator, cliKafka } from './kafka-connection.js';
 
 /** Options of readKafkaRange. */
 export interface KafkaRangeOptions {
-  /** Comma-separated host:port list. */
-  brokers: string;
+  /** The cluster and how to reach it (TLS, SASL), as every CLI command takes it. */
+  connection: KafkaConnection;
   /** Topics to read (the replay's input topics). */
   topics: readonly string[];
   /** First record: a time (offsets by timestamp) or an offset. @default each partition's earliest */
@@ -59,15 +61,7 @@ async function boundOffsets(
  * group that never commits, and returns them as replay input lines in timestamp order.
  */
 export async function readKafkaRange(options: KafkaRangeOptions): Promise<string[]> {
-  const kafka = new Kafka({
-    clientId: 'tidemark-replay',
-    brokers: options.brokers.split(',').map((b) => b.trim()),
-    logLevel: logLevel.NOTHING,
-    connectionTimeout: 10_000,
-    retry: { retries: 3, initialRetryTime: 300 },
-  });
-  const admin = kafka.admin();
-  await admin.connect();
+  const admin = await connectAdmin(options.connection);
   const ranges: PartitionRange[] = [];
   try {
     for (const topic of options.topics) {
@@ -85,13 +79,31 @@ export async function readKafkaRange(options: KafkaRangeOptions): Promise<string
   const records: RangeRecord[] = [];
   const pending = new Map(ranges.map((r) => [`${r.topic}/${r.partition}`, r]));
   // A group id nobody else uses; autoCommit off, so the read leaves no committed offsets behind.
-  const consumer = kafka.consumer({ groupId: `tidemark-replay-${randomUUID()}` });
+  const groupId = `tidemark-replay-${randomUUID()}`;
+  const coordinator = await connectAdmin(options.connection);
+  try {
+    await awaitGroupCoordinator(coordinator, groupId, options.connection);
+  } finally {
+    await coordinator.disconnect();
+  }
+  const consumer = cliKafka(options.connection, 'tidemark-replay').consumer({ groupId });
   await consumer.connect();
   try {
     const topics = [...new Set(ranges.map((r) => r.topic))];
     await consumer.subscribe({ topics, fromBeginning: true });
     let finish: () => void = () => undefined;
-    const done = new Promise<void>((resolve) => (finish = resolve));
+    let crash: (error: Error) => void = () => undefined;
+    const done = new Promise<void>((resolve, reject) => {
+      finish = resolve;
+      crash = reject;
+    });
+    // A crashed consumer reads nothing more: say why now rather than time out.
+    consumer.on(consumer.events.CRASH, ({ payload }) =>
+      crash(
+        kafkaAccessError(payload.error, options.connection, 'read the input topics') ??
+          payload.error,
+      ),
+    );
     await consumer.run({
       autoCommit: false,
       eachBatch: async ({ batch }) => {

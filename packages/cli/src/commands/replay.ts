@@ -14,6 +14,11 @@ import {
   type ReplayProgress,
 } from '@tidemark/replay';
 import { readKafkaRange } from '../kafka-range.js';
+import {
+  kafkaConnectionFrom,
+  withKafkaOptions,
+  type KafkaConnectionFlags,
+} from '../kafka-connection.js';
 import type { Output } from '../io.js';
 import { UsageError } from './topics.js';
 
@@ -39,26 +44,21 @@ function routingFrom(dir: string) {
   };
 }
 
-/** Flags of the input source shared by `replay` and `contracts backtest`. */
-interface SourceFlags {
+/** Flags of the input source shared by `replay` and `contracts backtest` (and the connection flags). */
+interface SourceFlags extends KafkaConnectionFlags {
   input?: string;
   fromKafka?: boolean;
   since?: string;
   until?: string;
-  brokers: string;
 }
 
 function sourceOptions(command: Command): Command {
-  return command
+  // The connection flags are every Kafka command's (TLS, SASL; --help names their KAFKA_* variables).
+  return withKafkaOptions(command)
     .option('--input <file>', 'JSONL: CloudEvents or record envelopes {topic, key, headers, value}')
     .option('--from-kafka', "read the input topics' records from the broker instead of a file")
     .option('--since <time|offset>', 'with --from-kafka: first record (RFC 3339 time or offset)')
-    .option('--until <time|offset>', 'with --from-kafka: end, exclusive (RFC 3339 time or offset)')
-    .option(
-      '--brokers <list>',
-      'with --from-kafka: host:port list',
-      process.env['KAFKA_BROKERS'] ?? '127.0.0.1:9092',
-    );
+    .option('--until <time|offset>', 'with --from-kafka: end, exclusive (RFC 3339 time or offset)');
 }
 
 /**
@@ -87,7 +87,7 @@ async function inputOf(
     }
     const t = resolveTopics(overrides);
     const input = await readKafkaRange({
-      brokers: opts.brokers,
+      connection: kafkaConnectionFrom(opts),
       topics: [t.contentChanges, t.syncEvents, t.inventorySnapshots],
       ...(since ? { since } : {}),
       ...(until ? { until } : {}),

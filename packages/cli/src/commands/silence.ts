@@ -17,6 +17,7 @@ import type { Matcher, Silence, SilenceRecord } from '@tidemark/routing';
 import { kafkaAccessError, verifyBrokerCertificate, type KafkaConnection } from '@tidemark/runtime';
 import type { Output } from '../io.js';
 import {
+  awaitGroupCoordinator,
   cliKafka,
   connectionFailure,
   kafkaConnectionFrom,
@@ -205,7 +206,9 @@ export async function readSilenceTopic(
     }
     if (ends.size === 0) return table;
     // Joining a group on a fresh cluster can meet "the coordinator is loading" for longer than the client's
-    // fail-fast retries (CI starts its brokers just before); the read's own timeout still bounds the wait.
+    // fail-fast retries (CI starts its brokers just before), and kafkajs crashes the consumer on it: wait for the
+    // coordinator first. The read's own timeout still bounds the wait.
+    await awaitGroupCoordinator(admin, groupId, opts.connection, opts.timeoutMs);
     const consumer = kafka.consumer({
       groupId,
       maxWaitTimeInMs: 200,
