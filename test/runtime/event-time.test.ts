@@ -105,6 +105,44 @@ describe('runtime event time', () => {
     expect(Math.max(...idle.map((o) => o.now!))).toBeGreaterThan(base);
   });
 
+  it('after a lull with every topic idle, the first records again hold back ticks for the idle topics', async () => {
+    const t = await topics('evt-lull', 1);
+    const base = Math.floor((Date.now() - 5 * 60 * minute) / (10 * minute)) * 10 * minute;
+    const at = (i: number) => base + i * 10 * minute + minute;
+    const send = (topic: string, prefix: string, from: number, to: number) =>
+      produce(
+        topic,
+        Array.from({ length: to - from }, (_, k) => ({
+          ...contentEvent(`${prefix}-${from + k}`, `doc-${from + k}`),
+          timestamp: String(at(from + k)),
+        })),
+      );
+    const out = await collect([t.output]);
+    start(env(t, { EVENT_IDLE_TIMEOUT: '4s', TICK_SCHEDULE: '* * * * * *' }));
+    const echoed = (id: string) => out.json<Out>(t.output).some((o) => o.sourceId === id);
+    await send(t.sync, 's', 0, 3);
+    await send(t.content, 'c', 0, 3);
+    await out.waitFor('c-2 and s-2 echoed', () => echoed('c-2') && echoed('s-2'));
+    // A lull (the producer paused) longer than EVENT_IDLE_TIMEOUT: both topics go idle.
+    await new Promise((r) => setTimeout(r, 5500));
+    // Traffic resumes, content's batch first; sync's records follow within EVENT_IDLE_TIMEOUT (in production: in
+    // the same fetch, handled after content's batch). No tick may pass a sync record not read yet.
+    await send(t.content, 'c', 3, 9);
+    await out.waitFor('c-8 echoed', () => echoed('c-8'));
+    await new Promise((r) => setTimeout(r, 1000));
+    await send(t.sync, 's', 3, 9);
+    await out.waitFor('s-8 echoed', () => echoed('s-8'));
+    const seen = new Set<string>();
+    for (const o of out.json<Out>(t.output)) {
+      if (o.type !== 'tick') {
+        seen.add(o.sourceId);
+        continue;
+      }
+      for (let i = 0; i < 9 && at(i) < o.now!; i++)
+        expect(seen, `tick at ${new Date(o.now!).toISOString()}`).toContain(`s-${i}`);
+    }
+  });
+
   it('a topic read to its end holds ticks back until it is idle, then its last records let ticks run', async () => {
     const t = await topics('evt-lag', 1);
     const base = Math.floor((Date.now() - 5 * 60 * minute) / (10 * minute)) * 10 * minute;

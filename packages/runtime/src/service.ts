@@ -1236,13 +1236,21 @@ class ServiceHost<S extends PartitionState, E> {
     outputs: OutputRecord[],
   ): void {
     if (!Number.isFinite(timestamp)) return;
+    const hostNow = Date.now();
     const read = slot.topicTime.get(topic);
+    // A topic that had gone idle gets records again: traffic resumes after a lull (a paused producer, a quiet
+    // night), and the other idle topics' next records may be in the same fetch, behind this batch. They hold
+    // ticks back for another EVENT_IDLE_TIMEOUT instead of letting this topic tick past them at once.
+    if (read?.caughtUp && hostNow - read.caughtUpAt >= this.#config.eventIdleMs) {
+      for (const [other, t] of slot.topicTime)
+        if (other !== topic && t.caughtUp) t.caughtUpAt = hostNow;
+    }
     if (read) {
       read.time = Math.max(read.time, timestamp);
       read.caughtUp = false;
     } else slot.topicTime.set(topic, { time: timestamp, caughtUp: false, caughtUpAt: 0 });
     if (timestamp > slot.watermark) slot.watermark = timestamp;
-    this.#runEventTicks(slot, this.#eventTickBound(slot, Date.now()), outputs);
+    this.#runEventTicks(slot, this.#eventTickBound(slot, hostNow), outputs);
   }
 
   /**
