@@ -143,6 +143,50 @@ describe('runtime event time', () => {
     }
   });
 
+  it('a topic read to its end holds ticks back until a whole later fetch round brought none of its records', async () => {
+    const t = await topics('evt-round', 1);
+    const base = Math.floor((Date.now() - 5 * 60 * minute) / (10 * minute)) * 10 * minute;
+    const at = (i: number) => base + i * 10 * minute + minute;
+    const out = await collect([t.output]);
+    // EVENT_IDLE_TIMEOUT 0: host time never holds a caught-up topic (as when one round outlasts the timeout on a
+    // loaded host); only the fetch rounds do.
+    start(env(t, { EVENT_IDLE_TIMEOUT: '0s', TICK_SCHEDULE: '* * * * * *' }));
+    const echoed = (id: string) => out.json<Out>(t.output).some((o) => o.sourceId === id);
+    // Pairs produced together, so they come in one fetch response: the index event s-i, then content of the
+    // next change 10 minutes later (a tick boundary after s-i). No tick may pass s-i before it is read.
+    const producer = kafka.producer();
+    await producer.connect();
+    try {
+      for (let i = 0; i < 8; i++) {
+        await producer.sendBatch({
+          acks: -1,
+          topicMessages: [
+            {
+              topic: t.content,
+              messages: [{ ...contentEvent(`c-${i}`, `doc-${i}`), timestamp: String(at(i + 1)) }],
+            },
+            {
+              topic: t.sync,
+              messages: [{ ...contentEvent(`s-${i}`, `doc-${i}`), timestamp: String(at(i)) }],
+            },
+          ],
+        });
+        await out.waitFor(`c-${i} and s-${i} echoed`, () => echoed(`c-${i}`) && echoed(`s-${i}`));
+      }
+    } finally {
+      await producer.disconnect();
+    }
+    const seen = new Set<string>();
+    for (const o of out.json<Out>(t.output)) {
+      if (o.type !== 'tick') {
+        seen.add(o.sourceId);
+        continue;
+      }
+      for (let i = 0; i < 8 && at(i) < o.now!; i++)
+        expect(seen, `tick at ${new Date(o.now!).toISOString()}`).toContain(`s-${i}`);
+    }
+  });
+
   it('a topic read to its end holds ticks back until it is idle, then its last records let ticks run', async () => {
     const t = await topics('evt-lag', 1);
     const base = Math.floor((Date.now() - 5 * 60 * minute) / (10 * minute)) * 10 * minute;

@@ -152,7 +152,15 @@ describe('CLI over SASL_SSL', () => {
     // tidemark reads them back over SCRAM + TLS: `replay --from-kafka` takes the connection flags too.
     const out = mkdtempSync(path.join(tmpdir(), 'tidemark-sasl-replay-'));
     const replayed = await cli(
-      ['replay', '--from-kafka', '--out', out, '--contracts', path.join(ROOT, 'contracts'), '--quiet'],
+      [
+        'replay',
+        '--from-kafka',
+        '--out',
+        out,
+        '--contracts',
+        path.join(ROOT, 'contracts'),
+        '--quiet',
+      ],
       connectionEnv(broker, 'tidemark'),
     );
     expect(replayed.code, replayed.stderr).toBe(0);
@@ -169,7 +177,8 @@ describe('CLI over SASL_SSL', () => {
         DEFAULT_TOPICS.syncEvents,
         DEFAULT_TOPICS.inventorySnapshots,
       ])
-        for (const p of await admin.fetchTopicOffsets(topic)) onTopics += Number(p.high) - Number(p.low);
+        for (const p of await admin.fetchTopicOffsets(topic))
+          onTopics += Number(p.high) - Number(p.low);
     } finally {
       await admin.disconnect();
     }

@@ -183,8 +183,17 @@ const CONSUMER_REPLACE_MAX_MS = 5 * 60_000;
 /** Event time of one input topic of a partition (event-time mode). */
 interface TopicTime {
   time: number;
+  /** Read to the high watermark its last batch reported, and no record since. */
   caughtUp: boolean;
+  /** Host ms the topic was caught up (or its hold re-armed). */
   caughtUpAt: number;
+  /** The consumer's fetch rounds per broker node then (see #isIdle). */
+  caughtUpRounds: ReadonlyMap<number, number>;
+}
+
+/** A topic's time before its first batch, or at start-up with records not read yet (−∞). */
+function unreadTopic(time: number): TopicTime {
+  return { time, caughtUp: false, caughtUpAt: 0, caughtUpRounds: new Map() };
 }
 
 /** A topic-partition paused because a dependency of its handler is unavailable. */
@@ -258,6 +267,11 @@ class ServiceHost<S extends PartitionState, E> {
   #admin: Admin | undefined;
   #producer: SerialProducer | undefined;
   #consumer: Consumer | undefined;
+  /**
+   * Fetches started per broker node. kafkajs fetches from a node, hands every batch of the response to the
+   * handler and only then fetches again: a new round means the previous response was handled in full.
+   */
+  readonly #fetchRounds = new Map<number, number>();
   #tables: TableFollower | undefined;
   #http: HttpServer | undefined;
   #tickTask: ScheduledTask | undefined;
@@ -429,6 +443,10 @@ class ServiceHost<S extends PartitionState, E> {
     });
     consumer.on(consumer.events.REBALANCING, () => {
       this.#rebalancing = true;
+    });
+    consumer.on(consumer.events.FETCH_START, ({ payload }) => {
+      if (this.#consumer !== consumer) return;
+      this.#fetchRounds.set(payload.nodeId, (this.#fetchRounds.get(payload.nodeId) ?? 0) + 1);
     });
     consumer.on(consumer.events.CRASH, ({ payload }) => {
       if (this.#consumer !== consumer) return;
@@ -978,7 +996,7 @@ class ServiceHost<S extends PartitionState, E> {
       const read = slot.topicTime.get(topic);
       if (read && BigInt(nextOffset(last)) >= BigInt(batch.highWatermark)) {
         read.caughtUp = true;
-        read.caughtUpAt = Date.now();
+        this.#holdFromNow(read, Date.now());
       }
     }
     if (last !== undefined || outputs.length > 0)
@@ -1241,16 +1259,35 @@ class ServiceHost<S extends PartitionState, E> {
     // A topic that had gone idle gets records again: traffic resumes after a lull (a paused producer, a quiet
     // night), and the other idle topics' next records may be in the same fetch, behind this batch. They hold
     // ticks back for another EVENT_IDLE_TIMEOUT instead of letting this topic tick past them at once.
-    if (read?.caughtUp && hostNow - read.caughtUpAt >= this.#config.eventIdleMs) {
+    if (read && this.#isIdle(read, hostNow)) {
       for (const [other, t] of slot.topicTime)
-        if (other !== topic && t.caughtUp) t.caughtUpAt = hostNow;
+        if (other !== topic && t.caughtUp) this.#holdFromNow(t, hostNow);
     }
     if (read) {
       read.time = Math.max(read.time, timestamp);
       read.caughtUp = false;
-    } else slot.topicTime.set(topic, { time: timestamp, caughtUp: false, caughtUpAt: 0 });
+    } else slot.topicTime.set(topic, unreadTopic(timestamp));
     if (timestamp > slot.watermark) slot.watermark = timestamp;
     this.#runEventTicks(slot, this.#eventTickBound(slot, hostNow), outputs);
+  }
+
+  /** Starts a caught-up topic's hold over again: EVENT_IDLE_TIMEOUT and two fetch rounds from now. */
+  #holdFromNow(t: TopicTime, hostNow: number): void {
+    t.caughtUpAt = hostNow;
+    t.caughtUpRounds = new Map(this.#fetchRounds);
+  }
+
+  /**
+   * A topic no longer holds ticks back once it was read to its end, EVENT_IDLE_TIMEOUT passed, and a fetch round
+   * that began after that was handled in full (two rounds started since) with no record of it. Host time alone
+   * is not enough on a loaded host: one round can take longer than the timeout, and its response may hold this
+   * topic's next records behind another topic's batch.
+   */
+  #isIdle(t: TopicTime, hostNow: number): boolean {
+    if (!t.caughtUp || hostNow - t.caughtUpAt < this.#config.eventIdleMs) return false;
+    for (const [node, rounds] of t.caughtUpRounds)
+      if ((this.#fetchRounds.get(node) ?? 0) < rounds + 2) return false;
+    return true;
   }
 
   /**
@@ -1262,8 +1299,7 @@ class ServiceHost<S extends PartitionState, E> {
   #eventTickBound(slot: Slot<S>, hostNow: number): number {
     let bound = Infinity;
     for (const t of slot.topicTime.values()) {
-      const holds = !t.caughtUp || hostNow - t.caughtUpAt < this.#config.eventIdleMs;
-      if (holds && t.time < bound) bound = t.time;
+      if (!this.#isIdle(t, hostNow) && t.time < bound) bound = t.time;
     }
     if (bound === Infinity) bound = slot.watermark;
     return bound - this.#config.eventSkewMs;
@@ -1327,7 +1363,7 @@ class ServiceHost<S extends PartitionState, E> {
               ? BigInt(log.low)
               : BigInt(log.high);
         if (BigInt(log.high) > from && !slot.topicTime.has(topic)) {
-          slot.topicTime.set(topic, { time: -Infinity, caughtUp: false, caughtUpAt: 0 });
+          slot.topicTime.set(topic, unreadTopic(-Infinity));
           this.#logger.debug(
             { topic, partition: slot.partition, from: String(from), high: log.high },
             'records not read yet hold ticks back',
