@@ -77,7 +77,6 @@ export function applyEvent(
         event.type === EVENT_TYPES.indexRemoved,
         parseTime(event.time),
         now,
-        traceparent,
         findings,
       );
       break;
@@ -151,27 +150,26 @@ function fireDoc(
   }
 }
 
-// Fires the document's deadlines that are due by `now` and not firing yet.
+// Fires the document's `kind` deadline if it is due by `now` and not firing yet. A handler fires only the
+// deadline its own topic decides: the sync-lag clock from an index event (every earlier index event of the
+// document was read before it, and no content event can stop a clock already running), the review clock from a
+// content event. The other topic's records up to `now` may not be read yet — content can be read ahead of a
+// sync backlog — so its deadline is left to the tick, which waits for every input topic (a content event once
+// fired sync lag for a revision whose index event was still unread: a firing+resolved blip live, not in replay).
 function settleDoc(
   ledger: FreshnessLedger,
   slot: number,
+  kind: typeof DEADLINE.sync | typeof DEADLINE.review,
   now: number,
   atDeadline: boolean,
   traceparent: string | undefined,
   out: Finding[],
 ): void {
   const flags = ledger.flags[slot] as number;
-  if (!(flags & DOC_FLAGS.syncFiring)) {
-    const due = ledger.deadline(slot, DEADLINE.sync);
-    if (due <= now)
-      fireDoc(ledger, slot, DEADLINE.sync, due, atDeadline ? due : now, undefined, out);
-  }
-  if (!(flags & DOC_FLAGS.reviewFiring)) {
-    const due = ledger.deadline(slot, DEADLINE.review);
-    if (due <= now) {
-      fireDoc(ledger, slot, DEADLINE.review, due, atDeadline ? due : now, traceparent, out);
-    }
-  }
+  const firing = kind === DEADLINE.sync ? DOC_FLAGS.syncFiring : DOC_FLAGS.reviewFiring;
+  if (flags & firing) return;
+  const due = ledger.deadline(slot, kind);
+  if (due <= now) fireDoc(ledger, slot, kind, due, atDeadline ? due : now, traceparent, out);
 }
 
 // Ends the sync-lag clock once nothing is pending, resolving a firing finding first (it still needs the
@@ -226,7 +224,7 @@ function applySource(
 ): void {
   const slot = ledger.slotFor(data.system, data.docId);
   ledger.beginDoc(slot);
-  settleDoc(ledger, slot, now, true, undefined, out);
+  settleDoc(ledger, slot, DEADLINE.review, now, true, undefined, out);
   const key = data.revision * 2 + (deleted ? 1 : 0);
   const wasPending = ledger.isPending(slot);
   // Only the latest revision describes the document; an older one arriving late changes nothing but the
@@ -266,7 +264,7 @@ function applySource(
   }
   settleCaughtUp(ledger, slot, now, out);
   settleReview(ledger, slot, now, traceparent, out);
-  settleDoc(ledger, slot, now, false, traceparent, out);
+  settleDoc(ledger, slot, DEADLINE.review, now, false, traceparent, out);
   ledger.endDoc(slot);
 }
 
@@ -276,12 +274,11 @@ function applyIndex(
   removed: boolean,
   appliedAt: number,
   now: number,
-  traceparent: string | undefined,
   out: Finding[],
 ): SyncLagObservation | undefined {
   const slot = ledger.slotFor(data.system, data.docId);
   ledger.beginDoc(slot);
-  settleDoc(ledger, slot, now, true, undefined, out);
+  settleDoc(ledger, slot, DEADLINE.sync, now, true, undefined, out);
   const key = data.revision * 2 + (removed ? 1 : 0);
   let observation: SyncLagObservation | undefined;
   // Duplicates and older index events are ignored: only a newer revision key moves the index side.
@@ -318,7 +315,9 @@ function applyIndex(
     }
     settleCaughtUp(ledger, slot, now, out);
   }
-  settleDoc(ledger, slot, now, false, traceparent, out);
+  // A clock restarted above from a source revision already due is the tick's: a newer revision not read yet
+  // would have restarted it later.
+
   ledger.endDoc(slot);
   return observation;
 }

@@ -162,6 +162,28 @@ describe('freshness.sync-lag', () => {
     ]);
   });
 
+  // Content can be read ahead of a sync backlog (another topic): a content event past the deadline is no proof
+  // that the index was late, the tick (which waits for every topic) is.
+  it('a newer source revision read past the deadline fires nothing; the tick fires it unless the index event comes first', () => {
+    const { apply, tickAt } = setup();
+    apply(upserted({ docId: 'PAGE-1', revision: 1, at: T0 }));
+    apply(upserted({ docId: 'PAGE-2', revision: 1, at: T0 }));
+    const newer = (docId: string) =>
+      apply(upserted({ docId, revision: 2, at: T0 + SLA + 30_000 })).findings;
+    expect(brief([...newer('PAGE-1'), ...newer('PAGE-2')])).toEqual([]);
+    // PAGE-1's index event, read late, was on time (before the deadline): nothing ever fires for revision 1.
+    expect(
+      brief(
+        apply(indexed({ docId: 'PAGE-1', revision: 1, at: T0 + SLA - 60_000, sourceTime: T0 }))
+          .findings,
+      ),
+    ).toEqual([]);
+    // PAGE-2's never came: the tick fires it at its deadline, as it would have without the newer revision.
+    expect(brief(tickAt(T0 + SLA + 60_000))).toEqual([
+      `freshness.sync-lag firing PAGE-2@${at(SLA)}`,
+    ]);
+  });
+
   // One finding per problem (issue 13): a deletion the index never applies is parity.delete-missed only.
   it('never fires for a deletion the index holds on to (parity.delete-missed owns it)', () => {
     const { apply, tickAt } = setup();
