@@ -74,6 +74,18 @@ describe('freshness.review-overdue', () => {
     expect(tickAt(T0 + 2 * INTERVAL + DAY)).toHaveLength(1);
   });
 
+  // The review clock is the content topic's: an index event (another topic, maybe read ahead of content) past
+  // the due time is no proof, a new attestation may still be unread.
+  it('an index event past the due time fires nothing; the review before the due time, read late, wins', () => {
+    const { apply, publish, tickAt } = setup();
+    publish(1, T0, { reviewedAt: T0 });
+    expect(
+      apply(indexed({ docId: 'POL-1', revision: 1, at: T0 + INTERVAL + DAY, sourceTime: T0 })),
+    ).toEqual([]);
+    expect(publish(2, T0 + INTERVAL - DAY, { reviewedAt: T0 + INTERVAL - DAY })).toEqual([]);
+    expect(tickAt(T0 + INTERVAL + DAY)).toEqual([]);
+  });
+
   it('stays firing when a new revision keeps an overdue reviewedAt', () => {
     const { publish, tickAt } = setup();
     publish(1, T0, { reviewedAt: T0 });
