@@ -38,6 +38,44 @@ function env(t: Awaited<ReturnType<typeof topics>>, extra: Record<string, string
   };
 }
 
+/**
+ * One partition fed on two topics with records every 10 minutes of event time (`at(i)`), started with `extra`
+ * settings: sends, waits for echoes, and checks that no tick passed a sync record before it was read.
+ */
+async function idleCase(prefix: string, extra: Record<string, string>) {
+  const t = await topics(prefix, 1);
+  const base = Math.floor((Date.now() - 5 * 60 * minute) / (10 * minute)) * 10 * minute;
+  const at = (i: number) => base + i * 10 * minute + minute;
+  const record = (id: string, i: number) => ({
+    ...contentEvent(id, `doc-${i}`),
+    timestamp: String(at(i)),
+  });
+  const send = (topic: string, prefix: string, from: number, to: number) =>
+    produce(
+      topic,
+      Array.from({ length: to - from }, (_, k) => record(`${prefix}-${from + k}`, from + k)),
+    );
+  const out = await collect([t.output]);
+  start(env(t, { TICK_SCHEDULE: '* * * * * *', ...extra }));
+  const echoed = (id: string) => out.json<Out>(t.output).some((o) => o.sourceId === id);
+  const echo = (...ids: string[]) =>
+    out.waitFor(`${ids.join(', ')} echoed`, () => ids.every(echoed));
+  const expectNoTickPastUnreadSync = (count: number) => {
+    const seen = new Set<string>();
+    for (const o of out.json<Out>(t.output)) {
+      if (o.type !== 'tick') {
+        seen.add(o.sourceId);
+        continue;
+      }
+      for (let i = 0; i < count && at(i) < o.now!; i++)
+        expect(seen, `tick at ${new Date(o.now!).toISOString()}`).toContain(`s-${i}`);
+    }
+  };
+  return { t, at, record, send, out, echo, expectNoTickPastUnreadSync };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
 describe('runtime event time', () => {
   it('a topic with records not read yet holds ticks back (backlog on both topics at start)', async () => {
     const t = await topics('evt-unread', 1);
@@ -106,52 +144,26 @@ describe('runtime event time', () => {
   });
 
   it('after a lull with every topic idle, the first records again hold back ticks for the idle topics', async () => {
-    const t = await topics('evt-lull', 1);
-    const base = Math.floor((Date.now() - 5 * 60 * minute) / (10 * minute)) * 10 * minute;
-    const at = (i: number) => base + i * 10 * minute + minute;
-    const send = (topic: string, prefix: string, from: number, to: number) =>
-      produce(
-        topic,
-        Array.from({ length: to - from }, (_, k) => ({
-          ...contentEvent(`${prefix}-${from + k}`, `doc-${from + k}`),
-          timestamp: String(at(from + k)),
-        })),
-      );
-    const out = await collect([t.output]);
-    start(env(t, { EVENT_IDLE_TIMEOUT: '4s', TICK_SCHEDULE: '* * * * * *' }));
-    const echoed = (id: string) => out.json<Out>(t.output).some((o) => o.sourceId === id);
-    await send(t.sync, 's', 0, 3);
-    await send(t.content, 'c', 0, 3);
-    await out.waitFor('c-2 and s-2 echoed', () => echoed('c-2') && echoed('s-2'));
+    const c = await idleCase('evt-lull', { EVENT_IDLE_TIMEOUT: '4s' });
+    await c.send(c.t.sync, 's', 0, 3);
+    await c.send(c.t.content, 'c', 0, 3);
+    await c.echo('c-2', 's-2');
     // A lull (the producer paused) longer than EVENT_IDLE_TIMEOUT: both topics go idle.
-    await new Promise((r) => setTimeout(r, 5500));
+    await sleep(5500);
     // Traffic resumes, content's batch first; sync's records follow within EVENT_IDLE_TIMEOUT (in production: in
     // the same fetch, handled after content's batch). No tick may pass a sync record not read yet.
-    await send(t.content, 'c', 3, 9);
-    await out.waitFor('c-8 echoed', () => echoed('c-8'));
-    await new Promise((r) => setTimeout(r, 1000));
-    await send(t.sync, 's', 3, 9);
-    await out.waitFor('s-8 echoed', () => echoed('s-8'));
-    const seen = new Set<string>();
-    for (const o of out.json<Out>(t.output)) {
-      if (o.type !== 'tick') {
-        seen.add(o.sourceId);
-        continue;
-      }
-      for (let i = 0; i < 9 && at(i) < o.now!; i++)
-        expect(seen, `tick at ${new Date(o.now!).toISOString()}`).toContain(`s-${i}`);
-    }
+    await c.send(c.t.content, 'c', 3, 9);
+    await c.echo('c-8');
+    await sleep(1000);
+    await c.send(c.t.sync, 's', 3, 9);
+    await c.echo('s-8');
+    c.expectNoTickPastUnreadSync(9);
   });
 
   it('a topic read to its end holds ticks back until a whole later fetch round brought none of its records', async () => {
-    const t = await topics('evt-round', 1);
-    const base = Math.floor((Date.now() - 5 * 60 * minute) / (10 * minute)) * 10 * minute;
-    const at = (i: number) => base + i * 10 * minute + minute;
-    const out = await collect([t.output]);
     // EVENT_IDLE_TIMEOUT 0: host time never holds a caught-up topic (as when one round outlasts the timeout on a
     // loaded host); only the fetch rounds do.
-    start(env(t, { EVENT_IDLE_TIMEOUT: '0s', TICK_SCHEDULE: '* * * * * *' }));
-    const echoed = (id: string) => out.json<Out>(t.output).some((o) => o.sourceId === id);
+    const c = await idleCase('evt-round', { EVENT_IDLE_TIMEOUT: '0s' });
     // Pairs produced together, so they come in one fetch response: the index event s-i, then content of the
     // next change 10 minutes later (a tick boundary after s-i). No tick may pass s-i before it is read.
     const producer = kafka.producer();
@@ -161,72 +173,38 @@ describe('runtime event time', () => {
         await producer.sendBatch({
           acks: -1,
           topicMessages: [
-            {
-              topic: t.content,
-              messages: [{ ...contentEvent(`c-${i}`, `doc-${i}`), timestamp: String(at(i + 1)) }],
-            },
-            {
-              topic: t.sync,
-              messages: [{ ...contentEvent(`s-${i}`, `doc-${i}`), timestamp: String(at(i)) }],
-            },
+            { topic: c.t.content, messages: [c.record(`c-${i}`, i + 1)] },
+            { topic: c.t.sync, messages: [c.record(`s-${i}`, i)] },
           ],
         });
-        await out.waitFor(`c-${i} and s-${i} echoed`, () => echoed(`c-${i}`) && echoed(`s-${i}`));
+        await c.echo(`c-${i}`, `s-${i}`);
       }
     } finally {
       await producer.disconnect();
     }
-    const seen = new Set<string>();
-    for (const o of out.json<Out>(t.output)) {
-      if (o.type !== 'tick') {
-        seen.add(o.sourceId);
-        continue;
-      }
-      for (let i = 0; i < 8 && at(i) < o.now!; i++)
-        expect(seen, `tick at ${new Date(o.now!).toISOString()}`).toContain(`s-${i}`);
-    }
+    c.expectNoTickPastUnreadSync(8);
   });
 
   it('a topic read to its end holds ticks back until it is idle, then its last records let ticks run', async () => {
-    const t = await topics('evt-lag', 1);
-    const base = Math.floor((Date.now() - 5 * 60 * minute) / (10 * minute)) * 10 * minute;
-    const at = (i: number) => base + i * 10 * minute + minute;
-    const send = (topic: string, prefix: string, from: number, to: number) =>
-      produce(
-        topic,
-        Array.from({ length: to - from }, (_, k) => ({
-          ...contentEvent(`${prefix}-${from + k}`, `doc-${from + k}`),
-          timestamp: String(at(from + k)),
-        })),
-      );
-    const out = await collect([t.output]);
-    start(env(t, { EVENT_IDLE_TIMEOUT: '15s', TICK_SCHEDULE: '* * * * * *' }));
-    const echoed = (id: string) => out.json<Out>(t.output).some((o) => o.sourceId === id);
+    const c = await idleCase('evt-lag', { EVENT_IDLE_TIMEOUT: '15s' });
     // The sync topic is read to its end at s-2; then content runs far ahead while sync's next records are late
     // (as when its fetch trails the content topic's on a busy host).
-    await send(t.sync, 's', 0, 3);
-    await out.waitFor('s-2 echoed', () => echoed('s-2'));
-    await send(t.content, 'c', 0, 9);
-    await out.waitFor('c-8 echoed', () => echoed('c-8'));
-    await new Promise((r) => setTimeout(r, 2000));
-    await send(t.sync, 's', 3, 9);
-    await out.waitFor('s-8 echoed', () => echoed('s-8'));
-    const seen = new Set<string>();
-    for (const o of out.json<Out>(t.output)) {
-      if (o.type !== 'tick') {
-        seen.add(o.sourceId);
-        continue;
-      }
-      for (let i = 0; i < 9 && at(i) < o.now!; i++)
-        expect(seen, `tick at ${new Date(o.now!).toISOString()}`).toContain(`s-${i}`);
-    }
+    await c.send(c.t.sync, 's', 0, 3);
+    await c.echo('s-2');
+    await c.send(c.t.content, 'c', 0, 9);
+    await c.echo('c-8');
+    await sleep(2000);
+    await c.send(c.t.sync, 's', 3, 9);
+    await c.echo('s-8');
+    c.expectNoTickPastUnreadSync(9);
     // Content runs ahead again and sync stays quiet: once sync has been idle for EVENT_IDLE_TIMEOUT, the schedule
     // runs the ticks content's records allow (no record arrives to trigger them).
-    await send(t.content, 'c', 9, 12);
-    await out.waitFor('c-11 echoed', () => echoed('c-11'));
-    await out.waitFor(
+    await c.send(c.t.content, 'c', 9, 12);
+    await c.echo('c-11');
+    await c.out.waitFor(
       'a tick up to the last content record',
-      () => out.json<Out>(t.output).some((o) => o.type === 'tick' && o.now! >= at(11) - minute),
+      () =>
+        c.out.json<Out>(c.t.output).some((o) => o.type === 'tick' && o.now! >= c.at(11) - minute),
       60_000,
     );
   });
