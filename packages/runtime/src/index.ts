@@ -23,6 +23,7 @@ export type {
   ReadText,
 } from './kafka-config.js';
 export {
+  BROKER_RESTART_RETRY,
   createKafkaClient,
   kafkaAccessError,
   verifyBrokerCertificate,

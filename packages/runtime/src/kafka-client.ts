@@ -30,6 +30,13 @@ function kafkaLogLevel(level: LogLevel): logLevel {
 }
 
 /**
+ * kafkajs retries that outlast a broker restart on a busy host (27–55 s measured): 10 from 300 ms capped at 30 s
+ * ride out about 2 minutes (8 capped at 10 s gave up after ~23 s). For clients that must not give up on a
+ * restart: the services' (the consumer cannot be restarted in-process, tulios/kafkajs#1529) and the demo's.
+ */
+export const BROKER_RESTART_RETRY = { initialRetryTime: 300, retries: 10, maxRetryTime: 30_000 };
+
+/**
  * The one way Tidemark builds a kafkajs client: brokers, TLS (CA, mutual TLS, verification) and SASL from a
  * validated KafkaConnection, logs through pino. Every service and every CLI command uses it.
  */

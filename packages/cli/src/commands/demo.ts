@@ -11,6 +11,7 @@ import {
   type KafkaConnectionFlags,
 } from '../kafka-connection.js';
 import { DemoAborted, runDemo } from '../demo/run.js';
+import { connectAdmin } from '../kafka-admin.js';
 import { UsageError } from './topics.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
@@ -86,6 +87,9 @@ export function registerDemo(program: Command, out: Output): void {
         } & KafkaConnectionFlags,
       ) => {
         const connection = kafkaConnectionFrom(opts);
+        // Fail fast, in plain words, when no broker answers (or it refuses us): the run's own clients retry for
+        // minutes, to ride out a broker hiccup mid-run.
+        await (await connectAdmin(connection)).disconnect();
         const runId = new Date()
           .toISOString()
           .replace(/[-:]/g, '')

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Partitioners, type Consumer, type Kafka } from 'kafkajs';
-import { createKafkaClient, type KafkaConnection } from '@tidemark/runtime';
+import { BROKER_RESTART_RETRY, createKafkaClient, type KafkaConnection } from '@tidemark/runtime';
 import { DEFAULT_TOPICS, type Finding, type TopicCatalog } from '@tidemark/core';
 import { silenceToRecord, type Silence } from '@tidemark/routing';
 import { loadContractDir } from '@tidemark/contracts/node';
@@ -168,6 +168,9 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const kafka = createKafkaClient({
     connection: options.connection ?? { brokers: options.brokers.split(','), ssl: false },
     clientId: `tidemark-demo-${options.runId}`,
+    // The demo's producer and collector ride out a broker hiccup (a restart, a broker fenced on a loaded host)
+    // as long as the services do.
+    retry: BROKER_RESTART_RETRY,
   });
 
   // Simulated hours end within the last hour, so the run's timestamps look current. The start is a whole hour: the
