@@ -43,7 +43,14 @@ describe('replay --from-kafka (broker)', () => {
       syncEvents: unique('rk-sync'),
       inventorySnapshots: unique('rk-inventory'),
     });
-    await createTopics([topics.contentChanges, topics.syncEvents, topics.inventorySnapshots], 3);
+    // Kept forever: the fixture is dated 2025, past the default 7-day retention, and the broker's retention check
+    // (every 5 minutes) would otherwise delete its records between the produce and the read.
+    await createTopics(
+      [topics.contentChanges, topics.syncEvents, topics.inventorySnapshots],
+      3,
+      false,
+      { 'retention.ms': '-1' },
+    );
     const rename = new Map<string, string>([
       [DEFAULT_TOPICS.contentChanges, topics.contentChanges],
       [DEFAULT_TOPICS.syncEvents, topics.syncEvents],
