@@ -1,4 +1,4 @@
-import { Type, type Static } from '@sinclair/typebox';
+import { Type } from '@sinclair/typebox';
 import { fingerprint, formatTime, type OutputRecord, type Severity } from '@tidemark/core';
 import type { NullRateSettings } from '@tidemark/contracts';
 import {
@@ -8,6 +8,9 @@ import {
   type NullRateDecision,
   type WindowCounts,
 } from './state.js';
+import { NullRatePartialSchema, type NullRatePartial } from './null-rate-partial.js';
+
+export { NullRatePartialSchema, type NullRatePartial };
 
 // Null rates are decided per (system, content class, field) over all partitions, in two stages:
 // each partition counts its share of a tumbling event-time window and, once the window has closed on
@@ -21,26 +24,6 @@ export function nullRateTopic(service: string): string {
 }
 /** CloudEvents type of a partial count. */
 export const NULL_RATE_PARTIAL_TYPE = 'tidemark.null-rate.partial';
-
-/** `data` of a partial count; carries the settings so the decider needs no contract lookup. */
-export const NullRatePartialSchema = Type.Object({
-  system: Type.String(),
-  contentClass: Type.String(),
-  field: Type.String(),
-  windowStart: Type.Integer(),
-  windowMs: Type.Integer({ minimum: 1 }),
-  n: Type.Integer({ minimum: 0 }),
-  nulls: Type.Integer({ minimum: 0 }),
-  threshold: Type.Number(),
-  minCount: Type.Integer(),
-  severity: Type.String(),
-  shadow: Type.Boolean(),
-  /** From a system's shadow candidate contract (decided apart from the enforced contract's); absent = false. */
-  candidate: Type.Optional(Type.Boolean()),
-  contract: Type.Object({ file: Type.String(), version: Type.String() }),
-});
-/** A partial null-rate count from one partition. */
-export type NullRatePartial = Static<typeof NullRatePartialSchema>;
 
 /** The CloudEvent schema of a partial, for the envelope parser. */
 export const NullRatePartialEventSchema = Type.Object({

@@ -1,4 +1,4 @@
-import type { NullRatePartial } from './null-rate.js';
+import type { NullRatePartial } from './null-rate-partial.js';
 import type { ShadowDiffEntry } from './shadow.js';
 import {
   DeadlineQueue,
