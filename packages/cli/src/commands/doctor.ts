@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { resolveTopics } from '@tidemark/core';
+import { topicOverridesFromEnv } from '../topic-env.js';
 import { compareTopics, planTopics } from '../topic-plan.js';
 import { connectAdmin, describeTopics } from '../kafka-admin.js';
 import { KafkaAccessError, kafkaAccessError } from '@tidemark/runtime';
@@ -19,7 +20,7 @@ export function registerDoctor(program: Command, out: Output): void {
     )
     .action(async (opts: KafkaConnectionFlags) => {
       const connection = kafkaConnectionFrom(opts);
-      const catalog = resolveTopics();
+      const catalog = resolveTopics(topicOverridesFromEnv());
       let admin;
       try {
         admin = await connectAdmin(connection, 5000);

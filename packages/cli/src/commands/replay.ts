@@ -2,7 +2,6 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { parseDuration, resolveTopics, type TopicCatalog } from '@tidemark/core';
-import { TOPIC_ENV_VARS } from '@tidemark/runtime';
 import { DEFAULT_CONTRACTS_DIR, loadContractDir } from '@tidemark/contracts/node';
 import { parseRoutingConfig, parseSilences } from '@tidemark/routing';
 import {
@@ -14,6 +13,7 @@ import {
   type ReplayProgress,
 } from '@tidemark/replay';
 import { readKafkaRange } from '../kafka-range.js';
+import { topicOverridesFromEnv } from '../topic-env.js';
 import {
   kafkaConnectionFrom,
   withKafkaOptions,
@@ -80,11 +80,7 @@ async function inputOf(
     };
     const since = bound('--since', opts.since);
     const until = bound('--until', opts.until);
-    const overrides: Partial<TopicCatalog> = {};
-    for (const [role, name] of Object.entries(TOPIC_ENV_VARS)) {
-      const v = process.env[name];
-      if (v) overrides[role as keyof TopicCatalog] = v;
-    }
+    const overrides = topicOverridesFromEnv();
     const t = resolveTopics(overrides);
     const input = await readKafkaRange({
       connection: kafkaConnectionFrom(opts),

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { resolveTopics } from '@tidemark/core';
+import { topicOverridesFromEnv } from '../topic-env.js';
 import { compareTopics, planTopics } from '../topic-plan.js';
 import { connectAdmin, describeTopics } from '../kafka-admin.js';
 import type { Output } from '../io.js';
@@ -27,7 +28,7 @@ export function registerTopics(program: Command, out: Output): void {
         );
       }
       const connection = kafkaConnectionFrom(opts);
-      const catalog = resolveTopics();
+      const catalog = resolveTopics(topicOverridesFromEnv());
       const admin = await connectAdmin(connection);
       try {
         const report = compareTopics(
