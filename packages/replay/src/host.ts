@@ -361,6 +361,8 @@ export class ReplayHost {
   /** Hands an output to the sink, then feeds it to the tables and services that read its topic. */
   #emit(o: OutputRecord): void {
     this.#sink(o, this.#line);
+    // Most outputs (alerts, tickets, dead letters) are read by nothing in process: no bytes to make for them.
+    if (!this.consumes(o.topic)) return;
     const value =
       o.value === null ? null : typeof o.value === 'string' ? Buffer.from(o.value) : o.value;
     this.#produce({
