@@ -119,7 +119,8 @@ export class ReplayHost {
   readonly #tableReaders = new Map<string, ReplayService[]>();
   /** Services whose changelog feeds a global table (e.g. parity's recent changes). */
   readonly #changelogTables = new Map<ReplayService, GlobalTable[]>();
-  readonly #offsets = new Map<string, number>();
+  /** Next offset per topic and partition. */
+  readonly #offsets = new Map<string, number[]>();
   readonly #queue: Queued[] = [];
   #clock: number | undefined;
   #lastTick = 0;
@@ -389,9 +390,13 @@ export class ReplayHost {
       const q = this.#queue[i]!;
       this.#queue[i] = undefined as unknown as Queued; // let handled values be collected while the cascade runs
       const partition = this.#partitioner.partition(q.topic, q.key);
-      const at = `${q.topic}|${partition}`;
-      const offset = this.#offsets.get(at) ?? 0;
-      this.#offsets.set(at, offset + 1);
+      let offsets = this.#offsets.get(q.topic);
+      if (offsets === undefined) {
+        offsets = new Array<number>(this.#partitions).fill(0);
+        this.#offsets.set(q.topic, offsets);
+      }
+      const offset = offsets[partition]!;
+      offsets[partition] = offset + 1;
       const record: InputRecord = {
         topic: q.topic,
         partition,
