@@ -1,3 +1,4 @@
+import { Type } from '@sinclair/typebox';
 import { describe, expect, it } from 'vitest';
 import { createEnvelopeParser, parseEnvelope } from './envelope.js';
 import { EnvelopeError } from './errors.js';
@@ -250,5 +251,74 @@ describe('parseEnvelope', () => {
       });
     expect(parseEnvelope({ value: chunk(1) }).type).toBe('inventory.snapshot');
     expect(() => parseEnvelope({ value: chunk(2) })).toThrow('data.chunk must be < data.chunks');
+  });
+});
+
+// One parse per record in an in-process host: replay hands the same record object to every service reading its
+// topic, and they share the first parse's event — sound only because the event is frozen all the way down.
+describe('shared decoding', () => {
+  const reviewed = withData({ reviewedAt: '2026-10-01T00:00:00Z', attributes: { labels: ['kb'] } });
+
+  it('hands the same frozen event to every parser of one record object', () => {
+    const record = { value: json(reviewed), headers: {} };
+    const first = parseEnvelope(record);
+    const contractChecker = createEnvelopeParser({ extraTypes: { 'x.partial': Type.Object({}) } });
+    expect(contractChecker.parse(record)).toBe(first);
+    expect(parseEnvelope(record)).toBe(first);
+    expect(Object.isFrozen(first)).toBe(true);
+    expect(Object.isFrozen(first.data)).toBe(true);
+    const attributes = (first.data as unknown as { attributes: { labels: string[] } }).attributes;
+    expect(Object.isFrozen(attributes.labels)).toBe(true);
+  });
+
+  it.each([
+    ['set a field', (e: Record<string, unknown>) => (e['type'] = 'content.deleted')],
+    [
+      'delete a data field',
+      (e: Record<string, unknown>) => delete (e['data'] as Record<string, unknown>)['owner'],
+    ],
+    [
+      'push to a nested array',
+      (e: Record<string, unknown>) =>
+        (e['data'] as { attributes: { labels: string[] } }).attributes.labels.push('x'),
+    ],
+  ])(
+    'a handler that tries to %s gets a TypeError, and the next service sees the event unchanged',
+    (_name, change) => {
+      const record = { value: json(reviewed), headers: {} };
+      const event = parseEnvelope(record) as unknown as Record<string, unknown>;
+      expect(() => change(event)).toThrow(TypeError);
+      expect(parseEnvelope(record)).toEqual(JSON.parse(json(reviewed).toString()));
+    },
+  );
+
+  it('parses afresh for another record object, a changed value or headers, or other limits', () => {
+    const value = json(reviewed);
+    const record: { value: Buffer; headers: Record<string, string> } = { value, headers: {} };
+    const first = parseEnvelope(record);
+    expect(parseEnvelope({ value, headers: record.headers })).not.toBe(first);
+    const again = { value, headers: {} };
+    const second = parseEnvelope(again);
+    again.value = json(withData({ title: 'Renamed' }));
+    expect(parseEnvelope(again)).not.toBe(second);
+    expect(parseEnvelope(again).data).toMatchObject({ title: 'Renamed' });
+    const third = { value, headers: {} };
+    parseEnvelope(third);
+    expect(() => createEnvelopeParser({ maxBytes: 100 }).parse(third)).toThrow(
+      /over the 100-byte limit/,
+    );
+  });
+
+  it('validates again when a parser checks the type with another schema', () => {
+    const record = { value: json(reviewed), headers: {} };
+    parseEnvelope(record);
+    const strict = createEnvelopeParser({
+      extraTypes: {
+        'content.upserted': Type.Object({ data: Type.Object({ title: Type.Number() }) }),
+      },
+    });
+    expect(() => strict.parse(record)).toThrow(
+      'content.upserted event breaks its schema: data.title must be number',
+    );
   });
 });

@@ -66,6 +66,26 @@ function compiled(schema: TSchema): ValidateFunction {
   return check;
 }
 
+/** What a parser made of a record, kept so the next parser of the same record object can hand on the same event. */
+interface Decoded {
+  record: EnvelopeInput;
+  value: EnvelopeInput['value'];
+  headers: RecordHeaders | undefined;
+  limits: EnvelopeLimits;
+  /** The compiled schema the event passed (parsers share one per schema object). */
+  check: ValidateFunction;
+  event: unknown;
+}
+
+// An in-process host hands one record object to every service that reads its topic, one service after the other
+// (replay: four services read each content change), and each parses and validates it — most of replay's decode time.
+// The last record's event is kept here; a parser whose validator for that type is the very same compiled schema,
+// with the same limits, returns it instead of parsing again. That is only sound because decoded events are deeply
+// frozen: no handler can change what the next one sees. One slot, compared by identity (record object, value and
+// headers, in case a caller reuses the object): a host that never shares records pays a few comparisons, where a
+// WeakMap entry per record cost more than the parse it saved.
+let lastDecoded: Decoded | undefined;
+
 /** Builds a parser for structured-mode JSON and binary-mode (`ce_*` headers) CloudEvents. */
 export function createEnvelopeParser<E = InputEvent | FindingEvent>(
   options: EnvelopeParserOptions = {},
@@ -124,10 +144,37 @@ export function createEnvelopeParser<E = InputEvent | FindingEvent>(
         `${type} event breaks its schema: data.chunk must be < data.chunks`,
       );
     }
+    deepFreeze(event);
     return event as E;
   }
 
   function parse(record: EnvelopeInput): E {
+    const known = lastDecoded;
+    if (
+      known !== undefined &&
+      known.record === record &&
+      known.value === record.value &&
+      known.headers === record.headers &&
+      known.limits.maxBytes === limits.maxBytes &&
+      known.limits.maxDepth === limits.maxDepth &&
+      validators.get((known.event as { type: string }).type) === known.check
+    ) {
+      return known.event as E;
+    }
+    const event = parseRecord(record);
+    const check = validators.get((event as { type: string }).type)!;
+    lastDecoded = {
+      record,
+      value: record.value,
+      headers: record.headers,
+      limits,
+      check,
+      event,
+    };
+    return event;
+  }
+
+  function parseRecord(record: EnvelopeInput): E {
     const headers = record.headers ?? {};
     const binary = headers[`${CE_PREFIX}specversion`] !== undefined;
     const raw = record.value;
@@ -202,6 +249,30 @@ function inspect(root: unknown, maxDepth: number): void {
         throw new EnvelopeError('forbidden-key', `record contains the forbidden key "${key}"`);
       }
       if (typeof child === 'object' && child !== null) stack.push([child, depth + 1]);
+    }
+  }
+}
+
+/**
+ * Freezes a validated event and everything in it: events are shared by every service an in-process host hands the
+ * record to, so a handler that tried to change one would change it for the others (it throws instead, in strict
+ * mode, and the record goes to the DLQ in every host alike).
+ */
+function deepFreeze(root: object): void {
+  const stack: object[] = [root];
+  while (stack.length > 0) {
+    const node = stack.pop()!;
+    Object.freeze(node);
+    for (const key in node) {
+      const child = (node as Record<string, unknown>)[key];
+      // A typed array (bytes from a Schema Registry payload) cannot be frozen; it is left as it is.
+      if (
+        typeof child === 'object' &&
+        child !== null &&
+        !Object.isFrozen(child) &&
+        !ArrayBuffer.isView(child)
+      )
+        stack.push(child);
     }
   }
 }

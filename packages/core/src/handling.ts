@@ -159,8 +159,9 @@ export function processRecord<S extends PartitionState, E>(
     service: definition.name,
     topics: p.topics,
     metrics: p.metrics,
-    ...(traceparent === undefined ? {} : { traceparent }),
   };
+  // Set rather than spread in: once per record and service, a spread costs two objects more.
+  if (traceparent !== undefined) ctx.traceparent = traceparent;
   const { future } = checks;
   const run = (): OutputRecord[] | Promise<OutputRecord[]> => {
     if (checks.reject !== undefined) throw checks.reject;

@@ -42,6 +42,21 @@ describe('parseTime', () => {
       expect(() => parseTime(text)).toThrow(`not an RFC 3339 timestamp: ${JSON.stringify(text)}`);
     },
   );
+
+  // parseTime remembers the last few values it parsed (every service of a replay parses the same event's times).
+  it('gives every value its own time however values repeat and alternate, and never remembers a rejection', () => {
+    const values = Array.from(
+      { length: 20 },
+      (_, i) => `2026-11-02T10:00:${String(i).padStart(2, '0')}Z`,
+    );
+    for (let round = 0; round < 3; round++) {
+      for (const [i, v] of values.entries()) {
+        expect(parseTime(v)).toBe(Date.UTC(2026, 10, 2, 10, 0, i));
+        expect(parseTime(values[0]!)).toBe(Date.UTC(2026, 10, 2, 10));
+        expect(() => parseTime('2026-11-02T10:00:00')).toThrow(RangeError);
+      }
+    }
+  });
 });
 
 describe('ManualClock', () => {

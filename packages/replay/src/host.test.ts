@@ -308,6 +308,38 @@ describe('ReplayHost', () => {
     expect(table.applied).toEqual([['x', '2']]);
   });
 
+  it('asks nextTick again after a commit only of the drained states and the readers of the tables that changed', async () => {
+    const asked: Record<string, number> = { a: 0, reader: 0, other: 0 };
+    const counted = (name: string, inputs: string[], extra: Partial<ReplayService> = {}) =>
+      service(name, inputs, [], {
+        tick: () => [],
+        nextTick: () => {
+          asked[name]!++;
+          return Infinity;
+        },
+        ...extra,
+      });
+    const h = new ReplayHost({
+      services: [
+        // a's changelog feeds a table that `reader` reads; `other` neither changes nor reads anything a does.
+        counted('a', ['in'], { tables: [{ topic: stateTopic('a'), table: new Table() }] }),
+        counted('reader', ['elsewhere'], {
+          tables: [{ topic: stateTopic('a'), table: new Table() }],
+        }),
+        counted('other', ['elsewhere']),
+      ],
+      topics,
+      commitEvery: 1,
+      metrics: noopMetrics,
+      sink: () => undefined,
+    });
+    for (let i = 1; i <= 4; i++) await h.push(rec('in', `k${i}`, { count: true }, i * 60_000));
+    // The first record only sets the clock. At each later one every slot without an answer is asked: all of them
+    // the first time, then a's three partitions (the record and the drain reached them) and, as a's changes reached
+    // the table, the reader's three. `other` keeps its first answer (asked after every drain, it would be 9).
+    expect(asked).toEqual({ a: 3 * 3, reader: 3 * 3, other: 3 });
+  });
+
   it('says which topics it reads and rejects bad settings', () => {
     const t = new Table();
     const h = host([service('a', ['in'], [], { tables: [{ topic: 'tbl', table: t }] })]);

@@ -47,4 +47,18 @@ describe('MemoryMetrics', () => {
       ['other', {}, 2],
     ]);
   });
+
+  it.each([
+    ['keys in another order', { a: '1', b: '2' }, { b: '2', a: '1' }, 1],
+    ['an undefined member', { a: '1' }, { a: '1', b: undefined }, 1],
+    ['one label more', { a: '1' }, { a: '1', b: '2' }, 2],
+    ['a separator inside a value', { a: '1|b', b: '' }, { a: '1', b: '|b' }, 2],
+    ['a key and a value swapped', { a: 'b' }, { b: 'a' }, 2],
+  ])('keeps one series per label set: %s', (_name, first, second, series) => {
+    const m = new MemoryMetrics([['c', 'counter']]);
+    m.record('c', first as Record<string, string>, 1);
+    m.record('c', second as Record<string, string>, 1);
+    expect(m.series()).toHaveLength(series);
+    expect(m.total('c')).toBe(2);
+  });
 });
