@@ -306,20 +306,7 @@ export function createContractCheckerService(
     for (const [check, k, severity, shadow] of priorOpen) {
       if (is?.has(`${check}|${k}`)) continue;
       out.push(
-        emit(
-          resolved(
-            baseOf(),
-            data.system,
-            data.docId,
-            check,
-            k,
-            severity,
-            shadow,
-            data.revision,
-            data.contentClass,
-          ),
-          ctx,
-        ),
+        emit(resolved(baseOf(), data, { check, key: k, severity, shadow: shadow === 1 }), ctx),
       );
     }
     // The system's shadow candidate, if any, judges the same revision: its findings are shadow ones with their own
@@ -394,14 +381,13 @@ export function createContractCheckerService(
         emit(
           resolved(
             base,
-            data.system,
-            data.docId,
-            check,
-            k,
-            severity,
-            shadow,
-            data.revision,
-            prior?.cls,
+            {
+              system: data.system,
+              docId: data.docId,
+              revision: data.revision,
+              contentClass: prior?.cls,
+            },
+            { check, key: k, severity, shadow: shadow === 1 },
           ),
           ctx,
         ),
@@ -416,14 +402,13 @@ export function createContractCheckerService(
             asCandidateFinding(
               resolved(
                 candidateBase,
-                data.system,
-                data.docId,
-                check,
-                k,
-                severity,
-                1,
-                data.revision,
-                prior.cls,
+                {
+                  system: data.system,
+                  docId: data.docId,
+                  revision: data.revision,
+                  contentClass: prior.cls,
+                },
+                { check, key: k, severity, shadow: true },
               ),
             ),
             ctx,
@@ -441,14 +426,18 @@ export function createContractCheckerService(
       if (pending?.firing) {
         const finding = resolved(
           isCandidate ? candidateBase : base,
-          data.system,
-          data.docId,
-          'contract.reference',
-          field,
-          pending.severity,
-          pending.shadow ? 1 : 0,
-          data.revision,
-          prior?.cls,
+          {
+            system: data.system,
+            docId: data.docId,
+            revision: data.revision,
+            contentClass: prior?.cls,
+          },
+          {
+            check: 'contract.reference',
+            key: field,
+            severity: pending.severity,
+            shadow: pending.shadow,
+          },
         );
         out.push(emit(isCandidate ? asCandidateFinding(finding) : finding, ctx));
       }
@@ -520,14 +509,13 @@ export function createContractCheckerService(
             finish(
               resolved(
                 base,
-                system!,
-                docId,
-                'contract.reference',
-                ref.field,
-                ref.severity,
-                ref.shadow ? 1 : 0,
-                ref.rev,
-                doc?.cls,
+                { system: system!, docId, revision: ref.rev, contentClass: doc?.cls },
+                {
+                  check: 'contract.reference',
+                  key: ref.field,
+                  severity: ref.severity,
+                  shadow: ref.shadow,
+                },
               ),
             ),
             ctx,
@@ -627,17 +615,12 @@ export function createContractCheckerService(
       // Unchanged target, or no target before or now (most documents): nothing to schedule or cancel.
       if (existing ? existing.target === target : target === undefined) continue;
       if (existing?.firing) {
-        const finding = resolved(
-          baseOf(),
-          data.system,
-          data.docId,
-          'contract.reference',
-          ref.field,
-          existing.severity,
-          existing.shadow ? 1 : 0,
-          data.revision,
-          data.contentClass,
-        );
+        const finding = resolved(baseOf(), data, {
+          check: 'contract.reference',
+          key: ref.field,
+          severity: existing.severity,
+          shadow: existing.shadow,
+        });
         out.push(emit(candidate ? asCandidateFinding(finding) : finding, ctx));
       }
       if (target === undefined) state.deleteReference(refKey);
@@ -694,24 +677,7 @@ export function createContractCheckerService(
     }
     for (const [check, k, severity] of priorOpen) {
       if (is.has(`${check}|${k}`)) continue;
-      out.push(
-        emit(
-          finish(
-            resolved(
-              base,
-              data.system,
-              data.docId,
-              check,
-              k,
-              severity,
-              1,
-              data.revision,
-              data.contentClass,
-            ),
-          ),
-          ctx,
-        ),
-      );
+      out.push(emit(finish(resolved(base, data, { check, key: k, severity, shadow: true })), ctx));
     }
     return openNow;
   }
@@ -888,17 +854,25 @@ function ownerOf(
   return owner;
 }
 
-function resolved(
-  base: FindingBase,
-  system: string,
-  docId: string,
-  check: string,
-  key: string,
-  severity: Severity,
-  shadow: 0 | 1,
-  revision: number,
-  contentClass: string | undefined,
-): Finding {
+/** The document a resolved finding is about, at the revision that resolved it. */
+interface ResolvedDoc {
+  system: string;
+  docId: string;
+  revision: number;
+  contentClass?: string | undefined;
+}
+
+/** The open problem a revision resolves: its check, the field or rule key, and how it fired. */
+interface OpenProblem {
+  check: string;
+  key: string;
+  severity: Severity;
+  shadow: boolean;
+}
+
+function resolved(base: FindingBase, doc: ResolvedDoc, problem: OpenProblem): Finding {
+  const { system, docId, revision, contentClass } = doc;
+  const { check, key, severity, shadow } = problem;
   return buildFinding({
     ...base,
     check,
