@@ -161,6 +161,23 @@ export function resolvePlan(world: World, plan: FaultPlan): ResolvedPlan & { pro
   return new Resolver(world, plan).run();
 }
 
+/** Records a fault's expected finding in the truth (warns when the run cannot decide it). */
+type AddTruth = (
+  check: FaultKind,
+  subject: TruthSubject,
+  injectedAt: number,
+  detectableAt: number | undefined,
+  extra?: { detail?: Record<string, unknown>; covers?: Array<keyof TruthSubject> },
+) => void;
+
+/** Records a consequence a check may report: no false positive when it does, no miss when it does not. */
+type AddOptionalTruth = (
+  check: FaultKind,
+  subject: TruthSubject,
+  injectedAt: number,
+  covers?: Array<keyof TruthSubject>,
+) => void;
+
 class Resolver {
   readonly problems: string[] = [];
   readonly warnings: string[] = [];
@@ -254,13 +271,7 @@ class Resolver {
       fault.for === undefined
         ? w.end
         : Math.min(w.end, at + resolveOffset(fault.for, w.durationMs));
-    const add = (
-      check: FaultKind,
-      subject: TruthSubject,
-      injectedAt: number,
-      detectableAt: number | undefined,
-      extra: { detail?: Record<string, unknown>; covers?: Array<keyof TruthSubject> } = {},
-    ) => {
+    const add: AddTruth = (check, subject, injectedAt, detectableAt, extra = {}) => {
       this.truth.push({
         check,
         subject,
@@ -298,12 +309,7 @@ class Resolver {
     };
     // A consequence a check may report: no false positive when it does, no miss when it does not.
     // `covers`: subject keys left open on purpose (a system-wide consequence covers any document of the system).
-    const optional = (
-      check: FaultKind,
-      subject: TruthSubject,
-      injectedAt: number,
-      covers?: Array<keyof TruthSubject>,
-    ) => {
+    const optional: AddOptionalTruth = (check, subject, injectedAt, covers) => {
       this.truth.push({
         check,
         subject,
@@ -776,19 +782,8 @@ class Resolver {
     s: SystemModel,
     at: number,
     where: string,
-    add: (
-      check: FaultKind,
-      subject: TruthSubject,
-      injectedAt: number,
-      detectableAt: number | undefined,
-      extra?: { detail?: Record<string, unknown>; covers?: Array<keyof TruthSubject> },
-    ) => void,
-    optional: (
-      check: FaultKind,
-      subject: TruthSubject,
-      injectedAt: number,
-      covers?: Array<keyof TruthSubject>,
-    ) => void,
+    add: AddTruth,
+    optional: AddOptionalTruth,
   ): void {
     const w = this.world;
     const p = s.profile;
@@ -875,19 +870,8 @@ class Resolver {
     at: number,
     until: number,
     where: string,
-    add: (
-      check: FaultKind,
-      subject: TruthSubject,
-      injectedAt: number,
-      detectableAt: number | undefined,
-      extra?: { detail?: Record<string, unknown> },
-    ) => void,
-    optional: (
-      check: FaultKind,
-      subject: TruthSubject,
-      injectedAt: number,
-      covers?: Array<keyof TruthSubject>,
-    ) => void,
+    add: AddTruth,
+    optional: AddOptionalTruth,
   ): void {
     const w = this.world;
     const p = s.profile;

@@ -461,16 +461,7 @@ class Generation {
           if (f & STUCK) return;
           const time = item.time + this.#lag(st, i) + k * 50;
           const op = f & DELETED ? 'rm' : 'up';
-          this.#push({
-            time,
-            k: 'index',
-            s: item.s,
-            i,
-            op,
-            rev: st.revision[i]!,
-            sourceTime: st.sourceTime[i]!,
-            acl: this.#indexAcl(st, i),
-          });
+          this.#push(this.#indexEvent(st, i, time, op));
         });
         return;
       }
@@ -522,17 +513,7 @@ class Generation {
         const i = item.i;
         st.flags[i]! &= ~(STUCK | FROZEN);
         if (st.flags[i]! & DELETED) return;
-        this.#push({
-          time: item.time,
-          k: 'index',
-          s: item.s,
-          i,
-          op: 'up',
-          rev: st.revision[i]!,
-          sourceTime: st.sourceTime[i]!,
-          acl: this.#indexAcl(st, i),
-          force: true,
-        });
+        this.#push({ ...this.#indexEvent(st, i, item.time, 'up'), force: true });
         return;
       }
       case 'poison': {
@@ -597,10 +578,15 @@ class Generation {
     return st.staleAcl.get(i) ?? st.acl[i]!;
   }
 
-  #scheduleIndex(st: SystemState, i: number, t: number, op: 'up' | 'rm'): void {
-    if (st.flags[i]! & STUCK) return;
-    this.#push({
-      time: t + this.#lag(st, i),
+  /** Document `i`'s index event at `time`: the source's revision and time now, and the ACL the index will hold. */
+  #indexEvent(
+    st: SystemState,
+    i: number,
+    time: number,
+    op: 'up' | 'rm',
+  ): Extract<NewItem, { k: 'index' }> {
+    return {
+      time,
       k: 'index',
       s: st.m.idx,
       i,
@@ -608,7 +594,12 @@ class Generation {
       rev: st.revision[i]!,
       sourceTime: st.sourceTime[i]!,
       acl: this.#indexAcl(st, i),
-    });
+    };
+  }
+
+  #scheduleIndex(st: SystemState, i: number, t: number, op: 'up' | 'rm'): void {
+    if (st.flags[i]! & STUCK) return;
+    this.#push(this.#indexEvent(st, i, t + this.#lag(st, i), op));
   }
 
   #scheduleReattest(
@@ -943,17 +934,7 @@ class Generation {
         // The index drops a document the source still has; index work in flight for it is dropped too.
         st.flags[i]! |= FROZEN | STUCK;
         this.#dropPendingIndex(st, i);
-        this.#push({
-          time: t,
-          k: 'index',
-          s: a.s,
-          i,
-          op: 'rm',
-          rev: st.revision[i]!,
-          sourceTime: st.sourceTime[i]!,
-          acl: this.#indexAcl(st, i),
-          force: true,
-        });
+        this.#push({ ...this.#indexEvent(st, i, t, 'rm'), force: true });
         if (a.restoreAt !== undefined) this.#push({ time: a.restoreAt, k: 'reindex', s: a.s, i });
         return;
       }
