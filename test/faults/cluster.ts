@@ -3,6 +3,7 @@
 // final accounting reads with a fresh consumer, never trusting what a collector saw during the fault).
 import { Kafka, Partitioners, logLevel } from 'kafkajs';
 import type { Admin, IHeaders, Message, Producer } from 'kafkajs';
+import { createTopicsReady } from '@tidemark/runtime';
 import { registerCodecs } from '../../packages/runtime/src/codecs.js';
 import { unique, waitUntil } from '../runtime/helpers.js';
 
@@ -94,11 +95,9 @@ export class Cluster {
   async createTopics(specs: ReadonlyArray<string | TopicSpec>): Promise<void> {
     const topics = specs.map((s) => (typeof s === 'string' ? { topic: s } : s));
     await this.admin(async (admin) => {
-      // Leaders are awaited below: kafkajs' own wait can fail on a broker that has just started
-      // ("does not host this topic-partition") although the topics were created.
-      await admin.createTopics({
-        waitForLeaders: false,
-        topics: topics.map((t) => ({
+      await createTopicsReady(
+        admin,
+        topics.map((t) => ({
           topic: t.topic,
           numPartitions: t.partitions ?? 3,
           configEntries: Object.entries({
@@ -106,13 +105,7 @@ export class Cluster {
             ...(t.compacted ? { 'cleanup.policy': 'compact' } : {}),
           }).map(([name, value]) => ({ name, value })),
         })),
-      });
-      // KRaft publishes new topics to metadata a moment after the create returns.
-      await waitUntil(`topics ${topics.map((t) => t.topic).join(', ')} in metadata`, () =>
-        admin.fetchTopicMetadata({ topics: topics.map((t) => t.topic) }).then(
-          (m) => m.topics.every((t) => t.partitions.every((p) => p.leader >= 0)),
-          () => false,
-        ),
+        { timeoutMs: 60_000 },
       );
     });
   }

@@ -1,5 +1,6 @@
 // Compressed input: the broker recompresses every batch with the topic's compression.type (its own Java codecs),
 // and kafkajs producers may compress with a registered codec; the runtime must read all of them.
+import { createTopicsReady } from '@tidemark/runtime';
 import { CompressionTypes } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import { registerCodecs } from '../../packages/runtime/src/codecs.js';
@@ -30,14 +31,14 @@ describe('runtime codecs', () => {
     const admin = kafka.admin();
     await admin.connect();
     try {
-      await admin.createTopics({
-        waitForLeaders: true,
-        topics: byCodec.map(({ codec, topic }) => ({
+      await createTopicsReady(
+        admin,
+        byCodec.map(({ codec, topic }) => ({
           topic,
           numPartitions: 1,
           configEntries: [{ name: 'compression.type', value: codec }],
         })),
-      });
+      );
     } finally {
       await admin.disconnect();
     }

@@ -5,6 +5,7 @@ import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createTopicsReady } from '@tidemark/runtime';
 import { Kafka, Partitioners, logLevel } from 'kafkajs';
 import { afterAll, afterEach, onTestFailed } from 'vitest';
 import type { Consumer, IHeaders, Message, Producer } from 'kafkajs';
@@ -38,29 +39,14 @@ export async function createTopics(
   const admin = kafka.admin();
   await admin.connect();
   try {
-    await admin
-      .createTopics({
-        waitForLeaders: true,
-        topics: topics.map((topic) => ({
-          topic,
-          numPartitions: partitions,
-          ...(entries.length > 0 ? { configEntries: entries } : {}),
-        })),
-      })
-      .catch(async (error: unknown) => {
-        // A just-created topic can be briefly unknown to metadata (KRaft propagation): wait for it.
-        if ((error as { type?: string }).type !== 'UNKNOWN_TOPIC_OR_PARTITION') throw error;
-        await waitUntil('new topics in metadata', () =>
-          admin.fetchTopicMetadata({ topics: [...topics] }).then(
-            (m) =>
-              m.topics.every(
-                (t) =>
-                  t.partitions.length === partitions && t.partitions.every((p) => p.leader >= 0),
-              ),
-            () => false,
-          ),
-        );
-      });
+    await createTopicsReady(
+      admin,
+      topics.map((topic) => ({
+        topic,
+        numPartitions: partitions,
+        ...(entries.length > 0 ? { configEntries: entries } : {}),
+      })),
+    );
   } finally {
     await admin.disconnect();
   }

@@ -1,6 +1,7 @@
 // Outputs the broker will not take never stop a partition: flushes are split under the produce limit, and an
 // output that can never be produced (too large, refused) is dead-lettered — its copy cut to fit — while
 // processing goes on.
+import { createTopicsReady } from '@tidemark/runtime';
 import { describe, expect, it } from 'vitest';
 import {
   committedOffsets,
@@ -29,9 +30,9 @@ async function topicsWith(prefix: string, configs: { input?: string; output?: st
   const admin = kafka.admin();
   await admin.connect();
   try {
-    await admin.createTopics({
-      waitForLeaders: true,
-      topics: [
+    await createTopicsReady(
+      admin,
+      [
         [t.input, configs.input],
         [t.output, configs.output],
         [t.dlq, undefined],
@@ -41,7 +42,7 @@ async function topicsWith(prefix: string, configs: { input?: string; output?: st
         numPartitions: 1,
         configEntries: maxBytes ? [{ name: 'max.message.bytes', value: maxBytes }] : [],
       })),
-    });
+    );
   } finally {
     await admin.disconnect();
   }

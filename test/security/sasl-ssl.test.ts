@@ -8,6 +8,7 @@ import path from 'node:path';
 import { contractCheckerTopics } from '@tidemark/contract-checks';
 import { DEFAULT_TOPICS } from '@tidemark/core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createTopicsReady } from '@tidemark/runtime';
 import { ROOT, ServiceProcess, waitUntil } from '../runtime/helpers.js';
 import {
   adminKafka,
@@ -56,14 +57,14 @@ async function checker(env: Record<string, string>): Promise<ServiceProcess> {
   const name = `contract-checker-${randomBytes(4).toString('hex')}`;
   const admin = adminKafka(broker).admin();
   await admin.connect();
-  await admin.createTopics({
-    waitForLeaders: true,
-    topics: contractCheckerTopics(name).map((t) => ({
+  await createTopicsReady(
+    admin,
+    contractCheckerTopics(name).map((t) => ({
       topic: t.name,
       numPartitions: 3,
       configEntries: t.compacted ? [{ name: 'cleanup.policy', value: 'compact' }] : [],
     })),
-  });
+  );
   await admin.disconnect();
   const s = new ServiceProcess(
     { SERVICE_NAME: name, CONTRACTS_DIR: path.join(ROOT, 'contracts'), ...env },

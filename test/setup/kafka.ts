@@ -1,6 +1,7 @@
 // Helpers for integration tests against the real broker that test/setup/kafka.global.ts started or
 // found. Every test makes its own topics and groups with uniqueName(), so files can run in parallel.
 import { randomBytes } from 'node:crypto';
+import { createTopicsReady } from '@tidemark/runtime';
 import { Kafka, Partitioners, logLevel } from 'kafkajs';
 import type { Admin, ITopicConfig, KafkaConfig, KafkaMessage, Message } from 'kafkajs';
 
@@ -58,7 +59,7 @@ export async function createTopics(
       configEntries: Object.entries(config).map(([name, value]) => ({ name, value })),
     };
   });
-  const created = await admin.createTopics({ topics: specs, waitForLeaders: true });
+  const created = await createTopicsReady(admin, specs);
   const names = specs.map((s) => s.topic);
   if (!created) throw new TopicExistsError(names);
   return names;

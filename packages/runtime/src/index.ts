@@ -30,6 +30,8 @@ export {
   KafkaAccessError,
 } from './kafka-client.js';
 export type { KafkaClientOptions, KafkaAccessKind } from './kafka-client.js';
+export { createTopicsReady, TopicsNotReadyError } from './topic-create.js';
+export type { CreateTopicsReadyOptions } from './topic-create.js';
 export { createLogger, REDACTED_PATHS } from './logger.js';
 export type { LoggerOptions } from './logger.js';
 export {

@@ -56,6 +56,7 @@ import { stalledPartitions } from './progress.js';
 import { restorePartitions } from './restore.js';
 import { SerialProducer, stablePartitioner } from './serial-producer.js';
 import { TableFollower } from './tables.js';
+import { createTopicsReady } from './topic-create.js';
 import { describeTopicAccess, missingTopicAccess, topicAccessError } from './topic-access.js';
 import type { TopicRequirement } from './topic-access.js';
 import { recordTraceFields, startTickSpan, withContext } from './tracing.js';
@@ -606,20 +607,15 @@ class ServiceHost<S extends PartitionState, E> {
 
   async #ensureChangelog(admin: Admin): Promise<void> {
     const topic = this.#changelog;
-    // A topic just created can be briefly unknown to the metadata that waitForLeaders reads (KRaft
-    // propagation); trying again then finds it existing, and the checks below run.
     const created = await this.#admin$(
       () =>
-        admin.createTopics({
-          waitForLeaders: true,
-          topics: [
-            {
-              topic,
-              numPartitions: this.#partitionCount,
-              configEntries: [{ name: 'cleanup.policy', value: 'compact' }],
-            },
-          ],
-        }),
+        createTopicsReady(admin, [
+          {
+            topic,
+            numPartitions: this.#partitionCount,
+            configEntries: [{ name: 'cleanup.policy', value: 'compact' }],
+          },
+        ]),
       `create ${topic}`,
     );
     if (created) {

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { stateTopic } from '@tidemark/core';
-import { RESET_KEY } from '@tidemark/runtime';
+import { createTopicsReady, RESET_KEY } from '@tidemark/runtime';
 import type { Admin } from 'kafkajs';
 import type { KafkaConnection } from '@tidemark/runtime';
 import { connectAdmin } from '../kafka-admin.js';
@@ -96,17 +96,14 @@ async function createWhenDeleted(admin: Admin, topic: string, partitions: number
   const deadline = Date.now() + 60_000;
   for (;;) {
     try {
-      await admin.createTopics({
-        waitForLeaders: true,
-        topics: [
-          {
-            topic,
-            numPartitions: partitions,
-            replicationFactor: -1,
-            configEntries: [{ name: 'cleanup.policy', value: 'compact' }],
-          },
-        ],
-      });
+      await createTopicsReady(admin, [
+        {
+          topic,
+          numPartitions: partitions,
+          replicationFactor: -1,
+          configEntries: [{ name: 'cleanup.policy', value: 'compact' }],
+        },
+      ]);
       const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
       if (topics[0]?.partitions.length === partitions) return;
     } catch (error) {

@@ -9,7 +9,7 @@ import {
   withKafkaOptions,
   type KafkaConnectionFlags,
 } from '../kafka-connection.js';
-import { kafkaAccessError } from '@tidemark/runtime';
+import { createTopicsReady, kafkaAccessError } from '@tidemark/runtime';
 import { INTERNAL_TOPICS } from '../internal-topics.js';
 
 /** `tidemark topics create`: creates every topic Tidemark needs; safe to run again. */
@@ -37,19 +37,17 @@ export function registerTopics(program: Command, out: Output): void {
           catalog,
         );
         if (report.create.length > 0) {
-          await admin
-            .createTopics({
-              waitForLeaders: true,
-              topics: report.create.map((t) => ({
-                topic: t.name,
-                numPartitions: t.partitions,
-                replicationFactor: -1,
-                configEntries: [{ name: 'cleanup.policy', value: t.cleanupPolicy }],
-              })),
-            })
-            .catch((error: unknown) => {
-              throw kafkaAccessError(error, connection, 'create topics') ?? error;
-            });
+          await createTopicsReady(
+            admin,
+            report.create.map((t) => ({
+              topic: t.name,
+              numPartitions: t.partitions,
+              replicationFactor: -1,
+              configEntries: [{ name: 'cleanup.policy', value: t.cleanupPolicy }],
+            })),
+          ).catch((error: unknown) => {
+            throw kafkaAccessError(error, connection, 'create topics') ?? error;
+          });
         }
         for (const t of report.create)
           out.info(`created ${t.name} (${t.partitions} partitions, ${t.cleanupPolicy})`);

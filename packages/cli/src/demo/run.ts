@@ -2,7 +2,12 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Partitioners, type Consumer, type Kafka } from 'kafkajs';
-import { BROKER_RESTART_RETRY, createKafkaClient, type KafkaConnection } from '@tidemark/runtime';
+import {
+  BROKER_RESTART_RETRY,
+  createKafkaClient,
+  createTopicsReady,
+  type KafkaConnection,
+} from '@tidemark/runtime';
 import { DEFAULT_TOPICS, type Finding, type TopicCatalog } from '@tidemark/core';
 import { silenceToRecord, type Silence } from '@tidemark/routing';
 import { loadContractDir } from '@tidemark/contracts/node';
@@ -382,14 +387,14 @@ async function createRunTopics(
   const admin = kafka.admin();
   await admin.connect();
   try {
-    await admin.createTopics({
-      waitForLeaders: true,
-      topics: plan.map((t) => ({
+    await createTopicsReady(
+      admin,
+      plan.map((t) => ({
         topic: t.name,
         numPartitions: t.partitions,
         configEntries: [{ name: 'cleanup.policy', value: t.cleanupPolicy }],
       })),
-    });
+    );
   } finally {
     await admin.disconnect();
   }

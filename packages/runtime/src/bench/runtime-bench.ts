@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto';
 import type { InputRecord, PartitionState, ServiceDefinition } from '@tidemark/core';
 import { Kafka, Partitioners, logLevel } from 'kafkajs';
 import { runService } from '../service.js';
+import { createTopicsReady } from '../topic-create.js';
 
 const RECORDS = Number(process.env['BENCH_RECORDS'] ?? 200_000);
 const PARTITIONS = Number(process.env['BENCH_PARTITIONS'] ?? 3);
@@ -49,10 +50,10 @@ function event(i: number): Buffer {
 async function prepare(): Promise<number> {
   const admin = kafka.admin();
   await admin.connect();
-  await admin.createTopics({
-    waitForLeaders: true,
-    topics: [topic, dlq, findings].map((t) => ({ topic: t, numPartitions: PARTITIONS })),
-  });
+  await createTopicsReady(
+    admin,
+    [topic, dlq, findings].map((t) => ({ topic: t, numPartitions: PARTITIONS })),
+  );
   await admin.disconnect();
   const producer = kafka.producer({
     createPartitioner: Partitioners.DefaultPartitioner,
