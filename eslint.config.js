@@ -46,6 +46,17 @@ export default tseslint.config(
     },
   },
   {
+    // Unit tests are outside the packages' tsconfig.json (they stay out of dist); tsconfig.tests.json holds them.
+    files: ['packages/*/src/**/*.test.ts', 'services/*/src/**/*.test.ts'],
+    languageOptions: {
+      parserOptions: {
+        projectService: false,
+        project: ['./tsconfig.tests.json'],
+        tsconfigRootDir: import.meta.dirname,
+      },
+    },
+  },
+  {
     // Pure logic: a function of (state, event, now). No I/O, no clock, no randomness.
     files: ['packages/*/src/**/*.ts'],
     ignores: [
