@@ -1,20 +1,18 @@
 // The host of one service definition from start to exit: start-up (HTTP, checks, changelog, producer, tables,
-// group consumer, tick schedule, signals), the group consumer and its replacement after a broker outage,
-// /healthz and /readyz, graceful stop and fatal failure. It owns the clients and wires the concept modules
-// together — topology.ts, changelog.ts, partitions.ts, batch-loop.ts, output-producer.ts, event-time.ts,
-// ticks.ts, dependency-waits.ts — each given its inputs explicitly.
-import { ConfigError, safeErrorText, stateTopic, systemClock } from '@tidemark/core';
+// group consumer, tick schedule, signals), graceful stop and fatal failure. It owns the clients and wires the
+// concept modules together — topology.ts, changelog.ts, partitions.ts, group-consumer.ts, batch-loop.ts,
+// output-producer.ts, event-time.ts, ticks.ts, dependency-waits.ts, probes.ts — each given its inputs
+// explicitly. A little over 400 lines because that wiring (one constructor, one start) is all in one place.
+import { ConfigError, stateTopic, systemClock } from '@tidemark/core';
 import type { Clock, PartitionState, ServiceDefinition } from '@tidemark/core';
-import type { Admin, Consumer, Kafka } from 'kafkajs';
+import type { Admin, Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
-import { coPartitionedAssigner } from './assigner.js';
 import { BatchLoop } from './batch-loop.js';
-import { isBrokerOutage } from './broker-outage.js';
 import { ensureChangelog, restoreFromChangelog } from './changelog.js';
 import type { RuntimeConfig } from './config.js';
-import { backoffDelay } from './delivery.js';
 import { DependencyWaits } from './dependency-waits.js';
 import { EventTime } from './event-time.js';
+import { GroupConsumer } from './group-consumer.js';
 import type { HostStatus } from './host-status.js';
 import { startHttpServer } from './http.js';
 import type { HttpServer, Probe } from './http.js';
@@ -23,18 +21,15 @@ import { kafkaAccessError, verifyBrokerCertificate } from './kafka-client.js';
 import { RuntimeMetrics } from './metrics.js';
 import { OperationsMetrics } from './ops-metrics.js';
 import { shutdownTelemetry } from './otel-handle.js';
-import { OutputProducer } from './output-producer.js';
+import { OutputProducer, createSerialProducer } from './output-producer.js';
 import { Partitions } from './partitions.js';
+import { health, readiness } from './probes.js';
 import type { HandlingContext } from './processing.js';
-import { stalledPartitions } from './progress.js';
-import { SerialProducer, stablePartitioner } from './serial-producer.js';
+import type { SerialProducer } from './serial-producer.js';
 import { TableFollower } from './tables.js';
 import { Ticks } from './ticks.js';
 import { adminCall, checkTopicAccess, checkTopics } from './topology.js';
 import type { AdminCall } from './topology.js';
-
-/** How long a crashed consumer's replacement keeps trying to rejoin before the service gives up (exit 1). */
-const CONSUMER_REPLACE_MAX_MS = 5 * 60_000;
 
 /** The runService options the host uses (see RunServiceOptions). */
 export interface HostOptions {
@@ -83,7 +78,7 @@ export class ServiceHost<S extends PartitionState, E> {
   #admin: Admin | undefined;
   #producer: SerialProducer | undefined;
   #outputs: OutputProducer | undefined;
-  #consumer: Consumer | undefined;
+  #group: GroupConsumer<S> | undefined;
   #tables: TableFollower | undefined;
   #http: HttpServer | undefined;
   #partitionCount = 0;
@@ -121,7 +116,7 @@ export class ServiceHost<S extends PartitionState, E> {
     const fail = (error: unknown, what: string) => this.#fail(error, what);
     const common = { status: this.#status, fail, metrics: this.#metrics, logger };
     this.#waits = new DependencyWaits({
-      consumer: () => this.#consumer,
+      consumer: () => this.#group?.current,
       retryMaxMs: config.reliability.dependencyRetryMaxMs,
       status: this.#status,
       logger,
@@ -212,7 +207,7 @@ export class ServiceHost<S extends PartitionState, E> {
       'starting',
     );
     this.#http = await startHttpServer(http.host, http.port, {
-      health: () => this.#health(),
+      health: () => health(this.#status),
       ready: () => this.#readiness(),
       registry: this.#metrics.registry,
     });
@@ -244,20 +239,7 @@ export class ServiceHost<S extends PartitionState, E> {
       log,
     );
 
-    // One batch at a time, replaced on OUT_OF_ORDER_SEQUENCE_NUMBER: see SerialProducer for why.
-    this.#producer = new SerialProducer({
-      create: () =>
-        this.#kafka.producer({
-          idempotent: true,
-          maxInFlightRequests: 1,
-          allowAutoTopicCreation: false,
-          createPartitioner: stablePartitioner,
-          // kafkajs keeps idempotence only while it retries on its own (it warns otherwise); transient errors are
-          // retried in there with backoff up to 30 s apart, so a broker outage delays outputs and never drops them.
-          retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 100, maxRetryTime: 30_000 },
-        }),
-      logger: log.child({ component: 'producer' }),
-    });
+    this.#producer = createSerialProducer(this.#kafka, log);
     await this.#producer.connect();
     this.#outputs = new OutputProducer({
       producer: this.#producer,
@@ -295,7 +277,19 @@ export class ServiceHost<S extends PartitionState, E> {
       'reach the group coordinator',
     );
 
-    await this.#runConsumer();
+    this.#group = new GroupConsumer({
+      kafka: this.#kafka,
+      config: kc,
+      inputs: this.#definition.inputs,
+      partitions: this.#partitions,
+      eventTime: this.#eventTime,
+      eachBatch: (payload) => this.#batches.eachBatch(payload),
+      status: this.#status,
+      fail: (error, what) => this.#fail(error, what),
+      ops: this.#ops,
+      logger: log,
+    });
+    await this.#group.run();
 
     this.#ticks.startSchedule();
     // Installed last: a signal during start-up just ends the process (nothing was processed or committed).
@@ -309,99 +303,13 @@ export class ServiceHost<S extends PartitionState, E> {
     log.info('started');
   }
 
-  /** Creates the group consumer, joins and runs it (at start, and in place of one a broker outage crashed). */
-  async #runConsumer(): Promise<void> {
-    const kc = this.#config.kafka;
-    const status = this.#status;
-    const consumer = this.#kafka.consumer({
-      groupId: kc.groupId,
-      partitionAssigners: [coPartitionedAssigner(() => [...this.#partitions.slots.keys()])],
-      sessionTimeout: kc.sessionTimeoutMs,
-      rebalanceTimeout: Math.max(60_000, kc.sessionTimeoutMs),
-      heartbeatInterval: Math.min(3000, Math.floor(kc.sessionTimeoutMs / 3)),
-      maxBytesPerPartition: kc.maxBytesPerPartition,
-      maxWaitTimeInMs: 1000,
-      allowAutoTopicCreation: false,
-      // kafkajs must never restart itself: a crashed consumer in a live process is the failure mode of
-      // tulios/kafkajs#1529. The runtime exits instead and the orchestrator restarts it. Retries as the
-      // client's (kafka.ts): they ride out about two minutes of broker outage first.
-      retry: { restartOnFailure: async () => false },
-    });
-    this.#consumer = consumer;
-    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
-      this.#ops.rebalances.inc();
-      this.#partitions.onAssignment(payload.memberAssignment);
-    });
-    consumer.on(consumer.events.REBALANCING, () => {
-      status.rebalancing = true;
-    });
-    consumer.on(consumer.events.FETCH_START, ({ payload }) => {
-      if (this.#consumer !== consumer) return;
-      this.#eventTime?.countFetch(payload.nodeId);
-    });
-    consumer.on(consumer.events.CRASH, ({ payload }) => {
-      if (this.#consumer !== consumer) return;
-      if (isBrokerOutage(payload.error) && status.fatal === undefined && !status.stopping)
-        void this.#replaceConsumer(consumer, payload.error);
-      else this.#fail(payload.error, 'kafka consumer crashed');
-    });
-    await consumer.connect();
-    await consumer.subscribe({
-      topics: [...this.#definition.inputs],
-      fromBeginning: kc.startFrom === 'earliest',
-    });
-    await consumer.run({
-      autoCommit: false,
-      eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: kc.partitionsConsumedConcurrently,
-      eachBatch: (payload) => this.#batches.eachBatch(payload),
-    });
-  }
-
-  /**
-   * kafkajs crashes its consumer when a broker outage outlasts its retries — or at once, when a rejoin finds no
-   * broker in the metadata (KafkaJSNoBrokerAvailableError): a clean broker restart can do that. Restarting the
-   * same consumer object is what tulios/kafkajs#1529 warns against; instead every partition is dropped (as in a
-   * rebalance that revokes all: uncommitted records come again, state restores from the changelog) and a new
-   * consumer joins the group, retried with backoff while the broker stays away (not ready meanwhile).
-   */
-  async #replaceConsumer(crashed: Consumer, error: unknown): Promise<void> {
-    const status = this.#status;
-    this.#logger.warn(
-      { err: error },
-      'kafka consumer crashed on a broker outage; replacing it (its partitions restore again)',
-    );
-    status.joined = false;
-    status.rebalancing = true;
-    for (const p of [...this.#partitions.slots.keys()])
-      this.#partitions.drop(p, 'consumer replaced');
-    await crashed.disconnect().catch(() => undefined);
-    const deadline = Date.now() + CONSUMER_REPLACE_MAX_MS;
-    for (let attempt = 0; ; attempt++) {
-      if (status.stopping || status.fatal !== undefined) return;
-      try {
-        await this.#runConsumer();
-        return;
-      } catch (retry) {
-        await this.#consumer?.disconnect().catch(() => undefined);
-        if (!isBrokerOutage(retry) || Date.now() > deadline) {
-          this.#fail(retry, 'kafka consumer could not rejoin after a broker outage');
-          return;
-        }
-        const delayMs = backoffDelay(attempt, { initialMs: 1000, maxMs: 15_000 });
-        this.#logger.warn({ err: retry, delayMs }, 'kafka consumer rejoin failed; retrying');
-        await new Promise((resolve) => setTimeout(resolve, delayMs).unref());
-      }
-    }
-  }
-
   /** Cleans up whatever start() got to before it failed. */
   async abortStart(): Promise<void> {
     this.#status.stopping = true;
     this.#removeSignalHandlers();
     await this.#ticks.stopSchedule();
     await Promise.allSettled([
-      this.#consumer?.disconnect(),
+      this.#group?.current?.disconnect(),
       this.#tables?.stop(),
       this.#producer?.disconnect(),
       this.#admin?.disconnect(),
@@ -411,53 +319,14 @@ export class ServiceHost<S extends PartitionState, E> {
 
   // ---------------------------------------------------------------- health, shutdown, failure
 
-  #health(): Probe {
-    const { fatal } = this.#status;
-    return {
-      ok: fatal === undefined,
-      detail:
-        fatal === undefined
-          ? {}
-          : // Anyone who can reach the port reads this: no text that could quote a record.
-            { error: safeErrorText(fatal) },
-    };
-  }
-
   #readiness(): Probe {
-    const status = this.#status;
-    const partitions = [...this.#partitions.slots.values()];
-    const restoring = partitions.filter((s) => !s.restored).map((s) => s.partition);
-    const tablesCaughtUp = this.#tables?.caughtUp ?? true;
-    const waitingOnDependency = this.#waits.keys();
-    const stalled = stalledPartitions(
-      partitions
-        .filter((s) => s.restored)
-        .map((s) => ({ partition: s.partition, busySince: s.busySince, topics: s.progress })),
-      Date.now(),
-      this.#config.reliability.stallTimeoutMs,
-    );
-    const ok =
-      status.fatal === undefined &&
-      !status.stopping &&
-      status.joined &&
-      !status.rebalancing &&
-      restoring.length === 0 &&
-      tablesCaughtUp &&
-      waitingOnDependency.length === 0 &&
-      stalled.length === 0;
-    return {
-      ok,
-      detail: {
-        joined: status.joined,
-        rebalancing: status.rebalancing,
-        stopping: status.stopping,
-        partitions: partitions.map((s) => s.partition).sort((a, b) => a - b),
-        restoring,
-        tablesCaughtUp,
-        waitingOnDependency,
-        stalled,
-      },
-    };
+    return readiness({
+      status: this.#status,
+      slots: this.#partitions.slots.values(),
+      tablesCaughtUp: this.#tables?.caughtUp ?? true,
+      waitingOnDependency: this.#waits.keys(),
+      stallTimeoutMs: this.#config.reliability.stallTimeoutMs,
+    });
   }
 
   stop(reason: string): Promise<number> {
@@ -480,8 +349,8 @@ export class ServiceHost<S extends PartitionState, E> {
       await this.#ticks.stopSchedule();
       await this.#ticks.settled();
       // stop() lets the in-flight batches finish (deliver, commit) and then leaves the group.
-      await this.#consumer?.stop();
-      await this.#consumer?.disconnect();
+      await this.#group?.current?.stop();
+      await this.#group?.current?.disconnect();
       await this.#tables?.stop();
       await this.#producer?.disconnect();
       await this.#admin?.disconnect();
@@ -524,7 +393,7 @@ export class ServiceHost<S extends PartitionState, E> {
     this.#stopPromise = Promise.race([
       Promise.allSettled([
         this.#ticks.stopSchedule(),
-        this.#consumer?.disconnect(),
+        this.#group?.current?.disconnect(),
         this.#http?.close(),
         shutdownTelemetry(),
       ]),

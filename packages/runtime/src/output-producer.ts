@@ -4,7 +4,7 @@
 // retried for as long as it takes, heartbeating the group and checking that the topics still exist.
 import { ConfigError, describeError, outputDlqRecord } from '@tidemark/core';
 import type { OutputRecord, PartitionState } from '@tidemark/core';
-import type { Admin } from 'kafkajs';
+import type { Admin, Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { RuntimeConfig } from './config.js';
 import { OutputRejectedError, isRecordRejection, kafkaErrorType } from './delivery.js';
@@ -17,7 +17,7 @@ import { changelogRecords } from './processing.js';
 import { messageBytes, planBatches } from './produce-batches.js';
 import type { Addressed } from './produce-batches.js';
 import { groupByTopic, toKafkaMessage } from './records.js';
-import type { SerialProducer } from './serial-producer.js';
+import { SerialProducer, stablePartitioner } from './serial-producer.js';
 import { missingOutputTopics } from './topology.js';
 
 // A produce pending this long makes the runtime check that its topics still exist (kafkajs retries an unknown
@@ -29,6 +29,24 @@ const AUTHORIZATION_ERRORS = new Set([
   'CLUSTER_AUTHORIZATION_FAILED',
   'TRANSACTIONAL_ID_AUTHORIZATION_FAILED',
 ]);
+
+/** The host's one producer: idempotent, one batch at a time (see SerialProducer for why); connect it next. */
+export function createSerialProducer(kafka: Kafka, logger: Logger): SerialProducer {
+  // One batch at a time, replaced on OUT_OF_ORDER_SEQUENCE_NUMBER: see SerialProducer for why.
+  return new SerialProducer({
+    create: () =>
+      kafka.producer({
+        idempotent: true,
+        maxInFlightRequests: 1,
+        allowAutoTopicCreation: false,
+        createPartitioner: stablePartitioner,
+        // kafkajs keeps idempotence only while it retries on its own (it warns otherwise); transient errors are
+        // retried in there with backoff up to 30 s apart, so a broker outage delays outputs and never drops them.
+        retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 100, maxRetryTime: 30_000 },
+      }),
+    logger: logger.child({ component: 'producer' }),
+  });
+}
 
 /** An output refused by the broker, with why. */
 interface Rejected {
