@@ -14,16 +14,18 @@ import {
   type PipelineOptions,
 } from './pipeline.js';
 import { reportCounts } from './report.js';
-import { SHARED_PORT, sharedBrokerUp, warmUp } from './shared-broker.js';
+import { SHARED_PORT, faultPort, sharedBrokerUp, warmUp } from './shared-broker.js';
 
 /**
  * Ports of the rows whose fault is the broker itself, each on a broker of its own (controller on port + 1);
  * every other row runs on the shared broker (SHARED_PORT), inside the suite's range 21200-21321.
+ * FAULTS_PORT_BASE moves the own-broker rows to base, base + 10 and base + 20.
  */
+const OWN_BASE = faultPort('FAULTS_PORT_BASE', 21200);
 export const PORTS = {
-  restart: 21200,
-  kill9: 21210,
-  sigstop: 21220,
+  restart: OWN_BASE,
+  kill9: OWN_BASE + 10,
+  sigstop: OWN_BASE + 20,
   shared: SHARED_PORT,
 } as const;
 

@@ -6,8 +6,21 @@ import { unique } from '../runtime/helpers.js';
 import { kafkaCacheDir } from './broker.js';
 import type { Cluster } from './cluster.js';
 
-/** Port of the shared broker (controller on port + 1), inside the suite's range 21200-21321. */
-export const SHARED_PORT = 21300;
+/**
+ * Port of the shared broker (controller on port + 1), inside the suite's range 21200-21321. FAULTS_SHARED_PORT
+ * moves it, for a machine where several developers run the suite at once.
+ */
+export const SHARED_PORT = faultPort('FAULTS_SHARED_PORT', 21300);
+
+/** A port of the suite from the environment variable `name`, or `fallback`. */
+export function faultPort(name: string, fallback: number): number {
+  const text = process.env[name];
+  if (text === undefined || text === '') return fallback;
+  const port = Number(text);
+  if (!Number.isInteger(port) || port < 1024 || port > 65534)
+    throw new Error(`${name}=${text} is not a port between 1024 and 65534`);
+  return port;
+}
 
 /** What the global setup wrote: the broker is up (and how long it took), or why it is not. */
 export type SharedStatus = { state: 'up'; startupMs: number } | { state: 'failed'; error: string };
