@@ -1,6 +1,7 @@
 // The one YAML reader of the house: contract files (read whole, validated by schema, problems pointed back at
-// their nodes by path) and routing.yaml / silences.yaml (read field by field) parse the same way and report
-// problems in the same form, `file:line:column: field: reason`.
+// their nodes by path), routing.yaml / silences.yaml (read field by field with YamlReader), the escalation lint
+// and the simulator's fault plans all parse the same way (duplicate keys rejected) and report problems in the
+// same form, `file:line:column: field: reason`, YAML syntax errors as `file:line:column: YAML: …`.
 import {
   isAlias,
   isMap,
@@ -172,6 +173,26 @@ export function parseSource(
   return { documents, problems };
 }
 
+/**
+ * Parses a file that holds one YAML document (a config file, a plan); a second document is a problem. The
+ * document is undefined when the file is empty or has problems.
+ */
+export function parseSingleSource(
+  file: string,
+  text: string,
+): { document: SourceDocument | undefined; problems: LintProblem[] } {
+  const { documents, problems } = parseSource(file, text);
+  const [first, second] = documents;
+  if (second)
+    problems.push(
+      second.problem(
+        [],
+        `YAML: expected one document, found ${documents.length} (--- starts another)`,
+      ),
+    );
+  return { document: problems.length > 0 ? undefined : first, problems };
+}
+
 function firstLine(message: string): string {
   return message.split('\n')[0]?.trim() ?? message;
 }
@@ -194,18 +215,10 @@ export class YamlReader {
 
   constructor(text: string, file: string) {
     this.#file = file;
-    const { documents, problems } = parseSource(file, text);
+    const { document, problems } = parseSingleSource(file, text);
     this.problems.push(...problems);
-    const [first, second] = documents;
-    if (second)
-      this.problems.push(
-        second.problem(
-          [],
-          `YAML: expected one document, found ${documents.length} (--- starts another)`,
-        ),
-      );
-    this.#source = first;
-    this.root = { node: this.#resolve(first?.doc.contents), path: '' };
+    this.#source = document;
+    this.root = { node: this.#resolve(document?.doc.contents), path: '' };
   }
 
   #resolve(node: Node | null | undefined): Node | null {
