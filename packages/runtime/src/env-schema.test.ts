@@ -11,8 +11,9 @@ const schema = envSchema(
     ON: boolean(),
     CODE: text(Type.String({ format: 'even-length', errorMessage: '{value} has odd length' })),
     TOKEN: text(Type.String({ minLength: 8, errorMessage: 'must be at least 8 characters' })),
+    PIN: text(Type.String({ pattern: '^[0-9]+$', errorMessage: '{value} is not digits' })),
   },
-  { formats: { 'even-length': (v) => v.length % 2 === 0 }, secret: new Set(['TOKEN']) },
+  { formats: { 'even-length': (v) => v.length % 2 === 0 }, secret: new Set(['TOKEN', 'PIN']) },
 );
 
 describe('envSchema', () => {
@@ -20,7 +21,7 @@ describe('envSchema', () => {
     expect(
       schema.parse({ PORT: '7', WAIT: '1m', MODE: 'slow', ON: 'yes', CODE: 'ab', OTHER: 'x' }),
     ).toEqual({ ok: true, value: { PORT: 7, WAIT: 60_000, MODE: 'slow', ON: true, CODE: 'ab' } });
-    expect(schema.names).toEqual(['PORT', 'WAIT', 'MODE', 'LEVEL', 'ON', 'CODE', 'TOKEN']);
+    expect(schema.names).toEqual(['PORT', 'WAIT', 'MODE', 'LEVEL', 'ON', 'CODE', 'TOKEN', 'PIN']);
   });
 
   it.each([
@@ -34,6 +35,7 @@ describe('envSchema', () => {
     [{ ON: 'on' }, 'ON="on": must be true or false'],
     [{ CODE: 'abc' }, 'CODE="abc": "abc" has odd length'],
     [{ TOKEN: 'hunter2' }, 'TOKEN: must be at least 8 characters'],
+    [{ PIN: 'hunter2' }, 'PIN: the value is not digits'],
   ])('%j → %s', (raw, problem) => {
     expect(schema.parse(raw)).toEqual({ ok: false, problems: [problem] });
   });

@@ -110,7 +110,7 @@ export function duration(
 export type EnvFormats = Readonly<Record<string, (value: string) => boolean>>;
 
 /**
- * Compiles a set of variables into one validator (once, at module load): `parse(raw)` decodes and checks every
+ * Compiles a set of variables into one validator (callers do it once, at module load): `parse(raw)` decodes and checks every
  * variable set in `raw` and reports every problem, in the order the variables are declared. Values of the
  * variables in `secret` never appear in a problem.
  */
@@ -136,9 +136,13 @@ export function envSchema<V extends Shape>(
   return {
     names,
     parse(raw) {
-      const problems: string[] = [];
-      const shown = (name: string): string =>
-        secret.has(name) ? name : `${name}=${JSON.stringify(raw[name])}`;
+      const found = new Map<string, string[]>();
+      const add = (name: string, why: string): void => {
+        const shown = secret.has(name) ? name : `${name}=${JSON.stringify(raw[name])}`;
+        const list = found.get(name) ?? [];
+        if (!list.includes(`${shown}: ${why}`)) list.push(`${shown}: ${why}`);
+        found.set(name, list);
+      };
       const decoded: Record<string, unknown> = {};
       for (const name of names) {
         const value = raw[name];
@@ -146,24 +150,20 @@ export function envSchema<V extends Shape>(
         try {
           decoded[name] = (variables[name] as EnvVariable).decode(value);
         } catch (error) {
-          problems.push(`${shown(name)}: ${(error as Error).message}`);
+          add(name, error instanceof Error ? error.message : String(error));
         }
       }
       if (!validate(decoded)) {
         // A union's branches fail too (`must be equal to constant`); the union's own reason says it all.
         const errors = validate.errors ?? [];
         const explained = new Set(errors.filter(hasReason).map(variableOf));
-        const seen = new Set<string>();
         for (const error of errors) {
-          if (!hasReason(error) && explained.has(variableOf(error))) continue;
-          const problem = `${shown(variableOf(error))}: ${reason(error)}`;
-          if (!seen.has(problem)) problems.push(problem);
-          seen.add(problem);
+          const name = variableOf(error);
+          if (hasReason(error) || !explained.has(name)) add(name, reason(error, secret.has(name)));
         }
       }
-      // Keep the declaration order whether a problem came from decoding or from the schema.
-      const order = (p: string): number => names.indexOf(/^[A-Z0-9_]+/.exec(p)?.[0] ?? '');
-      problems.sort((a, b) => order(a) - order(b));
+      // In declaration order, whether a problem came from decoding or from the schema.
+      const problems = names.flatMap((name) => found.get(name) ?? []);
       return problems.length > 0
         ? { ok: false, problems }
         : { ok: true, value: decoded as Decoded<V> };
@@ -184,12 +184,15 @@ function hasReason(error: ErrorObject): boolean {
   return typeof reasons === 'string' || reasons?.[error.keyword] !== undefined;
 }
 
-/** The reason of a failed keyword from the `errorMessage` of the schema it failed in, else Ajv's words. */
-function reason(error: ErrorObject): string {
+/**
+ * The reason of a failed keyword from the `errorMessage` of the schema it failed in, else Ajv's words; `{value}`
+ * becomes the bad value, except in a secret's reason.
+ */
+function reason(error: ErrorObject, secret: boolean): string {
   const reasons = reasonsOf(error);
   const message =
     typeof reasons === 'string'
       ? reasons
       : (reasons?.[error.keyword] ?? error.message ?? 'invalid');
-  return message.replace('{value}', JSON.stringify(error.data));
+  return message.replace('{value}', secret ? 'the value' : JSON.stringify(error.data));
 }
