@@ -9,6 +9,8 @@ export {
 export type { ContractFile, LoadResult } from './load.js';
 export { formatProblem, formatProblems, sortProblems, ContractLintError } from './problems.js';
 export type { LintProblem } from './problems.js';
+export { YamlReader, parseSource, parseSingleSource, SourceDocument } from './yaml-source.js';
+export type { Located, DocPath } from './yaml-source.js';
 export type {
   ContractSet,
   ContractRef,

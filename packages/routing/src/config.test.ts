@@ -12,110 +12,113 @@ describe('parseRoutingConfig: invalid configs (one fixture each, every problem l
     [
       'conf.unknown-key.yml',
       [
-        ':4: route.recevier: unknown field (allowed: receiver, group_by, group_wait, group_interval, repeat_interval, matchers, match, match_re, continue, routes, mute_time_intervals, active_time_intervals)',
-        ':8: receivers[0].webhook_configs: unknown field (allowed: name, kind, queue, period, sla, url, send_resolved, max_alerts, project, issue_type, resolve_transition)',
+        ':4:3: route.recevier: unknown field (allowed: receiver, group_by, group_wait, group_interval, repeat_interval, matchers, match, match_re, continue, routes, mute_time_intervals, active_time_intervals)',
+        ':8:5: receivers[0].webhook_configs: unknown field (allowed: name, kind, queue, period, sla, url, send_resolved, max_alerts, project, issue_type, resolve_transition)',
       ],
     ],
     [
       'conf.undefined-receiver.yml',
-      [':5: route.routes[0]: undefined receiver "nobody" used in route'],
+      [':5:7: route.routes[0]: undefined receiver "nobody" used in route'],
     ],
-    ['conf.root-matchers.yml', [':2: route: root route must not have any matchers']],
-    ['conf.root-no-receiver.yml', [':2: route: root route must specify a default receiver']],
-    ['conf.root-continue.yml', [':2: route: cannot have continue in root route']],
+    ['conf.root-matchers.yml', [':2:3: route: root route must not have any matchers']],
+    ['conf.root-no-receiver.yml', [':2:3: route: root route must specify a default receiver']],
+    ['conf.root-continue.yml', [':2:3: route: cannot have continue in root route']],
     [
       'conf.bad-matcher.yml',
       [
-        ':5: route.routes[0].matchers[0]: invalid regular expression "(unclosed": error parsing regexp: missing closing ): `^(?:(unclosed)$`',
-        ':7: route.routes[1].matchers[0]: bad matcher format: 9bad="x"',
-        ':9: route.routes[2].matchers[0]: matcher value contains unescaped double quote: "a"b"',
+        ':5:18: route.routes[0].matchers[0]: invalid regular expression "(unclosed": error parsing regexp: missing closing ): `^(?:(unclosed)$`',
+        ':7:18: route.routes[1].matchers[0]: bad matcher format: 9bad="x"',
+        ':9:18: route.routes[2].matchers[0]: matcher value contains unescaped double quote: "a"b"',
       ],
     ],
     [
       'conf.group-by-wildcard-mixed.yml',
       [
-        ':3: route.group_by: cannot have wildcard group_by (`...`) and other labels at the same time',
+        ':3:13: route.group_by: cannot have wildcard group_by (`...`) and other labels at the same time',
       ],
     ],
-    ['conf.group-by-duplicate.yml', [':3: route.group_by: duplicated label "system" in group_by']],
+    [
+      'conf.group-by-duplicate.yml',
+      [':3:13: route.group_by: duplicated label "system" in group_by'],
+    ],
     [
       'conf.zero-interval.yml',
       [
-        ':4: route.group_interval: group_interval cannot be zero',
-        ':5: route.repeat_interval: repeat_interval cannot be zero',
+        ':4:19: route.group_interval: group_interval cannot be zero',
+        ':5:20: route.repeat_interval: repeat_interval cannot be zero',
       ],
     ],
     [
       'conf.bad-duration.yml',
       [
-        ':4: route.group_wait: not a duration: "30 seconds" (use e.g. "30s", "15m", "4h", "7d", "1h30m")',
+        ':4:15: route.group_wait: not a duration: "30 seconds" (use e.g. "30s", "15m", "4h", "7d", "1h30m")',
       ],
     ],
     [
       'conf.partition-label.yml',
       [
-        `:2: route: group_by must include "system" (or be ['...']) so each group lives in one partition; effective group_by is [check]`,
-        ':10: inhibit_rules[0].equal: must include "system" so a source alert and its targets live in one partition',
+        `:2:3: route: group_by must include "system" (or be ['...']) so each group lives in one partition; effective group_by is [check]`,
+        ':10:12: inhibit_rules[0].equal: must include "system" so a source alert and its targets live in one partition',
       ],
     ],
     [
       'conf.undefined-time-interval.yml',
-      [':5: route.routes[0]: undefined time interval "weekend" used in route'],
+      [':5:7: route.routes[0]: undefined time interval "weekend" used in route'],
     ],
     [
       'conf.bad-time-interval.yml',
       [
-        ':9: time_intervals[0].time_intervals[0].times[0]: start time cannot be equal or greater than end time',
-        ':10: time_intervals[0].time_intervals[0].weekdays[0]: funday is not a valid weekday',
-        ':11: time_intervals[0].time_intervals[0].days_of_month[0]: 0 is not a valid day of the month: out of range',
-        ':12: time_intervals[0].time_intervals[0].months[0]: smarch is not a valid month',
-        ':13: time_intervals[0].time_intervals[0].years[0]: end year 2024 is before start year 2026',
-        ':14: time_intervals[0].time_intervals[0].location: unknown time zone "Mars/Olympus"',
+        ':9:17: time_intervals[0].time_intervals[0].times[0]: start time cannot be equal or greater than end time',
+        ':10:20: time_intervals[0].time_intervals[0].weekdays[0]: funday is not a valid weekday',
+        ':11:25: time_intervals[0].time_intervals[0].days_of_month[0]: 0 is not a valid day of the month: out of range',
+        ':12:18: time_intervals[0].time_intervals[0].months[0]: smarch is not a valid month',
+        ':13:17: time_intervals[0].time_intervals[0].years[0]: end year 2024 is before start year 2026',
+        ':14:19: time_intervals[0].time_intervals[0].location: unknown time zone "Mars/Olympus"',
       ],
     ],
     [
       'conf.duplicate-receiver.yml',
       [
-        ':6: receivers[1]: notification config name "a" is not unique',
-        ':7: receivers[1].kind: must be "alerts", "tickets", "webhook" or "jira", got "pager"',
+        ':6:5: receivers[1]: notification config name "a" is not unique',
+        ':7:11: receivers[1].kind: must be "alerts", "tickets", "webhook" or "jira", got "pager"',
       ],
     ],
     [
       'conf.alerts-receiver-ticket-fields.yml',
-      [':7: receivers[0].queue: only tickets and jira receivers take queue'],
+      [':7:12: receivers[0].queue: only tickets and jira receivers take queue'],
     ],
-    ['conf.no-route.yml', [':1: no routes provided']],
+    ['conf.no-route.yml', [':1:1: no routes provided']],
     [
       'conf.not-yaml.yml',
       [
-        ':2: Nested mappings are not allowed in compact mappings',
-        ':2: Implicit keys need to be on a single line',
-        ':5: Flow sequence in block collection must be sufficiently indented and end with a ]',
+        ':2:13: YAML: Implicit keys need to be on a single line',
+        ':2:13: YAML: Nested mappings are not allowed in compact mappings',
+        ':5:1: YAML: Flow sequence in block collection must be sufficiently indented and end with a ]',
       ],
     ],
-    ['conf.duplicate-key.yml', [':3: Map keys must be unique']],
+    ['conf.duplicate-key.yml', [':3:3: YAML: Map keys must be unique']],
     [
       'conf.jira-fields.yml',
       [
-        ':7: receivers[0].project: only jira receivers take project',
-        ':8: receivers[1]: jira receiver needs a project',
-        ':8: receivers[1]: jira receiver needs a url',
+        ':7:14: receivers[0].project: only jira receivers take project',
+        ':8:5: receivers[1]: jira receiver needs a project',
+        ':8:5: receivers[1]: jira receiver needs a url',
       ],
     ],
     [
       'conf.webhook-fields.yml',
       [
-        ':7: receivers[0].url: only webhook receivers take url',
-        ':8: receivers[1]: webhook receiver needs a url',
-        ':12: receivers[2].url: must be an http:// or https:// URL, got "ftp://example.com/hook"',
-        ':13: receivers[2].max_alerts: must be a whole number >= 0, got "-1"',
+        ':7:10: receivers[0].url: only webhook receivers take url',
+        ':8:5: receivers[1]: webhook receiver needs a url',
+        ':12:10: receivers[2].url: must be an http:// or https:// URL, got "ftp://example.com/hook"',
+        ':13:17: receivers[2].max_alerts: must be a whole number >= 0, got "-1"',
       ],
     ],
     [
       'conf.inhibit-no-matchers.yml',
       [
-        ':7: inhibit_rules[0]: inhibit rule needs source matchers',
-        ':7: inhibit_rules[0]: inhibit rule needs target matchers',
+        ':7:5: inhibit_rules[0]: inhibit rule needs source matchers',
+        ':7:5: inhibit_rules[0]: inhibit rule needs target matchers',
       ],
     ],
   ];

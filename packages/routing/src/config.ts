@@ -1,4 +1,6 @@
 import { ConfigError, parseDuration } from '@tidemark/core';
+import { YamlReader } from '@tidemark/contracts';
+import type { Located } from '@tidemark/contracts';
 import { formatMatchers, newMatcher, parseMatchers, sortMatchers } from './matcher.js';
 import type { Matcher } from './matcher.js';
 import {
@@ -10,8 +12,6 @@ import {
   parseYearRange,
 } from './timeinterval.js';
 import type { InclusiveRange, TimeInterval, TimeRange } from './timeinterval.js';
-import { YamlReader } from './yamlread.js';
-import type { Located } from './yamlread.js';
 
 /** Every default of routing in one place: Alertmanager's route timers plus Tidemark's own knobs. */
 export const ROUTING_DEFAULTS = Object.freeze({
@@ -551,7 +551,7 @@ function checkTree(
 
 /**
  * Parses and validates `routing.yaml` (Alertmanager's `route`, `receivers`, `inhibit_rules`, `time_intervals`),
- * throwing ConfigError that lists every problem as `file:line: field: reason`.
+ * throwing ConfigError that lists every problem as `file:line:column: field: reason`.
  */
 export function parseRoutingConfig(
   text: string,

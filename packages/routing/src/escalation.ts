@@ -1,8 +1,8 @@
 // Escalation targets are names of routing.yaml receivers written in the Owners file and in contracts; this
 // checks them against routing.yaml, so a typo fails `tidemark contracts lint` instead of escalating nowhere.
-import { LineCounter, isMap, isScalar, isSeq, parseDocument } from 'yaml';
-import type { Node } from 'yaml';
-import type { ContractFile, LintProblem } from '@tidemark/contracts';
+import { isMap, isScalar, isSeq } from 'yaml';
+import { parseSource } from '@tidemark/contracts';
+import type { ContractFile, LintProblem, SourceDocument } from '@tidemark/contracts';
 import { isTicketReceiver } from './config.js';
 import type { RoutingConfig } from './config.js';
 
@@ -17,36 +17,37 @@ export function lintEscalations(
 ): LintProblem[] {
   const problems: LintProblem[] = [];
   for (const file of files) {
-    const lines = new LineCounter();
-    const doc = parseDocument(file.text, { lineCounter: lines });
-    if (doc.errors.length > 0) continue;
-    const at = (node: Node): { line: number; column: number } => {
-      const pos = lines.linePos(node.range?.[0] ?? 0);
-      return { line: pos.line, column: pos.col };
-    };
-    const visit = (node: unknown, path: string): void => {
-      if (isSeq(node)) node.items.forEach((item, i) => visit(item, `${path}[${i}]`));
-      if (!isMap(node)) return;
-      for (const pair of node.items) {
-        const key = isScalar(pair.key) ? String(pair.key.value) : '';
-        const here = path ? `${path}.${key}` : key;
-        if (key === 'escalation' && isMap(pair.value)) {
-          const receiver = pair.value.get('receiver', true);
-          if (isScalar(receiver) && typeof receiver.value === 'string') {
-            const name = receiver.value;
-            const defined = config.receivers.get(name);
-            const message = !defined
-              ? `${here}.receiver: "${name}" is not a receiver in ${config.file}`
-              : isTicketReceiver(defined)
-                ? `${here}.receiver: "${name}" is a ${defined.kind} receiver in ${config.file}; an escalation needs an alerts or webhook receiver`
-                : undefined;
-            if (message) problems.push({ file: file.path, ...at(receiver), message });
-          }
-        }
-        visit(pair.value, here);
-      }
-    };
-    visit(doc.contents, '');
+    const { documents, problems: unparsable } = parseSource(file.path, file.text);
+    if (unparsable.length === 0)
+      for (const source of documents) problems.push(...documentProblems(config, source));
   }
+  return problems;
+}
+
+function documentProblems(config: RoutingConfig, source: SourceDocument): LintProblem[] {
+  const problems: LintProblem[] = [];
+  const visit = (node: unknown, path: string): void => {
+    if (isSeq(node)) node.items.forEach((item, i) => visit(item, `${path}[${i}]`));
+    if (!isMap(node)) return;
+    for (const pair of node.items) {
+      const key = isScalar(pair.key) ? String(pair.key.value) : '';
+      const here = path ? `${path}.${key}` : key;
+      if (key === 'escalation' && isMap(pair.value)) {
+        const receiver = pair.value.get('receiver', true);
+        if (isScalar(receiver) && typeof receiver.value === 'string') {
+          const name = receiver.value;
+          const defined = config.receivers.get(name);
+          const message = !defined
+            ? `${here}.receiver: "${name}" is not a receiver in ${config.file}`
+            : isTicketReceiver(defined)
+              ? `${here}.receiver: "${name}" is a ${defined.kind} receiver in ${config.file}; an escalation needs an alerts or webhook receiver`
+              : undefined;
+          if (message) problems.push(source.problemAt(receiver.range?.[0] ?? 0, message));
+        }
+      }
+      visit(pair.value, here);
+    }
+  };
+  visit(source.doc.contents, '');
   return problems;
 }

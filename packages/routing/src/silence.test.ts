@@ -132,12 +132,12 @@ describe('parseSilences', () => {
     }
     expect(error).toBeInstanceOf(ConfigError);
     expect((error as ConfigError).problems).toEqual([
-      'bad.yaml:2: silences[0]: endsAt must be after startsAt',
-      'bad.yaml:2: silences[0]: matchers match every alert (at least one must not match the empty string)',
-      'bad.yaml:8: silences[1].createdBy: required',
-      'bad.yaml:8: silences[1]: duplicate silence id "a"',
-      'bad.yaml:10: silences[1].startsAt: not an RFC 3339 timestamp: "soon"',
-      'bad.yaml:13: silences[1].color: unknown field (allowed: id, matchers, startsAt, endsAt, createdBy, comment)',
+      'bad.yaml:2:5: silences[0]: endsAt must be after startsAt',
+      'bad.yaml:2:5: silences[0]: matchers match every alert (at least one must not match the empty string)',
+      'bad.yaml:8:5: silences[1].createdBy: required',
+      'bad.yaml:8:5: silences[1]: duplicate silence id "a"',
+      'bad.yaml:10:15: silences[1].startsAt: not an RFC 3339 timestamp: "soon"',
+      'bad.yaml:13:5: silences[1].color: unknown field (allowed: id, matchers, startsAt, endsAt, createdBy, comment)',
     ]);
   });
 });

@@ -1,8 +1,8 @@
 import { ConfigError, TidemarkError, parseTime } from '@tidemark/core';
+import { YamlReader } from '@tidemark/contracts';
 import type { GlobalTable } from '@tidemark/core';
 import { matchesAll, newMatcher, parseMatchers, sortMatchers } from './matcher.js';
 import type { Labels, Matcher } from './matcher.js';
-import { YamlReader } from './yamlread.js';
 
 /** A silence: alerts matching every matcher are muted from startsAt (inclusive) to endsAt (exclusive). */
 export interface Silence {
@@ -144,11 +144,11 @@ export function silenceFromRecord(key: string, value: string | Buffer): Silence 
 
 /**
  * Parses `contracts/silences.yaml` (`silences: [{id, matchers, startsAt, endsAt, createdBy, comment}]`,
- * matchers in Alertmanager's string syntax); throws ConfigError listing every problem with file and line.
+ * matchers in Alertmanager's string syntax); throws ConfigError listing every problem with file, line and column.
  */
 export function parseSilences(text: string, file: string): Silence[] {
   const r = new YamlReader(text, file);
-  if (r.problems.length > 0) throw new ConfigError(`invalid silences ${file}`, r.problems);
+  if (r.problems.length > 0) throw new ConfigError(`invalid silences ${file}`, r.sortedProblems());
   const top = r.map(r.root, ['silences']);
   const out: Silence[] = [];
   const ids = new Set<string>();

@@ -54,6 +54,64 @@ describe('loadRuntimeConfig', () => {
     });
   });
 
+  it('keeps its documented defaults (only KAFKA_BROKERS set)', () => {
+    // Written out, not read from DEFAULT_RUNTIME_CONFIG: a changed default must fail here.
+    expect(DEFAULT_RUNTIME_CONFIG).toEqual({
+      namePrefix: 'tidemark-',
+      ssl: false,
+      startFrom: 'earliest',
+      sessionTimeoutMs: 30_000,
+      maxBytesPerPartition: 1_048_576,
+      partitionsConsumedConcurrently: 4,
+      httpHost: '0.0.0.0',
+      httpPort: 8080,
+      logLevel: 'info',
+      tickSchedule: '*/10 * * * * *',
+      shutdownTimeoutMs: 30_000,
+      clock: 'wall',
+      eventTickMs: 10_000,
+      eventSkewMs: 120_000,
+      eventIdleMs: 5_000,
+      maxRequestBytes: 1_000_000,
+      maxFutureSkewMs: 3_600_000,
+      stallTimeoutMs: 300_000,
+      dependencyRetryMaxMs: 60_000,
+      recordTimeBudgetMs: 60_000,
+      dlqRestricted: 'withhold',
+    });
+    expect(loadRuntimeConfig(base, 'svc')).toEqual({
+      service: 'svc',
+      kafka: {
+        brokers: ['127.0.0.1:9092'],
+        clientId: 'tidemark-svc',
+        groupId: 'tidemark-svc',
+        ssl: false,
+        startFrom: 'earliest',
+        sessionTimeoutMs: 30_000,
+        maxBytesPerPartition: 1_048_576,
+        partitionsConsumedConcurrently: 4,
+      },
+      topics: DEFAULT_TOPICS,
+      http: { host: '0.0.0.0', port: 8080 },
+      logLevel: 'info',
+      tickSchedule: '*/10 * * * * *',
+      shutdownTimeoutMs: 30_000,
+      clock: 'wall',
+      eventTickMs: 10_000,
+      eventSkewMs: 120_000,
+      eventIdleMs: 5_000,
+      reliability: {
+        maxRequestBytes: 1_000_000,
+        maxFutureSkewMs: 3_600_000,
+        stallTimeoutMs: 300_000,
+        dependencyRetryMaxMs: 60_000,
+        recordTimeBudgetMs: 60_000,
+      },
+      dlqRestricted: 'withhold',
+      otel: {},
+    });
+  });
+
   it('reads the reliability variables and names the bad ones', () => {
     expect(
       loadRuntimeConfig(
@@ -182,6 +240,16 @@ describe('loadRuntimeConfig', () => {
       ['SHUTDOWN_TIMEOUT="30": not a duration: "30" (use e.g. "30s", "15m", "4h", "7d", "1h30m")'],
     ],
     [{ ...base, KAFKA_SESSION_TIMEOUT: '1s' }, ['KAFKA_SESSION_TIMEOUT="1s": must be at least 6s']],
+    [{ ...base, KAFKA_SESSION_TIMEOUT: '6m' }, ['KAFKA_SESSION_TIMEOUT="6m": must be at most 5m']],
+    [{ ...base, EVENT_TICK: '0s' }, ['EVENT_TICK="0s": must be more than 0']],
+    [
+      { ...base, KAFKA_PARTITIONS_CONCURRENCY: '1e2' },
+      ['KAFKA_PARTITIONS_CONCURRENCY="1e2": must be an integer from 1 to 1000'],
+    ],
+    [
+      { KAFKA_BROKERS: ' , ' },
+      ['KAFKA_BROKERS=" , ": required: comma-separated host:port list, e.g. 127.0.0.1:9092'],
+    ],
     [
       { ...base, KAFKA_START_FROM: 'middle' },
       ['KAFKA_START_FROM="middle": must be earliest or latest'],

@@ -1,8 +1,9 @@
-import { ConfigError, DEFAULT_TOPICS, parseDuration, resolveTopics } from '@tidemark/core';
+import { ConfigError, DEFAULT_TOPICS, resolveTopics } from '@tidemark/core';
 import type { TopicCatalog, TopicRole } from '@tidemark/core';
 import cron from 'node-cron';
-import { z } from 'zod';
-import { KAFKA_CONNECTION_SHAPE, SECRET_KAFKA_VARS, parseKafkaConnection } from './kafka-config.js';
+import { Type } from '@sinclair/typebox';
+import { duration, envSchema, integer, oneOf, text } from './env-schema.js';
+import { KAFKA_CONNECTION_VARIABLES, parseKafkaConnection } from './kafka-config.js';
 import type { KafkaTlsConfig, SaslConfig } from './kafka-config.js';
 
 /** Log levels pino accepts; `silent` turns logging off. */
@@ -107,75 +108,64 @@ export const TOPIC_ENV_VARS: Readonly<Record<TopicRole, string>> = Object.fromEn
 ) as Record<TopicRole, string>;
 
 // Kafka's legal topic names: https://kafka.apache.org/documentation/#topicconfigs (max 249, [a-zA-Z0-9._-]).
-const topicName = z
-  .string()
-  .regex(/^[a-zA-Z0-9._-]{1,249}$/, 'not a valid Kafka topic name (1–249 of a-z A-Z 0-9 . _ -)');
+const topicName = text(
+  Type.String({
+    pattern: '^[a-zA-Z0-9._-]{1,249}$',
+    errorMessage: 'not a valid Kafka topic name (1–249 of a-z A-Z 0-9 . _ -)',
+  }),
+);
 
-const duration = z.string().transform((value, ctx) => {
-  try {
-    return parseDuration(value);
-  } catch (error) {
-    ctx.addIssue({ code: 'custom', message: (error as Error).message });
-    return z.NEVER;
-  }
-});
+const clientIdLike = text(
+  Type.String({
+    pattern: '^[a-zA-Z0-9._-]{1,255}$',
+    errorMessage: 'must be 1–255 of a-z A-Z 0-9 . _ -',
+  }),
+);
 
-const intIn = (min: number, max: number) => {
-  const message = `must be an integer from ${min} to ${max}`;
-  return z
-    .string()
-    .regex(/^\d+$/, message)
-    .transform(Number)
-    .pipe(z.number().int().min(min, message).max(max, message));
+// The runtime's own variables; the connection variables are checked by kafka-config.
+const runtimeVariables = {
+  KAFKA_CLIENT_ID: clientIdLike,
+  KAFKA_GROUP_ID: clientIdLike,
+  KAFKA_START_FROM: oneOf(['earliest', 'latest']),
+  KAFKA_SESSION_TIMEOUT: duration({ atLeast: '6s', atMost: '5m' }),
+  KAFKA_MAX_BYTES_PER_PARTITION: integer(1024, 100 * 1024 * 1024),
+  KAFKA_PARTITIONS_CONCURRENCY: integer(1, 1000),
+  HTTP_HOST: text(Type.String({ minLength: 1, errorMessage: 'must not be empty' })),
+  HTTP_PORT: integer(0, 65_535),
+  LOG_LEVEL: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+  TICK_SCHEDULE: text(
+    Type.String({
+      format: 'node-cron',
+      errorMessage: 'not a valid cron expression (node-cron syntax)',
+    }),
+  ),
+  SHUTDOWN_TIMEOUT: duration({ moreThanZero: true }),
+  TIDEMARK_CLOCK: oneOf(['wall', 'event']),
+  EVENT_TICK: duration({ moreThanZero: true }),
+  EVENT_SKEW: duration(),
+  EVENT_IDLE_TIMEOUT: duration(),
+  // Reliability (issue 12).
+  KAFKA_MAX_REQUEST_BYTES: integer(10_240, 100 * 1024 * 1024),
+  MAX_FUTURE_SKEW: duration({ atLeast: '1s' }),
+  PARTITION_STALL_TIMEOUT: duration({ atLeast: '1s' }),
+  DEPENDENCY_RETRY_MAX: duration({ atLeast: '100ms' }),
+  RECORD_TIME_BUDGET: duration({ atLeast: '100ms' }),
+  DLQ_RESTRICTED: oneOf(['withhold', 'keep']),
+  ...(Object.fromEntries(Object.values(TOPIC_ENV_VARS).map((name) => [name, topicName])) as Record<
+    string,
+    typeof topicName
+  >),
 };
 
-const clientIdLike = z
-  .string()
-  .regex(/^[a-zA-Z0-9._-]{1,255}$/, 'must be 1–255 of a-z A-Z 0-9 . _ -');
-
-const schema = z.object({
-  ...KAFKA_CONNECTION_SHAPE,
-  KAFKA_CLIENT_ID: clientIdLike.optional(),
-  KAFKA_GROUP_ID: clientIdLike.optional(),
-  KAFKA_START_FROM: z
-    .enum(['earliest', 'latest'], { error: 'must be earliest or latest' })
-    .optional(),
-  KAFKA_SESSION_TIMEOUT: duration
-    .pipe(z.number().min(6_000, 'must be at least 6s').max(300_000, 'must be at most 5m'))
-    .optional(),
-  KAFKA_MAX_BYTES_PER_PARTITION: intIn(1024, 100 * 1024 * 1024).optional(),
-  KAFKA_PARTITIONS_CONCURRENCY: intIn(1, 1000).optional(),
-  HTTP_HOST: z.string().min(1, 'must not be empty').optional(),
-  HTTP_PORT: intIn(0, 65_535).optional(),
-  LOG_LEVEL: z
-    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
-      error: 'must be one of fatal, error, warn, info, debug, trace, silent',
-    })
-    .optional(),
-  TICK_SCHEDULE: z
-    .string()
-    .refine((v) => cron.validate(v), 'not a valid cron expression (node-cron syntax)')
-    .optional(),
-  SHUTDOWN_TIMEOUT: duration.pipe(z.number().min(1, 'must be more than 0')).optional(),
-  TIDEMARK_CLOCK: z.enum(['wall', 'event'], { error: 'must be wall or event' }).optional(),
-  EVENT_TICK: duration.pipe(z.number().min(1, 'must be more than 0')).optional(),
-  EVENT_SKEW: duration.optional(),
-  EVENT_IDLE_TIMEOUT: duration.optional(),
-  // Reliability (issue 12).
-  KAFKA_MAX_REQUEST_BYTES: intIn(10_240, 100 * 1024 * 1024).optional(),
-  MAX_FUTURE_SKEW: duration.pipe(z.number().min(1_000, 'must be at least 1s')).optional(),
-  PARTITION_STALL_TIMEOUT: duration.pipe(z.number().min(1_000, 'must be at least 1s')).optional(),
-  DEPENDENCY_RETRY_MAX: duration.pipe(z.number().min(100, 'must be at least 100ms')).optional(),
-  RECORD_TIME_BUDGET: duration.pipe(z.number().min(100, 'must be at least 100ms')).optional(),
-  DLQ_RESTRICTED: z.enum(['withhold', 'keep'], { error: 'must be withhold or keep' }).optional(),
-  ...Object.fromEntries(Object.values(TOPIC_ENV_VARS).map((name) => [name, topicName.optional()])),
+const runtimeSchema = envSchema(runtimeVariables, {
+  formats: { 'node-cron': (value) => cron.validate(value) },
 });
 
 /** Every variable the runtime's schema reads (docs/operations.md documents each; test/ops checks that). */
-export const RUNTIME_ENV_VARS: readonly string[] = Object.keys(schema.shape);
-
-// Variables whose values never appear in messages or logs.
-const SECRET_VARS = SECRET_KAFKA_VARS;
+export const RUNTIME_ENV_VARS: readonly string[] = [
+  ...Object.keys(KAFKA_CONNECTION_VARIABLES),
+  ...runtimeSchema.names,
+];
 
 /**
  * Reads and validates the runtime's configuration from environment variables (empty values count as unset).
@@ -188,15 +178,8 @@ export function loadRuntimeConfig(env: NodeJS.ProcessEnv, service: string): Runt
   }
   // The connection variables (and their files) are checked by the shared kafka-config; the rest here.
   const { connection, problems } = parseKafkaConnection(raw);
-  const parsed = schema.safeParse(raw);
-  if (!parsed.success) {
-    for (const issue of parsed.error.issues) {
-      const name = String(issue.path[0] ?? '');
-      if (name in KAFKA_CONNECTION_SHAPE) continue;
-      const shown = SECRET_VARS.has(name) || raw[name] === undefined ? '' : `="${raw[name]}"`;
-      problems.push(`${name}${shown}: ${issue.message}`);
-    }
-  }
+  const parsed = runtimeSchema.parse(raw);
+  if (!parsed.ok) problems.push(...parsed.problems);
   const knownTopicVars = new Set(Object.values(TOPIC_ENV_VARS));
   for (const name of Object.keys(raw)) {
     if (name.startsWith('TOPIC_') && !knownTopicVars.has(name)) {
@@ -206,14 +189,14 @@ export function loadRuntimeConfig(env: NodeJS.ProcessEnv, service: string): Runt
   if (!/^[a-zA-Z0-9._-]{1,200}$/.test(service)) {
     problems.push(`service name "${service}": must be 1–200 of a-z A-Z 0-9 . _ -`);
   }
-  if (problems.length > 0 || !parsed.success) {
+  if (problems.length > 0 || !parsed.ok) {
     throw new ConfigError(`invalid configuration for service ${service}`, problems);
   }
-  const v = parsed.data as z.infer<typeof schema> & Record<string, string | undefined>;
+  const v = parsed.value;
   const d = DEFAULT_RUNTIME_CONFIG;
   const overrides: Partial<TopicCatalog> = {};
   for (const [role, name] of Object.entries(TOPIC_ENV_VARS)) {
-    const value = v[name];
+    const value = (v as Readonly<Record<string, unknown>>)[name] as string | undefined;
     if (value) overrides[role as TopicRole] = value;
   }
   const otel: Record<string, string> = {};

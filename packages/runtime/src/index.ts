@@ -11,7 +11,8 @@ export {
 export type { RuntimeConfig, SaslConfig, LogLevel } from './config.js';
 export {
   KAFKA_CONNECTION_SETTINGS,
-  KAFKA_CONNECTION_SHAPE,
+  KAFKA_CONNECTION_VARIABLES,
+  KAFKA_CONNECTION_FORMATS,
   SECRET_KAFKA_VARS,
   parseKafkaConnection,
   loadKafkaConnection,

@@ -1,6 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { ConfigError } from '@tidemark/core';
-import { z } from 'zod';
+import { Type } from '@sinclair/typebox';
+import {
+  boolean,
+  envSchema,
+  oneOf,
+  text,
+  type EnvFormats,
+  type EnvVariable,
+} from './env-schema.js';
 
 /** SASL settings for an authenticated cluster. */
 export interface SaslConfig {
@@ -98,48 +106,45 @@ export const SECRET_KAFKA_VARS: ReadonlySet<string> = new Set(
 );
 
 const hostPort = /^(\[[0-9a-fA-F:]+\]|[a-zA-Z0-9.-]+):(\d{1,5})$/;
-const brokers = z
-  .string()
-  .trim()
-  .min(1, 'required: comma-separated host:port list, e.g. 127.0.0.1:9092')
-  .transform((value, ctx) => {
-    const list = value
-      .split(',')
-      .map((s) => s.trim())
-      .filter((s) => s.length > 0);
-    for (const entry of list) {
-      const m = hostPort.exec(entry);
-      if (!m || Number(m[2]) < 1 || Number(m[2]) > 65_535) {
-        ctx.addIssue({ code: 'custom', message: `"${entry}" is not host:port` });
-      }
-    }
-    return list;
-  });
 
-const bool = z
-  .enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'must be true or false' })
-  .transform((v) => v === 'true' || v === '1' || v === 'yes');
-
-const file = z.string().min(1, 'must not be empty');
-
-/** The zod shape of the connection variables, to spread into a larger environment schema. */
-export const KAFKA_CONNECTION_SHAPE = {
-  KAFKA_BROKERS: brokers.optional(),
-  KAFKA_SSL: bool.optional(),
-  KAFKA_SSL_CA_FILE: file.optional(),
-  KAFKA_SSL_CERT_FILE: file.optional(),
-  KAFKA_SSL_KEY_FILE: file.optional(),
-  KAFKA_SSL_REJECT_UNAUTHORIZED: bool.optional(),
-  KAFKA_SASL_MECHANISM: z
-    .enum(['plain', 'scram-sha-256', 'scram-sha-512'], {
-      error: 'must be one of plain, scram-sha-256, scram-sha-512',
-    })
-    .optional(),
-  KAFKA_SASL_USERNAME: z.string().min(1, 'must not be empty').optional(),
-  KAFKA_SASL_PASSWORD: z.string().min(1, 'must not be empty').optional(),
+/** Formats the connection variables' schemas name: `host-port` is `host:port` with a port from 1 to 65535. */
+export const KAFKA_CONNECTION_FORMATS: EnvFormats = {
+  'host-port': (value) => {
+    const m = hostPort.exec(value);
+    return m !== null && Number(m[2]) >= 1 && Number(m[2]) <= 65_535;
+  },
 };
 
-const schema = z.object(KAFKA_CONNECTION_SHAPE);
+const required = 'required: comma-separated host:port list, e.g. 127.0.0.1:9092';
+const nonEmpty = text(Type.String({ minLength: 1, errorMessage: 'must not be empty' }));
+
+/** The connection variables, to spread into a larger environment schema (with KAFKA_CONNECTION_FORMATS). */
+export const KAFKA_CONNECTION_VARIABLES = {
+  KAFKA_BROKERS: {
+    decode: (value: string): string[] =>
+      value
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s.length > 0),
+    schema: Type.Array(
+      Type.String({ format: 'host-port', errorMessage: '{value} is not host:port' }),
+      { minItems: 1, errorMessage: required },
+    ),
+  },
+  KAFKA_SSL: boolean(),
+  KAFKA_SSL_CA_FILE: nonEmpty,
+  KAFKA_SSL_CERT_FILE: nonEmpty,
+  KAFKA_SSL_KEY_FILE: nonEmpty,
+  KAFKA_SSL_REJECT_UNAUTHORIZED: boolean(),
+  KAFKA_SASL_MECHANISM: oneOf(['plain', 'scram-sha-256', 'scram-sha-512']),
+  KAFKA_SASL_USERNAME: nonEmpty,
+  KAFKA_SASL_PASSWORD: nonEmpty,
+} satisfies Record<string, EnvVariable>;
+
+const connectionSchema = envSchema(KAFKA_CONNECTION_VARIABLES, {
+  formats: KAFKA_CONNECTION_FORMATS,
+  secret: SECRET_KAFKA_VARS,
+});
 
 /** Reads a file's text; injected so tests need no files. */
 export type ReadText = (path: string) => string;
@@ -159,21 +164,15 @@ export function parseKafkaConnection(
   if (raw['KAFKA_BROKERS'] === undefined) {
     problems.push('KAFKA_BROKERS: required (comma-separated host:port list, e.g. 127.0.0.1:9092)');
   }
-  const parsed = schema.safeParse(raw);
-  if (!parsed.success) {
-    for (const issue of parsed.error.issues) {
-      const name = String(issue.path[0] ?? '');
-      const shown = SECRET_KAFKA_VARS.has(name) || raw[name] === undefined ? '' : `="${raw[name]}"`;
-      problems.push(`${name}${shown}: ${issue.message}`);
-    }
-  }
+  const parsed = connectionSchema.parse(raw);
+  if (!parsed.ok) problems.push(...parsed.problems);
   const sasl = ['KAFKA_SASL_MECHANISM', 'KAFKA_SASL_USERNAME', 'KAFKA_SASL_PASSWORD'];
   const saslSet = sasl.filter((name) => raw[name] !== undefined);
   if (saslSet.length > 0 && saslSet.length < sasl.length) {
     const missing = sasl.filter((name) => raw[name] === undefined);
     problems.push(`${missing.join(', ')}: required when ${saslSet.join(', ')} is set`);
   }
-  const v = parsed.success ? parsed.data : {};
+  const v = parsed.ok ? parsed.value : {};
   if ((v.KAFKA_SSL_CERT_FILE === undefined) !== (v.KAFKA_SSL_KEY_FILE === undefined)) {
     problems.push(
       'KAFKA_SSL_CERT_FILE, KAFKA_SSL_KEY_FILE: mutual TLS needs both the certificate and its key',

@@ -237,7 +237,7 @@ describe('parseFaultPlan', () => {
     const problems = problemsOf(() =>
       parseFaultPlan('faults:\n  - kind: parity.orphan\n    at: 1h\n    at: 2h\n', 'dup.yaml'),
     );
-    expect(problems[0]).toMatch(/^dup\.yaml:4:5: Map keys must be unique/);
+    expect(problems[0]).toMatch(/^dup\.yaml:4:5: YAML: Map keys must be unique/);
   });
 });
 

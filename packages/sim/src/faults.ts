@@ -1,5 +1,5 @@
 import { ConfigError, parseDuration } from '@tidemark/core';
-import { LineCounter, isMap, isNode, isScalar, parseDocument } from 'yaml';
+import { formatProblem, parseSingleSource } from '@tidemark/contracts';
 
 /**
  * Every check id of spec/outputs.md, plus the parity verifier's own `parity.mass-removal` and
@@ -353,41 +353,20 @@ export function validateFaultPlan(input: unknown): FaultPlan {
  * `file:line:column`.
  */
 export function parseFaultPlan(text: string, file = 'faults.yaml'): FaultPlan {
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
-  const where = (offset: number) => {
-    const { line, col } = lineCounter.linePos(offset);
-    return `${file}:${Math.max(line, 1)}:${Math.max(col, 1)}`;
-  };
-  if (doc.errors.length > 0) {
-    throw new ConfigError(
-      'invalid fault plan',
-      doc.errors.map((e) => `${where(e.pos[0])}: ${e.message.split('\n')[0]!}`),
-    );
-  }
-  const input: unknown = doc.toJS();
+  const { document, problems: unparsable } = parseSingleSource(file, text);
+  if (unparsable.length > 0)
+    throw new ConfigError('invalid fault plan', unparsable.map(formatProblem));
+  const input: unknown = document ? document.doc.toJS() : null;
   const problems = checkPlan(input);
   if (problems.length > 0) {
     throw new ConfigError(
       'invalid fault plan',
-      problems.map((problem) => {
-        if (problem.atKey) {
-          const parent: unknown = doc.getIn(problem.path.slice(0, -1), true) ?? doc.contents;
-          const last = problem.path[problem.path.length - 1];
-          const pair = isMap(parent)
-            ? parent.items.find((item) => isScalar(item.key) && item.key.value === last)
-            : undefined;
-          if (pair && isScalar(pair.key) && pair.key.range) {
-            return `${where(pair.key.range[0])}: ${problem.message}`;
-          }
-        }
-        // Point at the deepest node of the path that exists in the file.
-        for (let n = problem.path.length; n >= 0; n--) {
-          const node: unknown = n === 0 ? doc.contents : doc.getIn(problem.path.slice(0, n), true);
-          if (isNode(node) && node.range) return `${where(node.range[0])}: ${problem.message}`;
-        }
-        return `${file}: ${problem.message}`;
-      }),
+      problems.map(({ path, message, atKey }) =>
+        // An empty file has no positions to point at.
+        document
+          ? formatProblem(document.problem(path, message, { key: atKey === true }))
+          : `${file}: ${message}`,
+      ),
     );
   }
   return input as FaultPlan;

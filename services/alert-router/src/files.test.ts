@@ -61,8 +61,8 @@ describe('loadRoutingFromEnv', () => {
         'silences.yaml': SILENCES.replace('comment: migration', 'comment: ""'),
       },
       [
-        'routing.yaml:1: route: undefined receiver "nobody" used in route',
-        'silences.yaml:8: silences[0].comment: required',
+        'routing.yaml:1:8: route: undefined receiver "nobody" used in route',
+        'silences.yaml:8:14: silences[0].comment: required',
       ],
     ],
   ])('refuses to start with %s, listing every problem', async (_case, files, expected) => {
