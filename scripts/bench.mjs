@@ -113,6 +113,11 @@ export const BENCHES = {
     rows: [
       [/raw kafkajs eachBatch \(count only\):\s+([\d,]+ records\/s)/, 'raw kafkajs consumer', null],
       [
+        /raw kafkajs eachBatch \+ JSON\.parse:\s+([\d,]+ records\/s)\s+ratio ([\d.]+)/,
+        'raw kafkajs + JSON.parse',
+        'vs raw kafkajs',
+      ],
+      [
         /runtime, no-op handler, default decode:\s+([\d,]+ records\/s)\s+ratio ([\d.]+)/,
         'runtime, envelope decode',
         'vs raw kafkajs',
