@@ -4,17 +4,13 @@ export type { Violation } from './evaluate.js';
 export {
   createContractCheckerService,
   CONTRACT_CHECKER,
-  CONTRACT_CHECKER_METRICS,
   DEFAULT_MAX_FUTURE_SKEW_MS,
   MIN_DELETED_RETENTION_MS,
   contractCheckerTopics,
 } from './service.js';
-export type {
-  ContractCheckerEvent,
-  ContractCheckerOptions,
-  FramedDecoder,
-  SchemaViolation,
-} from './service.js';
+export type { ContractCheckerOptions } from './service.js';
+export { CONTRACT_CHECKER_METRICS } from './metrics.js';
+export type { ContractCheckerEvent, FramedDecoder, SchemaViolation } from './decode.js';
 export { ContractCheckerState } from './state.js';
 export type {
   DocumentEntry,

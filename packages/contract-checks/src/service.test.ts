@@ -10,7 +10,8 @@ import {
   type OutputRecord,
 } from '@tidemark/core';
 import { loadContractsOrThrow } from '@tidemark/contracts';
-import { createContractCheckerService, type ContractCheckerEvent } from './service.js';
+import type { ContractCheckerEvent } from './decode.js';
+import { createContractCheckerService } from './service.js';
 import { ContractCheckerState } from './state.js';
 import { documentRegistryTopic } from './registry.js';
 import { NULL_RATE_SETTLE_MS, nullRateTopic } from './null-rate.js';

@@ -28,23 +28,13 @@ export type {
   DriftBaseline,
   DriftThresholds,
 } from './resolve.js';
-export {
-  compileRule,
-  prepareActivation,
-  analyzeExpression,
-  toRegistryExpression,
-  RuleCompileError,
-  RULE_VARIABLES,
-} from './cel.js';
-export type {
-  CompiledRule,
-  RuleSpec,
-  RuleResult,
-  RuleActivation,
-  PreparedActivation,
-  CelProblem,
-  CelKind,
-} from './cel.js';
+export { compileRule, analyzeExpression, RuleCompileError } from './cel/compile.js';
+export type { CompiledRule, RuleSpec, RuleResult } from './cel/compile.js';
+export { prepareActivation } from './cel/activation.js';
+export type { RuleActivation, PreparedActivation } from './cel/activation.js';
+export { toRegistryExpression } from './cel/registry.js';
+export { RULE_VARIABLES } from './cel/env.js';
+export type { CelProblem, CelKind } from './cel/env.js';
 export { planPublish, applyPublish, contractRuleSet, formatPublishPlan } from './publish.js';
 export type {
   PublishOptions,

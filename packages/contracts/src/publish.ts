@@ -16,7 +16,7 @@ import {
   topicRoleForEventType,
   type TopicCatalog,
 } from '@tidemark/core';
-import { toRegistryExpression } from './cel.js';
+import { toRegistryExpression } from './cel/registry.js';
 import type { ContractSet, ResolvedSettings } from './resolve.js';
 
 /** Options of planPublish. */

@@ -4,7 +4,7 @@
 // name/field; drift features are added (names are unique per system).
 import { RE2JS } from '@bufbuild/re2';
 import { parseDuration, parseTime } from '@tidemark/core';
-import { compileRule, type CompiledRule } from './cel.js';
+import { compileRule, type CompiledRule } from './cel/compile.js';
 import { CONTRACT_DEFAULTS, DRIFT_THRESHOLDS_BY_KIND } from './defaults.js';
 import { fieldSegments } from './fields.js';
 import type {

@@ -2,7 +2,8 @@
 // Written against possibly schema-invalid input (every access is guarded) so one lint run reports every problem.
 import { RE2JS } from '@bufbuild/re2';
 import { parseDuration, parseTime } from '@tidemark/core';
-import { analyzeExpression, nonBoolResultOn, sampleActivation } from './cel.js';
+import { sampleActivation } from './cel/check.js';
+import { analyzeExpression, nonBoolResultOn } from './cel/compile.js';
 import { DRIFT_THRESHOLDS_BY_KIND } from './defaults.js';
 import type { LintProblem } from './problems.js';
 import { closest, displayPath } from './validate.js';

@@ -8,6 +8,7 @@ import {
   type Severity,
 } from '@tidemark/core';
 import type { ParitySettings } from './settings.js';
+import type { DocRecord } from './state.js';
 
 /** Check ids this package emits. */
 export const PARITY_CHECKS = {
@@ -70,5 +71,52 @@ export function parityFinding(input: ParityFindingInput): Finding {
     ...(settings.labels ? { labels: { ...settings.labels } } : {}),
     ...(input.traceparent ? { traceparent: input.traceparent } : {}),
     classification: input.classification,
+  });
+}
+
+// ---- findings about one document of the ledger -------------------------------------------------
+
+function docSubject(rec: DocRecord) {
+  return {
+    subject: {
+      system: rec.system,
+      docId: rec.docId,
+      ...(rec.contentClass ? { contentClass: rec.contentClass } : {}),
+    },
+    identity: { system: rec.system, docId: rec.docId },
+  };
+}
+
+function docEvidence(rec: DocRecord): Record<string, unknown> {
+  return {
+    sourceRevision: rec.sourceRevision,
+    indexedRevision: rec.indexRevision,
+    sourceDeleted: rec.sourceDeleted,
+    indexRemoved: rec.indexRemoved,
+    ...(rec.sourceAt >= 0 ? { sourceTime: formatTime(rec.sourceAt) } : {}),
+    ...(rec.indexAt >= 0 ? { indexTime: formatTime(rec.indexAt) } : {}),
+  };
+}
+
+/** A finding about one document of the ledger: its subject, identity and the ledger's evidence, plus the check's. */
+export function docFinding(
+  rec: DocRecord,
+  check: (typeof PARITY_CHECKS)[keyof typeof PARITY_CHECKS],
+  status: 'firing' | 'resolved',
+  settings: ParitySettings,
+  now: number,
+  summary: string,
+  evidence: Record<string, unknown>,
+): Finding {
+  return parityFinding({
+    check,
+    status,
+    ...docSubject(rec),
+    settings,
+    now,
+    summary,
+    evidence: { ...docEvidence(rec), ...evidence },
+    classification: rec.classification,
+    traceparent: rec.traceparent,
   });
 }

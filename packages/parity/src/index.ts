@@ -29,18 +29,14 @@ export type {
   SnapshotRecord,
   SystemRecord,
 } from './state.js';
-export {
-  aclMismatched,
-  advanceParity,
-  bucketWidth,
-  applyContentEvent,
-  applyInventoryChunk,
-  applySyncEvent,
-  deletePending,
-  reconcile,
-  resurrected,
-} from './checks.js';
-export type { InFlightLookup, ParityContext } from './checks.js';
+export { applyContentEvent, applySyncEvent } from './ledger.js';
+export { deletePending, resurrected } from './delete.js';
+export { aclMismatched } from './acl.js';
+export { bucketWidth } from './mass-removal.js';
+export { applyInventoryChunk } from './snapshots.js';
+export { reconcile } from './reconcile.js';
+export { advanceParity } from './advance.js';
+export type { InFlightLookup, ParityContext } from './context.js';
 export { RecentChangesTable } from './recent.js';
 export type { RecentChangesOptions } from './recent.js';
 export {

@@ -1,9 +1,16 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { fingerprint, formatDuration, formatTime, parseTime, type Finding } from '@tidemark/core';
-import { bucketWidth, type ParityContext } from './checks.js';
+import type { ParityContext } from './context.js';
 import { PARITY_CHECKS, parityFinding } from './findings.js';
 import type { ParitySettings } from './settings.js';
-import { ParityState, type MassDecision, type MassPart, type RemovalBucket } from './state.js';
+import {
+  ParityState,
+  type DocRecord,
+  type MassDecision,
+  type MassPart,
+  type RemovalBucket,
+  type SystemRecord,
+} from './state.js';
 
 // Mass removal is one problem of one system, but a system's documents are spread over every partition. So, like
 // drift and null rates, it is decided in two stages: each partition counts its removals per system in event-time
@@ -268,4 +275,70 @@ function decideMass(decision: MassDecision, s: ParitySettings, eventTime: number
     ];
   }
   return [];
+}
+
+// ---- stage one: this partition's removals per system, in event-time buckets ------------------------
+
+/** Width of one mass-removal bucket: a tenth of the window. */
+export function bucketWidth(s: ParitySettings): number {
+  return Math.max(1, Math.floor(s.massRemoval.windowMs / 10));
+}
+
+/** Counts a document's removal from the index into its system's bucket and re-decides the local burst. */
+export function recordRemoval(
+  state: ParityState,
+  rec: DocRecord,
+  at: number,
+  connector: string,
+  ctx: ParityContext,
+): void {
+  const s = ctx.settings(rec.system);
+  const sys = state.system(rec.system);
+  const width = bucketWidth(s);
+  const start = Math.floor(at / width) * width;
+  let bucket = sys.buckets.find((b) => b.start === start);
+  if (!bucket) {
+    bucket = { start, removed: 0, expected: 0 };
+    sys.buckets.push(bucket);
+    sys.buckets.sort((a, b) => a.start - b.start);
+  }
+  bucket.removed++;
+  sys.latestRemovalAt = Math.max(sys.latestRemovalAt ?? at, at);
+  if (rec.sourceDeleted) bucket.expected++;
+  const connectors = (bucket.connectors ??= {});
+  connectors[connector] = (connectors[connector] ?? 0) + 1;
+  evaluateLocalBurst(state, sys, Math.max(at, ctx.now), s);
+}
+
+/**
+ * Decides this partition's *local burst* of one system from the removals whose event time lies within the window
+ * before `ref`: keys spread evenly over partitions, so a connector wiping the index shows about the same share in
+ * every partition, and each partition holds back its own per-document noise while its share is over. No finding:
+ * `parity.mass-removal` is decided once per system over every partition's partial (mass-removal.ts).
+ */
+export function evaluateLocalBurst(
+  state: ParityState,
+  sys: SystemRecord,
+  ref: number,
+  s: ParitySettings,
+): void {
+  const { windowMs, share, minDocuments } = s.massRemoval;
+  const width = bucketWidth(s);
+  sys.buckets = sys.buckets.filter((b) => b.start + width > ref - windowMs);
+  let removed = 0;
+  for (const b of sys.buckets) removed += b.removed;
+  const known = (state.held.get(sys.system) ?? 0) + removed;
+  // The partition's own count must reach minDocuments (as before the system-wide merge): a smaller local share
+  // of a system-wide burst fires the finding but does not hold this partition's per-document findings back.
+  if (removed >= minDocuments && removed > share * known) {
+    sys.lastFiringAt = ref;
+    sys.firing ??= { since: ref, removed, known };
+    sys.recheckAt = ref + width;
+    state.schedule('mass', sys.system, sys.recheckAt);
+  } else {
+    delete sys.firing;
+    delete sys.deferred;
+    delete sys.recheckAt;
+  }
+  state.touch(ParityState.systemKey(sys.system));
 }

@@ -22,13 +22,9 @@ import {
   type SyncEvent,
   type TopicCatalog,
 } from '@tidemark/core';
-import {
-  advanceParity,
-  applyContentEvent,
-  applyInventoryChunk,
-  applySyncEvent,
-  type ParityContext,
-} from './checks.js';
+import { advanceParity } from './advance.js';
+import type { ParityContext } from './context.js';
+import { applyContentEvent, applySyncEvent } from './ledger.js';
 import { FutureEventError } from './errors.js';
 import type { IdHasher } from './inventory-diff.js';
 import {
@@ -43,6 +39,7 @@ import {
 } from './mass-removal.js';
 import { RecentChangesTable } from './recent.js';
 import type { ParitySettingsResolver } from './settings.js';
+import { applyInventoryChunk } from './snapshots.js';
 import { ParityState } from './state.js';
 
 /** Default MAX_FUTURE_SKEW: how far ahead of its partition's watermark an event may be dated. */

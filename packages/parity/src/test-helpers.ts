@@ -1,12 +1,8 @@
 // Builders of input events and a small harness, shared by this package's tests.
 import { ManualClock, type Finding, type InputEvent } from '@tidemark/core';
-import {
-  advanceParity,
-  applyContentEvent,
-  applyInventoryChunk,
-  applySyncEvent,
-  type InFlightLookup,
-} from './checks.js';
+import { advanceParity } from './advance.js';
+import type { InFlightLookup } from './context.js';
+import { applyContentEvent, applySyncEvent } from './ledger.js';
 import type { IdHasher } from './inventory-diff.js';
 import {
   applyMassPartial,
@@ -15,6 +11,7 @@ import {
   type MassPartial,
 } from './mass-removal.js';
 import { staticParitySettings, type ParitySettingsOverrides } from './settings.js';
+import { applyInventoryChunk } from './snapshots.js';
 import { ParityState } from './state.js';
 
 /** 2026-01-01T00:00:00Z, the start of every test timeline. */

@@ -13,7 +13,7 @@ import {
   type CelProblem,
   type RuleActivation,
   type RuleResult,
-} from './index.js';
+} from '../index.js';
 
 const event = (data: Record<string, unknown>, attributes: Record<string, unknown> = {}) => ({
   specversion: '1.0',
