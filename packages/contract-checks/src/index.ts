@@ -5,6 +5,7 @@ export {
   createContractCheckerService,
   CONTRACT_CHECKER,
   CONTRACT_CHECKER_METRICS,
+  CONTRACT_CHECKER_TOPOLOGY,
   DEFAULT_MAX_FUTURE_SKEW_MS,
   MIN_DELETED_RETENTION_MS,
   contractCheckerTopics,

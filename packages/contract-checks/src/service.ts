@@ -17,6 +17,7 @@ import {
   type MetricDefinition,
   type OutputRecord,
   type ServiceDefinition,
+  type ServiceTopology,
   type Severity,
   type TopicCatalog,
   safeErrorText,
@@ -730,6 +731,7 @@ export function createContractCheckerService(
 
   return {
     name,
+    topology: CONTRACT_CHECKER_TOPOLOGY,
     inputs: [topics.contentChanges, nullRateTopic(name)],
     createState: () => new ContractCheckerState(),
     decode,
@@ -902,3 +904,10 @@ export function contractCheckerTopics(name = CONTRACT_CHECKER): InternalTopic[] 
     },
   ];
 }
+
+/** The contract checker's internal topics per instance name and the format of its changelog records. */
+export const CONTRACT_CHECKER_TOPOLOGY: ServiceTopology = {
+  service: CONTRACT_CHECKER,
+  internalTopics: contractCheckerTopics,
+  stateFormat: 1,
+};

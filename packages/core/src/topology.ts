@@ -17,8 +17,11 @@ export interface ServiceTopology {
    * @default undefined (only `SERVICE_NAME`)
    */
   nameVariable?: string;
-  /** Internal topics of an instance named `name` (besides the catalog's and its state changelog). */
-  internalTopics(name: string): InternalTopic[];
+  /**
+   * Internal topics of an instance named `name` (besides the catalog's and its state changelog). `env` is the
+   * instance's environment, for a service with a variable of its own that renames one (`DRIFT_PARTIALS_TOPIC`).
+   */
+  internalTopics(name: string, env?: Readonly<Record<string, string | undefined>>): InternalTopic[];
   /**
    * Version of the encoding of the service's changelog records (keys and values of its partition state).
    * Raise it when a new version writes state an older one would misread: the older one then refuses to restore
@@ -32,8 +35,12 @@ export interface ServiceTopology {
  * compacted, co-partitioned state changelog (listed once, also when the service names it as internal, as the
  * parity-verifier does to read it as a table).
  */
-export function instanceTopics(topology: ServiceTopology, name: string): InternalTopic[] {
-  const topics = topology.internalTopics(name);
+export function instanceTopics(
+  topology: ServiceTopology,
+  name: string,
+  env: Readonly<Record<string, string | undefined>> = {},
+): InternalTopic[] {
+  const topics = topology.internalTopics(name, env);
   const changelog = stateTopic(name);
   if (topics.some((t) => t.name === changelog)) return topics;
   return [
