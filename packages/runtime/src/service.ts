@@ -54,6 +54,7 @@ import { messageBytes, planBatches } from './produce-batches.js';
 import type { Addressed } from './produce-batches.js';
 import { stalledPartitions } from './progress.js';
 import { restorePartitions } from './restore.js';
+import { definitionStateFormat } from './state-format.js';
 import { SerialProducer, stablePartitioner } from './serial-producer.js';
 import { TableFollower } from './tables.js';
 import { createTopicsReady } from './topic-create.js';
@@ -749,6 +750,7 @@ class ServiceHost<S extends PartitionState, E> {
         abortReason: () => (this.#stopping ? 'stopping' : undefined),
         inputs: this.#definition.inputs,
         service: this.#definition.name,
+        stateFormat: definitionStateFormat(this.#definition),
       });
       if (this.#eventTime) {
         await this.#markUnreadTopics(slots).catch((error: unknown) =>
@@ -1056,7 +1058,12 @@ class ServiceHost<S extends PartitionState, E> {
     const changes = slot.state.drainChanges();
     if (changes.length > 0) {
       if (advance) slot.marker.set(advance.topic, advance.next);
-      const records = changelogRecords(this.#changelog, changes, slot.marker);
+      const records = changelogRecords(
+        this.#changelog,
+        changes,
+        slot.marker,
+        definitionStateFormat(this.#definition),
+      );
       await this.#send(
         slot,
         records.map((r) => ({ topic: r.topic, message: toKafkaMessage(r, slot.partition) })),
