@@ -52,7 +52,7 @@ describe('instanceTopics', () => {
 
   it('says whose changelog it is', () => {
     expect(instanceTopics(stateOnly, 'fm-eu').at(-1)?.purpose).toBe(
-      'fm-eu: partition state changelog (freshness-monitor)',
+      'freshness-monitor: partition state changelog',
     );
   });
 });

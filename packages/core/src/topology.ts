@@ -49,7 +49,7 @@ export function instanceTopics(
       name: changelog,
       compacted: true,
       coPartitioned: true,
-      purpose: `${name}: partition state changelog (${topology.service})`,
+      purpose: `${topology.service}: partition state changelog`,
     },
   ];
 }
