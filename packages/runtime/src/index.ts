@@ -78,6 +78,7 @@ export {
   StateFormatError,
   checkStateFormat,
   definitionStateFormat,
+  recordStateFormat,
   stateFormatHeaders,
 } from './state-format.js';
 export type { ChangelogRecord } from './state-format.js';

@@ -4,7 +4,7 @@ import type { PartitionState } from '@tidemark/core';
 import type { Admin, Kafka, Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import { retryTransient } from './delivery.js';
-import { checkStateFormat } from './state-format.js';
+import { checkStateFormat, recordStateFormat } from './state-format.js';
 
 /** Changelog keys starting with this belong to the runtime, never to a service's state. */
 export const RESERVED_KEY_PREFIX = '__tidemark.';
@@ -212,7 +212,7 @@ export async function restorePartitions(options: RestoreOptions): Promise<void> 
                 }
                 continue;
               }
-              target.state.restore(key, m.value);
+              target.state.restore(key, m.value, recordStateFormat(m));
               count++;
             }
             if (barrierAt >= 0) {

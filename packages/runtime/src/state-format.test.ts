@@ -5,6 +5,7 @@ import {
   StateFormatError,
   checkStateFormat,
   definitionStateFormat,
+  recordStateFormat,
   stateFormatHeaders,
   type ChangelogRecord,
 } from './state-format.js';
@@ -61,6 +62,18 @@ describe('checkStateFormat', () => {
     const written = { offset: '0', headers: stateFormatHeaders(2) };
     expect(checkStateFormat([written], where)).toBeUndefined();
     expect(checkStateFormat([written], { ...where, supported: 1 })?.found).toBe('2');
+  });
+});
+
+describe('recordStateFormat', () => {
+  it.each<[string, ChangelogRecord, number]>([
+    ['no header: format 1', record(0), 1],
+    ['a Buffer header', record(0, Buffer.from('3')), 3],
+    ['a string header', record(0, '12'), 12],
+    ['garbage', record(0, 'v2'), NaN],
+    ['a repeated header', record(0, [Buffer.from('2'), Buffer.from('2')]), NaN],
+  ])('%s', (_, r, expected) => {
+    expect(recordStateFormat(r)).toBe(expected);
   });
 });
 

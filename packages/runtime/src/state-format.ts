@@ -73,6 +73,17 @@ export function stateFormatHeaders(format: number): Record<string, string> {
 }
 
 /**
+ * The state format a changelog record was written in: its header's value, 1 without the header, NaN when the
+ * header is not a whole number ≥ 1 (or is repeated).
+ */
+export function recordStateFormat(record: ChangelogRecord): number {
+  const raw = record.headers?.[STATE_FORMAT_HEADER];
+  if (raw === undefined) return INITIAL_STATE_FORMAT;
+  const text = (Array.isArray(raw) ? raw.join(',') : raw.toString()).trim();
+  return /^[1-9][0-9]{0,8}$/.test(text) ? Number(text) : NaN;
+}
+
+/**
  * Checks that every record of one changelog partition is in a format up to `supported`: undefined when all are,
  * else the error naming the first one that is not. A record without the header is format 1; a header that is not
  * a whole number ≥ 1 is an unknown format too (it cannot be read safely either).
@@ -82,15 +93,14 @@ export function checkStateFormat(
   where: { service: string; topic: string; partition: number; supported: number },
 ): StateFormatError | undefined {
   for (const record of records) {
-    const raw = record.headers?.[STATE_FORMAT_HEADER];
-    if (raw === undefined) continue;
-    const found = (Array.isArray(raw) ? raw.join(',') : raw.toString()).trim();
-    const format = /^[1-9][0-9]{0,8}$/.test(found) ? Number(found) : NaN;
+    const format = recordStateFormat(record);
     if (format <= where.supported) continue;
+    const raw = record.headers?.[STATE_FORMAT_HEADER];
+    const text = (Array.isArray(raw) ? raw.join(',') : String(raw)).trim();
     return new StateFormatError({
       ...where,
       offset: record.offset,
-      found: Number.isNaN(format) ? JSON.stringify(found) : found,
+      found: Number.isNaN(format) ? JSON.stringify(text) : text,
     });
   }
   return undefined;
