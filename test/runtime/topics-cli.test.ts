@@ -111,7 +111,7 @@ describe('tidemark topics create / doctor for a renamed instance', () => {
     const refused = await cli(['topics', 'create'], env);
     expect(refused.code).toBe(2);
     expect(refused.stderr).toBe(
-      `tidemark: SERVICE_NAME=${name} names one instance, but this plans 5 services; select the one it names with --service <service>, or name each with --service <service>=<name>\n`,
+      `tidemark: SERVICE_NAME=${name} names one instance, but 5 services are planned without a name (contract-checker, freshness-monitor, parity-verifier, drift-detector, alert-router); select the one it names with --service <service>, or name each with --service <service>=<name>\n`,
     );
   });
 });

@@ -38,6 +38,24 @@ describe('resolveInstances', () => {
       ['contract-checker=cc-us'],
     ],
     [
+      'SERVICE_NAME names the one instance the flags leave without a name',
+      ['contract-checker', 'alert-router=ar-eu'],
+      { SERVICE_NAME: 'cc-eu' },
+      ['contract-checker=cc-eu', 'alert-router=ar-eu'],
+    ],
+    [
+      'SERVICE_NAME is not needed when every instance is named',
+      ['contract-checker=cc-us', 'alert-router=ar-eu'],
+      { SERVICE_NAME: 'cc-eu' },
+      ['contract-checker=cc-us', 'alert-router=ar-eu'],
+    ],
+    [
+      'SERVICE_NAME with the drift-detector named by DRIFT_SERVICE_NAME and one other service',
+      ['drift-detector', 'freshness-monitor'],
+      { SERVICE_NAME: 'fm-eu', DRIFT_SERVICE_NAME: 'dd-eu' },
+      ['drift-detector=dd-eu', 'freshness-monitor=fm-eu'],
+    ],
+    [
       'several services named in flags',
       ['contract-checker=cc-eu', 'alert-router=ar-eu'],
       {},
@@ -88,13 +106,13 @@ describe('resolveInstances', () => {
       'SERVICE_NAME with every service planned',
       [],
       { SERVICE_NAME: 'cc-eu' },
-      'SERVICE_NAME=cc-eu names one instance, but this plans 5 services; select the one it names with --service <service>, or name each with --service <service>=<name>',
+      'SERVICE_NAME=cc-eu names one instance, but 5 services are planned without a name (contract-checker, freshness-monitor, parity-verifier, drift-detector, alert-router); select the one it names with --service <service>, or name each with --service <service>=<name>',
     ],
     [
       'SERVICE_NAME with two services selected',
       ['contract-checker', 'alert-router'],
       { SERVICE_NAME: 'cc-eu' },
-      'SERVICE_NAME=cc-eu names one instance, but this plans 2 services; select the one it names with --service <service>, or name each with --service <service>=<name>',
+      'SERVICE_NAME=cc-eu names one instance, but 2 services are planned without a name (contract-checker, alert-router); select the one it names with --service <service>, or name each with --service <service>=<name>',
     ],
     [
       'an unknown service',

@@ -44,9 +44,9 @@ export function topologyOf(service: string): ServiceTopology {
  * The service instances a topics command is about, named as the services name themselves, so the topics
  * planned are the ones they use. `selectors` are `--service` values, `<service>` or `<service>=<name>`; none
  * selects every service. A name comes from, in order: the selector; the service's own variable
- * (`DRIFT_SERVICE_NAME`); `SERVICE_NAME`, only when exactly one service is selected, since it names one
- * instance and two services under one name would share a changelog; the service's default. A set
- * SERVICE_NAME that cannot apply is refused rather than ignored, as is one name given to two instances.
+ * (`DRIFT_SERVICE_NAME`); `SERVICE_NAME`, for the one instance left without a name by those — it names one
+ * instance, and two services under one name would share a changelog; the service's default. A SERVICE_NAME
+ * that would name two or more instances is refused rather than guessed at, as is one name given to two.
  */
 export function resolveInstances(
   selectors: readonly string[],
@@ -55,20 +55,20 @@ export function resolveInstances(
   const chosen = (selectors.length > 0 ? selectors : SERVICE_TOPOLOGIES.map((t) => t.service)).map(
     (selector) => {
       const at = selector.indexOf('=');
-      return at < 0
-        ? { topology: topologyOf(selector), name: undefined }
-        : { topology: topologyOf(selector.slice(0, at)), name: selector.slice(at + 1) };
+      const topology = topologyOf(at < 0 ? selector : selector.slice(0, at));
+      const own = topology.nameVariable === undefined ? undefined : env[topology.nameVariable];
+      return { topology, name: at < 0 ? own || undefined : selector.slice(at + 1) };
     },
   );
   const serviceName = env[SERVICE_NAME_VARIABLE] || undefined;
-  if (serviceName !== undefined && chosen.length !== 1)
+  const unnamed = chosen.filter((c) => c.name === undefined).map((c) => c.topology.service);
+  if (serviceName !== undefined && unnamed.length > 1)
     throw new UsageError(
-      `${SERVICE_NAME_VARIABLE}=${serviceName} names one instance, but this plans ${chosen.length} services; ` +
+      `${SERVICE_NAME_VARIABLE}=${serviceName} names one instance, but ${unnamed.length} services are planned without a name (${unnamed.join(', ')}); ` +
         'select the one it names with --service <service>, or name each with --service <service>=<name>',
     );
   const instances = chosen.map(({ topology, name }) => {
-    const own = topology.nameVariable === undefined ? undefined : env[topology.nameVariable];
-    const resolved = name ?? (own || undefined) ?? serviceName ?? topology.service;
+    const resolved = name ?? serviceName ?? topology.service;
     if (!INSTANCE_NAME.test(resolved))
       throw new UsageError(
         `instance name of ${topology.service} must be 1–200 of a-z A-Z 0-9 . _ -, got "${resolved}"`,

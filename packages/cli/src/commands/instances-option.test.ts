@@ -39,7 +39,7 @@ describe('--service of the topics commands', () => {
       expect(help).toContain('-s, --service <service[=name]> plan only this service');
       expect(help).toContain('--service <service>=<name> this name');
       expect(help).toContain(
-        'SERVICE_NAME the one selected service, e.g. SERVICE_NAME=cc-eu tidemark topics create --service contract-checker',
+        'SERVICE_NAME the one service left without a name, e.g. SERVICE_NAME=cc-eu tidemark topics create --service contract-checker',
       );
       expect(help).toContain('DRIFT_SERVICE_NAME the drift-detector');
     },
