@@ -14,9 +14,8 @@ import { randomUUID } from 'node:crypto';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Kafka, logLevel, CompressionTypes } from 'kafkajs';
-import { demoLayout, planTopics } from '@tidemark/cli';
+import { demoLayout, demoTopicPlan } from '@tidemark/cli';
 import { createTopicsReady } from '@tidemark/runtime';
-import { internalTopicsFor } from '../packages/cli/dist/internal-topics.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const RATE = Number(process.env['BENCH_RATE'] ?? 5000);
@@ -43,10 +42,7 @@ const kafka = new Kafka({
 const log = (s) => process.stderr.write(`${s}\n`);
 
 async function createTopics() {
-  const internal = layout.processes.flatMap((p) => internalTopicsFor(p.service, p.name));
-  const plan = planTopics(layout.topics, PARTITIONS, internal).filter(
-    (t) => !t.name.startsWith('tidemark.') || internal.some((i) => i.name === t.name),
-  );
+  const plan = demoTopicPlan(layout, PARTITIONS);
   const admin = kafka.admin();
   await admin.connect();
   await createTopicsReady(

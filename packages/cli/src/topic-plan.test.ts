@@ -1,12 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { resolveTopics } from '@tidemark/core';
 import { compareTopics, planTopics } from './topic-plan.js';
+import { instancesTopics, resolveInstances } from './service-instances.js';
 
 const topics = resolveTopics();
+// Every service under its default name, as `tidemark topics create` plans them without flags.
+const services = instancesTopics(resolveInstances([], {}));
 
 describe('planTopics', () => {
   it('plans inputs, outputs, silences and one compacted changelog per service', () => {
-    const plan = planTopics(topics, 6);
+    const plan = planTopics(topics, 6, services);
     expect(plan.find((t) => t.name === 'content.changes.v1')).toMatchObject({
       partitions: 6,
       cleanupPolicy: 'delete',
@@ -15,12 +18,16 @@ describe('planTopics', () => {
       partitions: 1,
       cleanupPolicy: 'compact',
     });
-    expect(plan.filter((t) => t.name.startsWith('tidemark.')).map((t) => t.name)).toEqual([
-      'tidemark.contract-checker.state',
-      'tidemark.freshness-monitor.state',
-      'tidemark.parity-verifier.state',
-      'tidemark.drift-detector.state',
-      'tidemark.alert-router.state',
+    expect(
+      plan
+        .filter((t) => t.name.endsWith('.state'))
+        .map((t) => [t.name, t.partitions, t.cleanupPolicy]),
+    ).toEqual([
+      ['tidemark.contract-checker.state', 6, 'compact'],
+      ['tidemark.freshness-monitor.state', 6, 'compact'],
+      ['tidemark.parity-verifier.state', 6, 'compact'],
+      ['tidemark.drift-detector.state', 6, 'compact'],
+      ['tidemark.alert-router.state', 6, 'compact'],
     ]);
   });
 
@@ -48,7 +55,7 @@ describe('planTopics', () => {
 
 describe('compareTopics', () => {
   it('creates what is missing and accepts what matches', () => {
-    const plan = planTopics(topics, 3);
+    const plan = planTopics(topics, 3, services);
     const report = compareTopics(
       plan,
       [{ name: 'content.changes.v1', partitions: 3, cleanupPolicy: 'delete' }],
@@ -60,7 +67,7 @@ describe('compareTopics', () => {
   });
 
   it('reports broken co-partitioning, wrong cleanup policy and changelog partition mismatch', () => {
-    const plan = planTopics(topics, 3);
+    const plan = planTopics(topics, 3, services);
     const report = compareTopics(
       plan,
       [
@@ -74,7 +81,7 @@ describe('compareTopics', () => {
     expect(report.problems).toEqual([
       'topic dq.silences.v1 has cleanup.policy=delete, expected compact (alert silences (compacted))',
       'content.changes.v1 has 3 partitions but sync.events.v1 has 6: they must be co-partitioned (same key, same partition count) so one instance sees both sides of a document',
-      'tidemark.alert-router.state has 2 partitions but the inputs have 3 (alert-router partition state changelog)',
+      'tidemark.alert-router.state has 2 partitions but the inputs have 3 (alert-router: partition state changelog)',
     ]);
   });
 });

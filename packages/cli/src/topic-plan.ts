@@ -1,13 +1,4 @@
-import { stateTopic, type InternalTopic, type TopicCatalog } from '@tidemark/core';
-
-/** Names of Tidemark's services; each owns a changelog topic for its partition state. */
-export const SERVICE_NAMES = [
-  'contract-checker',
-  'freshness-monitor',
-  'parity-verifier',
-  'drift-detector',
-  'alert-router',
-] as const;
+import type { InternalTopic, TopicCatalog } from '@tidemark/core';
 
 /** A topic Tidemark needs, with how it must be configured. */
 export interface TopicSpec {
@@ -20,7 +11,10 @@ export interface TopicSpec {
   coPartitioned?: boolean;
 }
 
-/** Every topic of a Tidemark deployment, for a given partition count of the co-partitioned inputs. */
+/**
+ * Every topic of a Tidemark deployment, for a given partition count of the co-partitioned inputs: the catalog's,
+ * then `internal` — the changelogs and internal topics of its service instances (see instancesTopics).
+ */
 export function planTopics(
   topics: TopicCatalog,
   partitions: number,
@@ -73,16 +67,6 @@ export function planTopics(
       cleanupPolicy: topic.compacted ? 'compact' : 'delete',
       purpose: topic.purpose,
       coPartitioned: topic.coPartitioned,
-    });
-  }
-  for (const service of SERVICE_NAMES) {
-    if (specs.some((t) => t.name === stateTopic(service))) continue; // already planned as an internal topic
-    specs.push({
-      name: stateTopic(service),
-      partitions,
-      cleanupPolicy: 'compact',
-      purpose: `${service} partition state changelog`,
-      coPartitioned: true,
     });
   }
   return specs;

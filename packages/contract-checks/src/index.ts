@@ -4,6 +4,7 @@ export type { Violation } from './evaluate.js';
 export {
   createContractCheckerService,
   CONTRACT_CHECKER,
+  CONTRACT_CHECKER_TOPOLOGY,
   DEFAULT_MAX_FUTURE_SKEW_MS,
   MIN_DELETED_RETENTION_MS,
   contractCheckerTopics,

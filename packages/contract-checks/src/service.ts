@@ -10,6 +10,7 @@ import {
   type InputRecord,
   type OutputRecord,
   type ServiceDefinition,
+  type ServiceTopology,
   type TopicCatalog,
 } from '@tidemark/core';
 import type { ContractSet } from '@tidemark/contracts';
@@ -163,6 +164,7 @@ export function createContractCheckerService(
 
   return {
     name,
+    topology: CONTRACT_CHECKER_TOPOLOGY,
     inputs: [topics.contentChanges, nullRateTopic(name)],
     createState: () => new ContractCheckerState(),
     decode: createContractCheckerDecoder(options.framed),
@@ -209,3 +211,10 @@ export function contractCheckerTopics(name = CONTRACT_CHECKER): InternalTopic[] 
     },
   ];
 }
+
+/** The contract checker's internal topics per instance name and the format of its changelog records. */
+export const CONTRACT_CHECKER_TOPOLOGY: ServiceTopology = {
+  service: CONTRACT_CHECKER,
+  internalTopics: contractCheckerTopics,
+  stateFormat: 1,
+};

@@ -73,6 +73,8 @@ export {
 } from './content-type.js';
 export { DEFAULT_TOPICS, resolveTopics, stateTopic, topicRoleForEventType } from './topics.js';
 export type { TopicRole, TopicCatalog, InternalTopic } from './topics.js';
+export { INITIAL_STATE_FORMAT, instanceTopics } from './topology.js';
+export type { ServiceTopology } from './topology.js';
 export {
   SEVERITY_RANK,
   EVIDENCE_LIMITS,

@@ -1,6 +1,7 @@
 import type { InputRecord, OutputRecord } from './records.js';
 import type { PartitionState } from './state.js';
 import type { TopicCatalog } from './topics.js';
+import type { ServiceTopology } from './topology.js';
 
 /** What a handler knows about the moment and place it runs in. */
 export interface HandlerContext {
@@ -83,4 +84,10 @@ export interface ServiceDefinition<S extends PartitionState = PartitionState, E 
    * topics); the Kafka host refuses to start while one is missing. @default []
    */
   outputs?: readonly string[];
+  /**
+   * The service's internal topics and the version of its changelog records (the same value the CLI plans
+   * topics from). The host writes `stateFormat` on every changelog record and refuses to restore a newer one.
+   * @default state format 1, no internal topics
+   */
+  topology?: ServiceTopology;
 }

@@ -10,8 +10,12 @@ export interface StateChange {
  * choose their own in-memory layout (a Map, typed arrays, a heap) — only the changelog form is shared.
  */
 export interface PartitionState {
-  /** Applies one changelog entry during restore (value null = deleted). */
-  restore(key: string, value: Buffer | null): void;
+  /**
+   * Applies one changelog entry during restore (value null = deleted). `format` is the state format the entry
+   * was written in (ServiceTopology.stateFormat; 1 for entries from before formats were stamped), never newer
+   * than the service's own: a service that raised its format converts older entries here.
+   */
+  restore(key: string, value: Buffer | null, format?: number): void;
   /** Changes since the previous call, last write per key wins. */
   drainChanges(): StateChange[];
   /** Number of entries held, for the state-size metric. */

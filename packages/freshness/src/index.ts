@@ -28,6 +28,7 @@ export { StringTable } from './interning.js';
 export {
   createFreshnessService,
   FRESHNESS_SERVICE,
+  FRESHNESS_TOPOLOGY,
   FRESHNESS_METRICS,
   SYNC_LAG_METRIC,
 } from './service.js';

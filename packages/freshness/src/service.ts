@@ -10,6 +10,7 @@ import {
   type MetricDefinition,
   type OutputRecord,
   type ServiceDefinition,
+  type ServiceTopology,
   type TopicCatalog,
 } from '@tidemark/core';
 import { advanceTo, applyEvent, type FreshnessInputEvent } from './checks.js';
@@ -17,6 +18,13 @@ import { FreshnessLedger, type FreshnessLedgerOptions } from './ledger.js';
 
 /** Name of the freshness service: CloudEvent source `tidemark/freshness-monitor`, changelog `tidemark.freshness-monitor.state`. */
 export const FRESHNESS_SERVICE = 'freshness-monitor';
+
+/** The freshness-monitor has no internal topics, only its changelog; and the format of its changelog records. */
+export const FRESHNESS_TOPOLOGY: ServiceTopology = {
+  service: FRESHNESS_SERVICE,
+  internalTopics: () => [],
+  stateFormat: 1,
+};
 
 /** Name of the sync-lag histogram (seconds from source change to index apply). */
 export const SYNC_LAG_METRIC = 'tidemark_sync_lag_seconds';
@@ -72,6 +80,7 @@ export function createFreshnessService(
   new FreshnessLedger(ledgerOptions);
   return {
     name,
+    topology: FRESHNESS_TOPOLOGY,
     inputs: [topics.contentChanges, topics.syncEvents],
     metrics: FRESHNESS_METRICS,
     createState: () => new FreshnessLedger(ledgerOptions),

@@ -42,6 +42,7 @@ export type { RecentChangesOptions } from './recent.js';
 export {
   createParityService,
   parityVerifierTopics,
+  PARITY_TOPOLOGY,
   parityOptionsFromEnv,
   DEFAULT_MAX_FUTURE_SKEW_MS,
   PARITY_SERVICE_NAME,

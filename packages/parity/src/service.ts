@@ -19,6 +19,7 @@ import {
   type InventorySnapshotEvent,
   type OutputRecord,
   type ServiceDefinition,
+  type ServiceTopology,
   type SyncEvent,
   type TopicCatalog,
 } from '@tidemark/core';
@@ -84,6 +85,13 @@ export function parityVerifierTopics(name = PARITY_SERVICE_NAME): InternalTopic[
     },
   ];
 }
+
+/** The parity-verifier's internal topics per instance name and the format of its changelog records. */
+export const PARITY_TOPOLOGY: ServiceTopology = {
+  service: PARITY_SERVICE_NAME,
+  internalTopics: parityVerifierTopics,
+  stateFormat: 1,
+};
 
 /** What the parity-verifier consumes: the input events and its own mass-removal partials. */
 export type ParityEvent = InputEvent | MassPartialEvent;
@@ -182,6 +190,7 @@ export function createParityService({
 
   return {
     name,
+    topology: PARITY_TOPOLOGY,
     inputs: [topics.contentChanges, topics.syncEvents, topics.inventorySnapshots, partialsTopic],
     createState: (partition) => new ParityState(partition, hasher ? { hasher } : {}),
     decode: (record: InputRecord) => parser.parse(record),

@@ -85,6 +85,7 @@ export {
   isKnownFindingSource,
   ALERT_ROUTER_METRICS,
   ALERT_ROUTER_TOPICS,
+  ALERT_ROUTER_TOPOLOGY,
   alertRouterTopics,
   createAlertRouterService,
   ownersFromContracts,

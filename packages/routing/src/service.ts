@@ -16,6 +16,7 @@ import type {
   MetricsSink,
   OutputRecord,
   ServiceDefinition,
+  ServiceTopology,
   TopicCatalog,
 } from '@tidemark/core';
 import type { ContractSet } from '@tidemark/contracts';
@@ -53,6 +54,13 @@ export function alertRouterTopics(name: string = ALERT_ROUTER): InternalTopic[] 
 
 /** Internal topics of the default alert-router. */
 export const ALERT_ROUTER_TOPICS: readonly InternalTopic[] = alertRouterTopics();
+
+/** The alert-router's internal topics per instance name and the format of its changelog records. */
+export const ALERT_ROUTER_TOPOLOGY: ServiceTopology = {
+  service: ALERT_ROUTER,
+  internalTopics: alertRouterTopics,
+  stateFormat: 1,
+};
 
 /** Options of createAlertRouterService. */
 /** Services whose findings the router accepts: the checkers, and the router itself (its envelope.invalid). */
@@ -259,6 +267,7 @@ export function createAlertRouterService(options: AlertRouterOptions): AlertRout
 
   return {
     name,
+    topology: ALERT_ROUTER_TOPOLOGY,
     inputs: [topics.findings, repartition],
     createState: (partition) => new RouterState(partition),
     decode,

@@ -81,6 +81,8 @@ export interface ChangelogRestoreInput {
   groupId: string;
   inputs: readonly string[];
   service: string;
+  /** The newest changelog state format this service reads (its topology's `stateFormat`). */
+  stateFormat: number;
   /** Event-time mode: also mark the inputs with records not read yet (they hold ticks back). */
   eventTime: { startFrom: 'earliest' | 'latest' } | undefined;
   stopping: () => boolean;
@@ -110,6 +112,7 @@ export async function restoreFromChangelog<S extends PartitionState>(
     abortReason,
     inputs: input.inputs,
     service: input.service,
+    stateFormat: input.stateFormat,
   });
   if (input.eventTime) {
     await markUnreadTopics(

@@ -74,6 +74,15 @@ export {
   RESET_KEY,
   checkChangelogIntegrity,
 } from './restore.js';
+export {
+  STATE_FORMAT_HEADER,
+  StateFormatError,
+  checkStateFormat,
+  definitionStateFormat,
+  recordStateFormat,
+  stateFormatHeaders,
+} from './state-format.js';
+export type { ChangelogRecord } from './state-format.js';
 export { startHttpServer } from './http.js';
 export type { HttpServer, HttpEndpoints, Probe } from './http.js';
 export { telemetryWanted } from './otel-handle.js';

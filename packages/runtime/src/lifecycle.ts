@@ -23,6 +23,7 @@ import { OperationsMetrics } from './ops-metrics.js';
 import { shutdownTelemetry } from './otel-handle.js';
 import { OutputProducer, createSerialProducer } from './output-producer.js';
 import { Partitions } from './partitions.js';
+import { definitionStateFormat } from './state-format.js';
 import { health, readiness } from './probes.js';
 import type { HandlingContext } from './processing.js';
 import type { SerialProducer } from './serial-producer.js';
@@ -140,6 +141,7 @@ export class ServiceHost<S extends PartitionState, E> {
             groupId: config.kafka.groupId,
             inputs: definition.inputs,
             service: definition.name,
+            stateFormat: definitionStateFormat(definition),
             eventTime: this.#eventTime ? { startFrom: config.kafka.startFrom } : undefined,
             stopping: () => this.#status.stopping,
             onApplied: (n) => this.#metrics.restoredRecords.inc(n),
@@ -246,6 +248,7 @@ export class ServiceHost<S extends PartitionState, E> {
       admin: this.#admin,
       service: this.#definition.name,
       changelog: this.#changelog,
+      stateFormat: definitionStateFormat(this.#definition),
       eventTime: this.#eventTime !== undefined,
       config: this.#config,
       status: this.#status,

@@ -63,6 +63,8 @@ export interface OutputProducerInput {
   service: string;
   /** The state changelog topic. */
   changelog: string;
+  /** Stamped on every changelog record (`tidemark-state-format`), so a rollback refuses what it cannot read. */
+  stateFormat: number;
   /** TIDEMARK_CLOCK=event: outputs carry the partition's event time. */
   eventTime: boolean;
   config: Pick<RuntimeConfig, 'topics' | 'reliability'>;
@@ -109,7 +111,12 @@ export class OutputProducer {
     const changes = slot.state.drainChanges();
     if (changes.length > 0) {
       if (advance) slot.marker.set(advance.topic, advance.next);
-      const records = changelogRecords(this.#in.changelog, changes, slot.marker);
+      const records = changelogRecords(
+        this.#in.changelog,
+        changes,
+        slot.marker,
+        this.#in.stateFormat,
+      );
       await this.#send(
         slot,
         records.map((r) => ({ topic: r.topic, message: toKafkaMessage(r, slot.partition) })),

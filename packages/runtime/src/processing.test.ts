@@ -297,28 +297,34 @@ describe('handleRecord', () => {
 });
 
 describe('changelogRecords', () => {
-  it('writes each change, then the input offsets marker under the reserved key', () => {
-    const marker = new Map([
-      ['content.changes.v1', '42'],
-      ['sync.events.v1', '7'],
-    ]);
-    expect(
-      changelogRecords(
-        'tidemark.unit.state',
-        [
-          { key: 'a', value: Buffer.from('1') },
-          { key: 'b', value: null },
-        ],
-        marker,
-      ),
-    ).toEqual([
-      { topic: 'tidemark.unit.state', key: 'a', value: Buffer.from('1') },
-      { topic: 'tidemark.unit.state', key: 'b', value: null },
+  const marker = new Map([
+    ['content.changes.v1', '42'],
+    ['sync.events.v1', '7'],
+  ]);
+  const changes = [
+    { key: 'a', value: Buffer.from('1') },
+    { key: 'b', value: null },
+  ];
+
+  it('writes each change, then the input offsets marker under the reserved key, all in format 1 by default', () => {
+    const headers = { 'tidemark-state-format': '1' };
+    expect(changelogRecords('tidemark.unit.state', changes, marker)).toEqual([
+      { topic: 'tidemark.unit.state', key: 'a', value: Buffer.from('1'), headers },
+      { topic: 'tidemark.unit.state', key: 'b', value: null, headers },
       {
         topic: 'tidemark.unit.state',
         key: OFFSETS_KEY,
         value: '{"content.changes.v1":"42","sync.events.v1":"7"}',
+        headers,
       },
     ]);
+  });
+
+  it("stamps the service's state format on every record, tombstones and the marker included", () => {
+    expect(
+      changelogRecords('tidemark.unit.state', changes, marker, 3).map(
+        (r) => r.headers?.['tidemark-state-format'],
+      ),
+    ).toEqual(['3', '3', '3']);
   });
 });

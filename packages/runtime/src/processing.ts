@@ -24,6 +24,7 @@ import type {
 import { SpanStatusCode } from '@opentelemetry/api';
 import { UndecodableBatchError, undecodableReason, withoutUndecodableMarker } from './codecs.js';
 import { OFFSETS_KEY } from './restore.js';
+import { stateFormatHeaders } from './state-format.js';
 import { startRecordSpan, tracingEnabled, withContext } from './tracing.js';
 
 // The host rule itself (decode, handle, output checks, trace context, DLQ) is core's processRecord, shared with
@@ -136,13 +137,26 @@ export function handleRecord<S extends PartitionState, E>(
   );
 }
 
-/** The changelog records for a partition's drained state changes plus its input offsets marker. */
+/** The changelog records for a partition's drained state changes plus its input offsets marker, in `stateFormat`. */
 export function changelogRecords(
   topic: string,
   changes: readonly StateChange[],
   marker: ReadonlyMap<string, string>,
+  stateFormat = 1,
 ): OutputRecord[] {
-  const records: OutputRecord[] = changes.map((c) => ({ topic, key: c.key, value: c.value }));
-  records.push({ topic, key: OFFSETS_KEY, value: JSON.stringify(Object.fromEntries(marker)) });
+  // Every record says its format: compaction keeps one record per key from whichever version wrote it last.
+  const headers = stateFormatHeaders(stateFormat);
+  const records: OutputRecord[] = changes.map((c) => ({
+    topic,
+    key: c.key,
+    value: c.value,
+    headers,
+  }));
+  records.push({
+    topic,
+    key: OFFSETS_KEY,
+    value: JSON.stringify(Object.fromEntries(marker)),
+    headers,
+  });
   return records;
 }

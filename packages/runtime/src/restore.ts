@@ -4,6 +4,7 @@ import type { PartitionState } from '@tidemark/core';
 import type { Admin, Kafka, Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import { retryTransient } from './delivery.js';
+import { checkStateFormat, recordStateFormat } from './state-format.js';
 
 /** Changelog keys starting with this belong to the runtime, never to a service's state. */
 export const RESERVED_KEY_PREFIX = '__tidemark.';
@@ -43,8 +44,13 @@ export interface RestoreOptions {
   abortReason?: () => string | undefined;
   /** The service's input topics, whose committed offsets tell whether a changelog was lost. */
   inputs?: readonly string[];
-  /** Service name, for the instructions when the changelog was lost. */
+  /** Service name, for the instructions when the changelog was lost or is in an unknown state format. */
   service?: string;
+  /**
+   * The newest state format the service reads (see definitionStateFormat): a record in a newer one stops the
+   * restore with a StateFormatError instead of being applied. @default 1
+   */
+  stateFormat?: number;
 }
 
 /**
@@ -180,13 +186,22 @@ export async function restorePartitions(options: RestoreOptions): Promise<void> 
             const target = byPartition.get(p);
             const end = barrier.get(p);
             if (!target || end === undefined || !pending.has(p)) return;
+            const barrierAt = batch.messages.findIndex((m) => BigInt(m.offset) >= end);
+            const records = barrierAt < 0 ? batch.messages : batch.messages.slice(0, barrierAt);
+            // Checked before any of the batch is applied: state half built from unreadable records is never used.
+            const refused = checkStateFormat(records, {
+              service: options.service ?? options.groupId,
+              topic,
+              partition: p,
+              supported: options.stateFormat ?? 1,
+            });
+            if (refused) {
+              consumer.pause([{ topic, partitions: [p] }]);
+              reject(refused);
+              return;
+            }
             let count = 0;
-            for (const m of batch.messages) {
-              if (BigInt(m.offset) >= end) {
-                pending.delete(p);
-                consumer.pause([{ topic, partitions: [p] }]);
-                break;
-              }
+            for (const m of records) {
               const key = m.key?.toString('utf8');
               if (key === undefined) continue;
               if (key.startsWith(RESERVED_KEY_PREFIX)) {
@@ -197,8 +212,12 @@ export async function restorePartitions(options: RestoreOptions): Promise<void> 
                 }
                 continue;
               }
-              target.state.restore(key, m.value);
+              target.state.restore(key, m.value, recordStateFormat(m));
               count++;
+            }
+            if (barrierAt >= 0) {
+              pending.delete(p);
+              consumer.pause([{ topic, partitions: [p] }]);
             }
             applied += count;
             options.onApplied?.(count);

@@ -10,15 +10,21 @@ import {
   withKafkaOptions,
   type KafkaConnectionFlags,
 } from '../kafka-connection.js';
-import { INTERNAL_TOPICS } from '../internal-topics.js';
+import { instancesTopics } from '../service-instances.js';
+import { instancesFrom, withInstanceOptions, type InstanceFlags } from './instances-option.js';
 
 /** `tidemark doctor`: says in plain words whether this Kafka is ready for Tidemark. */
 export function registerDoctor(program: Command, out: Output): void {
-  withKafkaOptions(program.command('doctor'))
+  withInstanceOptions(withKafkaOptions(program.command('doctor')))
     .description(
       'check the broker is reachable and the topics exist with matching partition counts',
     )
-    .action(async (opts: KafkaConnectionFlags) => {
+    .action(async (opts: KafkaConnectionFlags & InstanceFlags) => {
+      const internal = instancesTopics(instancesFrom(opts));
+      const createCommand = [
+        'tidemark topics create',
+        ...(opts.service ?? []).map((s) => `--service ${s}`),
+      ].join(' ');
       const connection = kafkaConnectionFrom(opts);
       const catalog = resolveTopics(topicOverridesFromEnv());
       let admin;
@@ -36,13 +42,13 @@ export function registerDoctor(program: Command, out: Output): void {
         out.info(`✓ broker reachable at ${connection.brokers.join(',')}`);
         const content = existing.find((t) => t.name === catalog.contentChanges);
         const report = compareTopics(
-          planTopics(catalog, content?.partitions ?? 3, INTERNAL_TOPICS),
+          planTopics(catalog, content?.partitions ?? 3, internal),
           existing,
           catalog,
         );
         for (const name of report.ok) out.info(`✓ topic ${name}`);
         for (const t of report.create)
-          out.error(`✗ topic ${t.name} is missing (${t.purpose}); run \`tidemark topics create\``);
+          out.error(`✗ topic ${t.name} is missing (${t.purpose}); run \`${createCommand}\``);
         for (const p of report.problems) out.error(`✗ ${p}`);
         const bad = report.create.length + report.problems.length;
         out.info(bad === 0 ? 'all good' : `${bad} problem(s) found`);

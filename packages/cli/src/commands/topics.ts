@@ -10,29 +10,32 @@ import {
   type KafkaConnectionFlags,
 } from '../kafka-connection.js';
 import { createTopicsReady, kafkaAccessError } from '@tidemark/runtime';
-import { INTERNAL_TOPICS } from '../internal-topics.js';
+import { instancesTopics } from '../service-instances.js';
+import { UsageError } from '../usage-error.js';
+import { instancesFrom, withInstanceOptions, type InstanceFlags } from './instances-option.js';
 
 /** `tidemark topics create`: creates every topic Tidemark needs; safe to run again. */
 export function registerTopics(program: Command, out: Output): void {
   const topics = program.command('topics').description('manage the Kafka topics Tidemark uses');
-  withKafkaOptions(topics.command('create'))
+  withInstanceOptions(withKafkaOptions(topics.command('create')))
     .description(
-      'create all input, output and changelog topics (idempotent; never changes existing ones)',
+      'create the input, output, changelog and internal topics of the services (idempotent; never changes existing ones)',
     )
     .option('-p, --partitions <n>', 'partitions of the co-partitioned topics', '3')
-    .action(async (opts: { partitions: string } & KafkaConnectionFlags) => {
+    .action(async (opts: { partitions: string } & KafkaConnectionFlags & InstanceFlags) => {
       const partitions = Number(opts.partitions);
       if (!Number.isInteger(partitions) || partitions < 1) {
         throw new UsageError(
           `--partitions must be a whole number ≥ 1, got ${JSON.stringify(opts.partitions)}`,
         );
       }
+      const internal = instancesTopics(instancesFrom(opts));
       const connection = kafkaConnectionFrom(opts);
       const catalog = resolveTopics(topicOverridesFromEnv());
       const admin = await connectAdmin(connection);
       try {
         const report = compareTopics(
-          planTopics(catalog, partitions, INTERNAL_TOPICS),
+          planTopics(catalog, partitions, internal),
           await describeTopics(admin),
           catalog,
         );
@@ -60,7 +63,5 @@ export function registerTopics(program: Command, out: Output): void {
     });
 }
 
-/** A mistake in how a command was called; exits 2 like other usage errors. */
-export class UsageError extends Error {
-  override name = 'UsageError';
-}
+// Defined apart so modules the commands import can throw it too; every command imports it from here.
+export { UsageError } from '../usage-error.js';

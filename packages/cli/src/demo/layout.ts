@@ -1,4 +1,6 @@
 import { resolveTopics, type TopicCatalog } from '@tidemark/core';
+import { instancesTopics, topologyOf } from '../service-instances.js';
+import { planTopics, type TopicSpec } from '../topic-plan.js';
 
 /** The five services, in the order the demo starts them (router first, so it is ready for findings). */
 export const DEMO_SERVICES = [
@@ -93,4 +95,18 @@ export function demoLayout(args: {
     };
   });
   return { runId: args.runId, topics, processes };
+}
+
+/**
+ * Every topic of a demo run: its catalog, and each instance's changelog and internal topics, derived from the
+ * services' topologies under the run's instance names and environments (as the services will name them).
+ */
+export function demoTopicPlan(layout: DemoLayout, partitions: number): TopicSpec[] {
+  return planTopics(
+    layout.topics,
+    partitions,
+    instancesTopics(
+      layout.processes.map((p) => ({ topology: topologyOf(p.service), name: p.name, env: p.env })),
+    ),
+  );
 }

@@ -26,10 +26,14 @@ import {
   type TruthEntry,
 } from '@tidemark/sim';
 import { envelopeLine, produceAtRate, ProduceAborted as DemoAborted } from '../sim-io.js';
-import { planTopics } from '../topic-plan.js';
-import { internalTopicsFor } from '../internal-topics.js';
 import { histogramSeries } from './prometheus.js';
-import { DEMO_EVENT_SKEW_MS, demoLayout, type DemoLayout, type DemoProcess } from './layout.js';
+import {
+  DEMO_EVENT_SKEW_MS,
+  demoLayout,
+  demoTopicPlan,
+  type DemoLayout,
+  type DemoProcess,
+} from './layout.js';
 import { undecidableWindowFaults } from './sizing.js';
 import { BacklogGate } from './backlog.js';
 import { emptyCounters, histogramQuantile, renderFrame, type DemoCounters } from './view.js';
@@ -380,10 +384,7 @@ async function createRunTopics(
   layout: DemoLayout,
   partitions: number,
 ): Promise<void> {
-  const internal = layout.processes.flatMap((p) => internalTopicsFor(p.service, p.name));
-  const plan = planTopics(layout.topics, partitions, internal).filter(
-    (t) => !t.name.startsWith('tidemark.') || internal.some((i) => i.name === t.name),
-  );
+  const plan = demoTopicPlan(layout, partitions);
   const admin = kafka.admin();
   await admin.connect();
   try {

@@ -27,6 +27,7 @@ import {
   type MetricDefinition,
   type OutputRecord,
   type ServiceDefinition,
+  type ServiceTopology,
   type TopicCatalog,
 } from '@tidemark/core';
 import type { ContractSet } from '@tidemark/contracts';
@@ -58,16 +59,24 @@ export const DRIFT_PARTIALS_TOPIC = driftPartialsTopic();
 /** CloudEvents type of a record on the partials topic. */
 export const DRIFT_PARTIAL_TYPE = 'tidemark.drift.partial';
 
-/** Topics the drift-detector uses besides the catalog's, for `tidemark topics create`. */
-export const DRIFT_DETECTOR_TOPICS: readonly InternalTopic[] = [
-  {
-    name: DRIFT_PARTIALS_TOPIC,
-    compacted: false,
-    coPartitioned: true,
-    purpose:
-      'drift-detector: per-partition window accumulations, re-keyed by system for the partition that decides',
-  },
-];
+/** Topics a drift-detector named `name` uses besides the catalog's, for `tidemark topics create`. */
+export function driftDetectorTopics(
+  name: string = DRIFT_DETECTOR,
+  partialsTopic: string = driftPartialsTopic(name),
+): InternalTopic[] {
+  return [
+    {
+      name: partialsTopic,
+      compacted: false,
+      coPartitioned: true,
+      purpose:
+        'drift-detector: per-partition window accumulations, re-keyed by system for the partition that decides',
+    },
+  ];
+}
+
+/** Internal topics of the default drift-detector. */
+export const DRIFT_DETECTOR_TOPICS: readonly InternalTopic[] = driftDetectorTopics();
 
 /** Metric names the drift-detector records. */
 export const DRIFT_METRIC_NAMES = {
@@ -315,6 +324,7 @@ export function createDriftService(options: DriftServiceOptions): DriftDetectorS
 
   return {
     name,
+    topology: DRIFT_TOPOLOGY,
     inputs: [topics.contentChanges, topics.syncEvents, partialsTopic],
     metrics: DRIFT_METRICS,
     createState: (partition) => new DriftServiceState(partition),
@@ -335,6 +345,18 @@ export const DRIFT_ENV_VARS = {
   allowedLateness: 'DRIFT_ALLOWED_LATENESS',
   decideDelay: 'DRIFT_DECIDE_DELAY',
 } as const;
+
+/**
+ * The drift-detector's internal topics per instance name (DRIFT_PARTIALS_TOPIC renames the partials topic, as
+ * driftOptionsFromEnv reads it), the variable naming its instance, and the format of its changelog records.
+ */
+export const DRIFT_TOPOLOGY: ServiceTopology = {
+  service: DRIFT_DETECTOR,
+  nameVariable: DRIFT_ENV_VARS.name,
+  internalTopics: (name, env = {}) =>
+    driftDetectorTopics(name, env[DRIFT_ENV_VARS.partialsTopic] || undefined),
+  stateFormat: 1,
+};
 
 /**
  * Reads the drift-detector's own optional variables: DRIFT_SERVICE_NAME (run a second detector, or isolate a test,
