@@ -104,15 +104,21 @@ async function waitReady(s) {
   }
 }
 
-/** Sum of tidemark_records_in_total of one service (NaN when its /metrics does not answer). */
-async function recordsIn(s) {
+/**
+ * Records read (sum of tidemark_records_in_total) and CPU seconds used (process_cpu_seconds_total) by one service;
+ * NaN when its /metrics does not answer.
+ */
+async function usage(s) {
   const { status, text } = await get(s.p.httpPort, '/metrics');
   // A scrape that fails (an overloaded service can time out) is "unknown", never 0 records.
-  if (status !== 200) return NaN;
-  let sum = 0;
-  for (const line of text.split('\n'))
-    if (line.startsWith('tidemark_records_in_total{')) sum += Number(line.split(' ').pop());
-  return sum;
+  if (status !== 200) return { records: NaN, cpu: NaN };
+  let records = 0;
+  let cpu = NaN;
+  for (const line of text.split('\n')) {
+    if (line.startsWith('tidemark_records_in_total{')) records += Number(line.split(' ').pop());
+    if (line.startsWith('process_cpu_seconds_total ')) cpu = Number(line.split(' ').pop());
+  }
+  return { records, cpu };
 }
 
 /** A CloudEvent record keyed by document, in the shape the simulator writes. */
@@ -181,7 +187,7 @@ async function main() {
         latencies.push(Number(message.timestamp) - at);
       },
     });
-    const before = await Promise.all(services.map(recordsIn));
+    const before = await Promise.all(services.map(usage));
     const producer = kafka.producer({ allowAutoTopicCreation: false });
     await producer.connect();
     const started = Date.now();
@@ -234,7 +240,7 @@ async function main() {
       }
     }
     const elapsed = (Date.now() - started) / 1000;
-    const after = await Promise.all(services.map(recordsIn));
+    const after = await Promise.all(services.map(usage));
     await producer.disconnect();
     await collector.disconnect();
     const sorted = [...latencies].sort((a, b) => a - b);
@@ -247,16 +253,21 @@ async function main() {
     console.log(
       `  input → finding latency  p50 ${quantile(sorted, 0.5)} ms, p99 ${quantile(sorted, 0.99)} ms, max ${sorted.at(-1)} ms (${sorted.length}/${faults} contract.required findings; goal p99 ≤ 500 ms)`,
     );
+    // CPU seconds per service say where the two cores went: at saturation latency is queueing, not work.
     for (const [i, s] of services.entries()) {
-      const n = after[i] - before[i];
+      const n = after[i].records - before[i].records;
       if (Number.isNaN(n)) {
         console.log(`  ${s.p.service.padEnd(22)}   n/a (its /metrics did not answer)`);
         continue;
       }
+      const cpu = after[i].cpu - before[i].cpu;
       console.log(
         `  ${s.p.service.padEnd(22)}   ${Math.round(n / elapsed)
           .toLocaleString('en')
-          .padStart(7)} records/s (${n} records in ${elapsed.toFixed(0)} s incl. drain)`,
+          .padStart(
+            7,
+          )} records/s (${n} records in ${elapsed.toFixed(0)} s incl. drain); CPU ${cpu.toFixed(1)} s` +
+          (n > 0 ? ` (${Math.round((cpu * 1e6) / n)} µs per record)` : ''),
       );
     }
     if (sorted.length < faults) process.exitCode = 1;
