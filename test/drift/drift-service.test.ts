@@ -7,22 +7,21 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Finding } from '@tidemark/core';
 import { createRng, normal } from '@tidemark/drift';
 import type { Message } from 'kafkajs';
 import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import {
-  brokers,
+  BROKERS,
+  ROOT,
+  closeProducer,
   consumeAll,
   createTopics,
   produce,
-  uniqueName,
-  withAdmin,
+  unique,
   type ConsumedRecord,
-} from '../setup/kafka.js';
+} from '../runtime/helpers.js';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const SERVICE_DIR = path.join(ROOT, 'services/drift-detector');
 const MINUTE = 60_000;
 
@@ -61,7 +60,7 @@ class DriftProcess {
       cwd: SERVICE_DIR,
       env: {
         PATH: process.env['PATH'] ?? '',
-        KAFKA_BROKERS: brokers().join(','),
+        KAFKA_BROKERS: BROKERS.join(','),
         HTTP_HOST: '127.0.0.1',
         HTTP_PORT: '0',
         LOG_LEVEL: 'info',
@@ -100,6 +99,7 @@ afterEach(async () => {
   for (const p of running.splice(0)) await p.dispose();
 });
 afterAll(async () => {
+  await closeProducer();
   await rm(contractsDir, { recursive: true, force: true });
 });
 
@@ -159,22 +159,22 @@ const findingsOf = (records: readonly ConsumedRecord[]): Finding[] =>
 
 describe('drift-detector service (broker)', () => {
   it('fires drift findings on a planted shift, then resolves them after a restart restores its state', async () => {
-    const name = uniqueName('drift-it');
+    const name = unique('drift-it');
     const t = {
-      content: uniqueName('drift-content'),
-      sync: uniqueName('drift-sync'),
+      content: unique('drift-content'),
+      sync: unique('drift-sync'),
       partials: `tidemark.${name}.partials`,
-      findings: uniqueName('drift-findings'),
-      dlq: uniqueName('drift-dlq'),
+      findings: unique('drift-findings'),
+      dlq: unique('drift-dlq'),
     };
-    await withAdmin((admin) => createTopics(admin, Object.values(t)));
+    await createTopics(Object.values(t));
     const env = {
       CONTRACTS_DIR: contractsDir,
       DRIFT_SERVICE_NAME: name,
       DRIFT_IDLE_AFTER: '1h', // never idle here: only event time closes windows
       DRIFT_DECIDE_DELAY: '3s',
       TICK_SCHEDULE: '* * * * * *',
-      KAFKA_GROUP_ID: uniqueName('drift-it-group'),
+      KAFKA_GROUP_ID: unique('drift-it-group'),
       TOPIC_CONTENT_CHANGES: t.content,
       TOPIC_SYNC_EVENTS: t.sync,
       TOPIC_FINDINGS: t.findings,
