@@ -11,13 +11,19 @@ import {
   closeProducer,
   Collector,
   committedOffsets,
-  createTopics,
   endOffsets,
   produce,
   unique,
   waitUntil,
 } from '../runtime/helpers.js';
-import { CONNECTOR, contractsDir, FreshnessProcess, indexed, SYSTEM, upserted } from './helpers.js';
+import {
+  CONNECTOR,
+  FreshnessProcess,
+  freshnessSetup,
+  indexed,
+  SYSTEM,
+  upserted,
+} from './helpers.js';
 
 const SYNC_LAG = 'freshness.sync-lag';
 const SECOND = 1000;
@@ -41,25 +47,13 @@ afterAll(async () => {
 
 /** Topics, a contracts directory and the service env for one test; a collector on findings and DLQ. */
 async function setup(classes: Record<string, string>) {
-  const t = {
-    content: unique('fm-content'),
-    sync: unique('fm-sync'),
-    findings: unique('fm-findings'),
-    dlq: unique('fm-dlq'),
-  };
-  await createTopics(Object.values(t), 3);
-  const dir = await contractsDir(classes);
-  dirs.push(dir);
-  const name = unique('freshness');
-  const group = unique('fm-group');
+  const setup = await freshnessSetup('fm', classes);
+  const { t } = setup;
+  dirs.push(setup.dir);
+  const name = setup.env.SERVICE_NAME;
+  const group = setup.env.KAFKA_GROUP_ID;
   const env = {
-    SERVICE_NAME: name,
-    KAFKA_GROUP_ID: group,
-    TOPIC_CONTENT_CHANGES: t.content,
-    TOPIC_SYNC_EVENTS: t.sync,
-    TOPIC_FINDINGS: t.findings,
-    TOPIC_DLQ: t.dlq,
-    CONTRACTS_DIR: dir,
+    ...setup.env,
     TICK_SCHEDULE: '* * * * * *',
     // A SIGKILLed member holds its partitions until its session expires: keep that short.
     KAFKA_SESSION_TIMEOUT: '6s',
