@@ -473,6 +473,13 @@ export class ServiceProcess {
     this.child.kill(signal);
   }
 
+  /** SIGTERM, then the exit code (at once when it has exited already). */
+  async stop(): Promise<number | null> {
+    if (this.child.exitCode !== null) return this.child.exitCode;
+    this.child.kill('SIGTERM');
+    return this.exited;
+  }
+
   /** Kills the process if still running (afterEach). */
   async dispose(): Promise<void> {
     if (this.child.exitCode === null && this.#signal === null) {
