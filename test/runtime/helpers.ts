@@ -77,15 +77,20 @@ export async function createTopics(
   if (!created) throw new TopicExistsError(topics);
 }
 
-/** Topics one echo service needs: input, output, DLQ, findings. */
-export async function echoTopics(prefix: string, partitions = 3) {
-  const t = {
+/** Unique names of one echo service and its topics (input, output, DLQ, findings), not created yet. */
+export function echoTopicNames(prefix: string) {
+  return {
     input: unique(`${prefix}-in`),
     output: unique(`${prefix}-out`),
     dlq: unique(`${prefix}-dlq`),
     findings: unique(`${prefix}-findings`),
     service: unique(prefix),
   };
+}
+
+/** Topics one echo service needs, created with `partitions` each. */
+export async function echoTopics(prefix: string, partitions = 3) {
+  const t = echoTopicNames(prefix);
   await createTopics([t.input, t.output, t.dlq, t.findings], partitions);
   return t;
 }
