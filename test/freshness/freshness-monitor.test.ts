@@ -5,14 +5,13 @@
 // its lag lands in tidemark_sync_lag_seconds.
 import { histogramSeries } from '@tidemark/cli';
 import { rm } from 'node:fs/promises';
-import { afterAll, afterEach, describe, expect, it, onTestFailed } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { formatTime, stateTopic, type Finding } from '@tidemark/core';
 import {
-  closeProducer,
-  Collector,
   committedOffsets,
   endOffsets,
   produce,
+  serviceHarness,
   unique,
   waitUntil,
 } from '../runtime/helpers.js';
@@ -34,14 +33,9 @@ interface FindingEvent {
   data: Finding;
 }
 
-const running: Array<FreshnessProcess | Collector> = [];
+const harness = serviceHarness((env) => new FreshnessProcess(env));
 const dirs: string[] = [];
-
-afterEach(async () => {
-  for (const r of running.splice(0)) await (r instanceof Collector ? r.close() : r.dispose());
-});
 afterAll(async () => {
-  await closeProducer();
   for (const d of dirs) await rm(d, { recursive: true, force: true });
 });
 
@@ -58,16 +52,9 @@ async function setup(classes: Record<string, string>) {
     // A SIGKILLed member holds its partitions until its session expires: keep that short.
     KAFKA_SESSION_TIMEOUT: '6s',
   };
-  const out = await Collector.start([t.findings, t.dlq]);
-  running.push(out);
-  const started: FreshnessProcess[] = [];
-  onTestFailed(() => {
-    for (const p of started) p.dump();
-  });
+  const out = await harness.collect([t.findings, t.dlq]);
   const start = async () => {
-    const p = new FreshnessProcess(env);
-    running.push(p);
-    started.push(p);
+    const p = harness.start(env);
     await p.waitReady();
     return p;
   };
