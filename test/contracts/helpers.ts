@@ -59,9 +59,10 @@ export async function checkerTopics(prefix: string, partitions: number): Promise
 }
 
 /**
- * Runs contract-checkers in-process with the runtime (so a test can hand one a mock Schema Registry): `run` starts
- * one named and wired by `checkerTopics`, with its own group and `tick` as its TICK_SCHEDULE. Every checker it started is
- * stopped, and the shared producer closed, after the tests of the file (or describe) that called it.
+ * Runs contract-checkers in-process with the runtime (so a test can hand one a mock Schema Registry): `run`
+ * starts one named and wired by `checkerTopics`, with its own group and `tick` as its TICK_SCHEDULE. Every
+ * checker it started is stopped, and the shared producer closed, after the tests of the file (or describe)
+ * that called it.
  */
 export function checkerHost(): {
   run(
