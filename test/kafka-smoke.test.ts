@@ -1,27 +1,28 @@
 // The real broker, through kafkajs, does what every Tidemark service relies on: an idempotent
 // acks=all producer, a consumer group reading with eachBatch and committing offsets by hand, and a
 // rebalance that splits the partitions between two members of one group.
-import { afterEach, describe, expect, inject, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, inject, it } from 'vitest';
 import type { Consumer, EachBatchPayload } from 'kafkajs';
 import {
+  BROKERS,
   ConsumeTimeoutError,
   TopicExistsError,
-  brokers,
+  closeProducer,
   consumeAll,
-  createKafka,
   createTopics,
+  kafka,
   produce,
-  uniqueName,
-  waitFor,
+  unique,
+  waitUntil,
   withAdmin,
-} from './setup/kafka.js';
+} from './runtime/helpers.js';
 
-const kafka = createKafka('kafka-smoke');
 const consumers: Consumer[] = [];
 
 afterEach(async () => {
   await Promise.all(consumers.splice(0).map((c) => c.disconnect()));
 });
+afterAll(closeProducer);
 
 /** A group member that records what it reads and which partitions it owns, committing after each batch. */
 async function member(groupId: string, topic: string) {
@@ -55,13 +56,13 @@ async function member(groupId: string, topic: string) {
 
 describe('kafka smoke (real broker)', () => {
   it('the global setup provided the broker list the helpers use', () => {
-    expect(inject('kafkaBrokers')).toBe(brokers().join(','));
+    expect(inject('kafkaBrokers')).toBe(BROKERS.join(','));
   });
 
   it('produces idempotently, consumes with a group, commits, and a restarted member resumes after the commit', async () => {
-    const topic = uniqueName('smoke-commit');
-    const groupId = uniqueName('smoke-group');
-    await withAdmin((admin) => createTopics(admin, [{ topic, partitions: 3 }]));
+    const topic = unique('smoke-commit');
+    const groupId = unique('smoke-group');
+    await createTopics([topic], 3);
     const keys = Array.from({ length: 30 }, (_, i) => `doc-${i}`);
     await produce(
       topic,
@@ -69,12 +70,12 @@ describe('kafka smoke (real broker)', () => {
     );
 
     const first = await member(groupId, topic);
-    await waitFor('30 records read by the group', () => first.seen.length === 30);
+    await waitUntil('30 records read by the group', () => first.seen.length === 30);
     expect(first.seen.map((s) => s.key).sort()).toEqual([...keys].sort());
 
     // Committed offsets equal the end offsets of every partition.
     const ends = await withAdmin((admin) => admin.fetchTopicOffsets(topic));
-    await waitFor('offsets committed up to the end', async () => {
+    await waitUntil('offsets committed up to the end', async () => {
       const [committed] = await withAdmin((admin) =>
         admin.fetchOffsets({ groupId, topics: [topic] }),
       );
@@ -87,7 +88,7 @@ describe('kafka smoke (real broker)', () => {
     // A new member of the same group starts from the committed offsets: it sees only the new record.
     await produce(topic, [{ key: 'doc-late', value: '{}' }]);
     const second = await member(groupId, topic);
-    await waitFor('the late record', () => second.seen.length >= 1);
+    await waitUntil('the late record', () => second.seen.length >= 1);
     await new Promise((resolve) => setTimeout(resolve, 500)); // room for a wrongly re-read record to show up
     expect(second.seen.map((s) => s.key)).toEqual(['doc-late']);
 
@@ -106,14 +107,14 @@ describe('kafka smoke (real broker)', () => {
   });
 
   it('a second member joining the group takes over some partitions; leaving hands them back', async () => {
-    const topic = uniqueName('smoke-rebalance');
-    const groupId = uniqueName('smoke-group');
-    await withAdmin((admin) => createTopics(admin, [{ topic, partitions: 4 }]));
+    const topic = unique('smoke-rebalance');
+    const groupId = unique('smoke-group');
+    await createTopics([topic], 4);
 
     const a = await member(groupId, topic);
-    await waitFor('a owns all 4 partitions', () => a.owned.partitions.length === 4);
+    await waitUntil('a owns all 4 partitions', () => a.owned.partitions.length === 4);
     const b = await member(groupId, topic);
-    await waitFor(
+    await waitUntil(
       'a and b split the partitions',
       () =>
         a.owned.partitions.length > 0 &&
@@ -129,25 +130,23 @@ describe('kafka smoke (real broker)', () => {
       topic,
       [0, 1, 2, 3].map((partition) => ({ partition, key: `p${partition}`, value: 'x' })),
     );
-    await waitFor('4 records read', () => a.seen.length + b.seen.length === 4);
+    await waitUntil('4 records read', () => a.seen.length + b.seen.length === 4);
     expect(a.seen.map((s) => s.partition).sort((x, y) => x - y)).toEqual(a.owned.partitions);
     expect(b.seen.map((s) => s.partition).sort((x, y) => x - y)).toEqual(b.owned.partitions);
 
     await b.consumer.disconnect();
     consumers.splice(consumers.indexOf(b.consumer), 1);
-    await waitFor('a owns all 4 partitions again', () => a.owned.partitions.length === 4);
+    await waitUntil('a owns all 4 partitions again', () => a.owned.partitions.length === 4);
     await produce(topic, [{ partition: b.owned.partitions[0]!, key: 'after', value: 'x' }]);
-    await waitFor('a reads a record of a partition b had', () =>
+    await waitUntil('a reads a record of a partition b had', () =>
       a.seen.some((s) => s.key === 'after'),
     );
   });
 
   it('createTopics refuses a topic that exists; consumeAll times out with what it read', async () => {
-    const topic = uniqueName('smoke-helpers');
-    await withAdmin((admin) => createTopics(admin, [topic]));
-    await expect(withAdmin((admin) => createTopics(admin, [topic]))).rejects.toThrow(
-      new TopicExistsError([topic]),
-    );
+    const topic = unique('smoke-helpers');
+    await createTopics([topic]);
+    await expect(createTopics([topic])).rejects.toThrow(new TopicExistsError([topic]));
     await produce(topic, [{ key: 'k', value: 'v', headers: { h: 'one' } }]);
 
     const [record] = await consumeAll(topic, { until: 1 });

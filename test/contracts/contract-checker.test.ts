@@ -1,33 +1,22 @@
 // The contract checker on the real broker, hosted in-process by the runtime so the Schema Registry can be the
 // library's MockClient: unframed and framed records, a framed record that breaks its schema, a poison record,
 // and a restart with open findings followed by a fixing revision (exactly one `resolved`).
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import path from 'node:path';
 import { MockClient } from '@confluentinc/schemaregistry/dist/mock-schemaregistry-client.js';
-import {
-  CLOUDEVENTS_CONTENT_TYPE,
-  DLQ_HEADERS,
-  eventSchemas,
-  resolveTopics,
-  type Finding,
-} from '@tidemark/core';
-import { createContractCheckerService } from '@tidemark/contract-checks';
+import { CLOUDEVENTS_CONTENT_TYPE, DLQ_HEADERS, eventSchemas, type Finding } from '@tidemark/core';
 import { loadContractDir } from '@tidemark/contracts/node';
-import { runService, type ServiceHandle } from '@tidemark/runtime';
 import { framedDecoder } from '@tidemark/service-contract-checker/framed';
-import { closeProducer, Collector, produce, ROOT, unique } from '../runtime/helpers.js';
-import { checkerTopics, runbook } from './helpers.js';
+import { Collector, produce, ROOT } from '../runtime/helpers.js';
+import { checkerHost, checkerTopics, runbook } from './helpers.js';
 
 const T = '2026-11-02T10:00:00Z';
 describe('contract-checker through the real broker', () => {
-  const handles: ServiceHandle[] = [];
-  afterAll(async () => {
-    for (const h of handles) await h.stop('test over');
-    await closeProducer();
-  });
+  const host = checkerHost();
 
   it('checks unframed and framed records, dead-letters poison and schema breaks, resolves after a restart', async () => {
-    const { name, topics } = await checkerTopics('cc', 3);
+    const checker = await checkerTopics('cc', 3);
+    const { topics } = checker;
 
     const client = new MockClient();
     const schemaId = await client.register(
@@ -42,36 +31,8 @@ describe('contract-checker through the real broker', () => {
     };
 
     const contracts = await loadContractDir(path.join(ROOT, 'contracts'));
-    const env = {
-      KAFKA_BROKERS: process.env['KAFKA_BROKERS'] ?? '127.0.0.1:9092',
-      KAFKA_GROUP_ID: unique('cc-group'),
-      TOPIC_CONTENT_CHANGES: topics.content,
-      TOPIC_FINDINGS: topics.findings,
-      TOPIC_DLQ: topics.dlq,
-      HTTP_HOST: '127.0.0.1',
-      HTTP_PORT: '0',
-      LOG_LEVEL: process.env['TEST_LOG_LEVEL'] ?? 'silent',
-      TICK_SCHEDULE: '*/2 * * * * *',
-    };
-    const start = async () => {
-      const definition = createContractCheckerService({
-        contracts,
-        topics: resolveTopics({
-          contentChanges: topics.content,
-          findings: topics.findings,
-          dlq: topics.dlq,
-        }),
-        framed: framedDecoder(client),
-        name,
-      });
-      const handle = await runService(definition, {
-        env,
-        handleSignals: false,
-        exit: () => undefined,
-      });
-      handles.push(handle);
-      return handle;
-    };
+    const start = () =>
+      host.run(checker, '*/2 * * * * *', { contracts, framed: framedDecoder(client) });
 
     const out = await Collector.start([topics.findings, topics.dlq]);
     const first = await start();

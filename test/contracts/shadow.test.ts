@@ -2,15 +2,13 @@
 // runtime) fires the candidate's findings as shadow ones, emits the contract.shadow-diff finding naming the rule
 // when its period ends, and /metrics shows the tidemark_contract_shadow_* counters (declared and recorded without
 // a metric error).
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import path from 'node:path';
 import { readdir, readFile } from 'node:fs/promises';
-import { CLOUDEVENTS_CONTENT_TYPE, resolveTopics, type Finding } from '@tidemark/core';
-import { createContractCheckerService } from '@tidemark/contract-checks';
+import { CLOUDEVENTS_CONTENT_TYPE, type Finding } from '@tidemark/core';
 import { isContractFile, loadContractsOrThrow } from '@tidemark/contracts';
-import { runService, type ServiceHandle } from '@tidemark/runtime';
-import { closeProducer, Collector, produce, ROOT, unique } from '../runtime/helpers.js';
-import { checkerTopics, runbook } from './helpers.js';
+import { Collector, produce, ROOT } from '../runtime/helpers.js';
+import { checkerHost, checkerTopics, runbook } from './helpers.js';
 
 const CANDIDATE = `apiVersion: tidemark/v1
 kind: SourceContract
@@ -27,14 +25,11 @@ rules:
 `;
 
 describe('a shadow candidate contract through the real broker', () => {
-  const handles: ServiceHandle[] = [];
-  afterAll(async () => {
-    for (const h of handles) await h.stop('test over');
-    await closeProducer();
-  });
+  const host = checkerHost();
 
   it('fires shadow findings, emits the diff naming the rule, and counts both sides in /metrics', async () => {
-    const { name, topics } = await checkerTopics('ccs', 2);
+    const checker = await checkerTopics('ccs', 2);
+    const { topics } = checker;
 
     const dir = path.join(ROOT, 'contracts');
     const files = await Promise.all(
@@ -47,33 +42,8 @@ describe('a shadow candidate contract through the real broker', () => {
       ...files,
       { path: 'contracts/confluence-next.yaml', text: CANDIDATE },
     ]);
-    const definition = createContractCheckerService({
-      contracts,
-      topics: resolveTopics({
-        contentChanges: topics.content,
-        findings: topics.findings,
-        dlq: topics.dlq,
-      }),
-      name,
-      // Short periods so the diff comes within the test; ticks every second close them.
-      shadowDiffPeriodMs: 2_000,
-    });
-    const handle = await runService(definition, {
-      env: {
-        KAFKA_BROKERS: process.env['KAFKA_BROKERS'] ?? '127.0.0.1:9092',
-        KAFKA_GROUP_ID: unique('ccs-group'),
-        TOPIC_CONTENT_CHANGES: topics.content,
-        TOPIC_FINDINGS: topics.findings,
-        TOPIC_DLQ: topics.dlq,
-        HTTP_HOST: '127.0.0.1',
-        HTTP_PORT: '0',
-        LOG_LEVEL: process.env['TEST_LOG_LEVEL'] ?? 'silent',
-        TICK_SCHEDULE: '* * * * * *',
-      },
-      handleSignals: false,
-      exit: () => undefined,
-    });
-    handles.push(handle);
+    // Short periods so the diff comes within the test; ticks every second close them.
+    const handle = await host.run(checker, '* * * * * *', { contracts, shadowDiffPeriodMs: 2_000 });
 
     const out = await Collector.start([topics.findings]);
     await produce(topics.content, [

@@ -3,27 +3,24 @@
 // partials topic, fires drift findings on dq.findings; after a stop and a restart it restores its windows and
 // baseline from the changelog and resolves them when the distribution is back. Everything happens in event time
 // (half an hour ago): windows close because later events move each partition's watermark, not by the clock.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Finding } from '@tidemark/core';
 import { createRng, normal } from '@tidemark/drift';
 import type { Message } from 'kafkajs';
-import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  brokers,
+  ROOT,
+  ServiceProcess,
   consumeAll,
   createTopics,
   produce,
-  uniqueName,
-  withAdmin,
+  serviceHarness,
+  unique,
   type ConsumedRecord,
-} from '../setup/kafka.js';
+} from '../runtime/helpers.js';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const SERVICE_DIR = path.join(ROOT, 'services/drift-detector');
 const MINUTE = 60_000;
 
 const CONTRACT = `
@@ -50,54 +47,17 @@ drift:
     thresholds: { chiSquarePValue: 0.001 }
 `;
 
-/** The service as a child process with JSON logs collected. */
-class DriftProcess {
-  readonly child: ChildProcess;
-  readonly exited: Promise<number | null>;
-  output = '';
-
-  constructor(env: Record<string, string>) {
-    this.child = spawn(process.execPath, ['--import', '@tidemark/runtime/otel', 'dist/main.js'], {
-      cwd: SERVICE_DIR,
-      env: {
-        PATH: process.env['PATH'] ?? '',
-        KAFKA_BROKERS: brokers().join(','),
-        HTTP_HOST: '127.0.0.1',
-        HTTP_PORT: '0',
-        LOG_LEVEL: 'info',
-        SHUTDOWN_TIMEOUT: '20s',
-        ...env,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    this.child.stdout!.on('data', (c: Buffer) => (this.output += c.toString()));
-    this.child.stderr!.on('data', (c: Buffer) => (this.output += c.toString()));
-    this.exited = new Promise((resolve) => this.child.on('exit', (code) => resolve(code)));
-  }
-
-  async stop(): Promise<number | null> {
-    if (this.child.exitCode !== null) return this.child.exitCode;
-    this.child.kill('SIGTERM');
-    return this.exited;
-  }
-
-  async dispose(): Promise<void> {
-    if (this.child.exitCode === null && this.child.signalCode === null) {
-      this.child.kill('SIGKILL');
-      await this.exited;
-    }
-  }
-}
+const DRIFT_MAIN = path.join(ROOT, 'services/drift-detector/dist/main.js');
+/** The built service, started the way its `npm start` does. */
+const { start } = serviceHarness(
+  (env) => new ServiceProcess(env, ['--import', '@tidemark/runtime/otel'], DRIFT_MAIN),
+);
 
 let contractsDir: string;
-const running: DriftProcess[] = [];
 
 beforeAll(async () => {
   contractsDir = await mkdtemp(path.join(os.tmpdir(), 'drift-it-'));
   await writeFile(path.join(contractsDir, 'itwiki.yaml'), CONTRACT);
-});
-afterEach(async () => {
-  for (const p of running.splice(0)) await p.dispose();
 });
 afterAll(async () => {
   await rm(contractsDir, { recursive: true, force: true });
@@ -159,22 +119,22 @@ const findingsOf = (records: readonly ConsumedRecord[]): Finding[] =>
 
 describe('drift-detector service (broker)', () => {
   it('fires drift findings on a planted shift, then resolves them after a restart restores its state', async () => {
-    const name = uniqueName('drift-it');
+    const name = unique('drift-it');
     const t = {
-      content: uniqueName('drift-content'),
-      sync: uniqueName('drift-sync'),
+      content: unique('drift-content'),
+      sync: unique('drift-sync'),
       partials: `tidemark.${name}.partials`,
-      findings: uniqueName('drift-findings'),
-      dlq: uniqueName('drift-dlq'),
+      findings: unique('drift-findings'),
+      dlq: unique('drift-dlq'),
     };
-    await withAdmin((admin) => createTopics(admin, Object.values(t)));
+    await createTopics(Object.values(t));
     const env = {
       CONTRACTS_DIR: contractsDir,
       DRIFT_SERVICE_NAME: name,
       DRIFT_IDLE_AFTER: '1h', // never idle here: only event time closes windows
       DRIFT_DECIDE_DELAY: '3s',
       TICK_SCHEDULE: '* * * * * *',
-      KAFKA_GROUP_ID: uniqueName('drift-it-group'),
+      KAFKA_GROUP_ID: unique('drift-it-group'),
       TOPIC_CONTENT_CHANGES: t.content,
       TOPIC_SYNC_EVENTS: t.sync,
       TOPIC_FINDINGS: t.findings,
@@ -189,9 +149,7 @@ describe('drift-detector service (broker)', () => {
     await produce(t.content, windowEvents(at(4), 4, 300, 9000, true));
     await produce(t.content, watermarkEvents(at(6) + 30_000, 'a'));
 
-    const first = new DriftProcess(env);
-    running.push(first);
-    onTestFailed(() => console.log(`--- drift-detector output ---\n${first.output.slice(-6000)}`));
+    const first = start(env);
     const fired = findingsOf(await consumeAll(t.findings, { until: 2, timeoutMs: 40_000 }));
     expect(fired.map((f) => `${f.check} ${f.status} ${f.subject.feature}`).sort()).toEqual([
       'drift.categorical firing language',
@@ -214,11 +172,7 @@ describe('drift-detector service (broker)', () => {
     // Back to normal while the service is down; the restarted service restores baseline and firing state.
     await produce(t.content, windowEvents(at(7), 7, 300, 6000));
     await produce(t.content, watermarkEvents(at(9) + 30_000, 'b'));
-    const second = new DriftProcess(env);
-    running.push(second);
-    onTestFailed(() =>
-      console.log(`--- restarted drift-detector ---\n${second.output.slice(-6000)}`),
-    );
+    const second = start(env);
     const all = findingsOf(await consumeAll(t.findings, { until: 4, timeoutMs: 40_000 }));
     const resolved = all.filter((f) => f.status === 'resolved');
     expect(resolved.map((f) => `${f.check} ${f.status} ${f.subject.feature}`).sort()).toEqual([

@@ -25,7 +25,7 @@ import {
   type Silence,
 } from '@tidemark/routing';
 import type { TruthEntry } from '@tidemark/sim';
-import { brokers } from '../setup/kafka.js';
+import { BROKERS } from '../runtime/helpers.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const CONTRACTS = path.join(ROOT, 'contracts');
@@ -155,7 +155,7 @@ describe('demo end to end (broker, five service processes, simulator, scorecard,
     const started = Date.now();
     live = await runDemo({
       root: ROOT,
-      brokers: brokers().join(','),
+      brokers: BROKERS.join(','),
       contractsDir: CONTRACTS,
       out,
       ...RUN,

@@ -5,19 +5,24 @@
 // its lag lands in tidemark_sync_lag_seconds.
 import { histogramSeries } from '@tidemark/cli';
 import { rm } from 'node:fs/promises';
-import { afterAll, afterEach, describe, expect, it, onTestFailed } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { formatTime, stateTopic, type Finding } from '@tidemark/core';
 import {
-  closeProducer,
-  Collector,
   committedOffsets,
-  createTopics,
   endOffsets,
   produce,
+  serviceHarness,
   unique,
   waitUntil,
 } from '../runtime/helpers.js';
-import { CONNECTOR, contractsDir, FreshnessProcess, indexed, SYSTEM, upserted } from './helpers.js';
+import {
+  CONNECTOR,
+  FreshnessProcess,
+  freshnessSetup,
+  indexed,
+  SYSTEM,
+  upserted,
+} from './helpers.js';
 
 const SYNC_LAG = 'freshness.sync-lag';
 const SECOND = 1000;
@@ -28,52 +33,28 @@ interface FindingEvent {
   data: Finding;
 }
 
-const running: Array<FreshnessProcess | Collector> = [];
+const harness = serviceHarness((env) => new FreshnessProcess(env));
 const dirs: string[] = [];
-
-afterEach(async () => {
-  for (const r of running.splice(0)) await (r instanceof Collector ? r.close() : r.dispose());
-});
 afterAll(async () => {
-  await closeProducer();
   for (const d of dirs) await rm(d, { recursive: true, force: true });
 });
 
 /** Topics, a contracts directory and the service env for one test; a collector on findings and DLQ. */
 async function setup(classes: Record<string, string>) {
-  const t = {
-    content: unique('fm-content'),
-    sync: unique('fm-sync'),
-    findings: unique('fm-findings'),
-    dlq: unique('fm-dlq'),
-  };
-  await createTopics(Object.values(t), 3);
-  const dir = await contractsDir(classes);
-  dirs.push(dir);
-  const name = unique('freshness');
-  const group = unique('fm-group');
+  const setup = await freshnessSetup('fm', classes);
+  const { t } = setup;
+  dirs.push(setup.dir);
+  const name = setup.env.SERVICE_NAME;
+  const group = setup.env.KAFKA_GROUP_ID;
   const env = {
-    SERVICE_NAME: name,
-    KAFKA_GROUP_ID: group,
-    TOPIC_CONTENT_CHANGES: t.content,
-    TOPIC_SYNC_EVENTS: t.sync,
-    TOPIC_FINDINGS: t.findings,
-    TOPIC_DLQ: t.dlq,
-    CONTRACTS_DIR: dir,
+    ...setup.env,
     TICK_SCHEDULE: '* * * * * *',
     // A SIGKILLed member holds its partitions until its session expires: keep that short.
     KAFKA_SESSION_TIMEOUT: '6s',
   };
-  const out = await Collector.start([t.findings, t.dlq]);
-  running.push(out);
-  const started: FreshnessProcess[] = [];
-  onTestFailed(() => {
-    for (const p of started) p.dump();
-  });
+  const out = await harness.collect([t.findings, t.dlq]);
   const start = async () => {
-    const p = new FreshnessProcess(env);
-    running.push(p);
-    started.push(p);
+    const p = harness.start(env);
     await p.waitReady();
     return p;
   };

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { formatTime } from '@tidemark/core';
 import type { Message } from 'kafkajs';
 import parsePrometheusTextFormat, { type MetricFamily } from 'parse-prometheus-text-format';
-import { ServiceProcess, ROOT, waitUntil } from '../runtime/helpers.js';
+import { ServiceProcess, ROOT, createTopics, unique, waitUntil } from '../runtime/helpers.js';
 
 export const FRESHNESS_MAIN = path.join(ROOT, 'services/freshness-monitor/dist/main.js');
 
@@ -41,6 +41,32 @@ export async function contractsDir(classes: Record<string, string>): Promise<str
     ].join('\n'),
   );
   return dir;
+}
+
+/**
+ * What one freshness-monitor under test needs: its unique topics (created, 3 partitions each), a contracts
+ * directory (see contractsDir; the caller removes it) and its environment, named `<prefix>-freshness-…` with group
+ * `<prefix>-group-…`. A test adds its own settings to `env`.
+ */
+export async function freshnessSetup(prefix: string, classes: Record<string, string>) {
+  const t = {
+    content: unique(`${prefix}-content`),
+    sync: unique(`${prefix}-sync`),
+    findings: unique(`${prefix}-findings`),
+    dlq: unique(`${prefix}-dlq`),
+  };
+  await createTopics(Object.values(t), 3);
+  const dir = await contractsDir(classes);
+  const env = {
+    SERVICE_NAME: unique(`${prefix}-freshness`),
+    KAFKA_GROUP_ID: unique(`${prefix}-group`),
+    TOPIC_CONTENT_CHANGES: t.content,
+    TOPIC_SYNC_EVENTS: t.sync,
+    TOPIC_FINDINGS: t.findings,
+    TOPIC_DLQ: t.dlq,
+    CONTRACTS_DIR: dir,
+  };
+  return { t, dir, env };
 }
 
 let seq = 0;

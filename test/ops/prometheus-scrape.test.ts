@@ -10,20 +10,13 @@ import path from 'node:path';
 import { afterAll, describe, expect, it, onTestFailed } from 'vitest';
 import {
   CONNECTOR,
-  contractsDir,
   FreshnessProcess,
+  freshnessSetup,
   indexed,
   SYSTEM,
   upserted,
 } from '../freshness/helpers.js';
-import {
-  closeProducer,
-  createTopics,
-  produce,
-  ROOT,
-  unique,
-  waitUntil,
-} from '../runtime/helpers.js';
+import { closeProducer, produce, ROOT, unique, waitUntil } from '../runtime/helpers.js';
 import { prometheus } from './tools.js';
 
 interface Sample {
@@ -106,24 +99,9 @@ async function startPrometheus(
 
 describe.skipIf(!prometheus)('Prometheus scraping a running service', () => {
   it('queries tidemark_sync_lag_seconds and the DLQ counter of freshness-monitor through the HTTP API', async () => {
-    const t = {
-      content: unique('ops-content'),
-      sync: unique('ops-sync'),
-      findings: unique('ops-findings'),
-      dlq: unique('ops-dlq'),
-    };
-    await createTopics(Object.values(t), 3);
-    const dir = await contractsDir({ faq: '1h' });
+    const { t, dir, env } = await freshnessSetup('ops', { faq: '1h' });
     cleanup.push(() => rm(dir, { recursive: true, force: true }));
-    const service = new FreshnessProcess({
-      SERVICE_NAME: unique('ops-freshness'),
-      KAFKA_GROUP_ID: unique('ops-group'),
-      TOPIC_CONTENT_CHANGES: t.content,
-      TOPIC_SYNC_EVENTS: t.sync,
-      TOPIC_FINDINGS: t.findings,
-      TOPIC_DLQ: t.dlq,
-      CONTRACTS_DIR: dir,
-    });
+    const service = new FreshnessProcess(env);
     cleanup.push(() => service.dispose());
     onTestFailed(() => service.dump());
     await service.waitReady();

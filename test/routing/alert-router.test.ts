@@ -1,31 +1,22 @@
 // The alert-router through a real broker: findings in → alerts and tickets out (grouped, routed, owners from
 // the contracts), resolves out; SIGKILL and restart → no alert notified twice, no ticket version twice.
 import type { Alert, Finding, Ticket } from '@tidemark/core';
-import { afterAll, afterEach, describe, expect, it, onTestFailed } from 'vitest';
-import { Collector, closeProducer, produce, waitUntil } from '../runtime/helpers.js';
+import { describe, expect, it } from 'vitest';
+import { produce, waitUntil } from '../runtime/helpers.js';
+import type { Collector } from '../runtime/helpers.js';
 import {
-  RouterProcess,
   contractsDir,
   finding,
   findingMessage,
   resolved,
   routerEnv,
+  routerHarness,
   routerTopics,
 } from './helpers.js';
 import type { RouterTopics } from './helpers.js';
 
-const running: Array<RouterProcess | Collector> = [];
-afterEach(async () => {
-  for (const r of running.splice(0)) await (r instanceof Collector ? r.close() : r.dispose());
-});
-afterAll(closeProducer);
-
-function start(env: Record<string, string>): RouterProcess {
-  const s = new RouterProcess(env);
-  running.push(s);
-  onTestFailed(() => s.dump());
-  return s;
-}
+const harness = routerHarness();
+const { start } = harness;
 
 interface Event<T> {
   id: string;
@@ -35,9 +26,7 @@ interface Event<T> {
 }
 
 async function collect(t: RouterTopics): Promise<Collector> {
-  const c = await Collector.start([t.alerts, t.tickets, t.findings]);
-  running.push(c);
-  return c;
+  return harness.collect([t.alerts, t.tickets, t.findings]);
 }
 
 const SYSTEMS = ['confluence', 'zendesk', 'gdrive'] as const;

@@ -3,33 +3,20 @@
 // it was accepted. While Alertmanager is down the bridge holds the alert (not ready), then delivers it; the
 // resolve follows. The router itself refuses ALERTMANAGER_URL (it no longer posts from its tick).
 import { ALERT_REFRESH_BY_HEADER, parseTime } from '@tidemark/core';
-import { afterAll, afterEach, describe, expect, it, onTestFailed } from 'vitest';
-import { Collector, closeProducer, produce, waitUntil } from '../runtime/helpers.js';
+import { describe, expect, it, onTestFailed } from 'vitest';
+import { produce, waitUntil } from '../runtime/helpers.js';
 import { AlertmanagerServer, freePort, haveAlertmanager } from './alertmanager-server.js';
 import {
-  RouterProcess,
   contractsDir,
   finding,
   findingMessage,
   resolved,
   routerEnv,
+  routerHarness,
   routerTopics,
 } from './helpers.js';
 
-const running: RouterProcess[] = [];
-const servers: AlertmanagerServer[] = [];
-afterEach(async () => {
-  for (const r of running.splice(0)) await r.dispose();
-  for (const s of servers.splice(0)) await s.dispose();
-});
-afterAll(closeProducer);
-
-function start(env: Record<string, string>): RouterProcess {
-  const s = new RouterProcess(env);
-  running.push(s);
-  onTestFailed(() => s.dump());
-  return s;
-}
+const { start, collect, track } = routerHarness();
 
 const ROUTING = `
 route:
@@ -44,8 +31,7 @@ receivers:
 
 describe.skipIf(!haveAlertmanager())('Alertmanager bridge (broker, real Alertmanager)', () => {
   it('holds an alert while Alertmanager is down (not ready), delivers it once it is up, then its resolve', async () => {
-    const am = new AlertmanagerServer(await freePort());
-    servers.push(am);
+    const am = track(new AlertmanagerServer(await freePort()));
     onTestFailed(() => console.log(`--- alertmanager output ---\n${am.output}`));
     const t = await routerTopics('ambridge');
     const env = routerEnv(t, contractsDir(ROUTING));
@@ -58,7 +44,7 @@ describe.skipIf(!haveAlertmanager())('Alertmanager bridge (broker, real Alertman
       DEPENDENCY_RETRY_MAX: '2s',
     });
     await Promise.all([router.waitReady(), bridge.waitReady()]);
-    const out = await Collector.start([t.alerts, t.dlq]);
+    const out = await collect([t.alerts, t.dlq]);
 
     const a = finding({ subject: { system: 'confluence', connector: 'c1', docId: 'p1' } });
     await produce(t.findings, [findingMessage(a)]);
@@ -107,7 +93,6 @@ describe.skipIf(!haveAlertmanager())('Alertmanager bridge (broker, real Alertman
     );
     expect(out.on(t.alerts)).toHaveLength(2);
     expect(out.on(t.dlq)).toEqual([]);
-    await out.close();
   });
 
   it('the router refuses ALERTMANAGER_URL at start (exit 2), naming the bridge', async () => {

@@ -1,13 +1,22 @@
 // Helpers for the alert-router's broker tests: its topics, a contracts directory with a fast routing.yaml,
 // finding records as checkers write them, and the built service (services/alert-router/dist/main.js) as a
-// real process. Topic, producer and collector helpers are the runtime tests' own.
+// real process, and the per-file harness that starts and stops it. Topic, producer and collector helpers are the
+// shared ones of test/runtime/helpers.ts.
 import { copyFileSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { buildFinding, findingRecord, formatTime, resolveTopics } from '@tidemark/core';
 import type { Finding, FindingInput } from '@tidemark/core';
 import type { Message } from 'kafkajs';
-import { ROOT, ServiceProcess, createTopics, unique, waitUntil } from '../runtime/helpers.js';
+import {
+  ROOT,
+  ServiceProcess,
+  createTopics,
+  serviceHarness,
+  unique,
+  waitUntil,
+} from '../runtime/helpers.js';
+import type { Harness } from '../runtime/helpers.js';
 
 export const ROUTER_MAIN = path.join(ROOT, 'services/alert-router/dist/main.js');
 
@@ -146,4 +155,9 @@ export class RouterProcess extends ServiceProcess {
       `--- alert-router pid ${this.child.pid} logs ---\n${this.logs.map((l) => JSON.stringify(l)).join('\n')}\n--- stderr ---\n${this.stderr}`,
     );
   }
+}
+
+/** The per-file harness of the alert-router tests: `start` spawns a RouterProcess (see serviceHarness). */
+export function routerHarness(): Harness<RouterProcess> {
+  return serviceHarness((env) => new RouterProcess(env));
 }

@@ -2,14 +2,14 @@
 // and a running alert-router muting (and, after expiry, sending) the matching alerts.
 import { createRequire } from 'node:module';
 import type { Alert } from '@tidemark/core';
-import { afterAll, afterEach, describe, expect, it, onTestFailed } from 'vitest';
-import { BROKERS, Collector, closeProducer, produce } from '../runtime/helpers.js';
+import { describe, expect, it } from 'vitest';
+import { BROKERS, produce } from '../runtime/helpers.js';
 import {
-  RouterProcess,
   contractsDir,
   finding,
   findingMessage,
   routerEnv,
+  routerHarness,
   routerTopics,
 } from './helpers.js';
 
@@ -47,11 +47,7 @@ async function tidemark(...args: string[]): Promise<{ lines: string[]; code: num
   return { lines, code };
 }
 
-const running: Array<RouterProcess | Collector> = [];
-afterEach(async () => {
-  for (const r of running.splice(0)) await (r instanceof Collector ? r.close() : r.dispose());
-});
-afterAll(closeProducer);
+const { start, collect } = routerHarness();
 
 describe('silences (broker)', () => {
   it('silence add mutes a running router, list shows it, expire lets the alert out; silences.yaml seeds', async () => {
@@ -66,8 +62,7 @@ silences:
     createdBy: platform-oncall
     comment: gdrive is being migrated
 `;
-    const out = await Collector.start([t.alerts]);
-    running.push(out);
+    const out = await collect([t.alerts]);
 
     const added = await tidemark(
       'silence',
@@ -98,9 +93,7 @@ silences:
       'reindex in progress',
     ]);
 
-    const router = new RouterProcess(routerEnv(t, contractsDir(undefined, seeded)));
-    running.push(router);
-    onTestFailed(() => router.dump());
+    const router = start(routerEnv(t, contractsDir(undefined, seeded)));
     await router.waitReady();
 
     await produce(

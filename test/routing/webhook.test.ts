@@ -5,15 +5,15 @@ import { createServer } from 'node:http';
 import type { IncomingMessage, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { WebhookMessage } from '@tidemark/routing';
-import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
-import { closeProducer, createTopics, produce, waitUntil } from '../runtime/helpers.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTopics, produce, waitUntil } from '../runtime/helpers.js';
 import {
-  RouterProcess,
   contractsDir,
   finding,
   findingMessage,
   resolved,
   routerEnv,
+  routerHarness,
   routerTopics,
 } from './helpers.js';
 
@@ -47,21 +47,10 @@ beforeAll(async () => {
   url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
 });
 
-const running: RouterProcess[] = [];
-afterEach(async () => {
-  for (const r of running.splice(0)) await r.dispose();
-});
+const { start } = routerHarness();
 afterAll(async () => {
-  await closeProducer();
   await new Promise<void>((resolve) => server.close(() => resolve()));
 });
-
-function start(env: Record<string, string>): RouterProcess {
-  const s = new RouterProcess(env);
-  running.push(s);
-  onTestFailed(() => s.dump());
-  return s;
-}
 
 const routing = () => `
 route:

@@ -1,6 +1,5 @@
 // Compressed input: the broker recompresses every batch with the topic's compression.type (its own Java codecs),
 // and kafkajs producers may compress with a registered codec; the runtime must read all of them.
-import { createTopicsReady } from '@tidemark/runtime';
 import { CompressionTypes } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import { registerCodecs } from '../../packages/runtime/src/codecs.js';
@@ -28,20 +27,8 @@ describe('runtime codecs', () => {
     const dlq = unique('codec-dlq');
     const findings = unique('codec-findings');
     await createTopics([output, dlq, findings], 1);
-    const admin = kafka.admin();
-    await admin.connect();
-    try {
-      await createTopicsReady(
-        admin,
-        byCodec.map(({ codec, topic }) => ({
-          topic,
-          numPartitions: 1,
-          configEntries: [{ name: 'compression.type', value: codec }],
-        })),
-      );
-    } finally {
-      await admin.disconnect();
-    }
+    for (const { codec, topic } of byCodec)
+      await createTopics([topic], 1, false, { 'compression.type': codec });
     for (const { codec, topic } of byCodec)
       await produce(
         topic,

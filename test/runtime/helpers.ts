@@ -1,5 +1,7 @@
-// Helpers for the runtime's broker tests: unique topics, a producer, a collecting reader, and the echo
-// fixture service run as a real process (packages/runtime/dist/testing/echo-main.js, built by tsc --build).
+// The one helper module of the broker tests (test/**, against the broker test/setup/kafka.global.ts started or
+// found): unique names, topics, a producer, readers (a collecting one and consumeAll), polling, and a built service
+// run as a real process — by default the runtime's echo fixture (packages/runtime/dist/testing/echo-main.js, built
+// by tsc --build). Every test makes its own topics and groups with unique(), so files can run in parallel.
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -8,11 +10,17 @@ import { fileURLToPath } from 'node:url';
 import { createTopicsReady } from '@tidemark/runtime';
 import { Kafka, Partitioners, logLevel } from 'kafkajs';
 import { afterAll, afterEach, onTestFailed } from 'vitest';
-import type { Consumer, IHeaders, Message, Producer } from 'kafkajs';
+import type { Admin, Consumer, IHeaders, KafkaMessage, Message, Producer } from 'kafkajs';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const ECHO_MAIN = path.join(ROOT, 'packages/runtime/dist/testing/echo-main.js');
-export const BROKERS = (process.env['KAFKA_BROKERS'] ?? '127.0.0.1:9092').split(',');
+/** Broker list the tests use: KAFKA_BROKERS (set by the global setup), else 127.0.0.1:$KAFKA_PORT (9092). */
+export const BROKERS = (
+  process.env['KAFKA_BROKERS'] ?? `127.0.0.1:${process.env['KAFKA_PORT'] ?? '9092'}`
+)
+  .split(',')
+  .map((b) => b.trim())
+  .filter((b) => b !== '');
 
 export const kafka = new Kafka({
   clientId: 'runtime-tests',
@@ -20,9 +28,29 @@ export const kafka = new Kafka({
   logLevel: logLevel.NOTHING,
 });
 
-/** A name no other test uses. */
+/** A name no other test (or earlier run against the same broker) uses. */
 export function unique(prefix: string): string {
   return `${prefix}-${randomBytes(5).toString('hex')}`;
+}
+
+/** Runs fn with a connected admin client and disconnects it afterwards. */
+export async function withAdmin<T>(fn: (admin: Admin) => Promise<T>): Promise<T> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    return await fn(admin);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Thrown by createTopics when a topic already exists: with unique names that means a test bug. */
+export class TopicExistsError extends Error {
+  override readonly name = 'TopicExistsError';
+  readonly retriable = false;
+  constructor(readonly topics: readonly string[]) {
+    super(`createTopics: some of these topics already exist: ${topics.join(', ')}`);
+  }
 }
 
 /** Creates topics (`partitions` each, optionally compacted and with topic configs) and waits for their leaders. */
@@ -36,37 +64,39 @@ export async function createTopics(
     ...(compact ? { 'cleanup.policy': 'compact' } : {}),
     ...config,
   }).map(([name, value]) => ({ name, value }));
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    await createTopicsReady(
+  const created = await withAdmin((admin) =>
+    createTopicsReady(
       admin,
       topics.map((topic) => ({
         topic,
         numPartitions: partitions,
         ...(entries.length > 0 ? { configEntries: entries } : {}),
       })),
-    );
-  } finally {
-    await admin.disconnect();
-  }
+    ),
+  );
+  if (!created) throw new TopicExistsError(topics);
 }
 
-/** Topics one echo service needs: input, output, DLQ, findings. */
-export async function echoTopics(prefix: string, partitions = 3) {
-  const t = {
+/** Unique names of one echo service and its topics (input, output, DLQ, findings), not created yet. */
+export function echoTopicNames(prefix: string) {
+  return {
     input: unique(`${prefix}-in`),
     output: unique(`${prefix}-out`),
     dlq: unique(`${prefix}-dlq`),
     findings: unique(`${prefix}-findings`),
     service: unique(prefix),
   };
+}
+
+/** Topics one echo service needs, created with `partitions` each. */
+export async function echoTopics(prefix: string, partitions = 3) {
+  const t = echoTopicNames(prefix);
   await createTopics([t.input, t.output, t.dlq, t.findings], partitions);
   return t;
 }
 
 let producer: Producer | undefined;
-/** Produces messages (acks=all) with a shared test producer. */
+/** Produces messages (acks=all) with a shared idempotent test producer; a file closes it with closeProducer. */
 export async function produce(topic: string, messages: Message[]): Promise<void> {
   if (!producer) {
     // Idempotent: a retried send must not put an input in twice (tests count outputs per input).
@@ -113,7 +143,7 @@ export function contentEvent(
   };
 }
 
-/** One record as read back. */
+/** One record as read back by a Collector. */
 export interface Received {
   topic: string;
   partition: number;
@@ -136,17 +166,13 @@ export class Collector {
     await consumer.subscribe({ topics: [...topics], fromBeginning: true });
     await consumer.run({
       eachMessage: async ({ topic, partition, message }) => {
-        const headers: Record<string, string> = {};
-        for (const [k, v] of Object.entries(message.headers ?? {})) {
-          if (v !== undefined) headers[k] = (Array.isArray(v) ? v[0] : v)!.toString();
-        }
         c.records.push({
           topic,
           partition,
           offset: message.offset,
           key: message.key?.toString() ?? null,
           value: message.value,
-          headers,
+          headers: decodeHeaders(message, 'first'),
         });
       },
     });
@@ -170,7 +196,161 @@ export class Collector {
   }
 }
 
-/** Polls until predicate holds, failing with `what` after timeoutMs. */
+/** Headers as UTF-8 strings; of a repeated header, the first or the last value. */
+function decodeHeaders(message: KafkaMessage, repeated: 'first' | 'last'): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(message.headers ?? {})) {
+    const one = Array.isArray(value) ? value[repeated === 'first' ? 0 : value.length - 1] : value;
+    if (one !== undefined) headers[name] = one.toString();
+  }
+  return headers;
+}
+
+/** One record read back by consumeAll, with key, value and headers decoded as UTF-8. */
+export interface ConsumedRecord {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: string;
+  readonly key: string | null;
+  readonly value: string | null;
+  /** Decoded headers; when a key repeats, the last value wins (all are in message.headers). */
+  readonly headers: Readonly<Record<string, string>>;
+  readonly timestamp: string;
+  /** The record as kafkajs returned it (original bytes). */
+  readonly message: KafkaMessage;
+}
+
+/** When consumeAll stops reading. */
+export interface ConsumeAllOptions {
+  /**
+   * A record count to wait for, or a predicate over the records read so far. @default the end
+   * offsets of every partition at the time of the call (read what is there, then stop)
+   */
+  readonly until?: number | ((records: readonly ConsumedRecord[]) => boolean);
+  /** @default 30000 */
+  readonly timeoutMs?: number;
+  /** Consumer group to read with. @default a fresh unique('consume-all') */
+  readonly groupId?: string;
+}
+
+/** Thrown by consumeAll when `until` is not reached in time; carries what was read. */
+export class ConsumeTimeoutError extends Error {
+  override readonly name = 'ConsumeTimeoutError';
+  readonly retriable = false;
+  constructor(
+    readonly topic: string,
+    readonly records: readonly ConsumedRecord[],
+    readonly timeoutMs: number,
+    wanted: string,
+  ) {
+    super(
+      `consumeAll(${topic}): ${records.length} record(s) after ${timeoutMs} ms, wanted ${wanted}`,
+    );
+  }
+}
+
+/**
+ * Reads a topic from the beginning into an array, ordered by partition then offset, and stops
+ * when `until` holds (every record read by then is returned, possibly more than a count asked for).
+ */
+export async function consumeAll(
+  topic: string,
+  { until, timeoutMs = 30_000, groupId = unique('consume-all') }: ConsumeAllOptions = {},
+): Promise<ConsumedRecord[]> {
+  const records: ConsumedRecord[] = [];
+  const reading = { topic, groupId, records, timeoutMs };
+  let done: () => boolean;
+  let wanted: string;
+  if (until === undefined) {
+    const ends = await withAdmin((admin) => admin.fetchTopicOffsets(topic));
+    const next = new Map<number, number>(ends.map((p) => [p.partition, Number(p.low)]));
+    const high = new Map<number, number>(ends.map((p) => [p.partition, Number(p.high)]));
+    // Offsets, not counts: compaction and transaction markers leave gaps.
+    done = () => [...high].every(([p, h]) => (next.get(p) ?? 0) >= h);
+    wanted = `the end offsets ${JSON.stringify(Object.fromEntries(high))}`;
+    const track = (r: ConsumedRecord) => next.set(r.partition, Number(r.offset) + 1);
+    if (done()) return records;
+    return read({ ...reading, done, wanted, track });
+  }
+  if (typeof until === 'number') {
+    done = () => records.length >= until;
+    wanted = `${until}`;
+  } else {
+    done = () => until(records);
+    wanted = 'the until() predicate to hold';
+  }
+  return read({ ...reading, done, wanted });
+}
+
+interface Reading {
+  topic: string;
+  groupId: string;
+  records: ConsumedRecord[];
+  timeoutMs: number;
+  done: () => boolean;
+  wanted: string;
+  track?: (r: ConsumedRecord) => void;
+}
+
+async function read({
+  topic,
+  groupId,
+  records,
+  timeoutMs,
+  done,
+  wanted,
+  track,
+}: Reading): Promise<ConsumedRecord[]> {
+  // A short fetch wait keeps the stop (disconnect) and any rebalance quick.
+  const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 100 });
+  let finish!: () => void;
+  const finished = new Promise<void>((resolve) => (finish = resolve));
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await consumer.run({
+      eachBatch: async ({ batch }) => {
+        for (const message of batch.messages) {
+          const record = toRecord(topic, batch.partition, message);
+          records.push(record);
+          track?.(record);
+        }
+        if (done()) finish();
+      },
+    });
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), timeoutMs);
+    });
+    const outcome = await Promise.race([finished.then(() => 'done' as const), timedOut]);
+    clearTimeout(timer);
+    if (outcome === 'timeout' && !done()) {
+      throw new ConsumeTimeoutError(topic, sortRecords([...records]), timeoutMs, wanted);
+    }
+  } finally {
+    await consumer.disconnect();
+  }
+  return sortRecords(records);
+}
+
+function toRecord(topic: string, partition: number, message: KafkaMessage): ConsumedRecord {
+  return {
+    topic,
+    partition,
+    offset: message.offset,
+    key: message.key?.toString() ?? null,
+    value: message.value?.toString() ?? null,
+    headers: decodeHeaders(message, 'last'),
+    timestamp: message.timestamp,
+    message,
+  };
+}
+
+function sortRecords(records: ConsumedRecord[]): ConsumedRecord[] {
+  return records.sort((a, b) => a.partition - b.partition || Number(a.offset) - Number(b.offset));
+}
+
+/** Polls until predicate holds, failing with `timed out after <ms> ms waiting for <what>`. */
 export async function waitUntil(
   what: string,
   predicate: () => boolean | Promise<boolean>,
@@ -189,25 +369,14 @@ export async function committedOffsets(
   groupId: string,
   topic: string,
 ): Promise<Map<number, string>> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    const [t] = await admin.fetchOffsets({ groupId, topics: [topic] });
-    return new Map((t?.partitions ?? []).map((p) => [p.partition, p.offset]));
-  } finally {
-    await admin.disconnect();
-  }
+  const [t] = await withAdmin((admin) => admin.fetchOffsets({ groupId, topics: [topic] }));
+  return new Map((t?.partitions ?? []).map((p) => [p.partition, p.offset]));
 }
 
 /** High watermarks per partition of a topic. */
 export async function endOffsets(topic: string): Promise<Map<number, string>> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    return new Map((await admin.fetchTopicOffsets(topic)).map((p) => [p.partition, p.high]));
-  } finally {
-    await admin.disconnect();
-  }
+  const offsets = await withAdmin((admin) => admin.fetchTopicOffsets(topic));
+  return new Map(offsets.map((p) => [p.partition, p.high]));
 }
 
 /** A parsed JSON log line of a service. */
@@ -309,6 +478,13 @@ export class ServiceProcess {
     this.child.kill(signal);
   }
 
+  /** SIGTERM, then the exit code (at once when it has exited already). */
+  async stop(): Promise<number | null> {
+    if (this.child.exitCode !== null) return this.child.exitCode;
+    this.child.kill('SIGTERM');
+    return this.exited;
+  }
+
   /** Kills the process if still running (afterEach). */
   async dispose(): Promise<void> {
     if (this.child.exitCode === null && this.#signal === null) {
@@ -333,22 +509,38 @@ export function echoEnv(
   };
 }
 
-/**
- * The per-file harness of the echo-service tests: `start` spawns the echo service (its logs dumped if the test
- * fails), `collect` reads topics from the beginning; both are stopped after each test, the producer after all.
- */
-export function echoHarness(): {
-  start(env: Record<string, string>): ServiceProcess;
+/** Something a test started that must be stopped after it (a fake server, an extra process). */
+export interface Disposable {
+  dispose(): Promise<void>;
+}
+
+/** What a harness hands its test file: start a service, collect topics, track anything else to stop. */
+export interface Harness<P extends ServiceProcess> {
+  /** Spawns the service; its logs are dumped if the test fails. */
+  start(env: Record<string, string>): P;
+  /** A Collector reading `topics` from the beginning. */
   collect(topics: readonly string[]): Promise<Collector>;
-} {
+  /** Stops `d` after the test, with the services and collectors. */
+  track<D extends Disposable>(d: D): D;
+}
+
+/**
+ * The per-file harness of the broker tests that run a built service: what `start`, `collect` and `track` hand out
+ * is stopped after each test (tracked things last), the shared producer after all of the file's tests.
+ */
+export function serviceHarness<P extends ServiceProcess>(
+  spawnService: (env: Record<string, string>) => P,
+): Harness<P> {
   const running: Array<ServiceProcess | Collector> = [];
+  const tracked: Disposable[] = [];
   afterEach(async () => {
     for (const r of running.splice(0)) await (r instanceof Collector ? r.close() : r.dispose());
+    for (const d of tracked.splice(0)) await d.dispose();
   });
   afterAll(closeProducer);
   return {
     start(env) {
-      const s = new ServiceProcess(env);
+      const s = spawnService(env);
       running.push(s);
       onTestFailed(() => s.dump());
       return s;
@@ -358,5 +550,14 @@ export function echoHarness(): {
       running.push(c);
       return c;
     },
+    track(d) {
+      tracked.push(d);
+      return d;
+    },
   };
+}
+
+/** The harness of the echo-service tests: `start` spawns the runtime's echo fixture. */
+export function echoHarness(): Harness<ServiceProcess> {
+  return serviceHarness((env) => new ServiceProcess(env));
 }

@@ -1,51 +1,30 @@
 // Outputs the broker will not take never stop a partition: flushes are split under the produce limit, and an
 // output that can never be produced (too large, refused) is dead-lettered — its copy cut to fit — while
 // processing goes on.
-import { createTopicsReady } from '@tidemark/runtime';
 import { describe, expect, it } from 'vitest';
 import {
   committedOffsets,
   contentEvent,
+  createTopics,
   echoEnv,
   echoHarness,
+  echoTopicNames,
   endOffsets,
-  kafka,
   produce,
-  unique,
   waitUntil,
 } from './helpers.js';
 import type { EchoOutput } from '@tidemark/runtime/testing';
 
 const { start, collect } = echoHarness();
 
-/** Echo topics with extra topic configs per role. */
+/** Echo topics of one partition, input and output with a max.message.bytes each if given. */
 async function topicsWith(prefix: string, configs: { input?: string; output?: string }) {
-  const t = {
-    input: unique(`${prefix}-in`),
-    output: unique(`${prefix}-out`),
-    dlq: unique(`${prefix}-dlq`),
-    findings: unique(`${prefix}-findings`),
-    service: unique(prefix),
-  };
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    await createTopicsReady(
-      admin,
-      [
-        [t.input, configs.input],
-        [t.output, configs.output],
-        [t.dlq, undefined],
-        [t.findings, undefined],
-      ].map(([topic, maxBytes]) => ({
-        topic: topic!,
-        numPartitions: 1,
-        configEntries: maxBytes ? [{ name: 'max.message.bytes', value: maxBytes }] : [],
-      })),
-    );
-  } finally {
-    await admin.disconnect();
-  }
+  const t = echoTopicNames(prefix);
+  const limit = (maxBytes?: string): Record<string, string> =>
+    maxBytes ? { 'max.message.bytes': maxBytes } : {};
+  await createTopics([t.input], 1, false, limit(configs.input));
+  await createTopics([t.output], 1, false, limit(configs.output));
+  await createTopics([t.dlq, t.findings], 1);
   return t;
 }
 

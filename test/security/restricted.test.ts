@@ -16,7 +16,7 @@ import {
   produce,
   unique,
 } from '../runtime/helpers.js';
-import { CONNECTOR, FreshnessProcess, SYSTEM, contractsDir } from '../freshness/helpers.js';
+import { CONNECTOR, FreshnessProcess, SYSTEM, freshnessSetup } from '../freshness/helpers.js';
 
 const CHECKER_MAIN = path.join(ROOT, 'services/contract-checker/dist/main.js');
 const tag = randomBytes(4).toString('hex');
@@ -61,6 +61,16 @@ afterAll(async () => {
 });
 
 /** Counts of each secret in `written` outside the steward field (an id that findings route on). */
+/** What secretHits must find in everything a service wrote: no secret anywhere. */
+const NO_HITS = {
+  title: 0,
+  owner: 0,
+  space: 0,
+  language: 0,
+  revision: 0,
+  specversion: 0,
+};
+
 function secretHits(written: string): Record<string, number> {
   const stewardField = `\\"steward\\":\\"${SECRETS.owner}\\"`;
   const elsewhere = written.split(stewardField).join('');
@@ -152,34 +162,14 @@ describe('restricted documents', () => {
     // The steward's id is an id, not content: findings route on it (owner.steward, spec outputs.md). It may appear
     // there and nowhere else.
     expect(written.split(`\\"steward\\":\\"${SECRETS.owner}\\"`).length - 1).toBeGreaterThan(0);
-    expect(secretHits(written)).toEqual({
-      title: 0,
-      owner: 0,
-      space: 0,
-      language: 0,
-      revision: 0,
-      specversion: 0,
-    });
+    expect(secretHits(written)).toEqual(NO_HITS);
   });
 
   it('that fall behind on sync leave ids only: 0 hits in sync-lag findings, dead letters and logs', async () => {
-    const t = {
-      content: unique('rs-content'),
-      sync: unique('rs-sync'),
-      findings: unique('rs-findings'),
-      dlq: unique('rs-dlq'),
-    };
-    await createTopics(Object.values(t), 3);
-    const dir = await contractsDir({}); // system-wide sync-lag SLA: 3s
+    const { t, dir, env } = await freshnessSetup('rs', {}); // system-wide sync-lag SLA: 3s
     dirs.push(dir);
     const service = new FreshnessProcess({
-      SERVICE_NAME: unique('freshness'),
-      KAFKA_GROUP_ID: unique('rs-group'),
-      TOPIC_CONTENT_CHANGES: t.content,
-      TOPIC_SYNC_EVENTS: t.sync,
-      TOPIC_FINDINGS: t.findings,
-      TOPIC_DLQ: t.dlq,
-      CONTRACTS_DIR: dir,
+      ...env,
       TICK_SCHEDULE: '* * * * * *',
       LOG_LEVEL: 'debug',
     });
@@ -255,13 +245,6 @@ describe('restricted documents', () => {
     expect(lagFindings.every((f) => f.data.restricted === true)).toBe(true);
     const written = everythingWritten(out, service);
     expect(written).toContain('S1'); // ids are kept
-    expect(secretHits(written)).toEqual({
-      title: 0,
-      owner: 0,
-      space: 0,
-      language: 0,
-      revision: 0,
-      specversion: 0,
-    });
+    expect(secretHits(written)).toEqual(NO_HITS);
   });
 });

@@ -11,39 +11,33 @@ const vocabulary: LabelVocabulary = {
 describe('MetricLabelBounds', () => {
   const bounds = new MetricLabelBounds(vocabulary);
 
-  it.each<[string, [string, string?, string?], Record<string, string>]>([
-    [
-      'everything named',
-      ['wiki', 'wiki-prod', 'policy'],
-      { system: 'wiki', connector: 'wiki-prod', content_class: 'policy' },
-    ],
-    [
-      'absent connector and class',
-      ['wiki'],
-      { system: 'wiki', connector: 'unknown', content_class: 'unknown' },
-    ],
+  // Each row: the event's system, connector and content class, then the labels it gets, in that order.
+  type Fields = [string, string?, string?];
+  it.each<[string, Fields, [string, string, string]]>([
+    ['everything named', ['wiki', 'wiki-prod', 'policy'], ['wiki', 'wiki-prod', 'policy']],
+    ['absent connector and class', ['wiki'], ['wiki', 'unknown', 'unknown']],
     [
       'connector and class of another system',
       ['crm', 'wiki-prod', 'policy'],
-      { system: 'crm', connector: 'other', content_class: 'other' },
+      ['crm', 'other', 'other'],
     ],
     [
       'unnamed system takes its values with it',
       ['made-up', 'wiki-prod', 'policy'],
-      { system: 'other', connector: 'other', content_class: 'other' },
+      ['other', 'other', 'other'],
     ],
-    [
-      'unnamed system, absent fields',
-      ['made-up'],
-      { system: 'other', connector: 'unknown', content_class: 'unknown' },
-    ],
+    ['unnamed system, absent fields', ['made-up'], ['other', 'unknown', 'unknown']],
     [
       'prototype names are plain strings',
       ['__proto__', 'constructor', 'toString'],
-      { system: 'other', connector: 'other', content_class: 'other' },
+      ['other', 'other', 'other'],
     ],
-  ])('%s', (_name, [system, connector, contentClass], expected) => {
-    expect(bounds.source(system, connector, contentClass)).toEqual(expected);
+  ])('%s', (_name, [system, connector, contentClass], [sys, conn, cls]) => {
+    expect(bounds.source(system, connector, contentClass)).toEqual({
+      system: sys,
+      connector: conn,
+      content_class: cls,
+    });
   });
 
   it('keeps 10,000 distinct event values to the series the vocabulary allows', () => {

@@ -147,25 +147,47 @@ export function reviewFinding(
   });
 }
 
+/** What a connector finding says of its connector while it fires; resolved, every one says the same. */
+interface ConnectorFacts {
+  readonly check: string;
+  readonly severity: Finding['severity'];
+  readonly firingSummary: string;
+  readonly evidence: Finding['evidence'];
+}
+
+function connectorAt(ledger: FreshnessLedger, i: number): FreshnessLedger['connectors'][number] {
+  const c = ledger.connectors[i];
+  if (!c) throw new RangeError(`no connector at index ${i}`);
+  return c;
+}
+
 function connectorFinding(
   ledger: FreshnessLedger,
   i: number,
-  check: string,
-  rest: Pick<Finding, 'status' | 'severity' | 'summary' | 'evidence' | 'observedAt'> &
-    Partial<Pick<Finding, 'traceparent'>>,
+  status: FindingStatus,
+  observedAt: number,
+  traceparent: string | undefined,
+  facts: ConnectorFacts,
 ): Finding {
-  const c = ledger.connectors[i];
-  if (!c) throw new RangeError(`no connector at index ${i}`);
+  const c = connectorAt(ledger, i);
   const policy = ledger.connectorPolicy(i);
   const owner: FindingOwner = {};
   if (policy.owner.team) owner.team = policy.owner.team;
   if (policy.owner.platformOwner) owner.platformOwner = policy.owner.platformOwner;
   return buildFinding({
-    check,
+    check: facts.check,
     subject: { system: c.system, connector: c.name },
     owner,
     ...policyFields(policy),
-    ...rest,
+    status,
+    severity: facts.severity,
+    summary:
+      status === 'firing'
+        ? facts.firingSummary
+        : `connector ${c.name} (${c.system}) succeeded again at ${formatTime(c.lastSuccess)}`,
+    evidence: facts.evidence,
+    observedAt: formatTime(observedAt),
+    traceparent,
   });
 }
 
@@ -177,27 +199,21 @@ export function connectorSilentFinding(
   observedAt: number,
   traceparent?: string,
 ): Finding {
-  const c = ledger.connectors[i];
-  if (!c) throw new RangeError(`no connector at index ${i}`);
+  const c = connectorAt(ledger, i);
   const heartbeat = ledger.connectorPolicy(i).heartbeatMs;
   const last = Number.isNaN(c.lastSuccess)
     ? `no succeeded run since first seen ${formatTime(c.firstSeen)}`
     : `last succeeded run ${formatTime(c.lastSuccess)}`;
-  return connectorFinding(ledger, i, FRESHNESS_CHECKS.connectorSilent, {
-    status,
+  return connectorFinding(ledger, i, status, observedAt, traceparent, {
+    check: FRESHNESS_CHECKS.connectorSilent,
     severity: FRESHNESS_SEVERITY.connectorSilent,
-    summary:
-      status === 'firing'
-        ? `connector ${c.name} (${c.system}) is silent: ${last}, heartbeat ${formatDuration(heartbeat)}`
-        : `connector ${c.name} (${c.system}) succeeded again at ${formatTime(c.lastSuccess)}`,
+    firingSummary: `connector ${c.name} (${c.system}) is silent: ${last}, heartbeat ${formatDuration(heartbeat)}`,
     evidence: {
       lastSuccessAt: isoOrNull(c.lastSuccess),
       firstSeenAt: formatTime(c.firstSeen),
       slaSeconds: heartbeat / 1000,
       ...(status === 'firing' ? { deadline: formatTime(ledger.silentDeadline(i)) } : {}),
     },
-    observedAt: formatTime(observedAt),
-    traceparent,
   });
 }
 
@@ -209,24 +225,18 @@ export function connectorFailingFinding(
   observedAt: number,
   traceparent?: string,
 ): Finding {
-  const c = ledger.connectors[i];
-  if (!c) throw new RangeError(`no connector at index ${i}`);
+  const c = connectorAt(ledger, i);
   const threshold = ledger.connectorPolicy(i).failingRuns;
   const lastError = c.failures.at(-1)?.error;
-  return connectorFinding(ledger, i, FRESHNESS_CHECKS.connectorFailing, {
-    status,
+  return connectorFinding(ledger, i, status, observedAt, traceparent, {
+    check: FRESHNESS_CHECKS.connectorFailing,
     severity: FRESHNESS_SEVERITY.connectorFailing,
-    summary:
-      status === 'firing'
-        ? `connector ${c.name} (${c.system}) failed ${c.failures.length} runs in a row (threshold ${threshold})${lastError ? `: ${lastError}` : ''}`
-        : `connector ${c.name} (${c.system}) succeeded again at ${formatTime(c.lastSuccess)}`,
+    firingSummary: `connector ${c.name} (${c.system}) failed ${c.failures.length} runs in a row (threshold ${threshold})${lastError ? `: ${lastError}` : ''}`,
     evidence: {
       count: c.failures.length,
       threshold,
       runIds: c.failures.map((f) => f.runId),
       ...(lastError ? { lastError } : {}),
     },
-    observedAt: formatTime(observedAt),
-    traceparent,
   });
 }

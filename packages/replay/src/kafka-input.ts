@@ -3,7 +3,7 @@
 // that talks to Kafka; this file holds what does not need a broker: the range bounds and the merge into the
 // record-envelope lines every replay input already accepts.
 import { parseTime } from '@tidemark/core';
-import type { RecordHeaders } from '@tidemark/core';
+import type { InputRecord } from '@tidemark/core';
 
 /** One end of a replay range: a time (every partition's first record at or after it) or an offset. */
 export type RangeBound = { kind: 'time'; ms: number } | { kind: 'offset'; offset: bigint };
@@ -29,18 +29,8 @@ export function parseRangeBound(text: string, flag: string): RangeBound {
   }
 }
 
-/** A consumed record of a replay range. */
-export interface RangeRecord {
-  topic: string;
-  partition: number;
-  /** Decimal string, as Kafka clients give it. */
-  offset: string;
-  /** Epoch ms, decimal string. */
-  timestamp: string;
-  key: string | null;
-  value: Buffer | null;
-  headers: RecordHeaders;
-}
+/** A consumed record of a replay range: the record a host hands a handler. */
+export type RangeRecord = InputRecord;
 
 /**
  * The records of a range as replay input lines (record envelopes with the record's timestamp and base64

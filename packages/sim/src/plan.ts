@@ -707,15 +707,10 @@ class Resolver {
             optional('drift.categorical', { system, feature: field }, at);
             return;
           case 'numeric':
-            add('drift.numeric', { system, feature: field }, at, at + window, {
-              detail: { factor, share },
-            });
-            optional('contract.allowed', { system, field }, at, ['docId']);
-            optional('contract.rule', { system }, at, ['docId']);
-            return;
           case 'categorical':
-            add('drift.categorical', { system, feature: field }, at, at + window, {
-              detail: { value, share },
+            // A scaled number or an injected category: its drift feature must see it; contracts may too.
+            add(`drift.${kind}`, { system, feature: field }, at, at + window, {
+              detail: kind === 'numeric' ? { factor, share } : { value, share },
             });
             optional('contract.allowed', { system, field }, at, ['docId']);
             optional('contract.rule', { system }, at, ['docId']);

@@ -102,9 +102,8 @@ export interface FalseAlarm {
   observedAt: string;
 }
 
-/** How well one check did. */
-export interface CheckScore {
-  check: string;
+/** Detection counts and rates, of one check or of all of them. */
+export interface ScoreCounts {
   /** Required truth entries (faults that must be found). */
   injected: number;
   detected: number;
@@ -116,6 +115,11 @@ export interface CheckScore {
   falsePositives: number;
   /** truePositives / findings; null when the check reported nothing. */
   precision: number | null;
+}
+
+/** How well one check did. */
+export interface CheckScore extends ScoreCounts {
+  check: string;
   ttd: TimeToDetect | null;
   /** Up to `sampleSize` missed faults. */
   missed: TruthEntry[];
@@ -126,15 +130,7 @@ export interface CheckScore {
 /** Recall, precision and time to detect per check, and in total. */
 export interface Scorecard {
   checks: CheckScore[];
-  total: {
-    injected: number;
-    detected: number;
-    recall: number | null;
-    findings: number;
-    truePositives: number;
-    falsePositives: number;
-    precision: number | null;
-  };
+  total: ScoreCounts;
 }
 
 /** Options of score(). */

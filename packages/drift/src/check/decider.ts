@@ -343,11 +343,20 @@ function decideDistribution(
     baseline.count,
   );
   const where = `${f.name} on ${series.id.system}${series.id.connector ? `/${series.id.connector}` : ''}`;
+  // Numeric and categorical verdicts open alike: remembered for the baseline, then the same summary.
+  const judged = (v: { drifted: boolean; parts: readonly string[] }) => {
+    remember(v.drifted);
+    return {
+      drifted: v.drifted,
+      windowStart: start,
+      windowEnd: end,
+      summary: `${where} ${v.drifted ? 'departs from' : 'is back within'} its baseline (${v.parts.join('; ')}), window ${window.start}–${window.end}`,
+    };
+  };
   const t = f.thresholds;
   if (acc.kind === 'numeric') {
     const r = compareNumeric(baseline as NumericAccumulation, acc, { bins: f.bins })!;
     const v = judgeNumeric(r, t);
-    remember(v.drifted);
     const topBins = [...r.psi.bins]
       .sort((a, b) => Math.abs(b.contribution) - Math.abs(a.contribution))
       .slice(0, 5)
@@ -359,10 +368,7 @@ function decideDistribution(
         contribution: round(b.contribution),
       }));
     return {
-      drifted: v.drifted,
-      windowStart: start,
-      windowEnd: end,
-      summary: `${where} ${v.drifted ? 'departs from' : 'is back within'} its baseline (${v.parts.join('; ')}), window ${window.start}–${window.end}`,
+      ...judged(v),
       evidence: {
         field: f.field,
         statistic: {
@@ -395,12 +401,8 @@ function decideDistribution(
     return null;
   }
   const v = judgeCategorical(r, t);
-  remember(v.drifted);
   return {
-    drifted: v.drifted,
-    windowStart: start,
-    windowEnd: end,
-    summary: `${where} ${v.drifted ? 'departs from' : 'is back within'} its baseline (${v.parts.join('; ')}), window ${window.start}–${window.end}`,
+    ...judged(v),
     evidence: {
       field: f.field,
       statistic: {
