@@ -174,6 +174,42 @@ describe('parity.mass-removal over all partitions (one finding per system)', () 
     expect(held()).toEqual([23]);
   });
 
+  it('a partition far behind in event time reporting the same burst late does not fire it a second time', () => {
+    // Live, partitions move through event time at their own speed; this decider hears them out of step.
+    const c = new Cluster(1, SETTINGS);
+    const h = c.parts[0]!;
+    const report = (partition: number, atMin: number, held: number, burst?: [number, number]) =>
+      brief(
+        applyMassPartial(
+          h.state,
+          massPartialEvent(
+            {
+              system: 'wiki',
+              partition,
+              at: T0 + atMin * MINUTE,
+              held,
+              deferred: 0,
+              buckets: burst
+                ? [{ start: T0 + burst[0] * MINUTE, removed: burst[1], expected: 0 }]
+                : [],
+            },
+            'parity-verifier',
+          ),
+          h.ctx(),
+        ),
+      );
+    for (const p of [0, 1, 2]) expect(report(p, 0, 30)).toEqual([]);
+    // The burst: 25 of partition 0's 30 documents at minute 1, 25 of partition 1's at minute 2.
+    expect(report(0, 2, 5, [1, 25])).toEqual([]);
+    expect(report(1, 3, 5, [2, 25])).toEqual(['firing parity.mass-removal wiki']);
+    // Partition 0 races ahead: its bucket left the window, 25 of 65 is under half — resolved.
+    expect(report(0, 12, 5)).toEqual(['resolved parity.mass-removal wiki']);
+    // Partition 2, behind, now reports its 25 removals of minute 7: the same burst, not a new problem.
+    expect(report(2, 8, 5, [7, 25])).toEqual([]);
+    // A burst after the resolve is one: it fires.
+    expect(report(0, 20, 5, [19, 40])).toEqual(['firing parity.mass-removal wiki']);
+  });
+
   it('restores the decision from the changelog: no second firing, one resolve', () => {
     const c = filled(3, 90);
     c.handle(...ids(60).map((d) => removed({ docId: d, revision: 1, t: MINUTE })));

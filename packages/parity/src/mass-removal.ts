@@ -196,6 +196,11 @@ function decideMass(decision: MassDecision, s: ParitySettings, eventTime: number
   const width = bucketWidth(s);
   const parts = Object.entries(decision.parts).sort(([a], [b]) => Number(a) - Number(b));
   const ref = Math.max(eventTime, ...parts.map(([, p]) => p.at));
+  const firing = decision.firing;
+  // Between episodes only removals after the last resolve count (see MassDecision.quietAfter). Live, partitions
+  // move through event time at different speeds: one far ahead lets the burst's buckets leave the window and the
+  // finding resolves, then one behind reports removals from the middle of the same burst. One problem, one finding.
+  const after = firing === undefined ? decision.quietAfter : undefined;
   let removed = 0;
   let expected = 0;
   let held = 0;
@@ -204,6 +209,7 @@ function decideMass(decision: MassDecision, s: ParitySettings, eventTime: number
     held += part.held;
     for (const b of part.buckets) {
       if (b.start + width <= ref - windowMs) continue;
+      if (after !== undefined && b.start + width <= after) continue;
       removed += b.removed;
       expected += b.expected;
       for (const [c, n] of Object.entries(b.connectors ?? {}))
@@ -222,7 +228,6 @@ function decideMass(decision: MassDecision, s: ParitySettings, eventTime: number
     expected,
     partitions: parts.length,
   };
-  const firing = decision.firing;
   if (firing) {
     for (const [p, part] of parts)
       firing.deferred[p] = Math.max(firing.deferred[p] ?? 0, part.deferred);
@@ -255,6 +260,7 @@ function decideMass(decision: MassDecision, s: ParitySettings, eventTime: number
   }
   if (!breach && firing) {
     delete decision.firing;
+    decision.quietAfter = ref;
     const deferred = Object.values(firing.deferred).reduce((a, b) => a + b, 0);
     return [
       parityFinding({

@@ -100,6 +100,11 @@ export interface MassDecision {
     /** Most delete-missed findings each partition held back during the burst. */
     deferred: Record<string, number>;
   };
+  /**
+   * Time (ms) of the last resolve. Removals in buckets that ended by then belong to the episode that resolved: a
+   * partition that lags in event time reports them late, and counting them again fired the same burst twice.
+   */
+  quietAfter?: number;
 }
 
 /** An inventory snapshot being assembled or kept as the latest complete one of its side. */
