@@ -116,7 +116,8 @@ async function usage(s) {
   let cpu = NaN;
   for (const line of text.split('\n')) {
     if (line.startsWith('tidemark_records_in_total{')) records += Number(line.split(' ').pop());
-    if (line.startsWith('process_cpu_seconds_total ')) cpu = Number(line.split(' ').pop());
+    // prom-client's default metric, with the service's default label.
+    if (/^process_cpu_seconds_total[ {]/.test(line)) cpu = Number(line.split(' ').pop());
   }
   return { records, cpu };
 }
