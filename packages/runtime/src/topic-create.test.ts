@@ -5,9 +5,14 @@ import { createTopicsReady, TopicsNotReadyError } from './topic-create.js';
 type Metadata = Awaited<ReturnType<Admin['fetchTopicMetadata']>>;
 
 /** An admin whose metadata answers are scripted in order (the last one repeats). */
-function scriptedAdmin(created: boolean, answers: Array<Metadata | Error>) {
+function scriptedAdmin(
+  created: boolean,
+  answers: Array<Metadata | Error>,
+  existing: string[] = [],
+) {
   const calls = { create: [] as unknown[], metadata: 0 };
   const admin = {
+    listTopics: async () => existing,
     createTopics: async (req: unknown) => {
       calls.create.push(req);
       return created;
@@ -65,9 +70,18 @@ describe('createTopicsReady', () => {
     ]);
   });
 
-  it('returns false when every topic existed, once their leaders are known', async () => {
-    const { admin } = scriptedAdmin(false, [{ topics: [topic('a', [0, 0, 0])] }]);
-    await expect(createTopicsReady(admin, [{ topic: 'a', numPartitions: 3 }])).resolves.toBe(false);
+  it('asks only for the topics that do not exist; false when every topic existed', async () => {
+    const some = scriptedAdmin(true, [{ topics: [topic('a', [0]), topic('b', [0])] }], ['a']);
+    await expect(createTopicsReady(some.admin, [{ topic: 'a' }, { topic: 'b' }])).resolves.toBe(
+      true,
+    );
+    expect(some.calls.create).toEqual([{ topics: [{ topic: 'b' }], waitForLeaders: false }]);
+    // Nothing to create: no CreateTopics request at all (its TOPIC_ALREADY_EXISTS is a kafkajs ERROR log line).
+    const all = scriptedAdmin(true, [{ topics: [topic('a', [0, 0, 0])] }], ['a']);
+    await expect(createTopicsReady(all.admin, [{ topic: 'a', numPartitions: 3 }])).resolves.toBe(
+      false,
+    );
+    expect(all.calls.create).toEqual([]);
   });
 
   it('names the topics and the last metadata error when leaders never appear', async () => {

@@ -24,8 +24,8 @@ export class TopicsNotReadyError extends Error {
 }
 
 /**
- * Creates topics and returns once every partition of each has a leader in metadata; true when at least one was
- * new, false when all existed. Every place that creates topics uses it instead of kafkajs' `waitForLeaders`:
+ * Creates the topics that do not exist yet and returns once every partition of each has a leader in metadata; true
+ * when at least one was new, false when all existed. Every place that creates topics uses it instead of kafkajs' `waitForLeaders`:
  * that wait retries only LEADER_NOT_AVAILABLE, but KRaft publishes a new topic to the broker's metadata cache a
  * moment after CreateTopics returns, so it can fail with UNKNOWN_TOPIC_OR_PARTITION ("This server does not host
  * this topic-partition") although the topics were created — seen in CI on a busy 2-core host.
@@ -35,7 +35,12 @@ export async function createTopicsReady(
   topics: readonly ITopicConfig[],
   { timeoutMs = 30_000, pollMs = 100 }: CreateTopicsReadyOptions = {},
 ): Promise<boolean> {
-  const created = await admin.createTopics({ topics: [...topics], waitForLeaders: false });
+  // Topics that exist are not asked for again: the broker's TOPIC_ALREADY_EXISTS reaches the logs as a kafkajs
+  // ERROR line ("Topic creation errors") on every start of a service whose changelog is there.
+  const existing = new Set(await admin.listTopics());
+  const missing = topics.filter((t) => !existing.has(t.topic));
+  const created =
+    missing.length > 0 && (await admin.createTopics({ topics: missing, waitForLeaders: false }));
   const names = topics.map((t) => t.topic);
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;

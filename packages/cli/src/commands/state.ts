@@ -96,7 +96,7 @@ async function createWhenDeleted(admin: Admin, topic: string, partitions: number
   const deadline = Date.now() + 60_000;
   for (;;) {
     try {
-      await createTopicsReady(admin, [
+      const created = await createTopicsReady(admin, [
         {
           topic,
           numPartitions: partitions,
@@ -104,8 +104,11 @@ async function createWhenDeleted(admin: Admin, topic: string, partitions: number
           configEntries: [{ name: 'cleanup.policy', value: 'compact' }],
         },
       ]);
-      const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
-      if (topics[0]?.partitions.length === partitions) return;
+      // Not created: the previous incarnation is still listed (its deletion is under way); try again shortly.
+      if (created) {
+        const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
+        if (topics[0]?.partitions.length === partitions) return;
+      }
     } catch (error) {
       // TOPIC_ALREADY_EXISTS / UNKNOWN_TOPIC while the deletion is still under way: try again shortly.
       if (Date.now() > deadline) throw error;
