@@ -2,6 +2,8 @@
 // Merge rules (documented in README.md): scalars and maps — the class wins key by key; `required` — union;
 // rules — by name, references and null-rate limits — by field: a class entry replaces the system entry of the same
 // name/field; drift features are added (names are unique per system).
+// One file because every resolved setting type below is built by SystemResolver with its merge rule: a field, its
+// default and its rule change together.
 import { RE2JS } from '@bufbuild/re2';
 import { parseDuration, parseTime } from '@tidemark/core';
 import { compileRule, type CompiledRule } from './cel/compile.js';

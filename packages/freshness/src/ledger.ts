@@ -5,6 +5,9 @@ import { enabled, validatePolicy, type FreshnessPolicy, type FreshnessSettings }
 import { PendingPool } from './pending.js';
 import { TRACEPARENT_BYTES } from './traces.js';
 
+// One file because it is one data structure: every method reads and writes the same slot-indexed columns,
+// intern tables and deadline heap, and the changelog codec must match that layout byte for byte.
+//
 // Layout, chosen for ~1M documents per partition at well under 200 bytes each (see README, "Memory"):
 // - a document is a slot; its numeric facts live in typed arrays indexed by slot (struct of arrays);
 // - strings that repeat (owner, content class, connector, system+class) are interned into small tables;

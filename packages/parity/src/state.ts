@@ -1,6 +1,9 @@
 import { DeadlineQueue, type PartitionState, type StateChange } from '@tidemark/core';
 import { IdInventory, hashId, type IdHasher } from './inventory-diff.js';
 
+// One file because it is one partition state: the record types, the deadline queue order and the changelog
+// encoding of every record kind must change together, or a restore reads what another version wrote.
+//
 // Changelog layout: one entry per document, per system, per inventory side, per reconciliation subject and
 // per received inventory chunk, each keyed `<tag>:<JSON array of its identity>` so no id character can make
 // two keys collide. Every value carries its own identity, so restore never parses keys.

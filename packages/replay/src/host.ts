@@ -1,3 +1,5 @@
+// One file because it is one deterministic schedule (ReplayHost): its clock, per-partition queues, ticks and
+// output feedback share ordering invariants that a split would scatter; backtest.ts and the CLI only drive it.
 import {
   checkOutputs,
   isPromiseLike,

@@ -3,15 +3,9 @@ import { YamlReader } from '@tidemark/contracts';
 import type { Located } from '@tidemark/contracts';
 import { formatMatchers, newMatcher, parseMatchers, sortMatchers } from './matcher.js';
 import type { Matcher } from './matcher.js';
-import {
-  checkLocation,
-  parseDayOfMonthRange,
-  parseMonthRange,
-  parseTimeRange,
-  parseWeekdayRange,
-  parseYearRange,
-} from './timeinterval.js';
-import type { InclusiveRange, TimeInterval, TimeRange } from './timeinterval.js';
+import { readTimeIntervals } from './config-intervals.js';
+import { readReceivers } from './config-receivers.js';
+import type { TimeInterval } from './timeinterval.js';
 
 /** Every default of routing in one place: Alertmanager's route timers plus Tidemark's own knobs. */
 export const ROUTING_DEFAULTS = Object.freeze({
@@ -174,7 +168,8 @@ interface RawRoute {
   routes: RawRoute[];
 }
 
-function duration(r: YamlReader, at: Located | undefined): number | undefined {
+/** A duration field, in ms; a bad one is reported on the reader. */
+export function duration(r: YamlReader, at: Located | undefined): number | undefined {
   const s = r.text(at);
   if (s === undefined || !at) return undefined;
   return r.attempt(at, () => parseDuration(s));
@@ -298,184 +293,6 @@ function buildRoute(raw: RawRoute, parent: Parent | undefined, index: number): R
     activeTimeIntervals: Object.freeze([...raw.activeTimeIntervals]),
     routes: Object.freeze(raw.routes.map((child, i) => buildRoute(child, opts, i))),
   });
-}
-
-const TICKET_FIELDS = ['queue', 'period', 'sla'] as const;
-const WEBHOOK_FIELDS = ['url', 'send_resolved', 'max_alerts'] as const;
-const JIRA_FIELDS = ['project', 'issue_type', 'resolve_transition'] as const;
-
-function readReceivers(r: YamlReader, at: Located | undefined): Map<string, Receiver> {
-  const out = new Map<string, Receiver>();
-  for (const item of r.seq(at ?? { node: null, path: '' })) {
-    const f = r.map(item, ['name', 'kind', ...TICKET_FIELDS, ...WEBHOOK_FIELDS, ...JIRA_FIELDS]);
-    if (!f) continue;
-    const name = r.str(f.get('name'));
-    if (name === undefined || name === '') {
-      r.problem(item, 'missing name on receiver');
-      continue;
-    }
-    if (out.has(name))
-      r.problem(item, `notification config name ${JSON.stringify(name)} is not unique`);
-    const kindAt = f.get('kind');
-    const kind = r.str(kindAt) ?? 'alerts';
-    if (kind !== 'alerts' && kind !== 'tickets' && kind !== 'webhook' && kind !== 'jira') {
-      r.problem(
-        kindAt as Located,
-        `must be "alerts", "tickets", "webhook" or "jira", got ${JSON.stringify(kind)}`,
-      );
-      continue;
-    }
-    const queue = r.str(f.get('queue'));
-    const period = duration(r, f.get('period')) ?? ROUTING_DEFAULTS.ticketPeriod;
-    const sla = duration(r, f.get('sla')) ?? ROUTING_DEFAULTS.ticketSla;
-    if (period === 0) r.problem(f.get('period') as Located, 'period cannot be zero');
-    for (const k of kind === 'tickets' || kind === 'jira' ? [] : TICKET_FIELDS) {
-      const a = f.get(k);
-      if (a) r.problem(a, `only tickets and jira receivers take ${k}`);
-    }
-    for (const k of kind === 'webhook' ? [] : WEBHOOK_FIELDS) {
-      const a = f.get(k);
-      if (a && !(kind === 'jira' && k === 'url')) r.problem(a, `only webhook receivers take ${k}`);
-    }
-    for (const k of kind === 'jira' ? [] : JIRA_FIELDS) {
-      const a = f.get(k);
-      if (a) r.problem(a, `only jira receivers take ${k}`);
-    }
-    const urlAt = f.get('url');
-    const url = r.str(urlAt);
-    const project = r.str(f.get('project'));
-    if (kind === 'jira' && (project === undefined || project === ''))
-      r.problem(item, 'jira receiver needs a project');
-    if (kind === 'webhook' || kind === 'jira') {
-      if (url === undefined) r.problem(item, `${kind} receiver needs a url`);
-      else if (!isHttpUrl(url))
-        r.problem(
-          urlAt as Located,
-          `must be an http:// or https:// URL, got ${JSON.stringify(url)}`,
-        );
-    }
-    const sendResolved = r.bool(f.get('send_resolved')) ?? ROUTING_DEFAULTS.webhookSendResolved;
-    const maxAt = f.get('max_alerts');
-    const maxText = r.text(maxAt);
-    let maxAlerts: number = ROUTING_DEFAULTS.webhookMaxAlerts;
-    if (maxText !== undefined && maxAt) {
-      if (/^\d+$/.test(maxText)) maxAlerts = Number(maxText);
-      else r.problem(maxAt, `must be a whole number >= 0, got ${JSON.stringify(maxText)}`);
-    }
-    out.set(
-      name,
-      Object.freeze({
-        name,
-        kind,
-        period,
-        sla,
-        sendResolved,
-        maxAlerts,
-        ...(queue ? { queue } : {}),
-        ...((kind === 'webhook' || kind === 'jira') && url ? { url } : {}),
-        ...(kind === 'jira'
-          ? {
-              ...(project ? { project } : {}),
-              issueType: r.str(f.get('issue_type')) ?? ROUTING_DEFAULTS.jiraIssueType,
-              resolveTransition:
-                r.str(f.get('resolve_transition')) ?? ROUTING_DEFAULTS.jiraResolveTransition,
-            }
-          : {}),
-      }),
-    );
-  }
-  return out;
-}
-
-function isHttpUrl(text: string): boolean {
-  try {
-    const u = new URL(text);
-    return u.protocol === 'http:' || u.protocol === 'https:';
-  } catch {
-    return false;
-  }
-}
-
-function readTimeInterval(r: YamlReader, at: Located): TimeInterval {
-  const f =
-    r.map(at, ['times', 'weekdays', 'days_of_month', 'months', 'years', 'location']) ?? new Map();
-  const ranges = (
-    key: string,
-    parse: (s: string) => InclusiveRange,
-  ): InclusiveRange[] | undefined => {
-    const a = f.get(key);
-    if (!a || r.isNull(a)) return undefined;
-    const out: InclusiveRange[] = [];
-    for (const item of r.seq(a)) {
-      const s = r.text(item);
-      const v = s === undefined ? undefined : r.attempt(item, () => parse(s));
-      if (v) out.push(v);
-    }
-    return out;
-  };
-  const ti: {
-    -readonly [K in keyof TimeInterval]: TimeInterval[K];
-  } = {};
-  const timesAt = f.get('times');
-  if (timesAt && !r.isNull(timesAt)) {
-    const times: TimeRange[] = [];
-    for (const item of r.seq(timesAt)) {
-      const tf = r.map(item, ['start_time', 'end_time']);
-      if (!tf) continue;
-      const start = r.str(tf.get('start_time'));
-      const end = r.str(tf.get('end_time'));
-      if (start === undefined || end === undefined) {
-        r.problem(item, 'both start and end times must be provided');
-        continue;
-      }
-      const t = r.attempt(item, () => parseTimeRange(start, end));
-      if (t) times.push(t);
-    }
-    ti.times = times;
-  }
-  const weekdays = ranges('weekdays', parseWeekdayRange);
-  if (weekdays) ti.weekdays = weekdays;
-  const days = ranges('days_of_month', parseDayOfMonthRange);
-  if (days) ti.daysOfMonth = days;
-  const months = ranges('months', parseMonthRange);
-  if (months) ti.months = months;
-  const years = ranges('years', parseYearRange);
-  if (years) ti.years = years;
-  const locAt = f.get('location');
-  const location = r.str(locAt);
-  if (
-    location !== undefined &&
-    locAt &&
-    r.attempt(locAt, () => checkLocation(location)) !== undefined
-  ) {
-    ti.location = location;
-  }
-  if (location === 'Local')
-    r.problem(locAt as Located, 'location "Local" depends on the host; name a zone');
-  return Object.freeze(ti);
-}
-
-function readTimeIntervals(
-  r: YamlReader,
-  ats: Array<Located | undefined>,
-  out: Map<string, readonly TimeInterval[]>,
-): void {
-  for (const at of ats) {
-    for (const item of r.seq(at ?? { node: null, path: '' })) {
-      const f = r.map(item, ['name', 'time_intervals']);
-      if (!f) continue;
-      const name = r.str(f.get('name'));
-      if (name === undefined || name === '') {
-        r.problem(item, 'missing name in time interval');
-        continue;
-      }
-      if (out.has(name)) r.problem(item, `time interval ${JSON.stringify(name)} is not unique`);
-      const list = r
-        .seq(f.get('time_intervals') ?? { node: null, path: '' })
-        .map((ti) => readTimeInterval(r, ti));
-      out.set(name, Object.freeze(list));
-    }
-  }
 }
 
 function readInhibitRules(

@@ -1,6 +1,8 @@
 // Turns a fault plan into concrete, timed actions on chosen documents, and into the ground truth. Everything is
 // decided here, before a single event is generated, so the truth is known up front and the generator only
 // carries the actions out.
+// One file because it is one Resolver: every fault kind's case shares resolveFault's truth recorders and the
+// victims already taken (no document is hit twice); the types it produces are in actions.ts.
 import {
   createEnvelopeParser,
   EnvelopeError,
@@ -27,108 +29,29 @@ import {
   type World,
 } from './world.js';
 
-/** Field changes a faulty revision carries: values to set (null included) and fields to remove. */
-export interface Overrides {
-  set: ReadonlyArray<readonly [string, unknown]>;
-  remove: readonly string[];
-}
+import type {
+  DocAction,
+  Ghost,
+  IncompleteSnapshot,
+  Outage,
+  Overrides,
+  PoisonAction,
+  PopulationWindow,
+  ResolvedPlan,
+  SystemPlan,
+} from './actions.js';
 
-/** A timed action on one document. */
-export interface DocAction {
-  fault: number;
-  kind:
-    | 'overrides'
-    | 'stuck'
-    | 'acl'
-    | 'delete-missed'
-    | 'resurrect'
-    | 'missing'
-    | 'clean-delete'
-    | 'mass-remove';
-  s: number;
-  i: number;
-  t: number;
-  overrides?: Overrides;
-  /** `reviewedAt` (epoch ms) of an overdue revision. */
-  reviewedAt?: number;
-  /** Delay from the index removal to the stale re-upsert (resurrect). */
-  afterMs?: number;
-  /** When the connector re-indexes a mass-removed document (mass-remove); absent: never within the run. */
-  restoreAt?: number;
-}
-
-/** A record that is broken on purpose. */
-export interface PoisonAction {
-  fault: number;
-  s: number;
-  i: number;
-  t: number;
-  form: 'invalid-json' | 'not-cloudevent' | 'unknown-type' | 'schema' | 'framed';
-  topic: 'content' | 'sync' | 'inventory';
-  schemaId: number;
-}
-
-/** A connector outage: runs skipped or failed, and the index applying nothing until it recovers. */
-export interface Outage {
-  fault: number;
-  /** Index of the connector that is down. */
-  c: number;
-  from: number;
-  /** Start of the run that recovers and catches up; Infinity when the outage lasts to the end. */
-  until: number;
-  skipSlots: ReadonlySet<number>;
-  failSlots: ReadonlySet<number>;
-  error: string;
-}
-
-/** A fault that changes a share of a system's events for a while (drift, null rate, volume). */
-export interface PopulationWindow {
-  fault: number;
-  kind: 'null-rate' | 'numeric' | 'categorical' | 'volume';
-  from: number;
-  to: number;
-  field: string;
-  value: unknown;
-  share: number;
-  factor: number;
-  contentClass: string | undefined;
-  /** null-rate: write null, or remove the field (for fields the event schema does not let be null). */
-  as: 'null' | 'missing';
-}
-
-/** A document the index holds although the source never had it (`parity.orphan`). */
-export interface Ghost {
-  i: number;
-  docId: string;
-  from: number;
-}
-
-/** An inventory snapshot whose last chunk never arrives (`parity.snapshot-incomplete`). */
-export interface IncompleteSnapshot {
-  fault: number;
-  /** Time of the inventory (one of `inventoryTimes`). */
-  at: number;
-  side: 'source' | 'index';
-}
-
-/** Per-system actions of a resolved plan. */
-export interface SystemPlan {
-  /** Documents any fault acts on: never deleted by the random process. */
-  victims: Set<number>;
-  outages: Outage[];
-  windows: PopulationWindow[];
-  ghosts: Ghost[];
-  incomplete: IncompleteSnapshot[];
-}
-
-/** A fault plan resolved against a world. */
-export interface ResolvedPlan {
-  docActions: DocAction[];
-  poison: PoisonAction[];
-  systems: SystemPlan[];
-  truth: TruthEntry[];
-  warnings: string[];
-}
+export type {
+  DocAction,
+  Ghost,
+  IncompleteSnapshot,
+  Outage,
+  Overrides,
+  PoisonAction,
+  PopulationWindow,
+  ResolvedPlan,
+  SystemPlan,
+};
 
 const DEFAULT_EVERY = '1m';
 const POISON_CYCLE = ['invalid-json', 'not-cloudevent', 'unknown-type', 'schema'] as const;

@@ -2,6 +2,8 @@
 // accumulations of a window from every partition, and once the window is due (its end + allowed lateness + decide
 // delay has passed), compare it with its baseline and emit drift.numeric / drift.categorical / drift.volume findings,
 // firing while the window departs and resolved at the first later window back within threshold. Pure.
+// One file because merging, due-ness and the three verdicts all move the same series record and its baseline
+// rules (below); its changelog JSON form is in decider-json.ts.
 //
 // Rolling baseline: the last N windows that did not drift. A drifted window is held aside; if drift lasts N windows
 // in a row, those windows become the baseline (the change is the new normal, and the finding resolves on the next
@@ -17,14 +19,12 @@
 import { buildFinding, formatTime, type Finding } from '@tidemark/core';
 import {
   accumulationFromJSON,
-  accumulationToJSON,
   compareCategorical,
   compareNumeric,
   mergeAccumulations,
   mergeAll,
   type CategoricalAccumulation,
   type FeatureAccumulation,
-  type FeatureAccumulationJSON,
   type FeatureKind,
   type NumericAccumulation,
 } from '../stat/accumulation.js';
@@ -34,9 +34,8 @@ import {
   WEEK_MS,
   type VolumeBaseline,
 } from '../compare/volume.js';
-import { DriftStateError } from '../errors.js';
 import type { ResolvedDriftConfig, ResolvedFeatureConfig } from './config.js';
-import { isSeriesId, seriesKey, type DriftPartial, type SeriesId } from './partition.js';
+import { seriesKey, type DriftPartial, type SeriesId } from './partition.js';
 import { featureFor, MAX_VOLUME_HISTORY } from './config.js';
 import { fmt, judgeCategorical, judgeNumeric, psiNoiseFloor } from './verdict.js';
 
@@ -540,109 +539,11 @@ function round(x: number): number {
   return Number(x.toPrecision(6));
 }
 
-type WindowsJSON = Array<[number, FeatureAccumulationJSON]>;
-
-/** JSON form of one decider series. */
-export interface DeciderSeriesJSON {
-  id: SeriesId;
-  kind: FeatureKind;
-  /** [window start, input partition, accumulation]. */
-  pending: Array<[number, number, FeatureAccumulationJSON]>;
-  /** [window start, host time its first partial arrived]. */
-  since: Array<[number, number]>;
-  contributors: Array<[number, number]>;
-  history: WindowsJSON;
-  quarantine: WindowsJSON;
-  reference: FeatureAccumulationJSON | null;
-  volume: Array<[number, number]>;
-  lastDecided: number | null;
-  firing: boolean;
-}
-
-/** Serialises one decider series to plain data. */
-export function deciderSeriesToJSON(s: DeciderSeries): DeciderSeriesJSON {
-  const windows = (list: readonly WindowAcc[]): WindowsJSON =>
-    list.map((w) => [w.start, accumulationToJSON(w.acc)]);
-  const pending: DeciderSeriesJSON['pending'] = [];
-  for (const start of [...s.pending.keys()].sort((a, b) => a - b)) {
-    const parts = s.pending.get(start)!;
-    for (const p of [...parts.keys()].sort((a, b) => a - b))
-      pending.push([start, p, accumulationToJSON(parts.get(p)!)]);
-  }
-  return {
-    id: s.id,
-    kind: s.kind,
-    pending,
-    since: [...s.since].sort((a, b) => a[0] - b[0]),
-    contributors: [...s.contributors].sort((a, b) => a[0] - b[0]),
-    history: windows(s.history),
-    quarantine: windows(s.quarantine),
-    reference: s.reference === null ? null : accumulationToJSON(s.reference),
-    volume: [...s.volume].sort((a, b) => a[0] - b[0]),
-    lastDecided: s.lastDecided,
-    firing: s.firing,
-  };
-}
-
-/** Restores one decider series from plain data (throws DriftStateError on a bad shape). */
-export function deciderSeriesFromJSON(value: unknown): DeciderSeries {
-  const s = value as Partial<DeciderSeriesJSON> | null;
-  if (
-    s === null ||
-    typeof s !== 'object' ||
-    !isSeriesId(s.id) ||
-    !Array.isArray(s.pending) ||
-    !Array.isArray(s.history) ||
-    !Array.isArray(s.quarantine) ||
-    !Array.isArray(s.volume) ||
-    !Array.isArray(s.contributors)
-  ) {
-    throw new DriftStateError('not a serialized drift decider series', {});
-  }
-  const series = createDeciderSeries(s.id, s.kind!);
-  for (const [start, p, acc] of s.pending) {
-    let parts = series.pending.get(start);
-    if (parts === undefined) series.pending.set(start, (parts = new Map()));
-    parts.set(p, accumulationFromJSON(acc));
-  }
-  series.since = new Map(Array.isArray(s.since) ? s.since : []);
-  series.contributors = new Map(s.contributors);
-  series.history = s.history.map(([start, a]) => ({ start, acc: accumulationFromJSON(a) }));
-  series.quarantine = s.quarantine.map(([start, a]) => ({ start, acc: accumulationFromJSON(a) }));
-  series.reference = s.reference == null ? null : accumulationFromJSON(s.reference);
-  series.volume = new Map(s.volume);
-  series.lastDecided = typeof s.lastDecided === 'number' ? s.lastDecided : null;
-  series.firing = s.firing === true;
-  return series;
-}
-
-/** JSON form of the decider state (whole; the service's changelog stores it per series and window instead). */
-export interface DriftDeciderStateJSON {
-  latePartials: number;
-  droppedContributors: number;
-  series: DeciderSeriesJSON[];
-}
-
-/** Serialises decider state to plain data. */
-export function deciderStateToJSON(state: DriftDeciderState): DriftDeciderStateJSON {
-  return {
-    latePartials: state.latePartials,
-    droppedContributors: state.droppedContributors,
-    series: [...state.series.keys()].sort().map((k) => deciderSeriesToJSON(state.series.get(k)!)),
-  };
-}
-
-/** Restores decider state from plain data (throws DriftStateError on a bad shape). */
-export function deciderStateFromJSON(value: unknown): DriftDeciderState {
-  const v = value as Partial<DriftDeciderStateJSON> | null;
-  if (v === null || typeof v !== 'object' || !Array.isArray(v.series))
-    throw new DriftStateError('not a serialized drift decider state', {});
-  const state = createDeciderState();
-  state.latePartials = Number.isInteger(v.latePartials) ? v.latePartials! : 0;
-  state.droppedContributors = Number.isInteger(v.droppedContributors) ? v.droppedContributors! : 0;
-  for (const s of v.series) {
-    const series = deciderSeriesFromJSON(s);
-    state.series.set(seriesKey(series.id), series);
-  }
-  return state;
-}
+export {
+  deciderSeriesFromJSON,
+  deciderSeriesToJSON,
+  deciderStateFromJSON,
+  deciderStateToJSON,
+  type DeciderSeriesJSON,
+  type DriftDeciderStateJSON,
+} from './decider-json.js';

@@ -1,4 +1,6 @@
 // The drift-detector as one ServiceDefinition, hosted unchanged by the Kafka runtime, `tidemark replay` and tests.
+// One file because handle(), tick() and nextTick() all move the same per-partition state of both stages; the
+// stages' logic lives in check/ (partition.ts, decider.ts) and the state's changelog form in state.ts.
 //
 // Two stages in one service (see README "where the merge happens"): every partition of content.changes.v1 and
 // sync.events.v1 accumulates its share of each window (stage 1) and, once event time has passed the window's end
