@@ -146,14 +146,10 @@ export {
   MAX_SILENT_WINDOWS,
   createDeciderState,
   mergeAndDecide,
-  deciderStateToJSON,
-  deciderStateFromJSON,
 } from './check/decider.js';
-export type {
-  DriftDeciderState,
-  DriftDeciderStateJSON,
-  DeciderSeriesJSON,
-} from './check/decider.js';
+export type { DriftDeciderState } from './check/decider.js';
+export { deciderStateToJSON, deciderStateFromJSON } from './check/decider-json.js';
+export type { DriftDeciderStateJSON, DeciderSeriesJSON } from './check/decider-json.js';
 export {
   driftConfigFromContracts,
   driftFeatureFromContract,

@@ -5,7 +5,6 @@ import { formatTime, resolveTopics, type OutputRecord, type TopicCatalog } from 
 import { SilenceTable, type RoutingConfig, type Silence } from '@tidemark/routing';
 import { DEFAULT_TICK_MS, ReplayHost, type ReplayService } from './host.js';
 
-export { formatBacktest } from './backtest-format.js';
 import type { ReplayInput } from './input.js';
 import { MemoryMetrics } from './metrics.js';
 import { DEFAULT_PARTITIONS } from './partitioner.js';

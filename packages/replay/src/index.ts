@@ -8,7 +8,8 @@ export type {
   DriveTarget,
   DriveHooks,
 } from './replay.js';
-export { backtest, formatBacktest } from './backtest.js';
+export { backtest } from './backtest.js';
+export { formatBacktest } from './backtest-format.js';
 export type {
   BacktestOptions,
   BacktestProgress,

@@ -1,6 +1,41 @@
 // The `receivers` section of the routing config: each receiver's kind and the fields that kind needs.
 import type { Located, YamlReader } from '@tidemark/contracts';
-import { duration, ROUTING_DEFAULTS, type Receiver } from './config.js';
+import { duration, ROUTING_DEFAULTS } from './config-defaults.js';
+
+/** What a receiver does with what is routed to it: Tidemark-specific (Alertmanager receivers are integrations). */
+export type ReceiverKind = 'alerts' | 'tickets' | 'webhook' | 'jira';
+
+/** Whether a receiver takes tickets (steward work items) rather than alerts: `tickets` and `jira`. */
+export function isTicketReceiver(receiver: Pick<Receiver, 'kind'>): boolean {
+  return receiver.kind === 'tickets' || receiver.kind === 'jira';
+}
+
+/**
+ * A named destination: `alerts` go to `dq.alerts.v1`, `tickets` to `dq.tickets.v1` for stewards, `webhook`
+ * to `dq.alerts.v1` and, grouped as Alertmanager webhook v4 messages, to a URL (see webhook.ts).
+ */
+export interface Receiver {
+  readonly name: string;
+  readonly kind: ReceiverKind;
+  /** Ticket queue (tickets receivers); the assignee's team when absent. */
+  readonly queue?: string;
+  /** Ticket SLA period in ms. */
+  readonly period: number;
+  /** Due time of an item without its own dueBy, in ms after it was observed. */
+  readonly sla: number;
+  /** Where a webhook receiver POSTs (http or https). */
+  readonly url?: string;
+  /** Whether a webhook receiver is also told about resolved alerts. @default true */
+  readonly sendResolved: boolean;
+  /** Alerts per webhook message at most (the rest are counted in `truncatedAlerts`); 0 = all. @default 0 */
+  readonly maxAlerts: number;
+  /** Jira project key (jira receivers). */
+  readonly project?: string;
+  /** Jira issue type of new issues. @default 'Task' */
+  readonly issueType?: string;
+  /** Jira workflow transition of a resolved ticket. @default 'Done' */
+  readonly resolveTransition?: string;
+}
 
 const TICKET_FIELDS = ['queue', 'period', 'sla'] as const;
 const WEBHOOK_FIELDS = ['url', 'send_resolved', 'max_alerts'] as const;

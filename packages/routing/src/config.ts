@@ -1,85 +1,17 @@
-import { ConfigError, parseDuration } from '@tidemark/core';
+import { ConfigError } from '@tidemark/core';
 import { YamlReader } from '@tidemark/contracts';
 import type { Located } from '@tidemark/contracts';
 import { formatMatchers, newMatcher, parseMatchers, sortMatchers } from './matcher.js';
 import type { Matcher } from './matcher.js';
 import { readTimeIntervals } from './config-intervals.js';
-import { readReceivers } from './config-receivers.js';
+import { ROUTING_DEFAULTS, duration } from './config-defaults.js';
+import { readReceivers, type Receiver } from './config-receivers.js';
 import type { TimeInterval } from './timeinterval.js';
 
-/** Every default of routing in one place: Alertmanager's route timers plus Tidemark's own knobs. */
-export const ROUTING_DEFAULTS = Object.freeze({
-  /** Alertmanager's default group_wait. */
-  groupWait: 30_000,
-  /** Alertmanager's default group_interval. */
-  groupInterval: 5 * 60_000,
-  /** Alertmanager's default repeat_interval. */
-  repeatInterval: 4 * 3600_000,
-  /** The label every group and inhibition must be bounded by, so each lives in one partition. */
-  partitionLabel: 'system',
-  /** How long before a silence ends its `info` alert fires. */
-  silenceExpiryLead: 3600_000,
-  /** Length of a ticket's SLA period: one ticket per (assignee, family, system) per period. */
-  ticketPeriod: 7 * 24 * 3600_000,
-  /** Due time of a ticket item whose finding carries no dueBy. */
-  ticketSla: 7 * 24 * 3600_000,
-  /** Items a ticket lists; the rest are counted. */
-  ticketItemLimit: 50,
-  /** Finding fingerprints an alert carries as a sample. */
-  alertFindingSample: 10,
-  /** How long a resolved finding is remembered, so a replayed older firing cannot reopen it. */
-  resolvedRetention: 24 * 3600_000,
-  /** Queue of tickets nobody could be found for. */
-  unownedQueue: 'unowned',
-  /**
-   * `generatorURL` of every alert: `{fingerprint}` and `{<label>}` are filled in (URL-encoded). The default
-   * names the alert without pointing anywhere; set a dashboard link (e.g. Grafana with `{system}`) instead.
-   */
-  generatorUrl: 'urn:tidemark:alert:{fingerprint}',
-  /** A webhook receiver's `send_resolved` (Alertmanager's default). */
-  webhookSendResolved: true,
-  /** A webhook receiver's `max_alerts`: 0 sends every alert of the notification. */
-  webhookMaxAlerts: 0,
-  /** A jira receiver's `issue_type`. */
-  jiraIssueType: 'Task',
-  /** A jira receiver's `resolve_transition`: the workflow transition a resolved ticket takes. */
-  jiraResolveTransition: 'Done',
-});
-
-/** What a receiver does with what is routed to it: Tidemark-specific (Alertmanager receivers are integrations). */
-export type ReceiverKind = 'alerts' | 'tickets' | 'webhook' | 'jira';
-
-/** Whether a receiver takes tickets (steward work items) rather than alerts: `tickets` and `jira`. */
-export function isTicketReceiver(receiver: Pick<Receiver, 'kind'>): boolean {
-  return receiver.kind === 'tickets' || receiver.kind === 'jira';
-}
-
-/**
- * A named destination: `alerts` go to `dq.alerts.v1`, `tickets` to `dq.tickets.v1` for stewards, `webhook`
- * to `dq.alerts.v1` and, grouped as Alertmanager webhook v4 messages, to a URL (see webhook.ts).
- */
-export interface Receiver {
-  readonly name: string;
-  readonly kind: ReceiverKind;
-  /** Ticket queue (tickets receivers); the assignee's team when absent. */
-  readonly queue?: string;
-  /** Ticket SLA period in ms. */
-  readonly period: number;
-  /** Due time of an item without its own dueBy, in ms after it was observed. */
-  readonly sla: number;
-  /** Where a webhook receiver POSTs (http or https). */
-  readonly url?: string;
-  /** Whether a webhook receiver is also told about resolved alerts. @default true */
-  readonly sendResolved: boolean;
-  /** Alerts per webhook message at most (the rest are counted in `truncatedAlerts`); 0 = all. @default 0 */
-  readonly maxAlerts: number;
-  /** Jira project key (jira receivers). */
-  readonly project?: string;
-  /** Jira issue type of new issues. @default 'Task' */
-  readonly issueType?: string;
-  /** Jira workflow transition of a resolved ticket. @default 'Done' */
-  readonly resolveTransition?: string;
-}
+// Defaults and receivers live in modules of their own (no import cycle); the config's public names stay here.
+export { ROUTING_DEFAULTS, duration } from './config-defaults.js';
+export { isTicketReceiver } from './config-receivers.js';
+export type { Receiver, ReceiverKind } from './config-receivers.js';
 
 /**
  * A node of the routing tree with its options already merged over its parent's (a new object per node, as
@@ -166,13 +98,6 @@ interface RawRoute {
   muteTimeIntervals: string[];
   activeTimeIntervals: string[];
   routes: RawRoute[];
-}
-
-/** A duration field, in ms; a bad one is reported on the reader. */
-export function duration(r: YamlReader, at: Located | undefined): number | undefined {
-  const s = r.text(at);
-  if (s === undefined || !at) return undefined;
-  return r.attempt(at, () => parseDuration(s));
 }
 
 function matcherList(

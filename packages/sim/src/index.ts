@@ -19,19 +19,12 @@ export type { SystemProfile, ContentClassProfile } from './profiles.js';
 export { createRng, hash32, mix32, unitHash, hashString } from './prng.js';
 export type { Rng } from './prng.js';
 export { DEFAULT_FAULTS_YAML, defaultFaultPlan } from './default-faults.js';
-export {
-  score,
-  failures,
-  formatScorecard,
-  readFinding,
-  readTruth,
-  truthMatches,
-  MATCH_KEYS,
-} from './score.js';
+export { score, readFinding, readTruth, truthMatches, MATCH_KEYS } from './score.js';
+export { failures, formatScorecard } from './scorecard.js';
+export type { ScoreThresholds } from './scorecard.js';
 export type {
   ScoredFinding,
   ScoreOptions,
-  ScoreThresholds,
   Scorecard,
   CheckScore,
   TimeToDetect,

@@ -1,15 +1,8 @@
 import { ConfigError } from '@tidemark/core';
 import { describe, expect, it } from 'vitest';
 import { defaultFaultPlan } from './default-faults.js';
-import {
-  failures,
-  formatScorecard,
-  readFinding,
-  readTruth,
-  score,
-  truthMatches,
-  type ScoredFinding,
-} from './score.js';
+import { readFinding, readTruth, score, truthMatches, type ScoredFinding } from './score.js';
+import { failures, formatScorecard } from './scorecard.js';
 import { simulate } from './simulate.js';
 import type { TruthEntry } from './types.js';
 

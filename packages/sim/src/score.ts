@@ -2,8 +2,6 @@ import { canonicalJson, ConfigError, parseTime } from '@tidemark/core';
 import { FAULT_KINDS } from './faults.js';
 import type { TruthEntry, TruthSubject } from './types.js';
 
-export { failures, formatScorecard, type ScoreThresholds } from './scorecard.js';
-
 /** The part of a finding the scorecard reads (a full core `Finding` fits). */
 export interface ScoredFinding {
   check: string;

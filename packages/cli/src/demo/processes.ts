@@ -4,7 +4,6 @@ import { createWriteStream, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ProduceAborted as DemoAborted } from '../sim-io.js';
 import type { DemoProcess } from './layout.js';
-import type { DemoOptions } from './run.js';
 
 /** A part of the demo died while it ran (a service process, or the consumer reading the outputs). */
 export class DemoComponentFailed extends Error {
@@ -26,7 +25,10 @@ export interface Running {
   stop(): Promise<void>;
 }
 
-export function startService(options: DemoOptions, proc: DemoProcess): Running {
+export function startService(
+  options: { readonly root: string; readonly out: string },
+  proc: DemoProcess,
+): Running {
   const main = path.join(options.root, 'services', proc.folder, 'dist', 'main.js');
   const logFile = path.join(options.out, 'logs', `${proc.service}.log`);
   const log = createWriteStream(logFile);

@@ -7,13 +7,8 @@ import {
   type DriftFeatureConfig,
   type ResolvedDriftConfig,
 } from './config.js';
-import {
-  createDeciderState,
-  deciderStateFromJSON,
-  deciderStateToJSON,
-  mergeAndDecide,
-  type DriftDeciderState,
-} from './decider.js';
+import { createDeciderState, mergeAndDecide, type DriftDeciderState } from './decider.js';
+import { deciderStateFromJSON, deciderStateToJSON } from './decider-json.js';
 import {
   closeWindows,
   createPartitionState,

@@ -538,12 +538,3 @@ function finding(
 function round(x: number): number {
   return Number(x.toPrecision(6));
 }
-
-export {
-  deciderSeriesFromJSON,
-  deciderSeriesToJSON,
-  deciderStateFromJSON,
-  deciderStateToJSON,
-  type DeciderSeriesJSON,
-  type DriftDeciderStateJSON,
-} from './decider-json.js';
