@@ -51,6 +51,8 @@ export interface HostHandle {
 
 /** One hosted service; see the file comment. */
 export class ServiceHost<S extends PartitionState, E> {
+  /** The changelog state format written and read (the definition's topology). */
+  readonly #stateFormat: number;
   readonly #definition: ServiceDefinition<S, E>;
   readonly #config: RuntimeConfig;
   readonly #logger: Logger;
@@ -110,6 +112,8 @@ export class ServiceHost<S extends PartitionState, E> {
       nowMs: () => Date.now(),
     });
     this.#changelog = stateTopic(definition.name);
+    // Checked here, before any I/O, like the rest of the definition (runService's checkDefinition).
+    this.#stateFormat = definitionStateFormat(definition);
     this.#admin$ = adminCall(logger, () => this.#status.stopping);
     this.#eventTime = eventTime
       ? new EventTime({ eventIdleMs: config.eventIdleMs, eventSkewMs: config.eventSkewMs })
@@ -141,7 +145,7 @@ export class ServiceHost<S extends PartitionState, E> {
             groupId: config.kafka.groupId,
             inputs: definition.inputs,
             service: definition.name,
-            stateFormat: definitionStateFormat(definition),
+            stateFormat: this.#stateFormat,
             eventTime: this.#eventTime ? { startFrom: config.kafka.startFrom } : undefined,
             stopping: () => this.#status.stopping,
             onApplied: (n) => this.#metrics.restoredRecords.inc(n),
@@ -248,7 +252,7 @@ export class ServiceHost<S extends PartitionState, E> {
       admin: this.#admin,
       service: this.#definition.name,
       changelog: this.#changelog,
-      stateFormat: definitionStateFormat(this.#definition),
+      stateFormat: this.#stateFormat,
       eventTime: this.#eventTime !== undefined,
       config: this.#config,
       status: this.#status,

@@ -54,7 +54,7 @@ export interface ChangelogRecord {
 
 /**
  * The state format a service writes and reads: its topology's `stateFormat`, or 1 when it declares none. Throws
- * ConfigError for a value that is not a whole number ≥ 1 (a definition bug; the host stops at its first restore).
+ * ConfigError for a value that is not a whole number ≥ 1 (a definition bug; the host refuses it before any I/O).
  */
 export function definitionStateFormat(
   definition: Pick<ServiceDefinition<PartitionState>, 'name' | 'topology'>,
